@@ -1,0 +1,207 @@
+//! What configuring the provider produces: AWS SDK configuration, endpoint
+//! overrides, the environment tier and the default tags, shared by every
+//! resource.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use tfplugin::diag::Diagnostics;
+use tfplugin::path::AttributePath;
+
+/// hashicorp/aws's default.
+pub const DEFAULT_MAX_RETRIES: u32 = 25;
+
+/// The tier that picks resources' defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Staging,
+    Production,
+}
+
+impl Environment {
+    pub const NAMES: [&'static str; 3] = ["development", "staging", "production"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Staging => "staging",
+            Environment::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Environment {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "development" => Ok(Environment::Development),
+            "staging" => Ok(Environment::Staging),
+            "production" => Ok(Environment::Production),
+            other => Err(format!("unknown environment {other:?}")),
+        }
+    }
+}
+
+/// Per-service endpoint overrides (the `endpoints` block).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints(BTreeMap<String, String>);
+
+impl Endpoints {
+    pub fn from_map(map: BTreeMap<String, Option<String>>) -> Self {
+        Self(map.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
+    }
+
+    /// The override for one service (`ec2`, `s3`, ...), if any.
+    pub fn get(&self, service: &str) -> Option<&str> {
+        self.0.get(service).map(String::as_str)
+    }
+}
+
+/// The provider block, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub endpoints: Endpoints,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub profile: Option<String>,
+    pub environment: Environment,
+    pub default_tags: BTreeMap<String, String>,
+    pub max_retries: u32,
+}
+
+/// Shared by every resource and data source.
+#[derive(Debug, Clone)]
+pub struct SwarmClient {
+    pub sdk_config: SdkConfig,
+    pub region: String,
+    pub endpoint: Option<String>,
+    pub endpoints: Endpoints,
+    pub environment: Environment,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+impl SwarmClient {
+    /// Builds the SDK configuration. No AWS call is made: credentials are
+    /// resolved on first use.
+    pub async fn new(settings: Settings, diags: &mut Diagnostics) -> Option<Self> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_retries.saturating_add(1)));
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        // The region comes from the block, the environment or the profile;
+        // never from the instance metadata service, which would stall
+        // planning off EC2.
+        let region = match &settings.region {
+            Some(region) => Some(Region::new(region.clone())),
+            None => {
+                let mut profile_region = aws_config::profile::ProfileFileRegionProvider::builder();
+                if let Some(profile) = &settings.profile {
+                    profile_region = profile_region.profile_name(profile);
+                }
+                RegionProviderChain::first_try(aws_config::environment::EnvironmentVariableRegionProvider::new())
+                    .or_else(profile_region.build())
+                    .region()
+                    .await
+            }
+        };
+        let Some(region) = region else {
+            diags.attribute_error(
+                AttributePath::attr("region"),
+                "No AWS region",
+                "Set region in the provider block, or AWS_REGION, or a region in the AWS profile.",
+            );
+            return None;
+        };
+        loader = loader.region(region.clone());
+        if let (Some(access_key), Some(secret_key)) = (&settings.access_key, &settings.secret_key) {
+            loader = loader.credentials_provider(Credentials::new(
+                access_key.clone(),
+                secret_key.clone(),
+                None,
+                None,
+                "terraform-provider-swarm",
+            ));
+        }
+        if let Some(endpoint) = &settings.endpoint {
+            loader = loader.endpoint_url(endpoint.clone());
+        }
+        let sdk_config = loader.load().await;
+        tracing::debug!(
+            region = %region,
+            environment = %settings.environment,
+            custom_endpoint = settings.endpoint.is_some(),
+            "provider configured"
+        );
+        Some(Self {
+            sdk_config,
+            region: region.to_string(),
+            endpoint: settings.endpoint,
+            endpoints: settings.endpoints,
+            environment: settings.environment,
+            default_tags: settings.default_tags,
+        })
+    }
+
+    /// The endpoint for one service: its override, else the global one.
+    pub fn endpoint_for(&self, service: &str) -> Option<&str> {
+        self.endpoints.get(service).or(self.endpoint.as_deref())
+    }
+
+    /// S3 needs path-style addressing behind a custom endpoint (emulators,
+    /// proxies), as bucket subdomains do not resolve there.
+    pub fn s3_path_style(&self) -> bool {
+        self.endpoint_for("s3").is_some()
+    }
+}
+
+/// Region names look like `us-east-1`, `eu-central-2`, `us-gov-west-1`.
+pub fn check_region(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let well_formed = parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts[0].chars().all(|c| c.is_ascii_lowercase());
+    if well_formed {
+        Ok(())
+    } else {
+        Err(format!("{region:?} is not a region name"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4"] {
+            assert!(check_region(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "useast1", "us-east", "US-EAST-1", "us--1", "us-east-1a"] {
+            assert!(check_region(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn environment_names_round_trip() {
+        for name in Environment::NAMES {
+            assert_eq!(name.parse::<Environment>().map(Environment::name), Ok(name));
+        }
+        assert!("prod".parse::<Environment>().is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! `terraform-provider-swarm`: agent-swarm infrastructure on AWS with
+//! defaults that are right: multi-AZ, encrypted, backed up, least-privilege.
+//!
+//! The flow of one `terraform apply`: `tfplugin::serve` accepts Terraform's
+//! gRPC call, `tfplugin::server` decodes it and calls the resource's
+//! `create`/`update`/`delete` here, which call the AWS SDK through the
+//! clients built in [`config`].
+
+pub mod config;
+mod provider;
+
+pub use provider::SwarmProvider;
+
+/// The source address Terraform knows the provider by.
+pub const ADDRESS: &str = "registry.terraform.io/agentswarm/swarm";
+
+/// The provider's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,255 @@
+//! The provider binary as users get it: installed into a filesystem mirror
+//! by `scripts/install`, found by `terraform init` offline, started by
+//! Terraform through the go-plugin handshake with AutoMTLS.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-swarm");
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(&self, what: &str) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "{what} failed:\n{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A terraform working directory using a mirror made by scripts/install.
+struct Workspace {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    cli_config: String,
+}
+
+impl Workspace {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let mirror = tmp.path().join("mirror");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let out = Command::new(repo.join("scripts/install"))
+            .env("SWARM_PROVIDER_BINARY", BINARY)
+            .env("SWARM_MIRROR", &mirror)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "scripts/install failed: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cli_config = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("export TF_CLI_CONFIG_FILE="))
+            .expect("scripts/install prints the export line")
+            .to_owned();
+        let dir = tmp.path().join("work");
+        std::fs::create_dir(&dir).unwrap();
+        Self {
+            _tmp: tmp,
+            dir,
+            cli_config,
+        }
+    }
+
+    fn write(&self, provider_block: &str) {
+        let config = format!(
+            "terraform {{\n  required_providers {{\n    swarm = {{ source = \"agentswarm/swarm\" }}\n  }}\n}}\n\n{provider_block}\n"
+        );
+        std::fs::write(self.dir.join("main.tf"), config).unwrap();
+    }
+
+    fn terraform(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new("terraform");
+        command
+            .args(args)
+            .current_dir(&self.dir)
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
+            .env_remove("AWS_PROFILE");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let out = command.output().expect("terraform is on PATH");
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+const GOOD: &str = r#"
+provider "swarm" {
+  region      = "us-east-1"
+  endpoint    = "http://127.0.0.1:1"
+  access_key  = "test"
+  secret_key  = "test"
+  environment = "development"
+}
+"#;
+
+#[test]
+fn init_validate_plan_and_schema_from_the_mirror() {
+    let ws = Workspace::new();
+    ws.write(GOOD);
+    let init = ws.terraform(&["init", "-input=false", "-no-color"], &[]);
+    init.ok("terraform init");
+    assert!(
+        init.stdout.contains("Installed agentswarm/swarm"),
+        "{}",
+        init.stdout
+    );
+    ws.terraform(&["validate", "-no-color"], &[])
+        .ok("terraform validate");
+    let plan = ws.terraform(
+        &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
+        &[],
+    );
+    plan.ok("terraform plan");
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+
+    let schema = ws.terraform(&["providers", "schema", "-json"], &[]);
+    schema.ok("terraform providers schema -json");
+    let json: serde_json::Value = serde_json::from_str(&schema.stdout).unwrap();
+    let provider =
+        &json["provider_schemas"]["registry.terraform.io/agentswarm/swarm"]["provider"]["block"];
+    for attribute in [
+        "region",
+        "endpoint",
+        "access_key",
+        "secret_key",
+        "profile",
+        "environment",
+        "default_tags",
+        "max_retries",
+    ] {
+        assert!(
+            provider["attributes"][attribute].is_object(),
+            "no {attribute} in {provider}"
+        );
+    }
+    assert_eq!(provider["attributes"]["secret_key"]["sensitive"], true);
+    assert_eq!(
+        provider["attributes"]["default_tags"]["type"],
+        serde_json::json!(["map", "string"])
+    );
+    let endpoints = &provider["block_types"]["endpoints"]["block"]["attributes"];
+    for service in [
+        "ec2",
+        "s3",
+        "rds",
+        "elasticache",
+        "backup",
+        "route53",
+        "sts",
+    ] {
+        assert!(endpoints[service].is_object(), "no endpoints.{service}");
+    }
+}
+
+#[test]
+fn bad_value_is_a_diagnostic_on_its_line() {
+    let ws = Workspace::new();
+    ws.write("provider \"swarm\" {\n  region      = \"us-east-1\"\n  environment = \"prod\"\n}\n");
+    ws.terraform(&["init", "-input=false", "-no-color"], &[])
+        .ok("terraform init");
+    let validate = ws.terraform(&["validate", "-no-color"], &[]);
+    assert_eq!(validate.code, Some(1), "{}", validate.stdout);
+    let err = validate.stderr;
+    assert!(err.contains("Invalid value"), "{err}");
+    assert!(
+        err.contains(
+            r#"environment must be one of "development", "staging" or "production", got "prod""#
+        ),
+        "{err}"
+    );
+    // Terraform points at the attribute's line of HCL.
+    assert!(err.contains("on main.tf line 9"), "{err}");
+    assert!(err.contains(r#"environment = "prod""#), "{err}");
+}
+
+#[test]
+fn settings_from_the_environment_and_a_missing_region() {
+    let ws = Workspace::new();
+    ws.write("provider \"swarm\" {}\n");
+    ws.terraform(&["init", "-input=false", "-no-color"], &[])
+        .ok("terraform init");
+    let no_files = [
+        ("AWS_CONFIG_FILE", "/nonexistent/config"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+    ];
+    let with_region = [
+        no_files[0],
+        no_files[1],
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ];
+    ws.terraform(&["plan", "-input=false", "-no-color"], &with_region)
+        .ok("plan with the region from AWS_REGION");
+
+    let without_region = [
+        no_files[0],
+        no_files[1],
+        ("AWS_REGION", ""),
+        ("AWS_DEFAULT_REGION", ""),
+    ];
+    let plan = ws.terraform(&["plan", "-input=false", "-no-color"], &without_region);
+    assert_eq!(plan.code, Some(1), "{}", plan.stdout);
+    assert!(plan.stderr.contains("No AWS region"), "{}", plan.stderr);
+}
+
+#[test]
+fn provider_logs_reach_terraform_log() {
+    let ws = Workspace::new();
+    ws.write(GOOD);
+    ws.terraform(&["init", "-input=false", "-no-color"], &[])
+        .ok("terraform init");
+    let plan = ws.terraform(
+        &["plan", "-input=false", "-no-color"],
+        &[("TF_LOG_PROVIDER", "debug")],
+    );
+    plan.ok("terraform plan");
+    // Terraform re-logs the provider's JSON lines with their level and fields.
+    let line = plan
+        .stderr
+        .lines()
+        .find(|l| l.contains("provider configured"))
+        .unwrap_or_else(|| panic!("no provider log in:\n{}", plan.stderr));
+    assert!(line.contains("[DEBUG]"), "{line}");
+    assert!(line.contains("region=us-east-1"), "{line}");
+    assert!(line.contains("tf_rpc=ConfigureProvider"), "{line}");
+}
+
+#[test]
+fn running_the_binary_by_hand_explains_itself() {
+    let out = Command::new(BINARY)
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is a Terraform plugin and is not meant to be run directly"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout without a handshake"
+    );
+}

@@ -1,0 +1,524 @@
+//! Acceptance testing: the Rust counterpart of terraform-plugin-testing.
+//!
+//! A [`TestCase`] serves the provider in-process (reattach mode) and drives
+//! the real `terraform` CLI through [`Step`]s in a temporary working
+//! directory: each apply step is followed by checks on the state and by a
+//! plan that must be empty; the case ends with `terraform destroy` (also
+//! when a step fails) and the destroy checks.
+//!
+//! The binary is `terraform` on `PATH`, or `TF_ACC_TERRAFORM_PATH`.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::Stdio;
+use std::time::Instant;
+
+use serde_json::Value as Json;
+
+use crate::provider::Provider;
+use crate::serve::Reattach;
+
+/// A check's result: `Err` explains what was wrong.
+pub type CheckResult = Result<(), String>;
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A check on the state after a step (or after destroy).
+pub struct Check(Box<dyn for<'a> Fn(&'a State) -> BoxFuture<'a, CheckResult> + Send + Sync>);
+
+impl Check {
+    /// A check from an async function of the state.
+    pub fn new<F>(f: F) -> Self
+    where
+        F: for<'a> Fn(&'a State) -> BoxFuture<'a, CheckResult> + Send + Sync + 'static,
+    {
+        Self(Box::new(f))
+    }
+
+    /// A check from a plain function of the state.
+    pub fn sync<F>(f: F) -> Self
+    where
+        F: Fn(&State) -> CheckResult + Send + Sync + 'static,
+    {
+        Self(Box::new(move |state| {
+            let result = f(state);
+            Box::pin(async move { result })
+        }))
+    }
+
+    /// The resource's attribute equals `expected` (compared as JSON).
+    pub fn attr_equals(address: &str, attribute: &str, expected: impl Into<Json>) -> Self {
+        let (address, attribute, expected) =
+            (address.to_owned(), attribute.to_owned(), expected.into());
+        Self::sync(move |state| {
+            let actual = state.attr(&address, &attribute)?;
+            if *actual == expected {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{address}.{attribute} is {actual}, expected {expected}"
+                ))
+            }
+        })
+    }
+
+    /// The resource's attribute is set (not null).
+    pub fn attr_set(address: &str, attribute: &str) -> Self {
+        let (address, attribute) = (address.to_owned(), attribute.to_owned());
+        Self::sync(move |state| match state.attr(&address, &attribute)? {
+            Json::Null => Err(format!("{address}.{attribute} is null")),
+            _ => Ok(()),
+        })
+    }
+
+    async fn run(&self, state: &State) -> CheckResult {
+        (self.0)(state).await
+    }
+}
+
+/// Terraform's state, as `terraform show -json` prints it.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub json: Json,
+}
+
+impl State {
+    /// All resources of the root module and its children, with their addresses.
+    pub fn resources(&self) -> Vec<&Json> {
+        fn walk<'a>(module: &'a Json, out: &mut Vec<&'a Json>) {
+            if let Some(resources) = module.get("resources").and_then(Json::as_array) {
+                out.extend(resources);
+            }
+            if let Some(children) = module.get("child_modules").and_then(Json::as_array) {
+                children.iter().for_each(|c| walk(c, out));
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(root) = self.json.pointer("/values/root_module") {
+            walk(root, &mut out);
+        }
+        out
+    }
+
+    /// The attribute values of the resource at `address` (e.g. `swarm_node.agents`).
+    pub fn values(&self, address: &str) -> Result<&Json, String> {
+        self.resources()
+            .into_iter()
+            .find(|r| r.get("address").and_then(Json::as_str) == Some(address))
+            .and_then(|r| r.get("values"))
+            .ok_or_else(|| format!("no resource {address} in the state"))
+    }
+
+    /// One attribute of the resource at `address`.
+    pub fn attr(&self, address: &str, attribute: &str) -> Result<&Json, String> {
+        self.values(address)?
+            .get(attribute)
+            .ok_or_else(|| format!("{address} has no attribute {attribute}"))
+    }
+
+    /// A root module output's value.
+    pub fn output(&self, name: &str) -> Result<&Json, String> {
+        self.json
+            .pointer(&format!("/values/outputs/{name}/value"))
+            .ok_or_else(|| format!("no output {name}"))
+    }
+}
+
+/// What a step does.
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    /// `terraform apply`, then the checks, then a plan that must be empty.
+    Apply,
+    /// `terraform plan` only; see [`Step::expect_changes`].
+    Plan,
+    /// `terraform validate` only.
+    Validate,
+    /// In a fresh working directory with the step's config:
+    /// `terraform import ADDRESS ID`, then a plan that must be empty.
+    Import { address: String, id: String },
+}
+
+/// One step of a test case.
+pub struct Step {
+    pub config: String,
+    pub kind: StepKind,
+    /// The step must fail, with output matching this text.
+    pub expect_error: Option<String>,
+    /// For [`StepKind::Plan`]: whether the plan must show changes.
+    pub expect_changes: bool,
+    pub checks: Vec<Check>,
+    /// Runs before the step: e.g. changes made out of band, to test drift.
+    pub before: Option<Box<dyn Fn() -> BoxFuture<'static, CheckResult> + Send + Sync>>,
+}
+
+impl Step {
+    pub fn apply(config: impl Into<String>) -> Self {
+        Self::new(config, StepKind::Apply)
+    }
+
+    pub fn plan(config: impl Into<String>) -> Self {
+        Self::new(config, StepKind::Plan)
+    }
+
+    pub fn validate(config: impl Into<String>) -> Self {
+        Self::new(config, StepKind::Validate)
+    }
+
+    pub fn import(
+        config: impl Into<String>,
+        address: impl Into<String>,
+        id: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            config,
+            StepKind::Import {
+                address: address.into(),
+                id: id.into(),
+            },
+        )
+    }
+
+    fn new(config: impl Into<String>, kind: StepKind) -> Self {
+        Self {
+            config: config.into(),
+            kind,
+            expect_error: None,
+            expect_changes: false,
+            checks: Vec::new(),
+            before: None,
+        }
+    }
+
+    /// Runs `f` before the step (e.g. to change or delete an object out of
+    /// band, so that the step sees drift).
+    #[must_use]
+    pub fn before<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = CheckResult> + Send + 'static,
+    {
+        self.before = Some(Box::new(move || Box::pin(f())));
+        self
+    }
+
+    /// The step must fail with output containing `text` (whitespace
+    /// differences ignored, as Terraform wraps long lines).
+    #[must_use]
+    pub fn expect_error(mut self, text: impl Into<String>) -> Self {
+        self.expect_error = Some(text.into());
+        self
+    }
+
+    #[must_use]
+    pub fn expect_changes(mut self) -> Self {
+        self.expect_changes = true;
+        self
+    }
+
+    #[must_use]
+    pub fn check(mut self, check: Check) -> Self {
+        self.checks.push(check);
+        self
+    }
+}
+
+/// An acceptance test: steps against one provider instance and one state.
+pub struct TestCase {
+    address: String,
+    steps: Vec<Step>,
+    env: Vec<(String, String)>,
+    destroy_checks: Vec<Check>,
+}
+
+/// Why a test case failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TestFailure(pub String);
+
+impl TestCase {
+    /// A test of the provider whose source address is `address`
+    /// (e.g. `registry.terraform.io/agentswarm/swarm`).
+    pub fn new(address: impl Into<String>) -> Self {
+        Self {
+            address: address.into(),
+            steps: Vec::new(),
+            env: Vec::new(),
+            destroy_checks: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn step(mut self, step: Step) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    /// An environment variable for every terraform command. The provider
+    /// itself runs in the test process and does not see it.
+    #[must_use]
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// A check run after the final destroy (e.g. that nothing is left).
+    #[must_use]
+    pub fn check_destroy(mut self, check: Check) -> Self {
+        self.destroy_checks.push(check);
+        self
+    }
+
+    /// Runs the steps, then destroys whatever was applied.
+    pub async fn run<P: Provider>(self, provider: P) -> Result<(), TestFailure> {
+        let fail = |m: String| TestFailure(m);
+        let server = Reattach::start(provider, &self.address)
+            .await
+            .map_err(|e| fail(format!("cannot start the provider: {e}")))?;
+        let dir = tempfile::Builder::new()
+            .prefix("tfplugin-test")
+            .tempdir()
+            .map_err(|e| fail(format!("cannot create a working directory: {e}")))?;
+        let cli_config = dir.path().join("terraform.rc");
+        std::fs::write(&cli_config, "disable_checkpoint = true\n")
+            .map_err(|e| fail(format!("cannot write the CLI config: {e}")))?;
+        let mut env = vec![
+            ("TF_REATTACH_PROVIDERS".to_owned(), server.config_json()),
+            (
+                "TF_CLI_CONFIG_FILE".to_owned(),
+                cli_config.display().to_string(),
+            ),
+            ("CHECKPOINT_DISABLE".to_owned(), "1".to_owned()),
+            ("TF_IN_AUTOMATION".to_owned(), "1".to_owned()),
+            ("TF_INPUT".to_owned(), "0".to_owned()),
+        ];
+        env.extend(self.env.iter().cloned());
+        let cli = Cli { env };
+
+        let main_dir = dir.path().join("main");
+        let mut applied = false;
+        let mut outcome = Ok(());
+        for (i, step) in self.steps.iter().enumerate() {
+            let started = Instant::now();
+            let result = run_step(&cli, &main_dir, dir.path(), i, step, &mut applied).await;
+            tracing::info!(
+                step = i + 1,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                ok = result.is_ok(),
+                "step done"
+            );
+            if let Err(message) = result {
+                outcome = Err(fail(format!("step {}: {message}", i + 1)));
+                break;
+            }
+        }
+
+        if applied {
+            // Destroy with the last configuration that applied; on failure
+            // this is the clean-up, and its error is reported too.
+            let destroy = cli
+                .run(
+                    &main_dir,
+                    &["destroy", "-auto-approve", "-input=false", "-no-color"],
+                )
+                .await;
+            match (destroy, &outcome) {
+                (Err(e), Ok(())) => outcome = Err(fail(format!("destroy: {e}"))),
+                (Err(e), Err(first)) => {
+                    outcome = Err(fail(format!("{first}\n(and destroy failed too: {e})")))
+                }
+                (Ok(_), Ok(())) => {
+                    let state = show(&cli, &main_dir).await.map_err(fail)?;
+                    for check in &self.destroy_checks {
+                        if let Err(e) = check.run(&state).await {
+                            outcome = Err(fail(format!("after destroy: {e}")));
+                            break;
+                        }
+                    }
+                }
+                (Ok(_), Err(_)) => {}
+            }
+        }
+        let _ = server.shutdown().await;
+        outcome
+    }
+}
+
+async fn run_step(
+    cli: &Cli,
+    main_dir: &Path,
+    root: &Path,
+    index: usize,
+    step: &Step,
+    applied: &mut bool,
+) -> CheckResult {
+    let work_dir = match step.kind {
+        StepKind::Import { .. } => root.join(format!("import-{index}")),
+        _ => main_dir.to_path_buf(),
+    };
+    if let Some(before) = &step.before {
+        before()
+            .await
+            .map_err(|e| format!("before the step: {e}"))?;
+    }
+    std::fs::create_dir_all(&work_dir)
+        .map_err(|e| format!("cannot create {}: {e}", work_dir.display()))?;
+    std::fs::write(work_dir.join("main.tf"), &step.config)
+        .map_err(|e| format!("cannot write main.tf: {e}"))?;
+    let init = cli
+        .run(&work_dir, &["init", "-input=false", "-no-color"])
+        .await;
+
+    let result: Result<Output, String> = match (&step.kind, init) {
+        (_, Err(e)) => Err(e),
+        (StepKind::Validate, Ok(_)) => cli.run(&work_dir, &["validate", "-no-color"]).await,
+        (StepKind::Plan, Ok(_)) => cli.plan(&work_dir).await.and_then(|(changes, out)| {
+            match (changes, step.expect_changes) {
+                (true, false) => Err(format!(
+                    "the plan shows changes, none expected:\n{}",
+                    out.stdout
+                )),
+                (false, true) => Err(format!(
+                    "the plan shows no changes, some expected:\n{}",
+                    out.stdout
+                )),
+                _ => Ok(out),
+            }
+        }),
+        (StepKind::Apply, Ok(_)) => {
+            let out = cli
+                .run(
+                    &work_dir,
+                    &["apply", "-auto-approve", "-input=false", "-no-color"],
+                )
+                .await;
+            // Even a failed apply may have created something: destroy at the end.
+            *applied = true;
+            out
+        }
+        (StepKind::Import { address, id }, Ok(_)) => {
+            cli.run(
+                &work_dir,
+                &["import", "-input=false", "-no-color", address, id],
+            )
+            .await
+        }
+    };
+
+    match (&step.expect_error, result) {
+        (Some(pattern), Ok(out)) => {
+            return Err(format!(
+                "expected an error matching {pattern:?}, but the step succeeded:\n{}",
+                out.stdout
+            ));
+        }
+        (Some(pattern), Err(message)) => {
+            return if normalized(&message).contains(&normalized(pattern)) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected an error matching {pattern:?}, got:\n{message}"
+                ))
+            };
+        }
+        (None, Err(message)) => return Err(message),
+        (None, Ok(_)) => {}
+    }
+
+    if matches!(step.kind, StepKind::Apply | StepKind::Import { .. }) {
+        let state = show(cli, &work_dir).await?;
+        for check in &step.checks {
+            check.run(&state).await?;
+        }
+        let (changes, out) = cli.plan(&work_dir).await?;
+        if changes {
+            return Err(format!(
+                "after this step the plan is not empty:\n{}",
+                out.stdout
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Text with runs of whitespace folded, for matching wrapped output.
+fn normalized(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn show(cli: &Cli, dir: &Path) -> Result<State, String> {
+    let out = cli.run(dir, &["show", "-json", "-no-color"]).await?;
+    let json = serde_json::from_str(&out.stdout)
+        .map_err(|e| format!("terraform show -json printed no JSON: {e}"))?;
+    Ok(State { json })
+}
+
+struct Output {
+    stdout: String,
+}
+
+struct Cli {
+    env: Vec<(String, String)>,
+}
+
+impl Cli {
+    fn binary() -> PathBuf {
+        std::env::var_os("TF_ACC_TERRAFORM_PATH")
+            .map_or_else(|| PathBuf::from("terraform"), PathBuf::from)
+    }
+
+    /// Runs terraform; `Err` carries the command and its output when it fails.
+    async fn run(&self, dir: &Path, args: &[&str]) -> Result<Output, String> {
+        let (status, stdout, stderr) = self.exec(dir, args).await?;
+        if status == Some(0) {
+            Ok(Output { stdout })
+        } else {
+            Err(format!(
+                "terraform {} failed ({status:?}):\n{stdout}\n{stderr}",
+                args.join(" ")
+            ))
+        }
+    }
+
+    /// `terraform plan -detailed-exitcode`: whether it shows changes.
+    async fn plan(&self, dir: &Path) -> Result<(bool, Output), String> {
+        let args = ["plan", "-input=false", "-no-color", "-detailed-exitcode"];
+        let (status, stdout, stderr) = self.exec(dir, &args).await?;
+        match status {
+            Some(0) => Ok((false, Output { stdout })),
+            Some(2) => Ok((true, Output { stdout })),
+            _ => Err(format!(
+                "terraform plan failed ({status:?}):\n{stdout}\n{stderr}"
+            )),
+        }
+    }
+
+    async fn exec(
+        &self,
+        dir: &Path,
+        args: &[&str],
+    ) -> Result<(Option<i32>, String, String), String> {
+        let mut command = tokio::process::Command::new(Self::binary());
+        command
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let output = command.output().await.map_err(|e| {
+            format!(
+                "cannot run {} (is terraform installed and on PATH?): {e}",
+                Self::binary().display()
+            )
+        })?;
+        Ok((
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
+    }
+}
