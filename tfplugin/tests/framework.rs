@@ -35,7 +35,7 @@ struct Item {
     name: String,
     size: i64,
     tags: BTreeMap<String, String>,
-    protected: bool,
+    protected: Option<bool>,
 }
 
 /// The resource's typed model.
@@ -89,7 +89,7 @@ fn state_of(id: &str, item: &Item) -> Value {
         name: item.name.clone(),
         size: MaybeUnknown::Known(Some(item.size)),
         tags: (!item.tags.is_empty()).then(|| item.tags.clone()),
-        protected: Some(item.protected),
+        protected: item.protected,
         secret_wo: None,
         arn: MaybeUnknown::Known(Some(format!("arn:memory:::{id}"))),
     };
@@ -103,7 +103,7 @@ fn item_of(model: &ItemModel) -> Item {
         name: model.name.clone(),
         size: model.size.known().copied().flatten().unwrap_or(1),
         tags: model.tags.clone().unwrap_or_default(),
-        protected: model.protected.unwrap_or(false),
+        protected: model.protected,
     }
 }
 
@@ -199,7 +199,7 @@ impl DataSource<Arc<Store>> for CountDataSource {
     }
 
     fn schema(&self) -> Schema {
-        Schema::new("How many items exist.").attribute(Attribute::number("count").computed())
+        Schema::new("How many items exist.").attribute(Attribute::number("total").computed())
     }
 
     async fn read(
@@ -210,7 +210,7 @@ impl DataSource<Arc<Store>> for CountDataSource {
     ) {
         let count = store.items.lock().unwrap().len() as i64;
         let mut state = BTreeMap::new();
-        state.insert("count".to_owned(), Value::Number(count.into()));
+        state.insert("total".to_owned(), Value::Number(count.into()));
         resp.state = Value::Object(state);
     }
 }
@@ -223,7 +223,7 @@ fn config(body: &str) -> String {
 
 fn item(attrs: &str) -> String {
     config(&format!(
-        "resource \"memory_item\" \"x\" {{\n{attrs}\n}}\n\ndata \"memory_count\" \"all\" {{\n  depends_on = [memory_item.x]\n}}\n\noutput \"count\" {{\n  value = data.memory_count.all.count\n}}\n"
+        "resource \"memory_item\" \"x\" {{\n{attrs}\n}}\n\ndata \"memory_count\" \"all\" {{\n  depends_on = [memory_item.x]\n}}\n\noutput \"count\" {{\n  value = data.memory_count.all.total\n}}\n"
     ))
 }
 

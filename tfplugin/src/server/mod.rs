@@ -411,12 +411,14 @@ impl<P: Provider> ProviderServer<P> {
                 creating,
             };
             plan::apply_defaults(&inputs, &mut plan);
+            // Write-only values are in the proposed state but never in the
+            // prior one: null them before deciding whether anything changed.
+            plan::null_write_only(attributes, &mut plan);
             if creating || plan != prior {
                 plan::mark_computed_unknown(&inputs, &mut plan);
             }
             requires_replace =
                 plan::run_plan_modifiers(&inputs, &AttributePath::root(), &mut plan, &mut diags);
-            plan::null_write_only(attributes, &mut plan);
         }
 
         let request = PlanRequest {

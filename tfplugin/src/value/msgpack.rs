@@ -717,8 +717,8 @@ mod tests {
         // Elements of differing types each carry their own type.
         let mixed = Value::List(vec![Value::from("a"), num("1"), Value::Null]);
         let bytes = encode(&mixed, &Type::Dynamic).unwrap();
-        assert_eq!(&bytes[..3], &[0x92, 0xc4, 19]);
-        assert_eq!(&bytes[3..22], br#"["list","dynamic"]"#.as_slice());
+        assert_eq!(&bytes[..3], &[0x92, 0xc4, 18]);
+        assert_eq!(&bytes[3..21], br#"["list","dynamic"]"#.as_slice());
         assert_eq!(decode(&bytes, &Type::Dynamic).unwrap(), mixed);
         // A plain value in a dynamic position is an error.
         assert!(decode(&[0xa1, b'x'], &Type::Dynamic).is_err());
