@@ -1,5 +1,7 @@
-//! Shared pieces of the acceptance tests: the provider under test and the
-//! HCL they write.
+//! Shared pieces of the acceptance tests: the AWS emulator, the provider
+//! under test and the HCL they write.
+
+pub mod emulator;
 
 use tfplugin::testing::TestCase;
 

@@ -1,39 +1,64 @@
 //! The provider block, through the real terraform CLI: valid settings
-//! validate and plan; each kind of bad value is a diagnostic naming its
-//! attribute, before anything is configured.
+//! configure the provider against the emulator; each kind of bad value is a
+//! diagnostic naming its attribute at `terraform validate`.
+//!
+//! Terraform validates and configures a provider only when something uses
+//! it, so each configuration reads `swarm_availability_zones`.
 
+use acceptance_tests::emulator::Emulator;
 use acceptance_tests::{config, test_case};
 use swarm_provider::SwarmProvider;
-use tfplugin::testing::Step;
+use tfplugin::testing::{Check, Step};
 
-const GOOD: &str = r#"
-provider "swarm" {
-  region      = "us-east-1"
-  endpoint    = "http://127.0.0.1:1"
-  access_key  = "test"
-  secret_key  = "test"
-  environment = "staging"
-  max_retries = 2
-  default_tags = { team = "agents" }
-  endpoints {
-    s3 = "http://127.0.0.1:2"
-  }
+const USES_PROVIDER: &str = "data \"swarm_availability_zones\" \"all\" {}\n";
+
+fn with_provider(provider_block: &str) -> String {
+    config(&format!("{provider_block}\n{USES_PROVIDER}"))
 }
-"#;
 
 #[tokio::test]
-async fn valid_provider_block_validates_and_plans() {
+async fn valid_provider_block_validates_plans_and_applies() {
+    let emulator = Emulator::start();
+    let block = emulator.provider_block(
+        "  environment  = \"staging\"\n  max_retries  = 2\n  default_tags = { team = \"agents\" }\n",
+    );
     test_case()
-        .step(Step::validate(config(GOOD)))
-        .step(Step::plan(config(GOOD)))
+        .step(Step::validate(with_provider(&block)))
+        .step(
+            Step::apply(with_provider(&block)).check(Check::sync(|state| {
+                let names = state.attr("data.swarm_availability_zones.all", "names")?;
+                match names.as_array() {
+                    Some(names) if !names.is_empty() => Ok(()),
+                    _ => Err(format!("no zones: {names}")),
+                }
+            })),
+        )
+        .run(SwarmProvider::new())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn per_service_endpoint_overrides_the_global_one() {
+    let emulator = Emulator::start();
+    let endpoint = emulator.endpoint().unwrap_or("https://ec2.us-east-1.amazonaws.com");
+    // The global endpoint leads nowhere; only the ec2 override works.
+    let block = format!(
+        "provider \"swarm\" {{\n  region     = \"us-east-1\"\n  endpoint   = \"http://127.0.0.1:9\"\n  access_key = \"test\"\n  secret_key = \"test\"\n  max_retries = 0\n  endpoints {{\n    ec2 = \"{endpoint}\"\n  }}\n}}\n"
+    );
+    test_case()
+        .step(Step::apply(with_provider(&block)).check(Check::attr_set(
+            "data.swarm_availability_zones.all",
+            "names",
+        )))
         .run(SwarmProvider::new())
         .await
         .unwrap();
 }
 
 fn provider_with(attribute: &str) -> String {
-    config(&format!(
-        "provider \"swarm\" {{\n  region = \"us-east-1\"\n  {attribute}\n}}\n"
+    with_provider(&format!(
+        "provider \"swarm\" {{\n  {attribute}\n}}\n"
     ))
 }
 
@@ -51,13 +76,16 @@ async fn unknown_environment_is_an_error_on_environment() {
 }
 
 #[tokio::test]
-async fn malformed_endpoint_is_an_error_on_endpoint() {
+async fn malformed_endpoints_are_errors_on_their_attribute() {
     test_case()
-        .step(Step::validate(provider_with(r#"endpoint = "localhost:4566""#)).expect_error("endpoint must be an absolute http(s) URL"))
-        .step(Step::validate(config(
-            "provider \"swarm\" {\n  region = \"us-east-1\"\n  endpoints {\n    rds = \"not a url\"\n  }\n}\n",
-        ))
-        .expect_error("endpoints.rds must be an absolute http(s) URL"))
+        .step(
+            Step::validate(provider_with(r#"endpoint = "localhost:4566""#))
+                .expect_error("endpoint must be an absolute http(s) URL"),
+        )
+        .step(
+            Step::validate(provider_with("endpoints {\n    rds = \"not a url\"\n  }"))
+                .expect_error("endpoints.rds must be an absolute http(s) URL"),
+        )
         .run(SwarmProvider::new())
         .await
         .unwrap();

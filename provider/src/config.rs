@@ -92,6 +92,7 @@ pub struct SwarmClient {
     pub endpoints: Endpoints,
     pub environment: Environment,
     pub default_tags: BTreeMap<String, String>,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 impl SwarmClient {
@@ -117,6 +118,8 @@ impl SwarmClient {
                     .or_else(profile_region.build())
                     .region()
                     .await
+                    // An empty AWS_REGION means no region, not a region named "".
+                    .filter(|r| !r.as_ref().is_empty())
             }
         };
         let Some(region) = region else {
@@ -147,7 +150,15 @@ impl SwarmClient {
             custom_endpoint = settings.endpoint.is_some(),
             "provider configured"
         );
+        let ec2 = {
+            let mut conf = aws_sdk_ec2::config::Builder::from(&sdk_config);
+            if let Some(url) = settings.endpoints.get("ec2") {
+                conf = conf.endpoint_url(url);
+            }
+            aws_sdk_ec2::Client::from_conf(conf.build())
+        };
         Some(Self {
+            ec2,
             sdk_config,
             region: region.to_string(),
             endpoint: settings.endpoint,

@@ -6,7 +6,9 @@
 //! `create`/`update`/`delete` here, which call the AWS SDK through the
 //! clients built in [`config`].
 
+mod aws;
 pub mod config;
+mod datasources;
 mod provider;
 
 pub use provider::SwarmProvider;

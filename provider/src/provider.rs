@@ -132,7 +132,7 @@ impl Provider for SwarmProvider {
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<SwarmClient>>> {
-        Vec::new()
+        vec![Box::new(crate::datasources::availability_zones::AvailabilityZones)]
     }
 
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {

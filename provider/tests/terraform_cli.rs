@@ -162,78 +162,105 @@ fn init_validate_plan_and_schema_from_the_mirror() {
     }
 }
 
+/// Terraform validates and configures a provider only when something uses it.
+const USES_PROVIDER: &str = "data \"swarm_availability_zones\" \"all\" {}\n";
+
 #[test]
 fn bad_value_is_a_diagnostic_on_its_line() {
     let ws = Workspace::new();
-    ws.write("provider \"swarm\" {\n  region      = \"us-east-1\"\n  environment = \"prod\"\n}\n");
+    ws.write(&format!(
+        "provider \"swarm\" {{\n  region      = \"us-east-1\"\n  environment = \"prod\"\n}}\n\n{USES_PROVIDER}"
+    ));
     ws.terraform(&["init", "-input=false", "-no-color"], &[])
         .ok("terraform init");
     let validate = ws.terraform(&["validate", "-no-color"], &[]);
     assert_eq!(validate.code, Some(1), "{}", validate.stdout);
-    let err = validate.stderr;
+    // Terraform wraps long lines: compare with whitespace folded.
+    let err = validate.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(err.contains("Invalid value"), "{err}");
     assert!(
-        err.contains(
-            r#"environment must be one of "development", "staging" or "production", got "prod""#
-        ),
+        err.contains(r#"environment must be one of "development", "staging" or "production", got "prod""#),
         "{err}"
     );
     // Terraform points at the attribute's line of HCL.
     assert!(err.contains("on main.tf line 9"), "{err}");
-    assert!(err.contains(r#"environment = "prod""#), "{err}");
+    assert!(err.contains(r#"9: environment = "prod""#), "{err}");
 }
 
+/// No AWS configuration files, so that the machine's own do not interfere.
+const NO_AWS_FILES: [(&str, &str); 2] = [
+    ("AWS_CONFIG_FILE", "/nonexistent/config"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+];
+
+/// The provider block leaves the region to the environment; the endpoint
+/// leads nowhere, so reading the data source fails after configuration.
+const REGION_FROM_ENV: &str = r#"
+provider "swarm" {
+  endpoint    = "http://127.0.0.1:9"
+  access_key  = "test"
+  secret_key  = "test"
+  max_retries = 0
+}
+"#;
+
 #[test]
-fn settings_from_the_environment_and_a_missing_region() {
+fn region_from_the_environment_and_logs_in_terraform() {
     let ws = Workspace::new();
-    ws.write("provider \"swarm\" {}\n");
+    ws.write(&format!("{REGION_FROM_ENV}\n{USES_PROVIDER}"));
     ws.terraform(&["init", "-input=false", "-no-color"], &[])
         .ok("terraform init");
-    let no_files = [
-        ("AWS_CONFIG_FILE", "/nonexistent/config"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
-    ];
-    let with_region = [
-        no_files[0],
-        no_files[1],
+    let env = [
+        NO_AWS_FILES[0],
+        NO_AWS_FILES[1],
         ("AWS_REGION", "eu-west-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("TF_LOG_PROVIDER", "debug"),
     ];
-    ws.terraform(&["plan", "-input=false", "-no-color"], &with_region)
-        .ok("plan with the region from AWS_REGION");
-
-    let without_region = [
-        no_files[0],
-        no_files[1],
-        ("AWS_REGION", ""),
-        ("AWS_DEFAULT_REGION", ""),
-    ];
-    let plan = ws.terraform(&["plan", "-input=false", "-no-color"], &without_region);
+    let plan = ws.terraform(&["plan", "-input=false", "-no-color"], &env);
     assert_eq!(plan.code, Some(1), "{}", plan.stdout);
-    assert!(plan.stderr.contains("No AWS region"), "{}", plan.stderr);
-}
-
-#[test]
-fn provider_logs_reach_terraform_log() {
-    let ws = Workspace::new();
-    ws.write(GOOD);
-    ws.terraform(&["init", "-input=false", "-no-color"], &[])
-        .ok("terraform init");
-    let plan = ws.terraform(
-        &["plan", "-input=false", "-no-color"],
-        &[("TF_LOG_PROVIDER", "debug")],
-    );
-    plan.ok("terraform plan");
-    // Terraform re-logs the provider's JSON lines with their level and fields.
+    // Terraform re-logs the provider's JSON lines with their level and
+    // fields, including the RPC span's.
     let line = plan
         .stderr
         .lines()
         .find(|l| l.contains("provider configured"))
         .unwrap_or_else(|| panic!("no provider log in:\n{}", plan.stderr));
     assert!(line.contains("[DEBUG]"), "{line}");
-    assert!(line.contains("region=us-east-1"), "{line}");
+    assert!(line.contains("region=eu-west-1"), "{line}");
     assert!(line.contains("tf_rpc=ConfigureProvider"), "{line}");
+    // The AWS call has its own span, and its failure is a diagnostic.
+    assert!(
+        plan.stderr.contains("aws_operation=DescribeAvailabilityZones"),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stderr.contains("Error: Cannot list availability zones"),
+        "{}",
+        plan.stderr
+    );
+}
+
+#[test]
+fn missing_region_is_an_error_on_region() {
+    let ws = Workspace::new();
+    ws.write(&format!("{REGION_FROM_ENV}\n{USES_PROVIDER}"));
+    ws.terraform(&["init", "-input=false", "-no-color"], &[])
+        .ok("terraform init");
+    let env = [
+        NO_AWS_FILES[0],
+        NO_AWS_FILES[1],
+        ("AWS_REGION", ""),
+        ("AWS_DEFAULT_REGION", ""),
+    ];
+    let plan = ws.terraform(&["plan", "-input=false", "-no-color"], &env);
+    assert_eq!(plan.code, Some(1), "{}", plan.stdout);
+    assert!(plan.stderr.contains("Error: No AWS region"), "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains("Set region in the provider block"),
+        "{}",
+        plan.stderr
+    );
 }
 
 #[test]

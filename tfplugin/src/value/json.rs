@@ -70,8 +70,7 @@ fn encode_value(
             out.push_str("{\"value\":");
             encode_value(out, value, &inferred, path)?;
             out.push_str(",\"type\":");
-            let type_json = inferred.to_json_bytes();
-            out.push_str(&String::from_utf8_lossy(&type_json));
+            inferred.write_json(out);
             out.push('}');
             Ok(())
         }

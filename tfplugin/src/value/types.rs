@@ -109,7 +109,8 @@ impl Type {
         out.into_bytes()
     }
 
-    fn write_json(&self, out: &mut String) {
+    /// Appends [`Type::to_json_bytes`]'s text to `out`.
+    pub(crate) fn write_json(&self, out: &mut String) {
         match self {
             Type::String => out.push_str("\"string\""),
             Type::Number => out.push_str("\"number\""),
