@@ -280,3 +280,47 @@ fn running_the_binary_by_hand_explains_itself() {
         "nothing on stdout without a handshake"
     );
 }
+
+#[test]
+fn debug_mode_serves_terraform_through_reattach_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut provider = Command::new(BINARY)
+        .arg("--debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = provider.stdout.take().unwrap();
+    let reattach = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let start = line.find("TF_REATTACH_PROVIDERS='")? + "TF_REATTACH_PROVIDERS='".len();
+            Some(line[start..].trim_end_matches('\'').to_owned())
+        })
+        .expect("--debug prints the TF_REATTACH_PROVIDERS line");
+    let json: serde_json::Value = serde_json::from_str(&reattach).unwrap();
+    let entry = &json["registry.terraform.io/agentswarm/swarm"];
+    assert_eq!(entry["ProtocolVersion"], 6);
+    let socket = PathBuf::from(entry["Addr"]["String"].as_str().unwrap());
+    assert!(socket.exists());
+
+    let ws = Workspace::new();
+    ws.write(GOOD);
+    let env = [("TF_REATTACH_PROVIDERS", reattach.as_str())];
+    ws.terraform(&["init", "-input=false", "-no-color"], &env)
+        .ok("terraform init against the debug server");
+    let plan = ws.terraform(&["plan", "-input=false", "-no-color"], &env);
+    plan.ok("terraform plan against the debug server");
+
+    let term = Command::new("kill")
+        .args(["-TERM", &provider.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = provider.wait().unwrap();
+    assert!(status.success(), "exited with {status}");
+    assert!(!socket.exists(), "the socket directory is removed on exit");
+}

@@ -138,3 +138,130 @@ impl ClientCertVerifier for PinnedClientCert {
         self.algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
+    use rustls_pki_types::ServerName;
+
+    /// A client identity shaped as Terraform's: ECDSA P-521, self-signed CA.
+    fn terraform_like_client() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        let key_der = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+        (cert.pem(), cert.der().clone(), key_der)
+    }
+
+    /// The client side of the test does not judge the server: Terraform's
+    /// own acceptance of it is covered by the tests that run terraform.
+    #[derive(Debug)]
+    struct AnyServer(WebPkiSupportedAlgorithms);
+
+    impl ServerCertVerifier for AnyServer {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(m, c, d, &self.0)
+        }
+        fn verify_tls13_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(m, c, d, &self.0)
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.supported_schemes()
+        }
+    }
+
+    /// Runs a TLS handshake over an in-memory pipe; returns the server's
+    /// outcome and the negotiated ALPN protocol.
+    async fn handshake(
+        server: &AutoMtls,
+        cert: CertificateDer<'static>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Option<Vec<u8>>, std::io::Error> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut client = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyServer(
+                provider.signature_verification_algorithms,
+            )))
+            .with_client_auth_cert(vec![cert], key)
+            .unwrap();
+        client.alpn_protocols = vec![b"h2".to_vec()];
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&server.config));
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let name = ServerName::try_from("localhost").unwrap();
+        let server_side = async {
+            // Dropping the stream closes it, so the client's read ends.
+            let stream = acceptor.accept(a).await?;
+            Ok::<_, std::io::Error>(stream.get_ref().1.alpn_protocol().map(<[u8]>::to_vec))
+        };
+        let (accepted, connected) = tokio::join!(server_side, async {
+            // The client finishes first in TLS 1.3; make it wait for the
+            // server's verdict by reading.
+            let mut stream = connector.connect(name, b).await?;
+            let mut buf = [0u8; 1];
+            let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut buf).await;
+            Ok::<_, std::io::Error>(())
+        });
+        let _ = connected;
+        accepted
+    }
+
+    #[tokio::test]
+    async fn accepts_terraforms_certificate_and_speaks_h2() {
+        let (pem, cert, key) = terraform_like_client();
+        let server = AutoMtls::new(&pem).unwrap();
+        let alpn = handshake(&server, cert, key).await.unwrap();
+        assert_eq!(alpn.as_deref(), Some(&b"h2"[..]));
+    }
+
+    #[tokio::test]
+    async fn refuses_any_other_client_certificate() {
+        let (pem, _, _) = terraform_like_client();
+        let (_, other_cert, other_key) = terraform_like_client();
+        let server = AutoMtls::new(&pem).unwrap();
+        assert!(handshake(&server, other_cert, other_key).await.is_err());
+    }
+
+    #[test]
+    fn server_certificate_is_fresh_and_for_localhost() {
+        let (pem, _, _) = terraform_like_client();
+        let a = AutoMtls::new(&pem).unwrap();
+        let b = AutoMtls::new(&pem).unwrap();
+        assert_ne!(a.certificate_base64, b.certificate_base64);
+        let der = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(&a.certificate_base64)
+            .unwrap();
+        // The DNS name "localhost" is in the subjectAltName.
+        assert!(der.windows(9).any(|w| w == b"localhost"));
+    }
+
+    #[test]
+    fn rejects_a_client_certificate_that_is_not_pem() {
+        assert!(matches!(AutoMtls::new("garbage"), Err(ServeError::Tls(_))));
+    }
+}
