@@ -29,7 +29,10 @@ pub struct Emulator {
 impl Emulator {
     /// Starts moto on a free port, or uses `SWARM_TEST_ENDPOINT`.
     pub fn start() -> Self {
-        match std::env::var("SWARM_TEST_ENDPOINT").ok().filter(|v| !v.is_empty()) {
+        match std::env::var("SWARM_TEST_ENDPOINT")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
             Some(v) if v == "aws" => Self {
                 endpoint: None,
                 process: None,
@@ -47,7 +50,9 @@ impl Emulator {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("swarm-moto-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("cannot create the emulator's log file");
-        let stderr = log_file.try_clone().expect("cannot share the emulator's log file");
+        let stderr = log_file
+            .try_clone()
+            .expect("cannot share the emulator's log file");
         let process = Command::new(&python)
             .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())

@@ -41,7 +41,9 @@ async fn valid_provider_block_validates_plans_and_applies() {
 #[tokio::test]
 async fn per_service_endpoint_overrides_the_global_one() {
     let emulator = Emulator::start();
-    let endpoint = emulator.endpoint().unwrap_or("https://ec2.us-east-1.amazonaws.com");
+    let endpoint = emulator
+        .endpoint()
+        .unwrap_or("https://ec2.us-east-1.amazonaws.com");
     // The global endpoint leads nowhere; only the ec2 override works.
     let block = format!(
         "provider \"swarm\" {{\n  region     = \"us-east-1\"\n  endpoint   = \"http://127.0.0.1:9\"\n  access_key = \"test\"\n  secret_key = \"test\"\n  max_retries = 0\n  endpoints {{\n    ec2 = \"{endpoint}\"\n  }}\n}}\n"
@@ -57,9 +59,7 @@ async fn per_service_endpoint_overrides_the_global_one() {
 }
 
 fn provider_with(attribute: &str) -> String {
-    with_provider(&format!(
-        "provider \"swarm\" {{\n  {attribute}\n}}\n"
-    ))
+    with_provider(&format!("provider \"swarm\" {{\n  {attribute}\n}}\n"))
 }
 
 #[tokio::test]

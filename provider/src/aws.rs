@@ -21,7 +21,9 @@ where
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(_) => tracing::debug!(elapsed_ms, "AWS call succeeded"),
-            Err(err) => tracing::debug!(elapsed_ms, error = %DisplayErrorContext(err), "AWS call failed"),
+            Err(err) => {
+                tracing::debug!(elapsed_ms, error = %DisplayErrorContext(err), "AWS call failed")
+            }
         }
         result
     }

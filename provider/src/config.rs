@@ -60,7 +60,11 @@ pub struct Endpoints(BTreeMap<String, String>);
 
 impl Endpoints {
     pub fn from_map(map: BTreeMap<String, Option<String>>) -> Self {
-        Self(map.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
+        Self(
+            map.into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect(),
+        )
     }
 
     /// The override for one service (`ec2`, `s3`, ...), if any.
@@ -99,8 +103,9 @@ impl SwarmClient {
     /// Builds the SDK configuration. No AWS call is made: credentials are
     /// resolved on first use.
     pub async fn new(settings: Settings, diags: &mut Diagnostics) -> Option<Self> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_retries.saturating_add(1)));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+            RetryConfig::standard().with_max_attempts(settings.max_retries.saturating_add(1)),
+        );
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
@@ -114,12 +119,14 @@ impl SwarmClient {
                 if let Some(profile) = &settings.profile {
                     profile_region = profile_region.profile_name(profile);
                 }
-                RegionProviderChain::first_try(aws_config::environment::EnvironmentVariableRegionProvider::new())
-                    .or_else(profile_region.build())
-                    .region()
-                    .await
-                    // An empty AWS_REGION means no region, not a region named "".
-                    .filter(|r| !r.as_ref().is_empty())
+                RegionProviderChain::first_try(
+                    aws_config::environment::EnvironmentVariableRegionProvider::new(),
+                )
+                .or_else(profile_region.build())
+                .region()
+                .await
+                // An empty AWS_REGION means no region, not a region named "".
+                .filter(|r| !r.as_ref().is_empty())
             }
         };
         let Some(region) = region else {
@@ -184,8 +191,14 @@ impl SwarmClient {
 pub fn check_region(region: &str) -> Result<(), String> {
     let parts: Vec<&str> = region.split('-').collect();
     let well_formed = parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
         && parts[0].chars().all(|c| c.is_ascii_lowercase());
     if well_formed {
         Ok(())
@@ -200,7 +213,12 @@ mod tests {
 
     #[test]
     fn region_names() {
-        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4"] {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-4",
+        ] {
             assert!(check_region(ok).is_ok(), "{ok}");
         }
         for bad in ["", "useast1", "us-east", "US-EAST-1", "us--1", "us-east-1a"] {

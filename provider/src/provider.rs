@@ -7,13 +7,21 @@ use tfplugin::diag::Diagnostics;
 use tfplugin::path::AttributePath;
 use tfplugin::provider::{ConfigureRequest, Provider};
 use tfplugin::resource::Resource;
-use tfplugin::schema::{validators, Attribute, Block, NestedBlock, Schema};
+use tfplugin::schema::{Attribute, Block, NestedBlock, Schema, validators};
 use tfplugin::value::{MaybeUnknown, Type, Value};
 
 use crate::config::{self, Endpoints, Environment, SwarmClient};
 
 /// The AWS services whose endpoints can be overridden one by one.
-pub(crate) const SERVICES: [&str; 7] = ["ec2", "s3", "rds", "elasticache", "backup", "route53", "sts"];
+pub(crate) const SERVICES: [&str; 7] = [
+    "ec2",
+    "s3",
+    "rds",
+    "elasticache",
+    "backup",
+    "route53",
+    "sts",
+];
 
 /// The provider.
 #[derive(Debug, Default)]
@@ -69,9 +77,13 @@ impl Provider for SwarmProvider {
     type Client = SwarmClient;
 
     fn schema(&self) -> Schema {
-        let mut endpoints = Block::new("Per-service endpoint URLs, overriding `endpoint` for one service.");
+        let mut endpoints =
+            Block::new("Per-service endpoint URLs, overriding `endpoint` for one service.");
         for service in SERVICES {
-            endpoints = endpoints.attribute(endpoint_attribute(service, &format!("Endpoint URL for {service}.")));
+            endpoints = endpoints.attribute(endpoint_attribute(
+                service,
+                &format!("Endpoint URL for {service}."),
+            ));
         }
         Schema::new(
             "Agent-swarm infrastructure on AWS: networks, hardened host pools, failover pairs, \
@@ -132,7 +144,9 @@ impl Provider for SwarmProvider {
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<SwarmClient>>> {
-        vec![Box::new(crate::datasources::availability_zones::AvailabilityZones)]
+        vec![Box::new(
+            crate::datasources::availability_zones::AvailabilityZones,
+        )]
     }
 
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
@@ -157,7 +171,11 @@ impl Provider for SwarmProvider {
         }
     }
 
-    async fn configure(&self, req: ConfigureRequest, diags: &mut Diagnostics) -> Option<SwarmClient> {
+    async fn configure(
+        &self,
+        req: ConfigureRequest,
+        diags: &mut Diagnostics,
+    ) -> Option<SwarmClient> {
         let model: ProviderModel = match tfplugin::value::from_value(&req.config) {
             Ok(model) => model,
             Err(err) => {
@@ -168,7 +186,11 @@ impl Provider for SwarmProvider {
         let settings = config::Settings {
             region: known(model.region, "region", diags).flatten(),
             endpoint: known(model.endpoint, "endpoint", diags).flatten(),
-            endpoints: Endpoints::from_map(known(model.endpoints, "endpoints", diags).flatten().unwrap_or_default()),
+            endpoints: Endpoints::from_map(
+                known(model.endpoints, "endpoints", diags)
+                    .flatten()
+                    .unwrap_or_default(),
+            ),
             access_key: known(model.access_key, "access_key", diags).flatten(),
             secret_key: known(model.secret_key, "secret_key", diags).flatten(),
             profile: known(model.profile, "profile", diags).flatten(),
@@ -176,8 +198,12 @@ impl Provider for SwarmProvider {
                 .flatten()
                 .map_or(Ok(Environment::Production), |e| e.parse())
                 .unwrap_or(Environment::Production),
-            default_tags: known(model.default_tags, "default_tags", diags).flatten().unwrap_or_default(),
-            max_retries: known(model.max_retries, "max_retries", diags).flatten().unwrap_or(config::DEFAULT_MAX_RETRIES),
+            default_tags: known(model.default_tags, "default_tags", diags)
+                .flatten()
+                .unwrap_or_default(),
+            max_retries: known(model.max_retries, "max_retries", diags)
+                .flatten()
+                .unwrap_or(config::DEFAULT_MAX_RETRIES),
         };
         if diags.has_errors() {
             return None;

@@ -176,10 +176,16 @@ fn bad_value_is_a_diagnostic_on_its_line() {
     let validate = ws.terraform(&["validate", "-no-color"], &[]);
     assert_eq!(validate.code, Some(1), "{}", validate.stdout);
     // Terraform wraps long lines: compare with whitespace folded.
-    let err = validate.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let err = validate
+        .stderr
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(err.contains("Invalid value"), "{err}");
     assert!(
-        err.contains(r#"environment must be one of "development", "staging" or "production", got "prod""#),
+        err.contains(
+            r#"environment must be one of "development", "staging" or "production", got "prod""#
+        ),
         "{err}"
     );
     // Terraform points at the attribute's line of HCL.
@@ -230,12 +236,14 @@ fn region_from_the_environment_and_logs_in_terraform() {
     assert!(line.contains("tf_rpc=ConfigureProvider"), "{line}");
     // The AWS call has its own span, and its failure is a diagnostic.
     assert!(
-        plan.stderr.contains("aws_operation=DescribeAvailabilityZones"),
+        plan.stderr
+            .contains("aws_operation=DescribeAvailabilityZones"),
         "{}",
         plan.stderr
     );
     assert!(
-        plan.stderr.contains("Error: Cannot list availability zones"),
+        plan.stderr
+            .contains("Error: Cannot list availability zones"),
         "{}",
         plan.stderr
     );
@@ -255,7 +263,11 @@ fn missing_region_is_an_error_on_region() {
     ];
     let plan = ws.terraform(&["plan", "-input=false", "-no-color"], &env);
     assert_eq!(plan.code, Some(1), "{}", plan.stdout);
-    assert!(plan.stderr.contains("Error: No AWS region"), "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains("Error: No AWS region"),
+        "{}",
+        plan.stderr
+    );
     assert!(
         plan.stderr.contains("Set region in the provider block"),
         "{}",

@@ -10,9 +10,11 @@
 //! - [`server`]: the thin layer translating protocol 6 messages.
 //! - [`logging`]: `tracing` output in the format Terraform reads.
 //! - [`testing`]: acceptance tests driving the real `terraform` CLI.
+//! - [`docs`]: Registry-layout documentation generated from the schemas.
 
 pub mod datasource;
 pub mod diag;
+pub mod docs;
 pub mod logging;
 pub mod path;
 pub mod provider;

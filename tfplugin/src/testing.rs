@@ -22,10 +22,14 @@ use crate::serve::Reattach;
 /// A check's result: `Err` explains what was wrong.
 pub type CheckResult = Result<(), String>;
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed future, as checks and `before` hooks return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The function behind a [`Check`].
+type CheckFn = dyn for<'a> Fn(&'a State) -> BoxFuture<'a, CheckResult> + Send + Sync;
 
 /// A check on the state after a step (or after destroy).
-pub struct Check(Box<dyn for<'a> Fn(&'a State) -> BoxFuture<'a, CheckResult> + Send + Sync>);
+pub struct Check(Box<CheckFn>);
 
 impl Check {
     /// A check from an async function of the state.

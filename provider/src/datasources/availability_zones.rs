@@ -27,7 +27,11 @@ impl DataSource<SwarmClient> for AvailabilityZones {
              opted in (or needing no opt-in), and real AZs (no Local or Wavelength Zones). \
              Sorted by name.",
         )
-        .attribute(Attribute::string("id").computed().description("The region."))
+        .attribute(
+            Attribute::string("id")
+                .computed()
+                .description("The region."),
+        )
         .attribute(
             Attribute::list_of("names", Type::String)
                 .computed()
@@ -40,7 +44,12 @@ impl DataSource<SwarmClient> for AvailabilityZones {
         )
     }
 
-    async fn read(&self, client: &SwarmClient, _req: &DataSourceRequest, resp: &mut DataSourceResponse) {
+    async fn read(
+        &self,
+        client: &SwarmClient,
+        _req: &DataSourceRequest,
+        resp: &mut DataSourceResponse,
+    ) {
         let output = aws::call(
             "ec2",
             "DescribeAvailabilityZones",
@@ -50,7 +59,8 @@ impl DataSource<SwarmClient> for AvailabilityZones {
         let output = match output {
             Ok(output) => output,
             Err(err) => {
-                resp.diagnostics.push(aws::error("Cannot list availability zones", &err));
+                resp.diagnostics
+                    .push(aws::error("Cannot list availability zones", &err));
                 return;
             }
         };
@@ -71,7 +81,14 @@ impl DataSource<SwarmClient> for AvailabilityZones {
             })
             .collect();
         zones.sort_by(|a, b| a.name.cmp(&b.name));
-        let strings = |f: fn(&Zone) -> &str| Value::List(zones.iter().map(|z| Value::String(f(z).to_owned())).collect());
+        let strings = |f: fn(&Zone) -> &str| {
+            Value::List(
+                zones
+                    .iter()
+                    .map(|z| Value::String(f(z).to_owned()))
+                    .collect(),
+            )
+        };
         resp.state = Value::Object(
             [
                 ("id".to_owned(), Value::String(client.region.clone())),

@@ -246,10 +246,10 @@ impl<P: Provider> ProviderServer<P> {
             terraform_version: req.terraform_version,
             config,
         };
-        if let Some(client) = self.inner.provider.configure(request, &mut diags).await {
-            if let Ok(mut guard) = self.inner.client.write() {
-                *guard = Some(Arc::new(client));
-            }
+        if let Some(client) = self.inner.provider.configure(request, &mut diags).await
+            && let Ok(mut guard) = self.inner.client.write()
+        {
+            *guard = Some(Arc::new(client));
         }
         diags
     }
@@ -548,16 +548,16 @@ impl<P: Provider> ProviderServer<P> {
             };
             entry.resource.import(&client, &req.id, &mut response).await;
             diags.extend(response.diagnostics);
-            if !diags.has_errors() {
-                if let Some(state) = encode(&response.state, &entry.ty, &mut diags) {
-                    resp.imported_resources
-                        .push(pb::import_resource_state::ImportedResource {
-                            type_name: req.type_name.clone(),
-                            state: Some(state),
-                            private: response.private,
-                            identity: None,
-                        });
-                }
+            if !diags.has_errors()
+                && let Some(state) = encode(&response.state, &entry.ty, &mut diags)
+            {
+                resp.imported_resources
+                    .push(pb::import_resource_state::ImportedResource {
+                        type_name: req.type_name.clone(),
+                        state: Some(state),
+                        private: response.private,
+                        identity: None,
+                    });
             }
         }
         resp.diagnostics = diagnostics(&diags);

@@ -129,12 +129,11 @@ pub(crate) fn null_write_only(attributes: &[Attribute], value: &mut Value) {
     for attribute in attributes {
         if attribute.write_only {
             set_attr(value, &attribute.name, Value::Null);
-        } else if let Some(nested) = single_nested(attribute) {
-            if let Value::Object(attrs) = value {
-                if let Some(child) = attrs.get_mut(&attribute.name) {
-                    null_write_only(nested, child);
-                }
-            }
+        } else if let Some(nested) = single_nested(attribute)
+            && let Value::Object(attrs) = value
+            && let Some(child) = attrs.get_mut(&attribute.name)
+        {
+            null_write_only(nested, child);
         }
     }
 }
