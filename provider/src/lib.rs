@@ -10,6 +10,9 @@ mod aws;
 pub mod config;
 mod datasources;
 mod provider;
+mod resources;
+mod tags;
+mod waiter;
 
 pub use provider::SwarmProvider;
 

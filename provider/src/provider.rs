@@ -140,13 +140,11 @@ impl Provider for SwarmProvider {
     }
 
     fn resources(&self) -> Vec<Box<dyn Resource<SwarmClient>>> {
-        Vec::new()
+        crate::resources::all()
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<SwarmClient>>> {
-        vec![Box::new(
-            crate::datasources::availability_zones::AvailabilityZones,
-        )]
+        crate::datasources::all()
     }
 
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -1,3 +1,16 @@
 //! Data sources: one file each.
 
+use tfplugin::datasource::DataSource;
+
+use crate::config::SwarmClient;
+
 pub mod availability_zones;
+// pub mod node;
+
+/// Every data source the provider offers.
+pub fn all() -> Vec<Box<dyn DataSource<SwarmClient>>> {
+    vec![
+        Box::new(availability_zones::AvailabilityZones),
+        // Box::new(node::NodeLookup),
+    ]
+}

@@ -17,6 +17,7 @@
 
 mod attribute;
 pub mod plan_modifiers;
+pub mod timeouts;
 pub mod validators;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,17 @@
+//! Managed resources: one file each, its acceptance test in
+//! `acceptance-tests/tests/`.
+
+use tfplugin::resource::Resource;
+
+use crate::config::SwarmClient;
+
+// pub mod network;
+// pub mod node;
+
+/// Every resource type the provider offers.
+pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
+    vec![
+        // Box::new(network::Network),
+        // Box::new(node::Node),
+    ]
+}
