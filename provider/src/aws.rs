@@ -1,6 +1,7 @@
 //! Shared helpers for AWS calls: a tracing span around every call, and
 //! SDK errors turned into diagnostics with their full context.
 
+use std::pin::Pin;
 use std::time::Instant;
 
 use aws_sdk_ec2::error::DisplayErrorContext;
@@ -9,26 +10,36 @@ use tracing::Instrument;
 
 /// Runs one AWS call inside a span naming the service and operation, and
 /// logs its duration and outcome.
-pub async fn call<T, E, F>(service: &'static str, operation: &'static str, call: F) -> Result<T, E>
+///
+/// The call is boxed at once: SDK futures are large, and a resource joins
+/// several of them; kept inline they would make every caller's future (and,
+/// in debug builds, the stack) that much larger.
+pub fn call<'a, T, E, F>(
+    service: &'static str,
+    operation: &'static str,
+    call: F,
+) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'a>>
 where
-    F: Future<Output = Result<T, E>>,
-    E: std::error::Error,
+    F: Future<Output = Result<T, E>> + Send + 'a,
+    E: std::error::Error + Send + 'a,
+    T: Send + 'a,
 {
     let span = tracing::debug_span!("aws", aws_service = service, aws_operation = operation);
-    async move {
-        let started = Instant::now();
-        let result = call.await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        match &result {
-            Ok(_) => tracing::debug!(elapsed_ms, "AWS call succeeded"),
-            Err(err) => {
-                tracing::debug!(elapsed_ms, error = %DisplayErrorContext(err), "AWS call failed")
+    Box::pin(
+        async move {
+            let started = Instant::now();
+            let result = call.await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            match &result {
+                Ok(_) => tracing::debug!(elapsed_ms, "AWS call succeeded"),
+                Err(err) => {
+                    tracing::debug!(elapsed_ms, error = %DisplayErrorContext(err), "AWS call failed")
+                }
             }
+            result
         }
-        result
-    }
-    .instrument(span)
-    .await
+        .instrument(span),
+    )
 }
 
 /// An error diagnostic for a failed AWS call.

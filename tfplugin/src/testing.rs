@@ -141,6 +141,10 @@ pub enum StepKind {
     /// In a fresh working directory with the step's config:
     /// `terraform import ADDRESS ID`, then a plan that must be empty.
     Import { address: String, id: String },
+    /// In a fresh working directory: `terraform apply` of a config with
+    /// `import {}` blocks, then a plan that must be empty. Nothing is
+    /// destroyed from that directory.
+    ImportBlock,
 }
 
 /// One step of a test case.
@@ -181,6 +185,11 @@ impl Step {
                 id: id.into(),
             },
         )
+    }
+
+    /// Applies a config with `import {}` blocks in a fresh state.
+    pub fn import_block(config: impl Into<String>) -> Self {
+        Self::new(config, StepKind::ImportBlock)
     }
 
     fn new(config: impl Into<String>, kind: StepKind) -> Self {
@@ -357,7 +366,7 @@ async fn run_step(
     applied: &mut bool,
 ) -> CheckResult {
     let work_dir = match step.kind {
-        StepKind::Import { .. } => root.join(format!("import-{index}")),
+        StepKind::Import { .. } | StepKind::ImportBlock => root.join(format!("import-{index}")),
         _ => main_dir.to_path_buf(),
     };
     if let Some(before) = &step.before {
@@ -400,6 +409,13 @@ async fn run_step(
             *applied = true;
             out
         }
+        (StepKind::ImportBlock, Ok(_)) => {
+            cli.run(
+                &work_dir,
+                &["apply", "-auto-approve", "-input=false", "-no-color"],
+            )
+            .await
+        }
         (StepKind::Import { address, id }, Ok(_)) => {
             cli.run(
                 &work_dir,
@@ -429,7 +445,10 @@ async fn run_step(
         (None, Ok(_)) => {}
     }
 
-    if matches!(step.kind, StepKind::Apply | StepKind::Import { .. }) {
+    if matches!(
+        step.kind,
+        StepKind::Apply | StepKind::Import { .. } | StepKind::ImportBlock
+    ) {
         let state = show(cli, &work_dir).await?;
         for check in &step.checks {
             check.run(&state).await?;

@@ -1,6 +1,7 @@
 //! `swarm_availability_zones`: the usable availability zones of the region.
 
 use tfplugin::datasource::{DataSource, DataSourceRequest, DataSourceResponse};
+use tfplugin::diag::Diagnostic;
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::value::{Type, Value};
 
@@ -9,10 +10,40 @@ use crate::config::SwarmClient;
 
 pub struct AvailabilityZones;
 
-/// A zone as EC2 describes it, reduced to what decides whether it is usable.
-struct Zone {
-    name: String,
-    id: String,
+/// A usable availability zone.
+pub struct Zone {
+    pub name: String,
+    pub id: String,
+}
+
+/// The region's usable zones, sorted by name: available, opted in (or
+/// needing no opt-in), real AZs (no Local or Wavelength Zones).
+pub async fn usable_zones(client: &SwarmClient) -> Result<Vec<Zone>, Diagnostic> {
+    let output = aws::call(
+        "ec2",
+        "DescribeAvailabilityZones",
+        client.ec2.describe_availability_zones().send(),
+    )
+    .await
+    .map_err(|err| aws::error("Cannot list availability zones", &err))?;
+    let mut zones: Vec<Zone> = output
+        .availability_zones()
+        .iter()
+        .filter(|z| z.state().is_none_or(|s| s.as_str() == "available"))
+        .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
+        .filter(|z| {
+            z.opt_in_status()
+                .is_none_or(|s| matches!(s.as_str(), "opt-in-not-required" | "opted-in"))
+        })
+        .filter_map(|z| {
+            Some(Zone {
+                name: z.zone_name()?.to_owned(),
+                id: z.zone_id().unwrap_or_default().to_owned(),
+            })
+        })
+        .collect();
+    zones.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(zones)
 }
 
 #[tfplugin::async_trait]
@@ -50,37 +81,10 @@ impl DataSource<SwarmClient> for AvailabilityZones {
         _req: &DataSourceRequest,
         resp: &mut DataSourceResponse,
     ) {
-        let output = aws::call(
-            "ec2",
-            "DescribeAvailabilityZones",
-            client.ec2.describe_availability_zones().send(),
-        )
-        .await;
-        let output = match output {
-            Ok(output) => output,
-            Err(err) => {
-                resp.diagnostics
-                    .push(aws::error("Cannot list availability zones", &err));
-                return;
-            }
+        let zones = match usable_zones(client).await {
+            Ok(zones) => zones,
+            Err(diagnostic) => return resp.diagnostics.push(diagnostic),
         };
-        let mut zones: Vec<Zone> = output
-            .availability_zones()
-            .iter()
-            .filter(|z| z.state().is_none_or(|s| s.as_str() == "available"))
-            .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
-            .filter(|z| {
-                z.opt_in_status()
-                    .is_none_or(|s| matches!(s.as_str(), "opt-in-not-required" | "opted-in"))
-            })
-            .filter_map(|z| {
-                Some(Zone {
-                    name: z.zone_name()?.to_owned(),
-                    id: z.zone_id().unwrap_or_default().to_owned(),
-                })
-            })
-            .collect();
-        zones.sort_by(|a, b| a.name.cmp(&b.name));
         let strings = |f: fn(&Zone) -> &str| {
             Value::List(
                 zones

@@ -5,13 +5,13 @@ use tfplugin::resource::Resource;
 
 use crate::config::SwarmClient;
 
-// pub mod network;
+pub mod network;
 // pub mod node;
 
 /// Every resource type the provider offers.
 pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
     vec![
-        // Box::new(network::Network),
+        Box::new(network::Network),
         // Box::new(node::Node),
     ]
 }

@@ -182,6 +182,63 @@ where
     }
 }
 
+/// A list, set or map of `min` to `max` elements.
+pub fn size_between(min: usize, max: usize) -> SizeBetween {
+    SizeBetween { min, max }
+}
+
+pub struct SizeBetween {
+    min: usize,
+    max: usize,
+}
+
+impl Validator for SizeBetween {
+    fn description(&self) -> String {
+        format!("{} to {} elements", self.min, self.max)
+    }
+
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let len = match value {
+            Value::List(items) | Value::Set(items) | Value::Tuple(items) => items.len(),
+            Value::Map(items) => items.len(),
+            _ => return,
+        };
+        if len < self.min || len > self.max {
+            diags.attribute_error(
+                path.clone(),
+                "Wrong number of elements",
+                format!("{path} must have {}, got {len}.", self.description()),
+            );
+        }
+    }
+}
+
+/// Elements of a list that are all different.
+pub fn unique_elements() -> UniqueElements {
+    UniqueElements
+}
+
+pub struct UniqueElements;
+
+impl Validator for UniqueElements {
+    fn description(&self) -> String {
+        "no duplicates".to_owned()
+    }
+
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::List(items) = value else { return };
+        for (i, item) in items.iter().enumerate() {
+            if item.is_known() && items[..i].contains(item) {
+                diags.attribute_error(
+                    path.push_index(i as i64),
+                    "Duplicate element",
+                    format!("{path} must have no duplicates."),
+                );
+            }
+        }
+    }
+}
+
 /// Applies `inner` to each element of a list, set or map.
 pub fn each<V: Validator>(inner: V) -> Each<V> {
     Each(inner)

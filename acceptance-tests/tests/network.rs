@@ -1,0 +1,536 @@
+//! `swarm_network` end to end: create, the AWS objects read back through
+//! the SDK, an empty plan, update in place, import (CLI and `import {}`),
+//! drift repaired, destroy leaving nothing.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::{config, test_case};
+use aws_sdk_ec2::types::Filter;
+use swarm_provider::SwarmProvider;
+use tfplugin::testing::{Check, Step};
+
+const ADDRESS: &str = "swarm_network.main";
+
+fn tag_filter(name: &str) -> Filter {
+    Filter::builder()
+        .name("tag:swarm:network")
+        .values(name)
+        .build()
+}
+
+fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+        .collect()
+}
+
+fn network(emulator: &Emulator, environment: &str, body: &str) -> String {
+    config(&format!(
+        "{}\nresource \"swarm_network\" \"main\" {{\n{body}\n}}\n",
+        emulator.provider_block(&format!(
+            "  environment  = \"{environment}\"\n  default_tags = {{ owner = \"platform\" }}\n"
+        ))
+    ))
+}
+
+const TWO_ZONES: &str = r#"  name               = "agents"
+  cidr_block         = "10.20.0.0/16"
+  availability_zones = ["us-east-1a", "us-east-1b"]"#;
+
+/// Everything the network "agents" is made of, read through the SDK.
+struct Seen {
+    vpcs: Vec<aws_sdk_ec2::types::Vpc>,
+    subnets: Vec<aws_sdk_ec2::types::Subnet>,
+    nats: Vec<aws_sdk_ec2::types::NatGateway>,
+    gateways: Vec<aws_sdk_ec2::types::InternetGateway>,
+    tables: Vec<aws_sdk_ec2::types::RouteTable>,
+    addresses: Vec<aws_sdk_ec2::types::Address>,
+}
+
+async fn seen(emulator: &Emulator, name: &str) -> Result<Seen, String> {
+    let ec2 = emulator.ec2().await;
+    let err = |e: &dyn std::fmt::Debug| format!("{e:?}");
+    Ok(Seen {
+        vpcs: ec2
+            .describe_vpcs()
+            .filters(tag_filter(name))
+            .send()
+            .await
+            .map_err(|e| err(&e))?
+            .vpcs()
+            .to_vec(),
+        subnets: ec2
+            .describe_subnets()
+            .filters(tag_filter(name))
+            .send()
+            .await
+            .map_err(|e| err(&e))?
+            .subnets()
+            .to_vec(),
+        nats: ec2
+            .describe_nat_gateways()
+            .filter(tag_filter(name))
+            .send()
+            .await
+            .map_err(|e| err(&e))?
+            .nat_gateways()
+            .iter()
+            .filter(|n| n.state().is_some_and(|s| s.as_str() != "deleted"))
+            .cloned()
+            .collect(),
+        gateways: ec2
+            .describe_internet_gateways()
+            .filters(tag_filter(name))
+            .send()
+            .await
+            .map_err(|e| err(&e))?
+            .internet_gateways()
+            .to_vec(),
+        tables: ec2
+            .describe_route_tables()
+            .filters(tag_filter(name))
+            .send()
+            .await
+            .map_err(|e| err(&e))?
+            .route_tables()
+            .to_vec(),
+        addresses: ec2
+            .describe_addresses()
+            .filters(tag_filter(name))
+            .send()
+            .await
+            .map_err(|e| err(&e))?
+            .addresses()
+            .to_vec(),
+    })
+}
+
+fn role(tags: &[aws_sdk_ec2::types::Tag]) -> String {
+    tags_of(tags).get("swarm:role").cloned().unwrap_or_default()
+}
+
+/// The two-zone staging network, as AWS must have it.
+async fn check_two_zone_network(emulator: &Emulator, team: &str) -> Result<String, String> {
+    let s = seen(emulator, "agents").await?;
+    let [vpc] = s.vpcs.as_slice() else {
+        return Err(format!("{} VPCs", s.vpcs.len()));
+    };
+    if vpc.cidr_block() != Some("10.20.0.0/16") {
+        return Err(format!("VPC CIDR {:?}", vpc.cidr_block()));
+    }
+    let tags = tags_of(vpc.tags());
+    for (k, v) in [
+        ("team", team),
+        ("owner", "platform"),
+        ("Name", "agents-vpc"),
+        ("swarm:managed-by", "terraform-provider-swarm"),
+    ] {
+        if tags.get(k).map(String::as_str) != Some(v) {
+            return Err(format!("VPC tag {k} is {:?}, expected {v:?}", tags.get(k)));
+        }
+    }
+    let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
+    let dns = emulator
+        .ec2()
+        .await
+        .describe_vpc_attribute()
+        .vpc_id(&vpc_id)
+        .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    if dns.enable_dns_hostnames().and_then(|v| v.value()) != Some(true) {
+        return Err("DNS hostnames are off".into());
+    }
+
+    let mut layout: Vec<(String, String, String)> = s
+        .subnets
+        .iter()
+        .map(|sn| {
+            (
+                role(sn.tags()),
+                sn.availability_zone().unwrap_or_default().to_owned(),
+                sn.cidr_block().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    layout.sort();
+    let expected: Vec<(String, String, String)> = [
+        ("database-subnet", "us-east-1a", "10.20.160.0/20"),
+        ("database-subnet", "us-east-1b", "10.20.176.0/20"),
+        ("private-subnet", "us-east-1a", "10.20.80.0/20"),
+        ("private-subnet", "us-east-1b", "10.20.96.0/20"),
+        ("public-subnet", "us-east-1a", "10.20.0.0/20"),
+        ("public-subnet", "us-east-1b", "10.20.16.0/20"),
+    ]
+    .iter()
+    .map(|(r, z, c)| (r.to_string(), z.to_string(), c.to_string()))
+    .collect();
+    if layout != expected {
+        return Err(format!("subnets {layout:?}"));
+    }
+    for subnet in &s.subnets {
+        if !tags_of(subnet.tags()).contains_key("owner") {
+            return Err(format!(
+                "subnet {:?} lacks the default tags",
+                subnet.subnet_id()
+            ));
+        }
+    }
+
+    // Staging: one NAT gateway, in the first zone's public subnet.
+    let [nat] = s.nats.as_slice() else {
+        return Err(format!("{} NAT gateways in staging", s.nats.len()));
+    };
+    let public_a = s
+        .subnets
+        .iter()
+        .find(|sn| {
+            role(sn.tags()) == "public-subnet" && sn.availability_zone() == Some("us-east-1a")
+        })
+        .and_then(|sn| sn.subnet_id());
+    if nat.subnet_id() != public_a {
+        return Err("the NAT gateway is not in the first public subnet".into());
+    }
+    if s.addresses.len() != 1 {
+        return Err(format!("{} elastic IPs", s.addresses.len()));
+    }
+    let [igw] = s.gateways.as_slice() else {
+        return Err(format!("{} internet gateways", s.gateways.len()));
+    };
+    if !igw
+        .attachments()
+        .iter()
+        .any(|a| a.vpc_id() == Some(vpc_id.as_str()))
+    {
+        return Err("the internet gateway is not attached".into());
+    }
+
+    // Routes: public → IGW, private → NAT, database → nowhere.
+    let default_route =
+        |table_role: &str| -> Result<Vec<(Option<String>, Option<String>)>, String> {
+            let tables: Vec<_> = s
+                .tables
+                .iter()
+                .filter(|t| role(t.tags()) == table_role)
+                .collect();
+            if tables.is_empty() {
+                return Err(format!("no {table_role}"));
+            }
+            Ok(tables
+                .iter()
+                .flat_map(|t| t.routes())
+                .filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+                .map(|r| {
+                    (
+                        r.gateway_id().map(str::to_owned),
+                        r.nat_gateway_id().map(str::to_owned),
+                    )
+                })
+                .collect())
+        };
+    if default_route("public-rt")? != vec![(igw.internet_gateway_id().map(str::to_owned), None)] {
+        return Err("the public route table does not route to the internet gateway".into());
+    }
+    let private = default_route("private-rt")?;
+    if private.len() != 1 || private[0].1.as_deref() != nat.nat_gateway_id() {
+        return Err(format!("private default routes {private:?}"));
+    }
+    if !default_route("database-rt")?.is_empty() {
+        return Err("the database tier has a route out".into());
+    }
+    let associated: usize = s.tables.iter().map(|t| t.associations().len()).sum();
+    if associated != 6 {
+        return Err(format!("{associated} route table associations, expected 6"));
+    }
+    Ok(vpc_id)
+}
+
+fn sdk_check<F, Fut>(emulator: &Arc<Emulator>, f: F) -> Check
+where
+    F: Fn(Arc<Emulator>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    let emulator = Arc::clone(emulator);
+    let f = Arc::new(f);
+    Check::new(move |_| {
+        let (emulator, f) = (Arc::clone(&emulator), Arc::clone(&f));
+        Box::pin(async move { f(emulator).await })
+    })
+}
+
+#[tokio::test]
+async fn network_lifecycle() {
+    let emulator = Arc::new(Emulator::start());
+    let created = network(
+        &emulator,
+        "staging",
+        &format!("{TWO_ZONES}\n  tags = {{ team = \"agents\" }}"),
+    );
+    let updated = network(
+        &emulator,
+        "staging",
+        &format!("{TWO_ZONES}\n  tags = {{ team = \"swarm\" }}"),
+    );
+    let vpc_id = Arc::new(Mutex::new(String::new()));
+
+    let first_vpc = Arc::clone(&vpc_id);
+    let same_vpc = Arc::clone(&vpc_id);
+    let drifted = Arc::clone(&emulator);
+    let retagged = Arc::clone(&emulator);
+    test_case()
+        .step(
+            Step::apply(created.clone())
+                .check(Check::attr_equals(ADDRESS, "id", "agents"))
+                .check(Check::attr_equals(
+                    ADDRESS,
+                    "availability_zones",
+                    serde_json::json!(["us-east-1a", "us-east-1b"]),
+                ))
+                .check(Check::sync(|state| {
+                    for attribute in [
+                        "public_subnet_ids",
+                        "private_subnet_ids",
+                        "database_subnet_ids",
+                    ] {
+                        let ids = state.attr(ADDRESS, attribute)?;
+                        if ids.as_array().map(Vec::len) != Some(2) {
+                            return Err(format!("{attribute} = {ids}"));
+                        }
+                    }
+                    Ok(())
+                }))
+                .check(sdk_check(&emulator, move |e| {
+                    let first_vpc = Arc::clone(&first_vpc);
+                    async move {
+                        let id = check_two_zone_network(&e, "agents").await?;
+                        *first_vpc.lock().unwrap() = id;
+                        Ok(())
+                    }
+                })),
+        )
+        // Tags change in place: same VPC, new tags on AWS.
+        .step(
+            Step::apply(updated.clone()).check(sdk_check(&emulator, move |e| {
+                let same_vpc = Arc::clone(&same_vpc);
+                async move {
+                    let id = check_two_zone_network(&e, "swarm").await?;
+                    let before = same_vpc.lock().unwrap().clone();
+                    if id == before {
+                        Ok(())
+                    } else {
+                        Err(format!("the VPC was replaced: {before} → {id}"))
+                    }
+                }
+            })),
+        )
+        // Import by name, with the CLI and with an import block.
+        .step(Step::import(updated.clone(), ADDRESS, "agents"))
+        .step(
+            Step::import_block(format!(
+                "{updated}\nimport {{\n  to = {ADDRESS}\n  id = \"agents\"\n}}\n"
+            ))
+            .check(Check::attr_equals(ADDRESS, "cidr_block", "10.20.0.0/16")),
+        )
+        // Drift: a subnet deleted out of band is planned back and rebuilt.
+        .step(
+            Step::plan(updated.clone())
+                .before(move || {
+                    let e = Arc::clone(&drifted);
+                    async move {
+                        let s = seen(&e, "agents").await?;
+                        let subnet = s
+                            .subnets
+                            .iter()
+                            .find(|sn| {
+                                role(sn.tags()) == "database-subnet"
+                                    && sn.availability_zone() == Some("us-east-1b")
+                            })
+                            .and_then(|sn| sn.subnet_id())
+                            .ok_or("no database subnet in us-east-1b")?
+                            .to_owned();
+                        let ec2 = e.ec2().await;
+                        for table in &s.tables {
+                            for assoc in table.associations() {
+                                if assoc.subnet_id() == Some(subnet.as_str()) {
+                                    ec2.disassociate_route_table()
+                                        .association_id(
+                                            assoc.route_table_association_id().unwrap_or_default(),
+                                        )
+                                        .send()
+                                        .await
+                                        .map_err(|e| format!("{e:?}"))?;
+                                }
+                            }
+                        }
+                        ec2.delete_subnet()
+                            .subnet_id(subnet)
+                            .send()
+                            .await
+                            .map_err(|e| format!("{e:?}"))?;
+                        Ok(())
+                    }
+                })
+                .expect_changes(),
+        )
+        .step(
+            Step::apply(updated.clone()).check(sdk_check(&emulator, |e| async move {
+                check_two_zone_network(&e, "swarm").await.map(|_| ())
+            })),
+        )
+        // Drift: a tag changed out of band is planned back and restored.
+        .step(
+            Step::plan(updated.clone())
+                .before(move || {
+                    let e = Arc::clone(&retagged);
+                    async move {
+                        let s = seen(&e, "agents").await?;
+                        let vpc = s
+                            .vpcs
+                            .first()
+                            .and_then(|v| v.vpc_id())
+                            .ok_or("no VPC")?
+                            .to_owned();
+                        e.ec2()
+                            .await
+                            .create_tags()
+                            .resources(vpc)
+                            .tags(
+                                aws_sdk_ec2::types::Tag::builder()
+                                    .key("team")
+                                    .value("someone-else")
+                                    .build(),
+                            )
+                            .send()
+                            .await
+                            .map_err(|e| format!("{e:?}"))?;
+                        Ok(())
+                    }
+                })
+                .expect_changes(),
+        )
+        .step(
+            Step::apply(updated).check(sdk_check(&emulator, |e| async move {
+                check_two_zone_network(&e, "swarm").await.map(|_| ())
+            })),
+        )
+        .check_destroy(sdk_check(&emulator, |e| async move {
+            let s = seen(&e, "agents").await?;
+            let left = [
+                ("VPCs", s.vpcs.len()),
+                ("subnets", s.subnets.len()),
+                ("NAT gateways", s.nats.len()),
+                ("internet gateways", s.gateways.len()),
+                ("route tables", s.tables.len()),
+                ("elastic IPs", s.addresses.len()),
+            ];
+            match left.iter().find(|(_, n)| *n > 0) {
+                None => Ok(()),
+                Some((what, n)) => Err(format!("{n} {what} left after destroy")),
+            }
+        }))
+        .run(SwarmProvider::new())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn production_defaults_span_three_zones_with_a_nat_each() {
+    let emulator = Arc::new(Emulator::start());
+    let hcl = network(&emulator, "production", "  name = \"agents\"");
+    let zones = Arc::clone(&emulator);
+    test_case()
+        .step(
+            Step::apply(hcl)
+                .check(Check::attr_equals(ADDRESS, "cidr_block", "10.0.0.0/16"))
+                .check(Check::new(move |state| {
+                    let planned = state.attr(ADDRESS, "availability_zones").cloned();
+                    let e = Arc::clone(&zones);
+                    Box::pin(async move {
+                        let planned = planned?;
+                        let out = e
+                            .ec2()
+                            .await
+                            .describe_availability_zones()
+                            .send()
+                            .await
+                            .map_err(|e| format!("{e:?}"))?;
+                        let mut names: Vec<String> = out
+                            .availability_zones()
+                            .iter()
+                            .filter_map(|z| z.zone_name().map(str::to_owned))
+                            .collect();
+                        names.sort();
+                        names.truncate(3);
+                        if planned != serde_json::json!(names) {
+                            return Err(format!("zones {planned}, expected the first three: {names:?}"));
+                        }
+                        let s = seen(&e, "agents").await?;
+                        let private_routes: usize =
+                            s.tables.iter().filter(|t| role(t.tags()) == "private-rt").count();
+                        if s.nats.len() != 3 || s.addresses.len() != 3 || private_routes != 3 {
+                            return Err(format!(
+                                "{} NAT gateways, {} EIPs, {private_routes} private route tables; expected 3 each",
+                                s.nats.len(),
+                                s.addresses.len()
+                            ));
+                        }
+                        if s.subnets.len() != 9 {
+                            return Err(format!("{} subnets", s.subnets.len()));
+                        }
+                        Ok(())
+                    })
+                })),
+        )
+        .run(SwarmProvider::new())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn invalid_values_fail_early_and_create_nothing() {
+    let emulator = Arc::new(Emulator::start());
+    let bad = |body: &str| network(&emulator, "staging", body);
+    test_case()
+        .step(
+            Step::validate(bad("  name = \"agents\"\n  cidr_block = \"10.20.1.0/16\""))
+                .expect_error("did you mean 10.20.0.0/16"),
+        )
+        .step(
+            Step::validate(bad("  name = \"agents\"\n  cidr_block = \"10.0.0.0/8\""))
+                .expect_error("cidr_block must be an IPv4 CIDR block from /16 to /24"),
+        )
+        .step(
+            Step::validate(bad("  name = \"bad name\""))
+                .expect_error("name must be 1 to 48 letters, digits and hyphens"),
+        )
+        .step(
+            Step::validate(bad(
+                "  name = \"agents\"\n  availability_zones = [\"us-east-1a\", \"us-east-1a\"]",
+            ))
+            .expect_error("availability_zones must have no duplicates"),
+        )
+        .step(
+            Step::validate(bad(
+                "  name = \"agents\"\n  availability_zones = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]",
+            ))
+            .expect_error("availability_zones must have 1 to 5 elements, got 6"),
+        )
+        .step(
+            Step::apply(bad("  name = \"agents\"\n  availability_zones = [\"us-east-1z\"]"))
+                .expect_error("\"us-east-1z\" is not a usable zone of us-east-1"),
+        )
+        .check_destroy(sdk_check(&emulator, |e| async move {
+            let s = seen(&e, "agents").await?;
+            if s.vpcs.is_empty() && s.subnets.is_empty() {
+                Ok(())
+            } else {
+                Err("an invalid configuration created AWS objects".into())
+            }
+        }))
+        .run(SwarmProvider::new())
+        .await
+        .unwrap();
+}
