@@ -345,3 +345,152 @@ async fn lifecycle_through_terraform() {
         .await
         .unwrap();
 }
+
+/// RPCs that Terraform calls rarely, straight through the server layer.
+mod rpcs {
+    use super::*;
+    use tfplugin::proto::tfplugin6 as pb;
+    use tfplugin::proto::tfplugin6::provider_server::Provider as _;
+    use tfplugin::server::ProviderServer;
+    use tonic::Request;
+
+    fn server() -> ProviderServer<MemoryProvider> {
+        ProviderServer::new(MemoryProvider(Arc::new(Store::default())))
+    }
+
+    fn errors(diags: &[pb::Diagnostic]) -> Vec<String> {
+        diags
+            .iter()
+            .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn upgrade_resource_state_reads_current_json_and_drops_removed_attributes() {
+        let raw = br#"{"id":"item-9","name":"a","size":123456789012345678901234567890,"tags":{"k":"v"},"protected":null,"secret_wo":null,"arn":"x","removed_long_ago":true}"#;
+        let resp = server()
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: "memory_item".into(),
+                version: 0,
+                raw_state: Some(pb::RawState {
+                    json: raw.to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            errors(&resp.diagnostics).is_empty(),
+            "{:?}",
+            resp.diagnostics
+        );
+        let state = value::msgpack::decode(
+            &resp.upgraded_state.unwrap().msgpack,
+            &ItemResource.schema().value_type(),
+        )
+        .unwrap();
+        assert_eq!(state.get_attr("id"), Some(&Value::String("item-9".into())));
+        // Big numbers survive without losing precision.
+        assert_eq!(
+            state
+                .get_attr("size")
+                .and_then(Value::as_number)
+                .map(ToString::to_string),
+            Some("123456789012345678901234567890".to_owned())
+        );
+    }
+
+    #[tokio::test]
+    async fn state_from_a_newer_schema_is_refused() {
+        let resp = server()
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: "memory_item".into(),
+                version: 3,
+                raw_state: Some(pb::RawState {
+                    json: b"{}".to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let errors = errors(&resp.diagnostics);
+        assert!(
+            errors[0].contains("newer than this provider's 0"),
+            "{errors:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unused_rpcs_answer_with_diagnostics() {
+        let server = server();
+        let moved = server
+            .move_resource_state(Request::new(pb::move_resource_state::Request {
+                source_type_name: "other_thing".into(),
+                target_type_name: "memory_item".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(errors(&moved.diagnostics)[0].contains("cannot take over a other_thing"));
+
+        let ephemeral = server
+            .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request {
+                type_name: "memory_secret".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(errors(&ephemeral.diagnostics)[0].contains("no ephemeral resource"));
+
+        let call = server
+            .call_function(Request::new(pb::call_function::Request {
+                name: "nope".into(),
+                arguments: vec![],
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(call.error.unwrap().text.contains("no function \"nope\""));
+
+        let unknown = server
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: "memory_nothing".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(errors(&unknown.diagnostics)[0].contains("no resource type \"memory_nothing\""));
+    }
+
+    #[tokio::test]
+    async fn operations_before_configure_are_diagnostics_not_panics() {
+        let resp = server()
+            .import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: "memory_item".into(),
+                id: "item-0".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(errors(&resp.diagnostics)[0].contains("Provider not configured"));
+    }
+
+    #[tokio::test]
+    async fn stop_provider_cancels_operations() {
+        let server = server();
+        let token = server.stop_token();
+        assert!(!token.is_cancelled());
+        server
+            .stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .unwrap();
+        assert!(token.is_cancelled());
+    }
+}
