@@ -53,8 +53,11 @@ impl Emulator {
         let stderr = log_file
             .try_clone()
             .expect("cannot share the emulator's log file");
+        // moto's server, with this crate's extensions (emulator/swarm_moto.py).
+        let server = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("emulator/swarm_moto.py");
         let process = Command::new(&python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .arg(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(stderr)
