@@ -132,6 +132,21 @@ impl Emulator {
     pub async fn ec2(&self) -> aws_sdk_ec2::Client {
         aws_sdk_ec2::Client::new(&self.sdk_config().await)
     }
+
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
+            .force_path_style(self.endpoint.is_some())
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    pub async fn rds(&self) -> aws_sdk_rds::Client {
+        aws_sdk_rds::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn elasticache(&self) -> aws_sdk_elasticache::Client {
+        aws_sdk_elasticache::Client::new(&self.sdk_config().await)
+    }
 }
 
 impl Drop for Emulator {

@@ -97,6 +97,21 @@ pub struct SwarmClient {
     pub environment: Environment,
     pub default_tags: BTreeMap<String, String>,
     pub ec2: aws_sdk_ec2::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
+}
+
+/// A service client from the shared SDK configuration, with the service's
+/// endpoint override (the `endpoints` block) applied.
+macro_rules! service_client {
+    ($krate:ident, $service:literal, $sdk:expr, $endpoints:expr) => {{
+        let mut conf = $krate::config::Builder::from($sdk);
+        if let Some(url) = $endpoints.get($service) {
+            conf = conf.endpoint_url(url);
+        }
+        conf
+    }};
 }
 
 impl SwarmClient {
@@ -157,15 +172,24 @@ impl SwarmClient {
             custom_endpoint = settings.endpoint.is_some(),
             "provider configured"
         );
-        let ec2 = {
-            let mut conf = aws_sdk_ec2::config::Builder::from(&sdk_config);
-            if let Some(url) = settings.endpoints.get("ec2") {
-                conf = conf.endpoint_url(url);
-            }
-            aws_sdk_ec2::Client::from_conf(conf.build())
-        };
+        let endpoints = &settings.endpoints;
+        let ec2 = aws_sdk_ec2::Client::from_conf(service_client!(aws_sdk_ec2, "ec2", &sdk_config, endpoints).build());
+        let rds = aws_sdk_rds::Client::from_conf(service_client!(aws_sdk_rds, "rds", &sdk_config, endpoints).build());
+        let elasticache = aws_sdk_elasticache::Client::from_conf(
+            service_client!(aws_sdk_elasticache, "elasticache", &sdk_config, endpoints).build(),
+        );
+        // Behind a custom endpoint bucket subdomains do not resolve.
+        let s3_custom = endpoints.get("s3").is_some() || settings.endpoint.is_some();
+        let s3 = aws_sdk_s3::Client::from_conf(
+            service_client!(aws_sdk_s3, "s3", &sdk_config, endpoints)
+                .force_path_style(s3_custom)
+                .build(),
+        );
         Some(Self {
             ec2,
+            s3,
+            rds,
+            elasticache,
             sdk_config,
             region: region.to_string(),
             endpoint: settings.endpoint,
@@ -178,12 +202,6 @@ impl SwarmClient {
     /// The endpoint for one service: its override, else the global one.
     pub fn endpoint_for(&self, service: &str) -> Option<&str> {
         self.endpoints.get(service).or(self.endpoint.as_deref())
-    }
-
-    /// S3 needs path-style addressing behind a custom endpoint (emulators,
-    /// proxies), as bucket subdomains do not resolve there.
-    pub fn s3_path_style(&self) -> bool {
-        self.endpoint_for("s3").is_some()
     }
 }
 

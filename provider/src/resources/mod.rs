@@ -6,12 +6,18 @@ use tfplugin::resource::Resource;
 use crate::config::SwarmClient;
 
 pub mod network;
+// pub mod database;
+pub mod cache;
+// pub mod bucket;
 // pub mod node;
 
 /// Every resource type the provider offers.
 pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
     vec![
         Box::new(network::Network),
+        // Box::new(database::Database),
+        Box::new(cache::Cache),
+        // Box::new(bucket::Bucket),
         // Box::new(node::Node),
     ]
 }
