@@ -173,8 +173,12 @@ impl SwarmClient {
             "provider configured"
         );
         let endpoints = &settings.endpoints;
-        let ec2 = aws_sdk_ec2::Client::from_conf(service_client!(aws_sdk_ec2, "ec2", &sdk_config, endpoints).build());
-        let rds = aws_sdk_rds::Client::from_conf(service_client!(aws_sdk_rds, "rds", &sdk_config, endpoints).build());
+        let ec2 = aws_sdk_ec2::Client::from_conf(
+            service_client!(aws_sdk_ec2, "ec2", &sdk_config, endpoints).build(),
+        );
+        let rds = aws_sdk_rds::Client::from_conf(
+            service_client!(aws_sdk_rds, "rds", &sdk_config, endpoints).build(),
+        );
         let elasticache = aws_sdk_elasticache::Client::from_conf(
             service_client!(aws_sdk_elasticache, "elasticache", &sdk_config, endpoints).build(),
         );

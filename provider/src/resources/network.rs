@@ -835,9 +835,7 @@ impl Builder<'_> {
 
     async fn sync_tags(&self, seen: &Observed) -> Result<(), Diagnostic> {
         let ec2 = &self.client.ec2;
-        let mut calls: Vec<
-            std::pin::Pin<Box<dyn Future<Output = Result<(), Diagnostic>> + Send + '_>>,
-        > = Vec::new();
+        let mut calls: Vec<TagCall<'_>> = Vec::new();
         for (id, current) in seen.tagged_objects() {
             let current = tags::tag_map(current);
             let role = current.get(tags::ROLE_KEY).cloned().unwrap_or_default();
@@ -942,6 +940,9 @@ impl Builder<'_> {
         .map_err(|e| self.wait_error(e))
     }
 }
+
+/// One tagging call of `sync_tags`, boxed so that both kinds fit one list.
+type TagCall<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(), Diagnostic>> + Send + 'a>>;
 
 #[derive(Clone, Copy)]
 enum Route<'a> {
