@@ -5,10 +5,10 @@ use tfplugin::resource::Resource;
 
 use crate::config::SwarmClient;
 
-pub mod network;
-// pub mod database;
-pub mod cache;
 // pub mod bucket;
+pub mod cache;
+// pub mod database;
+pub mod network;
 // pub mod node;
 
 /// Every resource type the provider offers.
