@@ -107,6 +107,9 @@ async fn seen(emulator: &Emulator, name: &str) -> Result<Seen, String> {
     })
 }
 
+/// A default route's target: (internet gateway, NAT gateway).
+type DefaultRoute = (Option<String>, Option<String>);
+
 fn role(tags: &[aws_sdk_ec2::types::Tag]) -> String {
     tags_of(tags).get("swarm:role").cloned().unwrap_or_default()
 }
@@ -209,28 +212,27 @@ async fn check_two_zone_network(emulator: &Emulator, team: &str) -> Result<Strin
     }
 
     // Routes: public → IGW, private → NAT, database → nowhere.
-    let default_route =
-        |table_role: &str| -> Result<Vec<(Option<String>, Option<String>)>, String> {
-            let tables: Vec<_> = s
-                .tables
-                .iter()
-                .filter(|t| role(t.tags()) == table_role)
-                .collect();
-            if tables.is_empty() {
-                return Err(format!("no {table_role}"));
-            }
-            Ok(tables
-                .iter()
-                .flat_map(|t| t.routes())
-                .filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
-                .map(|r| {
-                    (
-                        r.gateway_id().map(str::to_owned),
-                        r.nat_gateway_id().map(str::to_owned),
-                    )
-                })
-                .collect())
-        };
+    let default_route = |table_role: &str| -> Result<Vec<DefaultRoute>, String> {
+        let tables: Vec<_> = s
+            .tables
+            .iter()
+            .filter(|t| role(t.tags()) == table_role)
+            .collect();
+        if tables.is_empty() {
+            return Err(format!("no {table_role}"));
+        }
+        Ok(tables
+            .iter()
+            .flat_map(|t| t.routes())
+            .filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+            .map(|r| {
+                (
+                    r.gateway_id().map(str::to_owned),
+                    r.nat_gateway_id().map(str::to_owned),
+                )
+            })
+            .collect())
+    };
     if default_route("public-rt")? != vec![(igw.internet_gateway_id().map(str::to_owned), None)] {
         return Err("the public route table does not route to the internet gateway".into());
     }
