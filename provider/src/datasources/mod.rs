@@ -5,12 +5,12 @@ use tfplugin::datasource::DataSource;
 use crate::config::SwarmClient;
 
 pub mod availability_zones;
-// pub mod node;
+pub mod node;
 
 /// Every data source the provider offers.
 pub fn all() -> Vec<Box<dyn DataSource<SwarmClient>>> {
     vec![
         Box::new(availability_zones::AvailabilityZones),
-        // Box::new(node::NodeLookup),
+        Box::new(node::NodeLookup),
     ]
 }

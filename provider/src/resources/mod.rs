@@ -9,7 +9,7 @@ use crate::config::SwarmClient;
 pub mod cache;
 // pub mod database;
 pub mod network;
-// pub mod node;
+pub mod node;
 
 /// Every resource type the provider offers.
 pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
@@ -18,6 +18,6 @@ pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
         // Box::new(database::Database),
         Box::new(cache::Cache),
         // Box::new(bucket::Bucket),
-        // Box::new(node::Node),
+        Box::new(node::Node),
     ]
 }

@@ -1,0 +1,253 @@
+//! Checks of `swarm_node` values that need no AWS call: they run at
+//! `terraform validate`, so bad input never reaches AWS.
+
+use tfplugin::diag::Diagnostics;
+use tfplugin::path::AttributePath;
+use tfplugin::schema::Validator;
+use tfplugin::value::Value;
+
+/// EC2 takes at most 16 KiB of user data; the bootstrap needs the rest.
+pub const MAX_USER_DATA: usize = 14 * 1024;
+
+/// Tags per EC2 object are limited to 50; the provider's own take up to 15.
+pub const MAX_TAGS: usize = 35;
+
+/// A node name: it names the AWS objects (`<name>-1`, `swarm-node-<name>`).
+pub fn name(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    if !(1..=64).contains(&len) {
+        return Err(format!("{name:?} has {len} characters"));
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        Some(c) => Err(format!("{name:?} contains {c:?}")),
+        None => Ok(()),
+    }
+}
+
+/// An IPv4 CIDR block in canonical form (no host bits set), e.g. `10.20.0.0/16`.
+pub fn ipv4_cidr(text: &str) -> Result<(), String> {
+    let invalid = || format!("{text:?} is not an IPv4 CIDR block such as 10.20.0.0/16");
+    let (address, prefix) = text.split_once('/').ok_or_else(invalid)?;
+    let prefix: u32 = decimal(prefix, 32).ok_or_else(invalid)?;
+    let octets: Vec<u32> = address
+        .split('.')
+        .map(|o| decimal(o, 255))
+        .collect::<Option<_>>()
+        .ok_or_else(invalid)?;
+    let [a, b, c, d] = octets[..] else {
+        return Err(invalid());
+    };
+    let ip = (a << 24) | (b << 16) | (c << 8) | d;
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
+    if ip & !mask != 0 {
+        let network = ip & mask;
+        return Err(format!(
+            "{text:?} has host bits set; the block is {}.{}.{}.{}/{prefix}",
+            network >> 24,
+            (network >> 16) & 0xff,
+            (network >> 8) & 0xff,
+            network & 0xff
+        ));
+    }
+    Ok(())
+}
+
+/// A decimal number up to `max`, without sign or leading zeros.
+fn decimal(text: &str, max: u32) -> Option<u32> {
+    let ok = !text.is_empty()
+        && text.len() <= 3
+        && text.chars().all(|c| c.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    ok.then(|| text.parse().ok())
+        .flatten()
+        .filter(|n| *n <= max)
+}
+
+/// `ami-` and hexadecimal digits.
+pub fn ami(text: &str) -> Result<(), String> {
+    prefixed_hex(text, "ami-")
+}
+
+/// `subnet-` and hexadecimal digits.
+pub fn subnet_id(text: &str) -> Result<(), String> {
+    prefixed_hex(text, "subnet-")
+}
+
+fn prefixed_hex(text: &str, prefix: &str) -> Result<(), String> {
+    match text.strip_prefix(prefix) {
+        Some(hex)
+            if !hex.is_empty()
+                && hex
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("{text:?} does not match {prefix}[0-9a-f]+")),
+    }
+}
+
+/// An instance type such as `t3.large` or `m7i-flex.xlarge`.
+pub fn instance_type(text: &str) -> Result<(), String> {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    match text.split_once('.') {
+        Some((family, size)) if part(family) && part(size) && !size.contains('-') => Ok(()),
+        _ => Err(format!("{text:?} is not an instance type such as t3.large")),
+    }
+}
+
+pub fn user_data(text: &str) -> Result<(), String> {
+    if text.len() > MAX_USER_DATA {
+        Err(format!("it has {} bytes", text.len()))
+    } else {
+        Ok(())
+    }
+}
+
+/// A tag key the provider does not reserve for itself.
+pub fn tag_key(key: &str) -> Result<(), String> {
+    let lower = key.to_ascii_lowercase();
+    if lower.starts_with("swarm:") || lower.starts_with("aws:") {
+        Err(format!("{key:?} uses a reserved prefix (swarm: or aws:)"))
+    } else if key == "Name" {
+        Err("\"Name\" is set by the provider (<name>-<n>)".to_owned())
+    } else if key.is_empty() || key.chars().count() > 128 {
+        Err(format!("{key:?} must have 1 to 128 characters"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks the keys of a map (validators otherwise see only values).
+pub struct TagKeys;
+
+impl Validator for TagKeys {
+    fn description(&self) -> String {
+        format!(
+            "at most {MAX_TAGS} tags, with keys other than `Name` that do not start with `swarm:` or `aws:`"
+        )
+    }
+
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(tags) = value else { return };
+        if tags.len() > MAX_TAGS {
+            diags.attribute_error(
+                path.clone(),
+                "Too many tags",
+                format!(
+                    "{path} must have at most {MAX_TAGS} tags, got {}; EC2 allows 50 per object and the provider sets the others.",
+                    tags.len()
+                ),
+            );
+        }
+        for key in tags.keys() {
+            if let Err(why) = tag_key(key) {
+                diags.attribute_error(
+                    path.push_key(key),
+                    "Invalid tag key",
+                    format!("{path} keys must not be reserved: {why}."),
+                );
+            }
+        }
+    }
+}
+
+/// A list or set of `min` to `max` elements.
+pub struct Size {
+    pub min: usize,
+    pub max: usize,
+}
+
+impl Validator for Size {
+    fn description(&self) -> String {
+        format!("{} to {} elements", self.min, self.max)
+    }
+
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(len) = value.as_elements().map(<[Value]>::len) else {
+            return;
+        };
+        if len < self.min || len > self.max {
+            diags.attribute_error(
+                path.clone(),
+                "Wrong number of elements",
+                format!("{path} must have {}, got {len}.", self.description()),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for ok in ["a", "agents", "Agents-2", &"x".repeat(64)] {
+            assert!(name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a_b", "a b", "agents!", &"x".repeat(65), "é"] {
+            assert!(name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cidrs() {
+        for ok in [
+            "10.20.0.0/16",
+            "0.0.0.0/0",
+            "192.168.1.7/32",
+            "172.31.0.0/16",
+        ] {
+            assert_eq!(ipv4_cidr(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "10.20.0.0",
+            "10.20.0.0/33",
+            "10.20.0/16",
+            "10.256.0.0/16",
+            "010.0.0.0/8",
+            "10.0.0.0/-1",
+            "::/0",
+            "10.0.0.0/16 ",
+            "a.b.c.d/8",
+        ] {
+            assert!(ipv4_cidr(bad).is_err(), "{bad}");
+        }
+        let err = ipv4_cidr("10.20.3.4/16").unwrap_err();
+        assert!(err.contains("10.20.0.0/16"), "{err}");
+    }
+
+    #[test]
+    fn ids_and_types() {
+        assert!(ami("ami-0123abcd").is_ok());
+        assert!(ami("ami-").is_err());
+        assert!(ami("ami-XYZ").is_err());
+        assert!(ami("img-0123").is_err());
+        assert!(subnet_id("subnet-0a1b").is_ok());
+        assert!(subnet_id("sub-0a1b").is_err());
+        assert!(instance_type("t3.large").is_ok());
+        assert!(instance_type("m7i-flex.xlarge").is_ok());
+        assert!(instance_type("t3").is_err());
+        assert!(instance_type("T3.large").is_err());
+    }
+
+    #[test]
+    fn tag_keys() {
+        assert!(tag_key("role").is_ok());
+        assert!(tag_key("swarm:node").is_err());
+        assert!(tag_key("aws:x").is_err());
+        assert!(tag_key("Name").is_err());
+    }
+}

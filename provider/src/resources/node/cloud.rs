@@ -1,0 +1,1156 @@
+//! The AWS side of `swarm_node`: finding a node's objects by their tags,
+//! and the EC2 calls that create, change and remove them. Every call goes
+//! through `aws::call`; every wait through `waiter::wait_for`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::{
+    AttributeValue, BlockDeviceMapping, DeviceType, EbsBlockDevice, Filter, HttpTokensState,
+    Instance, InstanceAttributeName, InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
+    InstanceNetworkInterfaceSpecification, InstanceType, IpPermission, IpRange, Ipv6Range,
+    PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair, VolumeType,
+};
+use tfplugin::diag::Diagnostic;
+use tokio_util::sync::CancellationToken;
+
+use crate::aws;
+use crate::config::SwarmClient;
+use crate::tags;
+use crate::waiter::{self, Poll, WaitError};
+
+/// The identity tag's kind: objects carry `swarm:node = <name>`.
+pub const KIND: &str = "node";
+
+pub const ROLE_INSTANCE: &str = "instance";
+pub const ROLE_VOLUME: &str = "root-volume";
+pub const ROLE_INTERFACE: &str = "network-interface";
+pub const ROLE_GROUP: &str = "security-group";
+
+/// On instances: the instance's place in the node (0-based).
+pub const INDEX_TAG: &str = "swarm:index";
+/// On instances: the fingerprint of what the instance was launched with.
+pub const LAUNCH_TAG: &str = "swarm:launch";
+pub const AGENTS_TAG: &str = "swarm:agents-per-instance";
+pub const MCP_PORT_TAG: &str = "swarm:mcp-port";
+/// On the security group: the node's settings, from which `terraform
+/// import` rebuilds the state (with no instance, they are all there is).
+pub const AMI_TAG: &str = "swarm:ami";
+pub const INSTANCE_TYPE_TAG: &str = "swarm:instance-type";
+pub const COUNT_TAG: &str = "swarm:instance-count";
+pub const SUBNETS_TAG: &str = "swarm:subnets";
+pub const VOLUME_SIZE_TAG: &str = "swarm:root-volume-size";
+pub const PUBLIC_IP_TAG: &str = "swarm:associate-public-ip";
+
+/// Canonical's account, owner of the official Ubuntu images.
+pub const CANONICAL: &str = "099720109477";
+
+/// Instances in these states belong to the node; terminated ones do not.
+const LIVE_STATES: [&str; 4] = ["pending", "running", "stopping", "stopped"];
+
+/// How long an operation may still wait, and how to stop it early.
+pub struct Wait<'a> {
+    pub deadline: Instant,
+    pub cancel: &'a CancellationToken,
+}
+
+impl Wait<'_> {
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+/// An instance of a node, as DescribeInstances shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inst {
+    pub id: String,
+    /// From the `swarm:index` tag; `None` if someone removed it.
+    pub index: Option<usize>,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub instance_type: String,
+    pub image_id: String,
+    pub private_ip: String,
+    pub public_ip: Option<String>,
+    pub az: String,
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+    pub tags: BTreeMap<String, String>,
+    pub volume_ids: Vec<String>,
+    pub interface_ids: Vec<String>,
+    launched: i64,
+}
+
+impl Inst {
+    fn from_sdk(owner: &str, i: &Instance) -> Option<Self> {
+        let id = i.instance_id()?.to_owned();
+        let tags = tags::tag_map(i.tags());
+        let owned = |s: Option<&str>| s.unwrap_or_default().to_owned();
+        Some(Self {
+            index: tags.get(INDEX_TAG).and_then(|v| v.parse().ok()),
+            state: owned(i.state().and_then(|s| s.name()).map(|n| n.as_str())),
+            state_reason: i
+                .state_reason()
+                .and_then(|r| r.message())
+                .map(str::to_owned),
+            instance_type: owned(i.instance_type().map(InstanceType::as_str)),
+            image_id: owned(i.image_id()),
+            private_ip: owned(i.private_ip_address()),
+            public_ip: i
+                .public_ip_address()
+                .filter(|ip| !ip.is_empty())
+                .map(str::to_owned),
+            az: owned(i.placement().and_then(|p| p.availability_zone())),
+            subnet_id: owned(i.subnet_id()),
+            vpc_id: owned(i.vpc_id()),
+            owner_id: owner.to_owned(),
+            volume_ids: i
+                .block_device_mappings()
+                .iter()
+                .filter_map(|m| m.ebs()?.volume_id())
+                .map(str::to_owned)
+                .collect(),
+            interface_ids: i
+                .network_interfaces()
+                .iter()
+                .filter_map(|n| n.network_interface_id())
+                .map(str::to_owned)
+                .collect(),
+            launched: i.launch_time().map_or(0, |t| t.secs()),
+            tags,
+            id,
+        })
+    }
+
+    /// `arn:aws:ec2:<region>:<account>:instance/<id>`.
+    pub fn arn(&self, region: &str) -> String {
+        format!(
+            "arn:{}:ec2:{region}:{}:instance/{}",
+            partition(region),
+            self.owner_id,
+            self.id
+        )
+    }
+}
+
+/// The AWS partition of a region.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
+}
+
+/// Instances in node order: by index, then the oldest first.
+pub fn sort_instances(instances: &mut [Inst]) {
+    instances.sort_by(|a, b| {
+        (a.index.unwrap_or(usize::MAX), a.launched, &a.id).cmp(&(
+            b.index.unwrap_or(usize::MAX),
+            b.launched,
+            &b.id,
+        ))
+    });
+}
+
+/// A node's security group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: String,
+    pub vpc_id: String,
+    pub tags: BTreeMap<String, String>,
+    pub ingress: Vec<Rule>,
+}
+
+impl Group {
+    fn from_sdk(g: &SecurityGroup) -> Option<Self> {
+        Some(Self {
+            id: g.group_id()?.to_owned(),
+            vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
+            tags: tags::tag_map(g.tags()),
+            ingress: Rule::flatten(g.ip_permissions()),
+        })
+    }
+}
+
+/// One ingress rule: a protocol and port range from one source.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rule {
+    pub protocol: String,
+    pub from: i32,
+    pub to: i32,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Cidr(String),
+    Ipv6(String),
+    PrefixList(String),
+    Group(String),
+}
+
+impl Rule {
+    /// TCP on one port from an IPv4 block.
+    pub fn tcp(port: i32, cidr: &str) -> Self {
+        Self {
+            protocol: "tcp".to_owned(),
+            from: port,
+            to: port,
+            source: Source::Cidr(cidr.to_owned()),
+        }
+    }
+
+    /// EC2's permissions, one rule per source, sorted.
+    fn flatten(permissions: &[IpPermission]) -> Vec<Rule> {
+        let mut rules = Vec::new();
+        for p in permissions {
+            let protocol = p.ip_protocol().unwrap_or("-1").to_owned();
+            let (from, to) = (p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
+            let sources =
+                p.ip_ranges()
+                    .iter()
+                    .filter_map(|r| r.cidr_ip().map(|c| Source::Cidr(c.to_owned())))
+                    .chain(
+                        p.ipv6_ranges()
+                            .iter()
+                            .filter_map(|r| r.cidr_ipv6().map(|c| Source::Ipv6(c.to_owned()))),
+                    )
+                    .chain(p.prefix_list_ids().iter().filter_map(|r| {
+                        r.prefix_list_id().map(|c| Source::PrefixList(c.to_owned()))
+                    }))
+                    .chain(
+                        p.user_id_group_pairs()
+                            .iter()
+                            .filter_map(|r| r.group_id().map(|c| Source::Group(c.to_owned()))),
+                    );
+            for source in sources {
+                rules.push(Rule {
+                    protocol: protocol.clone(),
+                    from,
+                    to,
+                    source,
+                });
+            }
+        }
+        rules.sort();
+        rules.dedup();
+        rules
+    }
+
+    fn to_permission(&self, description: Option<&str>) -> IpPermission {
+        let mut b = IpPermission::builder().ip_protocol(&self.protocol);
+        if self.protocol != "-1" {
+            b = b.from_port(self.from).to_port(self.to);
+        }
+        let description = description.map(str::to_owned);
+        match &self.source {
+            Source::Cidr(c) => b.ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(c)
+                    .set_description(description)
+                    .build(),
+            ),
+            Source::Ipv6(c) => b.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).build()),
+            Source::PrefixList(p) => {
+                b.prefix_list_ids(PrefixListId::builder().prefix_list_id(p).build())
+            }
+            Source::Group(g) => {
+                b.user_id_group_pairs(UserIdGroupPair::builder().group_id(g).build())
+            }
+        }
+        .build()
+    }
+}
+
+/// As the state's `ingress_rules` shows it: `tcp/3000 from 10.20.0.0/16`.
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.protocol.as_str(), self.from, self.to) {
+            ("-1", _, _) => f.write_str("all")?,
+            (p, from, to) if from == to => write!(f, "{p}/{from}")?,
+            (p, from, to) => write!(f, "{p}/{from}-{to}")?,
+        }
+        match &self.source {
+            Source::Cidr(s) | Source::Ipv6(s) | Source::PrefixList(s) | Source::Group(s) => {
+                write!(f, " from {s}")
+            }
+        }
+    }
+}
+
+/// What exists of a node.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// Not terminated, in node order.
+    pub instances: Vec<Inst>,
+    pub groups: Vec<Group>,
+}
+
+impl Observed {
+    pub fn is_empty(&self) -> bool {
+        self.instances.is_empty() && self.groups.is_empty()
+    }
+
+    /// The node's security group: `preferred` if it exists, else the one
+    /// in the instances' VPC, else any.
+    pub fn group(&self, preferred: Option<&str>) -> Option<&Group> {
+        let vpc = self.instances.first().map(|i| i.vpc_id.as_str());
+        self.groups
+            .iter()
+            .find(|g| Some(g.id.as_str()) == preferred)
+            .or_else(|| self.groups.iter().find(|g| Some(g.vpc_id.as_str()) == vpc))
+            .or_else(|| self.groups.first())
+    }
+}
+
+fn filter(name: &str, values: &[&str]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.iter().map(|v| (*v).to_owned()).collect()))
+        .build()
+}
+
+/// Everything of the node named `name`: one DescribeInstances and one
+/// DescribeSecurityGroups, concurrently.
+pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagnostic> {
+    let instance_filters = vec![
+        tags::owner_filter(KIND, name),
+        filter("instance-state-name", &LIVE_STATES),
+    ];
+    let (instances, groups) = tokio::join!(
+        describe_instances(client, instance_filters),
+        describe_groups(client, name)
+    );
+    Ok(Observed {
+        instances: instances?,
+        groups: groups?,
+    })
+}
+
+/// DescribeInstances, all pages, in node order.
+async fn describe_instances(
+    client: &SwarmClient,
+    filters: Vec<Filter>,
+) -> Result<Vec<Inst>, Diagnostic> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let request = client
+            .ec2
+            .describe_instances()
+            .set_filters(Some(filters.clone()))
+            .set_next_token(token.take())
+            .send();
+        let page = aws::call("ec2", "DescribeInstances", request)
+            .await
+            .map_err(|e| aws::error("Cannot describe the node's instances", &e))?;
+        for reservation in page.reservations() {
+            let owner = reservation.owner_id().unwrap_or_default();
+            out.extend(
+                reservation
+                    .instances()
+                    .iter()
+                    .filter_map(|i| Inst::from_sdk(owner, i)),
+            );
+        }
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            _ => break,
+        }
+    }
+    sort_instances(&mut out);
+    Ok(out)
+}
+
+async fn describe_groups(client: &SwarmClient, name: &str) -> Result<Vec<Group>, Diagnostic> {
+    let filters = vec![
+        tags::owner_filter(KIND, name),
+        filter(&format!("tag:{}", tags::ROLE_KEY), &[ROLE_GROUP]),
+    ];
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let request = client
+            .ec2
+            .describe_security_groups()
+            .set_filters(Some(filters.clone()))
+            .set_next_token(token.take())
+            .send();
+        let page = aws::call("ec2", "DescribeSecurityGroups", request)
+            .await
+            .map_err(|e| aws::error("Cannot describe the node's security group", &e))?;
+        out.extend(page.security_groups().iter().filter_map(Group::from_sdk));
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            _ => break,
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// A subnet, reduced to what placement needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetInfo {
+    pub id: String,
+    pub az: String,
+    pub vpc_id: String,
+}
+
+pub async fn describe_subnets(
+    client: &SwarmClient,
+    ids: &[String],
+) -> Result<Vec<SubnetInfo>, Diagnostic> {
+    let request = client
+        .ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(ids.to_vec()))
+        .send();
+    let out = aws::call("ec2", "DescribeSubnets", request)
+        .await
+        .map_err(|e| aws::error("Cannot describe subnet_ids", &e))?;
+    Ok(out
+        .subnets()
+        .iter()
+        .filter_map(|s| {
+            Some(SubnetInfo {
+                id: s.subnet_id()?.to_owned(),
+                az: s.availability_zone().unwrap_or_default().to_owned(),
+                vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
+            })
+        })
+        .collect())
+}
+
+/// The subnets in placement order (by AZ), checked: all found, in one
+/// VPC, one per AZ.
+pub fn placement(ids: &[String], mut subnets: Vec<SubnetInfo>) -> Result<Vec<SubnetInfo>, String> {
+    if let Some(missing) = ids.iter().find(|id| !subnets.iter().any(|s| &s.id == *id)) {
+        return Err(format!("subnet {missing} does not exist"));
+    }
+    subnets.sort_by(|a, b| (&a.az, &a.id).cmp(&(&b.az, &b.id)));
+    subnets.dedup_by(|a, b| a.id == b.id);
+    let vpcs: BTreeSet<&str> = subnets.iter().map(|s| s.vpc_id.as_str()).collect();
+    if vpcs.len() > 1 {
+        return Err(format!(
+            "the subnets must be in one VPC; they are in {}",
+            vpcs.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    for pair in subnets.windows(2) {
+        if pair[0].az == pair[1].az {
+            return Err(format!(
+                "give one subnet per availability zone; {} and {} are both in {}",
+                pair[0].id, pair[1].id, pair[0].az
+            ));
+        }
+    }
+    if subnets.is_empty() {
+        return Err("no subnet given".to_owned());
+    }
+    Ok(subnets)
+}
+
+/// The primary IPv4 block of a VPC.
+pub async fn vpc_cidr(client: &SwarmClient, vpc_id: &str) -> Result<String, Diagnostic> {
+    let request = client.ec2.describe_vpcs().vpc_ids(vpc_id).send();
+    let out = aws::call("ec2", "DescribeVpcs", request)
+        .await
+        .map_err(|e| aws::error("Cannot describe the subnets' VPC", &e))?;
+    out.vpcs()
+        .first()
+        .and_then(|v| v.cidr_block())
+        .map(str::to_owned)
+        .ok_or_else(|| Diagnostic::error("VPC not found", format!("EC2 does not list {vpc_id}.")))
+}
+
+/// The default VPC's default subnets (one per AZ), sorted.
+pub async fn default_subnets(client: &SwarmClient) -> Result<Vec<String>, Diagnostic> {
+    let request = client
+        .ec2
+        .describe_vpcs()
+        .filters(filter("is-default", &["true"]))
+        .send();
+    let vpcs = aws::call("ec2", "DescribeVpcs", request)
+        .await
+        .map_err(|e| aws::error("Cannot look up the default VPC", &e))?;
+    let no_default = || {
+        Diagnostic::error(
+            "No default VPC",
+            format!(
+                "Region {} has no default VPC with default subnets: set subnet_ids (for example from a swarm_network).",
+                client.region
+            ),
+        )
+    };
+    let vpc_id = vpcs
+        .vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .ok_or_else(no_default)?
+        .to_owned();
+    let request = client
+        .ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", &[&vpc_id]))
+        .filters(filter("default-for-az", &["true"]))
+        .send();
+    let subnets = aws::call("ec2", "DescribeSubnets", request)
+        .await
+        .map_err(|e| aws::error("Cannot list the default VPC's subnets", &e))?;
+    let mut ids: Vec<String> = subnets
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id())
+        .map(str::to_owned)
+        .collect();
+    ids.sort();
+    if ids.is_empty() {
+        return Err(no_default());
+    }
+    Ok(ids)
+}
+
+/// Whether an Ubuntu image name is an LTS release (`NN.04`, NN even).
+fn is_lts(name: &str) -> bool {
+    name.split('-').any(|part| {
+        part.split_once('.').is_some_and(|(major, minor)| {
+            minor == "04" && major.len() == 2 && major.parse::<u32>().is_ok_and(|m| m % 2 == 0)
+        })
+    })
+}
+
+/// The newest Canonical Ubuntu LTS amd64 server image (EBS-backed, HVM).
+pub async fn newest_ubuntu_lts(client: &SwarmClient) -> Result<String, Diagnostic> {
+    let request = client
+        .ec2
+        .describe_images()
+        .owners(CANONICAL)
+        .filters(filter(
+            "name",
+            &["ubuntu/images/*/ubuntu-*-??.04-amd64-server-*"],
+        ))
+        .filters(filter("architecture", &["x86_64"]))
+        .filters(filter("state", &["available"]))
+        .filters(filter("virtualization-type", &["hvm"]))
+        .send();
+    let out = aws::call("ec2", "DescribeImages", request)
+        .await
+        .map_err(|e| aws::error("Cannot look up the newest Ubuntu image", &e))?;
+    out.images()
+        .iter()
+        .filter(|i| i.root_device_type().is_none_or(|t| *t == DeviceType::Ebs))
+        .filter(|i| i.name().is_some_and(is_lts))
+        .filter_map(|i| {
+            Some((
+                i.creation_date().unwrap_or_default(),
+                i.name().unwrap_or_default(),
+                i.image_id()?,
+            ))
+        })
+        .max()
+        .map(|(_, _, id)| id.to_owned())
+        .ok_or_else(|| {
+            Diagnostic::error(
+                "No Ubuntu image",
+                format!(
+                    "No Canonical Ubuntu LTS amd64 server image is listed in {}; set ami.",
+                    client.region
+                ),
+            )
+        })
+}
+
+/// The root device name of an image (`/dev/sda1` for Ubuntu).
+pub async fn root_device(client: &SwarmClient, ami: &str) -> Result<String, Diagnostic> {
+    let request = client.ec2.describe_images().image_ids(ami).send();
+    let not_found = || {
+        Diagnostic::error(
+            "AMI not found",
+            format!(
+                "ami: {ami} does not exist in {} or is not shared with this account.",
+                client.region
+            ),
+        )
+    };
+    let out = match aws::call("ec2", "DescribeImages", request).await {
+        Ok(out) => out,
+        Err(e) if e.code().is_some_and(|c| c.starts_with("InvalidAMIID.")) => {
+            return Err(not_found());
+        }
+        Err(e) => return Err(aws::error(format!("Cannot describe ami {ami}"), &e)),
+    };
+    let image = out.images().first().ok_or_else(not_found)?;
+    Ok(image.root_device_name().unwrap_or("/dev/sda1").to_owned())
+}
+
+/// An instance's user data, decoded.
+pub async fn user_data(
+    client: &SwarmClient,
+    instance_id: &str,
+) -> Result<Option<String>, Diagnostic> {
+    let request = client
+        .ec2
+        .describe_instance_attribute()
+        .instance_id(instance_id)
+        .attribute(InstanceAttributeName::UserData)
+        .send();
+    let out = aws::call("ec2", "DescribeInstanceAttribute", request)
+        .await
+        .map_err(|e| aws::error("Cannot read an instance's user data", &e))?;
+    Ok(out
+        .user_data()
+        .and_then(|v| v.value())
+        .and_then(super::bootstrap::base64_decode)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Creates the node's security group (tagged at creation, so that it is
+/// found again whatever happens next). Its default rule lets all traffic
+/// out: agents call model APIs and tools.
+pub async fn create_group(
+    client: &SwarmClient,
+    name: &str,
+    vpc_id: &str,
+    group_tags: &BTreeMap<String, String>,
+) -> Result<Group, Diagnostic> {
+    let request = client
+        .ec2
+        .create_security_group()
+        .group_name(format!("swarm-node-{name}"))
+        .description(format!(
+            "swarm_node {name}: the MCP port from allowed_cidrs; all egress"
+        ))
+        .vpc_id(vpc_id)
+        .tag_specifications(tags::ec2_spec(ResourceType::SecurityGroup, group_tags))
+        .send();
+    let out = aws::call("ec2", "CreateSecurityGroup", request)
+        .await
+        .map_err(|e| aws::error("Cannot create the node's security group", &e))?;
+    let id = out.group_id().ok_or_else(|| {
+        Diagnostic::error(
+            "No security group id",
+            "CreateSecurityGroup returned no GroupId.",
+        )
+    })?;
+    Ok(Group {
+        id: id.to_owned(),
+        vpc_id: vpc_id.to_owned(),
+        tags: group_tags.clone(),
+        ingress: Vec::new(),
+    })
+}
+
+/// Waits until a new group is visible to other calls (EC2 is eventually
+/// consistent: a rule or an instance may not find it at once).
+pub async fn wait_group(
+    client: &SwarmClient,
+    group_id: &str,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let what = format!("security group {group_id} to exist");
+    let result = waiter::wait_for(&what, wait.remaining(), wait.cancel, || async move {
+        let request = client
+            .ec2
+            .describe_security_groups()
+            .group_ids(group_id)
+            .send();
+        match aws::call("ec2", "DescribeSecurityGroups", request).await {
+            Ok(out) if !out.security_groups().is_empty() => Ok(Poll::Ready(())),
+            Ok(_) => Ok(Poll::Pending("not listed yet".to_owned())),
+            Err(e) if e.code() == Some("InvalidGroup.NotFound") => {
+                Ok(Poll::Pending("not found yet".to_owned()))
+            }
+            Err(e) => Err(aws::error("Cannot describe the new security group", &e)),
+        }
+    })
+    .await;
+    result.map_err(wait_error)
+}
+
+/// Opens `add` and closes `remove` on a group (adding first, so that
+/// allowed sources are never cut off in between).
+pub async fn change_ingress(
+    client: &SwarmClient,
+    group_id: &str,
+    add: &[Rule],
+    remove: &[Rule],
+    description: &str,
+) -> Result<(), Diagnostic> {
+    if !add.is_empty() {
+        let request = client
+            .ec2
+            .authorize_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(
+                add.iter()
+                    .map(|r| r.to_permission(Some(description)))
+                    .collect(),
+            ))
+            .send();
+        aws::call("ec2", "AuthorizeSecurityGroupIngress", request)
+            .await
+            .map_err(|e| aws::error("Cannot open the MCP port", &e))?;
+    }
+    if !remove.is_empty() {
+        let request = client
+            .ec2
+            .revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(remove.iter().map(|r| r.to_permission(None)).collect()))
+            .send();
+        aws::call("ec2", "RevokeSecurityGroupIngress", request)
+            .await
+            .map_err(|e| aws::error("Cannot remove security group rules", &e))?;
+    }
+    Ok(())
+}
+
+/// Deletes a security group, waiting while the network interfaces of
+/// terminated instances still hold it (DependencyViolation).
+pub async fn delete_group(
+    client: &SwarmClient,
+    group_id: &str,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let what = format!("security group {group_id} to be released");
+    let result = waiter::wait_for(&what, wait.remaining(), wait.cancel, || async move {
+        let request = client.ec2.delete_security_group().group_id(group_id).send();
+        match aws::call("ec2", "DeleteSecurityGroup", request).await {
+            Ok(_) => Ok(Poll::Ready(())),
+            Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(Poll::Ready(())),
+            Err(e) if e.code() == Some("DependencyViolation") => Ok(Poll::Pending(
+                "still in use (network interfaces detaching)".to_owned(),
+            )),
+            Err(e) => Err(aws::error("Cannot delete the node's security group", &e)),
+        }
+    })
+    .await;
+    result.map_err(wait_error)
+}
+
+/// What an instance is launched with.
+pub struct Launch<'a> {
+    pub name: &'a str,
+    pub ami: &'a str,
+    pub instance_type: &'a str,
+    pub root_device: &'a str,
+    pub root_volume_size: i32,
+    pub associate_public_ip: bool,
+    /// Base64.
+    pub user_data: &'a str,
+    pub fingerprint: &'a str,
+    pub group_id: &'a str,
+}
+
+/// The tags of one instance's objects.
+pub struct LaunchTags {
+    pub instance: BTreeMap<String, String>,
+    pub volume: BTreeMap<String, String>,
+    pub interface: BTreeMap<String, String>,
+}
+
+/// Launches the instance at `index` in `subnet_id`.
+///
+/// The client token is derived from everything that defines the launch,
+/// so a retried call returns the same instance instead of a second one.
+/// EC2 remembers tokens after termination too: if it answers with an
+/// instance that is already terminated (an earlier launch of the same
+/// index), the token is salted with that instance's id and the call made
+/// again.
+pub async fn run_instance(
+    client: &SwarmClient,
+    launch: &Launch<'_>,
+    index: usize,
+    subnet_id: &str,
+    tags: &LaunchTags,
+) -> Result<Inst, Diagnostic> {
+    let mut salt = String::new();
+    for _ in 0..5 {
+        let token = format!(
+            "swarm-{index}-{}",
+            super::bootstrap::fingerprint(&[
+                launch.name,
+                &index.to_string(),
+                launch.fingerprint,
+                launch.instance_type,
+                subnet_id,
+                launch.group_id,
+                &salt,
+            ])
+        );
+        let interface = InstanceNetworkInterfaceSpecification::builder()
+            .device_index(0)
+            .subnet_id(subnet_id)
+            .groups(launch.group_id)
+            .associate_public_ip_address(launch.associate_public_ip)
+            .delete_on_termination(true)
+            .build();
+        let root = BlockDeviceMapping::builder()
+            .device_name(launch.root_device)
+            .ebs(
+                EbsBlockDevice::builder()
+                    .volume_size(launch.root_volume_size)
+                    .volume_type(VolumeType::Gp3)
+                    .encrypted(true)
+                    .delete_on_termination(true)
+                    .build(),
+            )
+            .build();
+        let metadata = InstanceMetadataOptionsRequest::builder()
+            .http_tokens(HttpTokensState::Required)
+            .http_endpoint(InstanceMetadataEndpointState::Enabled)
+            .http_put_response_hop_limit(1)
+            .build();
+        let request = client
+            .ec2
+            .run_instances()
+            .image_id(launch.ami)
+            .instance_type(InstanceType::from(launch.instance_type))
+            .min_count(1)
+            .max_count(1)
+            .client_token(token)
+            .network_interfaces(interface)
+            .block_device_mappings(root)
+            .metadata_options(metadata)
+            .user_data(launch.user_data)
+            .tag_specifications(tags::ec2_spec(ResourceType::Instance, &tags.instance))
+            .tag_specifications(tags::ec2_spec(ResourceType::Volume, &tags.volume))
+            .tag_specifications(tags::ec2_spec(
+                ResourceType::NetworkInterface,
+                &tags.interface,
+            ))
+            .send();
+        let out = match aws::call("ec2", "RunInstances", request).await {
+            Ok(out) => out,
+            // The token was used before with other parameters (tags, say).
+            Err(e) if e.code() == Some("IdempotentParameterMismatch") => {
+                salt.push_str("/parameters");
+                continue;
+            }
+            Err(e) => {
+                return Err(aws::error(
+                    format!("Cannot launch instance {} of the node", index + 1),
+                    &e,
+                ));
+            }
+        };
+        let owner = out.owner_id().unwrap_or_default();
+        let inst = out
+            .instances()
+            .first()
+            .and_then(|i| Inst::from_sdk(owner, i))
+            .ok_or_else(|| {
+                Diagnostic::error("No instance launched", "RunInstances returned no instance.")
+            })?;
+        if matches!(inst.state.as_str(), "shutting-down" | "terminated") {
+            tracing::debug!(instance = %inst.id, "client token answered with a terminated instance; salting it");
+            salt = inst.id;
+            continue;
+        }
+        return Ok(inst);
+    }
+    Err(Diagnostic::error(
+        "Cannot launch an instance",
+        format!(
+            "EC2 kept answering RunInstances for instance {} with terminated instances.",
+            index + 1
+        ),
+    ))
+}
+
+/// Terminates instances (those already gone are fine).
+pub async fn terminate(client: &SwarmClient, ids: &[String]) -> Result<(), Diagnostic> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let request = client
+        .ec2
+        .terminate_instances()
+        .set_instance_ids(Some(ids.to_vec()))
+        .send();
+    match aws::call("ec2", "TerminateInstances", request).await {
+        Ok(_) => Ok(()),
+        // One unknown id fails the whole call: go one by one.
+        Err(e) if e.code() == Some("InvalidInstanceID.NotFound") && ids.len() > 1 => {
+            for id in ids {
+                Box::pin(terminate(client, std::slice::from_ref(id))).await?;
+            }
+            Ok(())
+        }
+        Err(e) if e.code() == Some("InvalidInstanceID.NotFound") => Ok(()),
+        Err(e) => Err(aws::error("Cannot terminate instances", &e)),
+    }
+}
+
+/// The state instances are waited into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Running,
+    Stopped,
+    /// Running or stopped: not in transition.
+    Settled,
+    Terminated,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Running => "running",
+            Target::Stopped => "stopped",
+            Target::Settled => "running or stopped",
+            Target::Terminated => "terminated",
+        }
+    }
+}
+
+/// Waits until every instance in `ids` reaches `target`; returns them as
+/// last seen. Instances not listed yet (EC2 is eventually consistent)
+/// count as pending, except when waiting for termination.
+pub async fn wait_instances(
+    client: &SwarmClient,
+    ids: &[String],
+    target: Target,
+    wait: &Wait<'_>,
+) -> Result<Vec<Inst>, Diagnostic> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let what = format!("{} to be {}", ids.join(", "), target.name());
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let result = waiter::wait_for(&what, wait.remaining(), wait.cancel, || {
+        let id_refs = id_refs.clone();
+        async move {
+            let seen = describe_instances(client, vec![filter("instance-id", &id_refs)]).await?;
+            let mut pending = Vec::new();
+            for id in &id_refs {
+                let state = seen
+                    .iter()
+                    .find(|i| i.id == *id)
+                    .map_or("not listed yet", |i| i.state.as_str());
+                let done = match (target, state) {
+                    (Target::Terminated, "terminated" | "not listed yet") => true,
+                    (Target::Terminated, _) => false,
+                    (_, "shutting-down" | "terminated") => {
+                        let reason = seen
+                            .iter()
+                            .find(|i| i.id == *id)
+                            .and_then(|i| i.state_reason.clone())
+                            .unwrap_or_default();
+                        return Err(Diagnostic::error(
+                            "Instance terminated",
+                            format!(
+                                "{id} was terminated while waiting for it to be {}: {reason}",
+                                target.name()
+                            ),
+                        ));
+                    }
+                    (Target::Running, s) => s == "running",
+                    (Target::Stopped, s) => s == "stopped",
+                    (Target::Settled, s) => s == "running" || s == "stopped",
+                };
+                if !done {
+                    pending.push(format!("{id} {state}"));
+                }
+            }
+            Ok(if pending.is_empty() {
+                Poll::Ready(seen)
+            } else {
+                Poll::Pending(pending.join(", "))
+            })
+        }
+    })
+    .await;
+    result.map_err(wait_error)
+}
+
+/// Changes an instance's type: stop, modify, start (the only way EC2 allows).
+pub async fn set_instance_type(
+    client: &SwarmClient,
+    inst: &Inst,
+    instance_type: &str,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let ids = std::slice::from_ref(&inst.id);
+    let settled = wait_instances(client, ids, Target::Settled, wait).await?;
+    if settled.iter().any(|i| i.state == "running") {
+        let request = client.ec2.stop_instances().instance_ids(&inst.id).send();
+        aws::call("ec2", "StopInstances", request)
+            .await
+            .map_err(|e| aws::error(format!("Cannot stop {} to resize it", inst.id), &e))?;
+        wait_instances(client, ids, Target::Stopped, wait).await?;
+    }
+    let request = client
+        .ec2
+        .modify_instance_attribute()
+        .instance_id(&inst.id)
+        .instance_type(AttributeValue::builder().value(instance_type).build())
+        .send();
+    let modified = aws::call("ec2", "ModifyInstanceAttribute", request)
+        .await
+        .map_err(|e| aws::error(format!("Cannot change the type of {}", inst.id), &e));
+    // Started again whether the change worked or not: a failed resize
+    // must not leave the node short of an instance.
+    let request = client.ec2.start_instances().instance_ids(&inst.id).send();
+    aws::call("ec2", "StartInstances", request)
+        .await
+        .map_err(|e| aws::error(format!("Cannot start {} again", inst.id), &e))?;
+    wait_instances(client, ids, Target::Running, wait).await?;
+    modified.map(|_| ())
+}
+
+/// Sets tags on many objects at once.
+pub async fn create_tags(
+    client: &SwarmClient,
+    resources: &[String],
+    tags: &BTreeMap<String, String>,
+) -> Result<(), Diagnostic> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    for chunk in resources.chunks(200) {
+        let request = client
+            .ec2
+            .create_tags()
+            .set_resources(Some(chunk.to_vec()))
+            .set_tags(Some(tags::ec2_tags(tags)))
+            .send();
+        aws::call("ec2", "CreateTags", request)
+            .await
+            .map_err(|e| aws::error("Cannot tag the node's objects", &e))?;
+    }
+    Ok(())
+}
+
+/// Removes tags (by key) from many objects at once.
+pub async fn delete_tags(
+    client: &SwarmClient,
+    resources: &[String],
+    keys: &BTreeSet<String>,
+) -> Result<(), Diagnostic> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let tags: Vec<_> = keys
+        .iter()
+        .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
+        .collect();
+    for chunk in resources.chunks(200) {
+        let request = client
+            .ec2
+            .delete_tags()
+            .set_resources(Some(chunk.to_vec()))
+            .set_tags(Some(tags.clone()))
+            .send();
+        aws::call("ec2", "DeleteTags", request)
+            .await
+            .map_err(|e| aws::error("Cannot remove tags from the node's objects", &e))?;
+    }
+    Ok(())
+}
+
+fn wait_error(err: WaitError<Diagnostic>) -> Diagnostic {
+    match err {
+        WaitError::Failed(diagnostic) => diagnostic,
+        timeout @ WaitError::Timeout { .. } => Diagnostic::error(
+            "Timed out",
+            format!("{timeout}. Raise the timeouts block's value, or apply again to continue."),
+        ),
+        cancelled @ WaitError::Cancelled { .. } => {
+            Diagnostic::error("Cancelled", cancelled.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lts_names() {
+        assert!(is_lts(
+            "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240423"
+        ));
+        assert!(is_lts(
+            "ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-amd64-server-20170721"
+        ));
+        assert!(!is_lts(
+            "ubuntu/images/hvm-ssd/ubuntu-oracular-24.10-amd64-server-20241009"
+        ));
+        assert!(!is_lts(
+            "ubuntu/images/hvm-ssd/ubuntu-lunar-23.04-amd64-server-20230601"
+        ));
+    }
+
+    #[test]
+    fn placement_sorts_by_zone_and_checks() {
+        let s = |id: &str, az: &str, vpc: &str| SubnetInfo {
+            id: id.into(),
+            az: az.into(),
+            vpc_id: vpc.into(),
+        };
+        let ids = vec!["subnet-b".to_owned(), "subnet-a".to_owned()];
+        let got = placement(
+            &ids,
+            vec![
+                s("subnet-b", "us-east-1a", "v"),
+                s("subnet-a", "us-east-1b", "v"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(got[0].id, "subnet-b");
+        assert!(placement(&ids, vec![s("subnet-b", "us-east-1a", "v")]).is_err());
+        assert!(
+            placement(
+                &ids,
+                vec![
+                    s("subnet-b", "us-east-1a", "v"),
+                    s("subnet-a", "us-east-1a", "v")
+                ]
+            )
+            .is_err()
+        );
+        assert!(
+            placement(
+                &ids,
+                vec![
+                    s("subnet-b", "us-east-1a", "v"),
+                    s("subnet-a", "us-east-1b", "w")
+                ]
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn rules_read_as_text() {
+        assert_eq!(
+            Rule::tcp(3000, "10.0.0.0/16").to_string(),
+            "tcp/3000 from 10.0.0.0/16"
+        );
+        let all = Rule {
+            protocol: "-1".into(),
+            from: -1,
+            to: -1,
+            source: Source::Group("sg-1".into()),
+        };
+        assert_eq!(all.to_string(), "all from sg-1");
+    }
+
+    #[test]
+    fn partitions() {
+        assert_eq!(partition("us-east-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
+}

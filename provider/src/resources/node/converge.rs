@@ -1,0 +1,241 @@
+//! Apply: makes AWS match a spec, from whatever exists (nothing, a node
+//! half created, a node with other settings). Create and update are the
+//! same walk; each step records what it did in a `Progress`, so that a
+//! failure leaves a state of what exists.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tfplugin::diag::Diagnostic;
+use tfplugin::path::AttributePath;
+
+use super::bootstrap;
+use super::cloud::{self, Inst, Launch, Rule, Target, Wait};
+use super::state::{Progress, Spec, is_reserved_tag, wanted_rules};
+use crate::config::SwarmClient;
+
+/// Converges the node on `spec`. `prior_tags_all` is what the last apply
+/// tagged objects with (`None` on create), so that tags removed since are
+/// removed.
+pub async fn converge(
+    client: &SwarmClient,
+    spec: &Spec,
+    prior_tags_all: Option<&BTreeMap<String, String>>,
+    progress: &mut Progress,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let at = AttributePath::attr;
+
+    // Where instances go: the subnets sorted by zone, round-robin.
+    let found = cloud::describe_subnets(client, &spec.subnet_ids)
+        .await
+        .map_err(|d| d.at(at("subnet_ids")))?;
+    let placed = cloud::placement(&spec.subnet_ids, found).map_err(|why| {
+        Diagnostic::error("Invalid subnet_ids", format!("subnet_ids: {why}.")).at(at("subnet_ids"))
+    })?;
+    let vpc_id = placed.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
+
+    // The image, checked before anything is created.
+    let root_device = cloud::root_device(client, &spec.ami)
+        .await
+        .map_err(|d| d.at(at("ami")))?;
+
+    // What exists already (found by tag: also what an earlier, failed
+    // apply created).
+    let observed = cloud::observe(client, &spec.name).await?;
+    progress.instances = observed.instances.clone();
+    progress.group = observed.groups.iter().find(|g| g.vpc_id == vpc_id).cloned();
+
+    // The security group: only the MCP port, from allowed_cidrs.
+    let group_tags = spec.group_tags(client);
+    let mut group = match progress.group.clone() {
+        Some(group) => group,
+        None => {
+            let group = cloud::create_group(client, &spec.name, &vpc_id, &group_tags).await?;
+            progress.group = Some(group.clone());
+            cloud::wait_group(client, &group.id, wait).await?;
+            group
+        }
+    };
+    let wanted = wanted_rules(spec.mcp_port, &spec.allowed_cidrs);
+    let add: Vec<Rule> = wanted
+        .iter()
+        .filter(|r| !group.ingress.contains(r))
+        .cloned()
+        .collect();
+    let remove: Vec<Rule> = group
+        .ingress
+        .iter()
+        .filter(|r| !wanted.contains(r))
+        .cloned()
+        .collect();
+    let description = format!("MCP port of swarm_node {}", spec.name);
+    cloud::change_ingress(client, &group.id, &add, &[], &description).await?;
+    group.ingress.extend(add);
+    progress.group = Some(group.clone());
+    cloud::change_ingress(client, &group.id, &[], &remove, &description).await?;
+    group.ingress.retain(|r| wanted.contains(r));
+    progress.group = Some(group.clone());
+
+    // Which instances stay: the right index, subnet and launch settings.
+    let fingerprint = spec.fingerprint();
+    let subnet_for = |index: usize| &placed[index % placed.len()];
+    let mut kept: BTreeMap<usize, Inst> = BTreeMap::new();
+    let mut obsolete: Vec<String> = Vec::new();
+    for inst in &progress.instances {
+        let fits = inst.index.filter(|i| {
+            *i < spec.instance_count
+                && !kept.contains_key(i)
+                && inst.subnet_id == subnet_for(*i).id
+                && inst.vpc_id == vpc_id
+                && inst.tags.get(cloud::LAUNCH_TAG) == Some(&fingerprint)
+        });
+        match fits {
+            Some(index) => {
+                kept.insert(index, inst.clone());
+            }
+            None => obsolete.push(inst.id.clone()),
+        }
+    }
+
+    // A new instance type: one instance at a time, the others serving.
+    for inst in kept.values() {
+        if inst.instance_type != spec.instance_type {
+            cloud::set_instance_type(client, inst, &spec.instance_type, wait).await?;
+            if let Some(known) = progress.instances.iter_mut().find(|i| i.id == inst.id) {
+                known.instance_type = spec.instance_type.clone();
+            }
+        }
+    }
+
+    // New instances first, and running, before any old one goes.
+    let user_data = bootstrap::base64_encode(spec.bootstrap().as_bytes());
+    let root_volume_size = i32::try_from(spec.root_volume_size).unwrap_or(i32::MAX);
+    let launch = Launch {
+        name: &spec.name,
+        ami: &spec.ami,
+        instance_type: &spec.instance_type,
+        root_device: &root_device,
+        root_volume_size,
+        associate_public_ip: spec.associate_public_ip,
+        user_data: &user_data,
+        fingerprint: &fingerprint,
+        group_id: &group.id,
+    };
+    let mut launched = Vec::new();
+    for index in (0..spec.instance_count).filter(|i| !kept.contains_key(i)) {
+        let tags = spec.launch_tags(client, index, &fingerprint);
+        let inst =
+            cloud::run_instance(client, &launch, index, &subnet_for(index).id, &tags).await?;
+        launched.push(inst.id.clone());
+        remember(progress, vec![inst]);
+    }
+    let running = cloud::wait_instances(client, &launched, Target::Running, wait).await?;
+    remember(progress, running);
+
+    cloud::terminate(client, &obsolete).await?;
+    cloud::wait_instances(client, &obsolete, Target::Terminated, wait).await?;
+    progress.instances.retain(|i| !obsolete.contains(&i.id));
+    progress.fleet_converged = true;
+
+    // Groups left in another VPC, when subnet_ids moved the node.
+    for stale in observed.groups.iter().filter(|g| g.id != group.id) {
+        cloud::delete_group(client, &stale.id, wait).await?;
+    }
+
+    sync_tags(client, spec, &group_tags, prior_tags_all, progress).await?;
+    progress.tags_synced = true;
+    Ok(())
+}
+
+/// Adds or refreshes instances in the progress, keeping node order.
+fn remember(progress: &mut Progress, instances: Vec<Inst>) {
+    for inst in instances {
+        match progress.instances.iter_mut().find(|i| i.id == inst.id) {
+            Some(known) => *known = inst,
+            None => progress.instances.push(inst),
+        }
+    }
+    cloud::sort_instances(&mut progress.instances);
+}
+
+/// Puts the user's and default tags on every object of the node (instances,
+/// their volumes and interfaces, the group) and removes those dropped.
+/// The provider's own tags (`Name`, `swarm:*`) are set at creation and
+/// do not change.
+async fn sync_tags(
+    client: &SwarmClient,
+    spec: &Spec,
+    group_tags: &BTreeMap<String, String>,
+    prior_tags_all: Option<&BTreeMap<String, String>>,
+    progress: &mut Progress,
+) -> Result<(), Diagnostic> {
+    let common = spec.tags_all(client);
+    let dropped = |tags: &BTreeMap<String, String>| -> BTreeSet<String> {
+        tags.keys()
+            .filter(|k| !is_reserved_tag(k) && !common.contains_key(*k))
+            .cloned()
+            .collect()
+    };
+
+    if let Some(group) = progress.group.as_mut() {
+        let changed: BTreeMap<String, String> = group_tags
+            .iter()
+            .filter(|(k, v)| group.tags.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let ids = std::slice::from_ref(&group.id);
+        cloud::create_tags(client, ids, &changed).await?;
+        let mut stale = dropped(&group.tags);
+        stale.extend(
+            group
+                .tags
+                .keys()
+                .filter(|k| k.starts_with("swarm:") && !group_tags.contains_key(*k))
+                .cloned(),
+        );
+        cloud::delete_tags(client, ids, &stale).await?;
+        group.tags.extend(changed);
+        group.tags.retain(|k, _| !stale.contains(k));
+    }
+
+    let mut objects = Vec::new();
+    let mut stale = prior_tags_all.map(dropped).unwrap_or_default();
+    let mut differ = false;
+    for inst in &progress.instances {
+        objects.push(inst.id.clone());
+        objects.extend(inst.volume_ids.iter().cloned());
+        objects.extend(inst.interface_ids.iter().cloned());
+        let own: BTreeMap<String, String> = inst
+            .tags
+            .iter()
+            .filter(|(k, _)| !is_reserved_tag(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        differ |= own != common;
+        stale.extend(dropped(&own));
+    }
+    // Volumes and interfaces are not described: they are tagged whenever
+    // the tags change, or the instances' tags drifted.
+    if differ || prior_tags_all.is_some_and(|prior| prior != &common) {
+        cloud::create_tags(client, &objects, &common).await?;
+    }
+    cloud::delete_tags(client, &objects, &stale).await?;
+    for inst in &mut progress.instances {
+        inst.tags.retain(|k, _| !stale.contains(k));
+        inst.tags.extend(common.clone());
+    }
+    Ok(())
+}
+
+/// Destroy: every instance of the node (also those not in the state),
+/// then its security group once the instances' interfaces let it go.
+pub async fn destroy(client: &SwarmClient, name: &str, wait: &Wait<'_>) -> Result<(), Diagnostic> {
+    let observed = cloud::observe(client, name).await?;
+    let ids: Vec<String> = observed.instances.iter().map(|i| i.id.clone()).collect();
+    cloud::terminate(client, &ids).await?;
+    cloud::wait_instances(client, &ids, Target::Terminated, wait).await?;
+    for group in &observed.groups {
+        cloud::delete_group(client, &group.id, wait).await?;
+    }
+    Ok(())
+}
