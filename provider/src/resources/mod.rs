@@ -5,7 +5,7 @@ use tfplugin::resource::Resource;
 
 use crate::config::SwarmClient;
 
-// pub mod bucket;
+pub mod bucket;
 pub mod cache;
 // pub mod database;
 pub mod network;
@@ -17,7 +17,7 @@ pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
         Box::new(network::Network),
         // Box::new(database::Database),
         Box::new(cache::Cache),
-        // Box::new(bucket::Bucket),
+        Box::new(bucket::Bucket),
         Box::new(node::Node),
     ]
 }
