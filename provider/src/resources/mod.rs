@@ -7,7 +7,7 @@ use crate::config::SwarmClient;
 
 pub mod bucket;
 pub mod cache;
-// pub mod database;
+pub mod database;
 pub mod network;
 pub mod node;
 
@@ -15,7 +15,7 @@ pub mod node;
 pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
     vec![
         Box::new(network::Network),
-        // Box::new(database::Database),
+        Box::new(database::Database),
         Box::new(cache::Cache),
         Box::new(bucket::Bucket),
         Box::new(node::Node),

@@ -1,0 +1,434 @@
+//! Checks of configured values that need no AWS call: the rules RDS
+//! applies to names, windows, versions and passwords, so that a bad value
+//! is reported by `terraform validate` on its line instead of by RDS half
+//! way through an apply.
+
+use tfplugin::diag::Diagnostics;
+use tfplugin::path::AttributePath;
+use tfplugin::schema::Validator;
+use tfplugin::value::Value;
+
+const MINUTES_PER_DAY: u32 = 24 * 60;
+const MINUTES_PER_WEEK: u32 = 7 * MINUTES_PER_DAY;
+/// RDS's shortest backup and maintenance window.
+const MIN_WINDOW: u32 = 30;
+/// Replicas are named `<name>-replica-<n>` and RDS identifiers have at
+/// most 63 characters.
+pub const MAX_NAME: usize = 63 - "-replica-5".len();
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Names of the database: RDS identifier rules (lower case, as RDS stores
+/// them), short enough for the replicas' `-replica-<n>` suffix.
+pub fn name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+        && !name.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not 1 to {MAX_NAME} lower-case letters, digits and hyphens starting \
+             with a letter (no trailing or double hyphen)"
+        ))
+    }
+}
+
+/// Words PostgreSQL or RDS keep for themselves.
+const RESERVED_USERNAMES: [&str; 24] = [
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "as",
+    "asc",
+    "current_user",
+    "default",
+    "desc",
+    "from",
+    "grant",
+    "group",
+    "none",
+    "null",
+    "public",
+    "rdsadmin",
+    "rdsrepladmin",
+    "select",
+    "session_user",
+    "table",
+    "to",
+    "user",
+    "where",
+];
+
+/// The master user's name: 1 to 63 letters, digits or underscores,
+/// starting with a letter; not a reserved word or role prefix.
+pub fn username(user: &str) -> Result<(), String> {
+    let well_formed = !user.is_empty()
+        && user.len() <= 63
+        && user.starts_with(|c: char| c.is_ascii_alphabetic())
+        && user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !well_formed {
+        return Err(format!(
+            "{user:?} is not 1 to 63 letters, digits or underscores starting with a letter"
+        ));
+    }
+    let lower = user.to_ascii_lowercase();
+    if RESERVED_USERNAMES.contains(&lower.as_str()) {
+        return Err(format!("{user:?} is reserved by PostgreSQL or RDS"));
+    }
+    if lower.starts_with("pg_") || lower.starts_with("rds_") {
+        return Err(format!(
+            "{user:?} starts with pg_ or rds_, which PostgreSQL and RDS reserve for their roles"
+        ));
+    }
+    Ok(())
+}
+
+/// A master password RDS accepts: 8 to 128 printable ASCII characters
+/// other than `/`, `"`, `@` and space.
+pub fn password(password: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if !(8..=128).contains(&len) {
+        // The value itself is secret: only its length is shown.
+        return Err(format!("it has {len} characters"));
+    }
+    match password
+        .chars()
+        .find(|c| !c.is_ascii_graphic() || matches!(c, '/' | '"' | '@'))
+    {
+        Some(c) if c.is_ascii_graphic() => Err(format!("it contains {c:?}")),
+        Some(_) => Err("it contains a space or a character that is not printable ASCII".into()),
+        None => Ok(()),
+    }
+}
+
+/// `15`, `15.7` or `16.4`: a PostgreSQL major version, with the minor
+/// one optionally.
+pub fn engine_version(version: &str) -> Result<(), String> {
+    parse_version(version).map(|_| ())
+}
+
+/// (major, minor) of an engine version; the minor is `None` when only
+/// the major is given.
+pub fn parse_version(version: &str) -> Result<(u32, Option<u32>), String> {
+    let invalid = || format!("{version:?} is not a version such as 16 or 16.4");
+    let (major, minor) = match version.split_once('.') {
+        Some((major, minor)) => (major, Some(minor)),
+        None => (version, None),
+    };
+    let number = |s: &str| -> Result<u32, String> {
+        if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        s.parse().map_err(|_| invalid())
+    };
+    let major = number(major)?;
+    if !(9..=99).contains(&major) {
+        return Err(invalid());
+    }
+    Ok((major, minor.map(number).transpose()?))
+}
+
+/// Whether the running `actual` version is what `wanted` asks for:
+/// equal, or `wanted` is its major version (`15` for `15.7`).
+pub fn version_matches(wanted: &str, actual: &str) -> bool {
+    actual == wanted
+        || actual
+            .strip_prefix(wanted)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// `db.t3.medium`, `db.r6g.2xlarge`: an RDS instance class.
+pub fn instance_class(class: &str) -> Result<(), String> {
+    let parts: Vec<&str> = class.split('.').collect();
+    let ok = parts.len() == 3
+        && parts[0] == "db"
+        && parts[1].starts_with(|c: char| c.is_ascii_lowercase())
+        && parts[1..].iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{class:?} is not an instance class such as db.t3.medium"
+        ))
+    }
+}
+
+fn aws_id(id: &str, prefix: &str) -> Result<(), String> {
+    let ok = id.strip_prefix(prefix).is_some_and(|hex| {
+        (8..=17).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{id:?} is not a {prefix}... id"))
+    }
+}
+
+pub fn subnet_id(id: &str) -> Result<(), String> {
+    aws_id(id, "subnet-")
+}
+
+pub fn security_group_id(id: &str) -> Result<(), String> {
+    aws_id(id, "sg-")
+}
+
+fn clock(text: &str) -> Option<u32> {
+    let (h, m) = text.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// A daily window `hh:mm-hh:mm` (UTC) as (start, length) in minutes; it
+/// may run past midnight.
+pub fn parse_backup_window(text: &str) -> Result<(u32, u32), String> {
+    let invalid = || format!("{text:?} is not a daily window such as 03:00-04:00 (UTC)");
+    let (start, end) = text.split_once('-').ok_or_else(invalid)?;
+    let (start, end) = (
+        clock(start).ok_or_else(invalid)?,
+        clock(end).ok_or_else(invalid)?,
+    );
+    let length = (end + MINUTES_PER_DAY - start) % MINUTES_PER_DAY;
+    if length < MIN_WINDOW {
+        return Err(format!("{text:?} is shorter than {MIN_WINDOW} minutes"));
+    }
+    Ok((start, length))
+}
+
+fn weekly(text: &str) -> Option<u32> {
+    let (day, time) = text.split_once(':')?;
+    let day = DAYS
+        .iter()
+        .position(|d| d.eq_ignore_ascii_case(day))
+        .and_then(|d| u32::try_from(d).ok())?;
+    Some(day * MINUTES_PER_DAY + clock(time)?)
+}
+
+/// A weekly window `ddd:hh:mm-ddd:hh:mm` (UTC) as (start, length) in
+/// minutes of the week; it may run past Sunday night.
+pub fn parse_maintenance_window(text: &str) -> Result<(u32, u32), String> {
+    let invalid = || {
+        format!(
+            "{text:?} is not a weekly window such as sun:05:00-sun:06:00 (UTC; days mon to sun)"
+        )
+    };
+    let (start, end) = text.split_once('-').ok_or_else(invalid)?;
+    let (start, end) = (
+        weekly(start).ok_or_else(invalid)?,
+        weekly(end).ok_or_else(invalid)?,
+    );
+    let length = (end + MINUTES_PER_WEEK - start) % MINUTES_PER_WEEK;
+    if length < MIN_WINDOW {
+        return Err(format!("{text:?} is shorter than {MIN_WINDOW} minutes"));
+    }
+    if length > MINUTES_PER_DAY {
+        return Err(format!("{text:?} is longer than 24 hours"));
+    }
+    Ok((start, length))
+}
+
+pub fn backup_window(text: &str) -> Result<(), String> {
+    parse_backup_window(text).map(|_| ())
+}
+
+pub fn maintenance_window(text: &str) -> Result<(), String> {
+    parse_maintenance_window(text).map(|_| ())
+}
+
+/// Whether the daily backup window and the weekly maintenance window
+/// overlap on any day. Windows that only meet (one ends when the other
+/// starts) count as overlapping: RDS refuses them too.
+pub fn windows_overlap(backup: (u32, u32), maintenance: (u32, u32)) -> bool {
+    let week = i64::from(MINUTES_PER_WEEK);
+    let (m_start, m_len) = (i64::from(maintenance.0), i64::from(maintenance.1));
+    (0..7).any(|day| {
+        let b_start = day * i64::from(MINUTES_PER_DAY) + i64::from(backup.0);
+        let b_end = b_start + i64::from(backup.1);
+        // Either window may run past the end of the week: compare with
+        // the maintenance window of the weeks before and after too.
+        [-week, 0, week].iter().any(|shift| {
+            let (start, end) = (m_start + shift, m_start + shift + m_len);
+            b_start <= end && start <= b_end
+        })
+    })
+}
+
+/// RDS allows 50 tags per object; the provider sets four of its own.
+const MAX_TAGS: usize = 40;
+
+/// The user's tags: not too many, and none of the keys the provider
+/// (`Name`, `swarm:*`) or AWS (`aws:*`) owns.
+pub struct TagKeys;
+
+impl Validator for TagKeys {
+    fn description(&self) -> String {
+        format!(
+            "at most {MAX_TAGS} tags, with keys other than `Name` that do not start with \
+             `swarm:` or `aws:`"
+        )
+    }
+
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(tags) = value else { return };
+        if tags.len() > MAX_TAGS {
+            diags.attribute_error(
+                path.clone(),
+                "Too many tags",
+                format!(
+                    "{path} must have at most {MAX_TAGS} tags, got {}; RDS allows 50 per \
+                     object and the provider sets some.",
+                    tags.len()
+                ),
+            );
+        }
+        for key in tags.keys() {
+            let reserved = key == "Name"
+                || key.to_ascii_lowercase().starts_with("swarm:")
+                || key.to_ascii_lowercase().starts_with("aws:");
+            if reserved {
+                diags.attribute_error(
+                    path.push_key(key),
+                    "Invalid tag key",
+                    format!(
+                        "{path} keys must not be reserved: {key:?} is set by the provider or AWS."
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(name("agents").is_ok());
+        assert!(name("a1-b2").is_ok());
+        assert!(name(&"a".repeat(MAX_NAME)).is_ok());
+        for bad in [
+            "",
+            "1abc",
+            "Agents",
+            "a_b",
+            "a-",
+            "a--b",
+            &"a".repeat(MAX_NAME + 1),
+        ] {
+            assert!(name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn usernames() {
+        assert!(username("swarm").is_ok());
+        assert!(username("app_user1").is_ok());
+        for bad in ["", "1x", "a-b", "user", "rdsadmin", "pg_monitor", "RDS_x"] {
+            assert!(username(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(password("correct-horse-9").is_ok());
+        for bad in ["short", "has space ok", "with/slash", "q\"uote", "at@sign1"] {
+            assert!(password(bad).is_err(), "{bad}");
+        }
+        assert!(!password("no/slash!").unwrap_err().contains("no/slash"));
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(parse_version("16"), Ok((16, None)));
+        assert_eq!(parse_version("15.7"), Ok((15, Some(7))));
+        for bad in ["", "x", "15.", ".7", "15.7.1", "3", "15a"] {
+            assert!(parse_version(bad).is_err(), "{bad}");
+        }
+        assert!(version_matches("15", "15.7"));
+        assert!(version_matches("15.7", "15.7"));
+        assert!(!version_matches("15", "150.1"));
+        assert!(!version_matches("15.7", "15.8"));
+    }
+
+    #[test]
+    fn instance_classes() {
+        assert!(instance_class("db.t3.micro").is_ok());
+        assert!(instance_class("db.r6g.2xlarge").is_ok());
+        for bad in [
+            "t3.micro",
+            "db.t3",
+            "db..micro",
+            "db.T3.micro",
+            "db.3t.micro",
+        ] {
+            assert!(instance_class(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids() {
+        assert!(subnet_id("subnet-0123abcd").is_ok());
+        assert!(security_group_id("sg-0123456789abcdef0").is_ok());
+        assert!(subnet_id("sg-0123abcd").is_err());
+        assert!(security_group_id("sg-xyz").is_err());
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(parse_backup_window("03:00-04:00"), Ok((180, 60)));
+        assert_eq!(parse_backup_window("23:45-00:15"), Ok((1425, 30)));
+        for bad in [
+            "3:00-4:00",
+            "03:00-03:20",
+            "24:00-01:00",
+            "03:60-05:00",
+            "03:00",
+        ] {
+            assert!(parse_backup_window(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_maintenance_window("Mon:00:00-Mon:03:00"),
+            Ok((0, 180))
+        );
+        assert_eq!(
+            parse_maintenance_window("sun:23:45-mon:00:15"),
+            Ok((6 * 1440 + 1425, 30))
+        );
+        for bad in [
+            "mon:00:00-mon:00:10",
+            "mon:00:00-wed:00:00",
+            "xyz:00:00-mon:01:00",
+            "mon:00:00",
+        ] {
+            assert!(parse_maintenance_window(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overlapping_windows() {
+        let b = |s| parse_backup_window(s).unwrap();
+        let m = |s| parse_maintenance_window(s).unwrap();
+        assert!(windows_overlap(b("03:00-04:00"), m("wed:03:30-wed:04:30")));
+        // Meeting counts as overlapping.
+        assert!(windows_overlap(b("03:00-06:00"), m("mon:00:00-mon:03:00")));
+        assert!(!windows_overlap(b("03:00-04:00"), m("mon:04:30-mon:05:30")));
+        // Across midnight and across the end of the week.
+        assert!(windows_overlap(b("23:30-00:30"), m("tue:00:00-tue:01:00")));
+        assert!(windows_overlap(b("00:00-00:30"), m("sun:23:00-mon:00:15")));
+        assert!(!windows_overlap(b("01:00-02:00"), m("sun:23:00-mon:00:30")));
+    }
+}

@@ -1,0 +1,623 @@
+//! Making AWS match the plan, and taking the database down.
+//!
+//! `converge` serves create, update, the repair of drift and the retry of
+//! a failed apply alike: it looks at what exists and makes, changes or
+//! removes only what differs, so running it twice changes nothing.
+
+use aws_sdk_rds::types::DbInstance;
+use futures_util::future::try_join_all;
+use tfplugin::diag::Diagnostic;
+
+use super::checks;
+use super::cloud::{self, Observed, Rule, SubnetInfo, Wait};
+use super::state::{Password, Spec};
+use crate::aws;
+use crate::config::SwarmClient;
+use crate::tags;
+
+const STORAGE_TYPE: &str = "gp3";
+
+pub async fn converge(
+    client: &SwarmClient,
+    spec: &Spec,
+    password: &Password,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let (seen, subnets) = tokio::join!(
+        cloud::observe(client, &spec.name),
+        cloud::describe_subnets(client, &spec.subnet_ids)
+    );
+    let (seen, subnets) = (seen?, subnets?);
+    let vpc_id = subnets
+        .first()
+        .map(|s| s.vpc_id.clone())
+        .unwrap_or_default();
+
+    // Replicas no longer wanted go first: the subnet group cannot drop a
+    // subnet while an instance is in it.
+    remove_extra_replicas(client, spec, &seen, wait).await?;
+    // Independent of each other; the primary needs both.
+    let (subnet_group, group) = tokio::join!(
+        ensure_subnet_group(client, spec, &seen),
+        ensure_group(client, spec, &seen, &vpc_id)
+    );
+    subnet_group?;
+    let group = group?;
+    ensure_primary(client, spec, password, &seen, &group.id, wait).await?;
+
+    // The primary's zone decides where the replicas go.
+    let seen = cloud::observe(client, &spec.name).await?;
+    ensure_replicas(client, spec, &seen, &subnets, &group.id, wait).await?;
+
+    let seen = cloud::observe(client, &spec.name).await?;
+    sync_tags(client, spec, &seen).await
+}
+
+/// Before a create: objects with the database's names that this
+/// provider did not make are not taken over (they may hold someone
+/// else's data); its own, left by a create that failed half way, are.
+pub async fn check_free(client: &SwarmClient, name: &str) -> Result<(), Diagnostic> {
+    let seen = cloud::observe(client, name).await?;
+    let owner = tags::owner_key(cloud::KIND);
+    let ours = |tags: &std::collections::BTreeMap<String, String>| {
+        tags.get(&owner).map(String::as_str) == Some(name)
+    };
+    let taken = |what: String| {
+        Diagnostic::error(
+            format!("{what} already exists"),
+            format!(
+                "{what} exists and was not created by swarm_database {name:?}. Import the \
+                 database (terraform import <address> {name}) if it is this one, or choose \
+                 another name."
+            ),
+        )
+    };
+    if let Some(primary) = &seen.primary
+        && !ours(&cloud::rds_tag_map(primary.tag_list()))
+    {
+        return Err(taken(format!("DB instance {name:?}")));
+    }
+    if let Some(arn) = seen
+        .subnet_group
+        .as_ref()
+        .and_then(|g| g.db_subnet_group_arn())
+        && !ours(&cloud::list_rds_tags(client, arn).await?)
+    {
+        return Err(taken(format!(
+            "DB subnet group {:?}",
+            cloud::subnet_group_name(name)
+        )));
+    }
+    Ok(())
+}
+
+async fn ensure_subnet_group(
+    client: &SwarmClient,
+    spec: &Spec,
+    seen: &Observed,
+) -> Result<(), Diagnostic> {
+    let group_name = cloud::subnet_group_name(&spec.name);
+    match &seen.subnet_group {
+        None => {
+            let tags = spec.object_tags(client, "subnet-group", &group_name);
+            aws::call(
+                "rds",
+                "CreateDBSubnetGroup",
+                client
+                    .rds
+                    .create_db_subnet_group()
+                    .db_subnet_group_name(&group_name)
+                    .db_subnet_group_description(format!(
+                        "swarm_database {}: the subnets of its instances",
+                        spec.name
+                    ))
+                    .set_subnet_ids(Some(spec.subnet_ids.clone()))
+                    .set_tags(Some(cloud::rds_tags(&tags)))
+                    .send(),
+            )
+            .await
+            .map_err(|e| aws::error("Cannot create the DB subnet group", &e))?;
+        }
+        Some(group) => {
+            let mut current: Vec<String> = group
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_owned))
+                .collect();
+            current.sort();
+            if current != spec.subnet_ids {
+                aws::call(
+                    "rds",
+                    "ModifyDBSubnetGroup",
+                    client
+                        .rds
+                        .modify_db_subnet_group()
+                        .db_subnet_group_name(&group_name)
+                        .set_subnet_ids(Some(spec.subnet_ids.clone()))
+                        .send(),
+                )
+                .await
+                .map_err(|e| aws::error("Cannot change the DB subnet group's subnets", &e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The security group, with PostgreSQL's port open to the allowed groups
+/// and nothing else (rules added out of band are removed).
+async fn ensure_group(
+    client: &SwarmClient,
+    spec: &Spec,
+    seen: &Observed,
+    vpc_id: &str,
+) -> Result<cloud::Group, Diagnostic> {
+    let group = match seen.group.as_ref().filter(|g| g.vpc_id == vpc_id) {
+        Some(group) => group.clone(),
+        None => {
+            let tags = spec.object_tags(client, "security-group", &cloud::group_name(&spec.name));
+            cloud::create_group(client, &spec.name, vpc_id, &tags).await?
+        }
+    };
+    let wanted = cloud::wanted_rules(&spec.allowed_security_group_ids);
+    let add: Vec<Rule> = wanted
+        .iter()
+        .filter(|r| !group.ingress.contains(r))
+        .cloned()
+        .collect();
+    let remove: Vec<Rule> = group
+        .ingress
+        .iter()
+        .filter(|r| !wanted.contains(r))
+        .cloned()
+        .collect();
+    cloud::change_ingress(client, &group.id, &add, &remove).await?;
+    Ok(group)
+}
+
+async fn ensure_primary(
+    client: &SwarmClient,
+    spec: &Spec,
+    password: &Password,
+    seen: &Observed,
+    group_id: &str,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    match &seen.primary {
+        None => create_primary(client, spec, password, group_id).await?,
+        Some(primary) => modify_primary(client, spec, password, primary, group_id).await?,
+    }
+    cloud::wait_available(client, std::slice::from_ref(&spec.name), wait).await
+}
+
+async fn create_primary(
+    client: &SwarmClient,
+    spec: &Spec,
+    password: &Password,
+    group_id: &str,
+) -> Result<(), Diagnostic> {
+    let tags = spec.object_tags(client, "primary", &spec.name);
+    let mut request = client
+        .rds
+        .create_db_instance()
+        .db_instance_identifier(&spec.name)
+        .engine("postgres")
+        .engine_version(&spec.engine_version)
+        .db_instance_class(&spec.instance_class)
+        .allocated_storage(spec.allocated_storage)
+        .storage_type(STORAGE_TYPE)
+        // Always encrypted, with the account's RDS key unless KMS says
+        // otherwise: there is no setting to turn it off.
+        .storage_encrypted(true)
+        .multi_az(spec.multi_az)
+        .backup_retention_period(spec.backup_retention_days)
+        .set_preferred_backup_window(spec.backup_window.clone())
+        .set_preferred_maintenance_window(spec.maintenance_window.clone())
+        .deletion_protection(spec.deletion_protection)
+        .publicly_accessible(false)
+        .auto_minor_version_upgrade(true)
+        .copy_tags_to_snapshot(true)
+        .master_username(&spec.master_username)
+        .db_subnet_group_name(cloud::subnet_group_name(&spec.name))
+        .vpc_security_group_ids(group_id)
+        .set_tags(Some(cloud::rds_tags(&tags)));
+    // Autoscaling is off when the ceiling is the storage itself; RDS takes
+    // that as "no MaxAllocatedStorage".
+    if spec.max_allocated_storage > spec.allocated_storage {
+        request = request.max_allocated_storage(spec.max_allocated_storage);
+    }
+    request = match password {
+        Password::Managed => request.manage_master_user_password(true),
+        Password::Given { password, .. } => request.master_user_password(password),
+    };
+    aws::call("rds", "CreateDBInstance", request.send())
+        .await
+        .map_err(|e| aws::error("Cannot create the DB instance", &e))?;
+    Ok(())
+}
+
+/// One ModifyDBInstance with what differs, applied immediately.
+async fn modify_primary(
+    client: &SwarmClient,
+    spec: &Spec,
+    password: &Password,
+    primary: &DbInstance,
+    group_id: &str,
+) -> Result<(), Diagnostic> {
+    let mut request = client
+        .rds
+        .modify_db_instance()
+        .db_instance_identifier(&spec.name)
+        .apply_immediately(true);
+    let mut changes: Vec<&str> = Vec::new();
+
+    if primary.db_instance_class() != Some(spec.instance_class.as_str()) {
+        request = request.db_instance_class(&spec.instance_class);
+        changes.push("instance class");
+    }
+    let allocated = primary.allocated_storage().unwrap_or_default();
+    // Autoscaling may have grown it past the configured size already.
+    if spec.allocated_storage > allocated {
+        request = request.allocated_storage(spec.allocated_storage);
+        changes.push("storage");
+    }
+    let max = primary.max_allocated_storage().unwrap_or(allocated);
+    let wanted_max = spec.max_allocated_storage.max(spec.allocated_storage);
+    if max != wanted_max {
+        request = request.max_allocated_storage(wanted_max);
+        changes.push("storage ceiling");
+    }
+    if primary.multi_az() != Some(spec.multi_az) {
+        request = request.multi_az(spec.multi_az);
+        changes.push("Multi-AZ");
+    }
+    let running = primary.engine_version().unwrap_or_default();
+    if !checks::version_matches(&spec.engine_version, running) {
+        let major = |v: &str| checks::parse_version(v).map(|(major, _)| major).ok();
+        let major_upgrade = major(&spec.engine_version) != major(running);
+        request = request
+            .engine_version(&spec.engine_version)
+            .allow_major_version_upgrade(major_upgrade);
+        changes.push("engine version");
+    }
+    if primary.backup_retention_period() != Some(spec.backup_retention_days) {
+        request = request.backup_retention_period(spec.backup_retention_days);
+        changes.push("backup retention");
+    }
+    if let Some(window) = &spec.backup_window
+        && primary.preferred_backup_window() != Some(window.as_str())
+    {
+        request = request.preferred_backup_window(window);
+        changes.push("backup window");
+    }
+    if let Some(window) = &spec.maintenance_window
+        && !primary
+            .preferred_maintenance_window()
+            .is_some_and(|w| w.eq_ignore_ascii_case(window))
+    {
+        request = request.preferred_maintenance_window(window);
+        changes.push("maintenance window");
+    }
+    if primary.deletion_protection() != Some(spec.deletion_protection) {
+        request = request.deletion_protection(spec.deletion_protection);
+        changes.push("deletion protection");
+    }
+    // Settings that are not configurable, put back if changed out of band.
+    if primary.publicly_accessible() != Some(false) {
+        request = request.publicly_accessible(false);
+        changes.push("public access");
+    }
+    if primary.copy_tags_to_snapshot() != Some(true) {
+        request = request.copy_tags_to_snapshot(true);
+        changes.push("tags on snapshots");
+    }
+    let groups: Vec<&str> = primary
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id())
+        .collect();
+    if groups != [group_id] {
+        request = request.vpc_security_group_ids(group_id);
+        changes.push("security groups");
+    }
+    let managed = primary.master_user_secret().is_some();
+    match password {
+        Password::Managed if !managed => {
+            request = request.manage_master_user_password(true);
+            changes.push("password management");
+        }
+        Password::Given { password, .. } if managed => {
+            request = request
+                .manage_master_user_password(false)
+                .master_user_password(password);
+            changes.push("password");
+        }
+        Password::Given {
+            password,
+            rotate: true,
+        } => {
+            request = request.master_user_password(password);
+            changes.push("password");
+        }
+        _ => {}
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(database = %spec.name, changes = ?changes, "modifying the primary");
+    aws::call("rds", "ModifyDBInstance", request.send())
+        .await
+        .map_err(|e| {
+            aws::error(
+                format!("Cannot change the DB instance ({})", changes.join(", ")),
+                &e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Where replica `index` (from 1) goes: round robin over the subnets'
+/// zones other than the primary's.
+pub fn replica_zone(zones: &[String], primary_zone: Option<&str>, index: usize) -> Option<String> {
+    let others: Vec<&String> = zones
+        .iter()
+        .filter(|z| Some(z.as_str()) != primary_zone)
+        .collect();
+    let pool: Vec<&String> = if others.is_empty() {
+        zones.iter().collect()
+    } else {
+        others
+    };
+    pool.get((index.max(1) - 1) % pool.len().max(1))
+        .map(|z| (*z).clone())
+}
+
+async fn ensure_replicas(
+    client: &SwarmClient,
+    spec: &Spec,
+    seen: &Observed,
+    subnets: &[SubnetInfo],
+    group_id: &str,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let zones = cloud::zones(subnets);
+    let primary_zone = seen
+        .primary
+        .as_ref()
+        .and_then(DbInstance::availability_zone);
+
+    let mut creates = Vec::new();
+    let mut modifies = Vec::new();
+    for index in 1..=spec.read_replicas {
+        let id = cloud::replica_id(&spec.name, index);
+        match seen.replica(index) {
+            None => {
+                let zone = replica_zone(&zones, primary_zone, index);
+                let tags = spec.object_tags(client, "replica", &id);
+                let mut request = client
+                    .rds
+                    .create_db_instance_read_replica()
+                    .db_instance_identifier(&id)
+                    .source_db_instance_identifier(&spec.name)
+                    .db_instance_class(&spec.instance_class)
+                    .set_availability_zone(zone)
+                    .db_subnet_group_name(cloud::subnet_group_name(&spec.name))
+                    .vpc_security_group_ids(group_id)
+                    .storage_type(STORAGE_TYPE)
+                    // A replica is in one zone (spread over the others) and
+                    // is rebuilt from the primary: no standby, no protection.
+                    .multi_az(false)
+                    .deletion_protection(false)
+                    .publicly_accessible(false)
+                    .auto_minor_version_upgrade(true)
+                    .copy_tags_to_snapshot(true)
+                    .set_tags(Some(cloud::rds_tags(&tags)));
+                if spec.max_allocated_storage > spec.allocated_storage {
+                    request = request.max_allocated_storage(spec.max_allocated_storage);
+                }
+                creates.push(async move {
+                    aws::call("rds", "CreateDBInstanceReadReplica", request.send())
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| aws::error(format!("Cannot create read replica {id}"), &e))
+                });
+            }
+            Some(replica) => {
+                // Replicas serve the same load as the primary: same class,
+                // no less storage.
+                let class_differs =
+                    replica.db_instance_class() != Some(spec.instance_class.as_str());
+                let allocated = replica.allocated_storage().unwrap_or_default();
+                if class_differs || allocated < spec.allocated_storage {
+                    let mut request = client
+                        .rds
+                        .modify_db_instance()
+                        .db_instance_identifier(&id)
+                        .apply_immediately(true);
+                    if class_differs {
+                        request = request.db_instance_class(&spec.instance_class);
+                    }
+                    if allocated < spec.allocated_storage {
+                        request = request.allocated_storage(spec.allocated_storage);
+                    }
+                    modifies.push(async move {
+                        aws::call("rds", "ModifyDBInstance", request.send())
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| aws::error(format!("Cannot change read replica {id}"), &e))
+                    });
+                }
+            }
+        }
+    }
+    let (created, modified) = tokio::join!(try_join_all(creates), try_join_all(modifies));
+    created?;
+    modified?;
+    let ids: Vec<String> = (1..=spec.read_replicas)
+        .map(|i| cloud::replica_id(&spec.name, i))
+        .collect();
+    cloud::wait_available(client, &ids, wait).await
+}
+
+/// Removes the highest-numbered replicas beyond `read_replicas`.
+async fn remove_extra_replicas(
+    client: &SwarmClient,
+    spec: &Spec,
+    seen: &Observed,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let extra: Vec<String> = seen
+        .replicas
+        .iter()
+        .filter(|(i, _)| *i > spec.read_replicas)
+        .map(|(i, _)| cloud::replica_id(&spec.name, *i))
+        .collect();
+    cloud::delete_instances(client, extra.iter().map(|id| (id.clone(), None)).collect()).await?;
+    cloud::wait_deleted(client, &extra, wait).await
+}
+
+/// Every object's tags as they should be.
+async fn sync_tags(client: &SwarmClient, spec: &Spec, seen: &Observed) -> Result<(), Diagnostic> {
+    let mut instances: Vec<(&DbInstance, &str, String)> = Vec::new();
+    if let Some(primary) = &seen.primary {
+        instances.push((primary, "primary", spec.name.clone()));
+    }
+    for (index, replica) in &seen.replicas {
+        instances.push((replica, "replica", cloud::replica_id(&spec.name, *index)));
+    }
+    let instance_tags = try_join_all(instances.into_iter().filter_map(
+        |(instance, role, object)| {
+            let arn = instance.db_instance_arn()?.to_owned();
+            let current = cloud::rds_tag_map(instance.tag_list());
+            let desired = spec.object_tags(client, role, &object);
+            Some(async move { cloud::sync_rds_tags(client, &arn, &current, &desired).await })
+        },
+    ));
+    let subnet_group_tags = async {
+        let Some(arn) = seen
+            .subnet_group
+            .as_ref()
+            .and_then(|g| g.db_subnet_group_arn())
+        else {
+            return Ok(());
+        };
+        let current = cloud::list_rds_tags(client, arn).await?;
+        let desired = spec.object_tags(
+            client,
+            "subnet-group",
+            &cloud::subnet_group_name(&spec.name),
+        );
+        cloud::sync_rds_tags(client, arn, &current, &desired).await
+    };
+    let group_tags = async {
+        match &seen.group {
+            Some(group) => {
+                let desired =
+                    spec.object_tags(client, "security-group", &cloud::group_name(&spec.name));
+                cloud::sync_group_tags(client, group, &desired).await
+            }
+            None => Ok(()),
+        }
+    };
+    let (a, b, c) = tokio::join!(instance_tags, subnet_group_tags, group_tags);
+    a?;
+    b?;
+    c
+}
+
+/// `<name>-final-<UTC time>`: a valid snapshot identifier that does not
+/// collide with an earlier database of the same name.
+pub fn final_snapshot_id(name: &str, now: std::time::SystemTime) -> String {
+    let stamp: String = aws_sdk_rds::primitives::DateTime::from(now)
+        .fmt(aws_sdk_rds::primitives::DateTimeFormat::DateTime)
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect();
+    format!("{name}-final-{stamp}")
+}
+
+/// Takes the database down: replicas, then the primary (with a final
+/// snapshot unless told otherwise), then its security group and subnet
+/// group once RDS has let go of them.
+pub async fn destroy(
+    client: &SwarmClient,
+    name: &str,
+    final_snapshot: bool,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let seen = cloud::observe(client, name).await?;
+    if let Some(primary) = &seen.primary
+        && primary.deletion_protection() == Some(true)
+    {
+        return Err(Diagnostic::error(
+            "Deletion protection is on",
+            format!(
+                "DB instance {name:?} has deletion protection. Set deletion_protection = false \
+                 and apply before destroying it."
+            ),
+        ));
+    }
+    let replicas: Vec<String> = seen
+        .replicas
+        .iter()
+        .map(|(i, _)| cloud::replica_id(name, *i))
+        .collect();
+    cloud::delete_instances(
+        client,
+        replicas.iter().map(|id| (id.clone(), None)).collect(),
+    )
+    .await?;
+    cloud::wait_deleted(client, &replicas, wait).await?;
+
+    if seen.primary.is_some() {
+        let snapshot =
+            final_snapshot.then(|| final_snapshot_id(name, std::time::SystemTime::now()));
+        if let Some(snapshot) = &snapshot {
+            tracing::info!(database = name, snapshot, "taking a final snapshot");
+        }
+        cloud::delete_instances(client, vec![(name.to_owned(), snapshot)]).await?;
+        cloud::wait_deleted(client, &[name.to_owned()], wait).await?;
+    }
+    if let Some(group) = &seen.group {
+        cloud::delete_group(client, &group.id, wait).await?;
+    }
+    if seen.subnet_group.is_some() {
+        cloud::delete_subnet_group(client, name, wait).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicas_avoid_the_primary_zone() {
+        let zones: Vec<String> = ["us-east-1a", "us-east-1b", "us-east-1c"]
+            .map(str::to_owned)
+            .to_vec();
+        let placed: Vec<Option<String>> = (1..=4)
+            .map(|i| replica_zone(&zones, Some("us-east-1b"), i))
+            .collect();
+        assert_eq!(
+            placed,
+            ["us-east-1a", "us-east-1c", "us-east-1a", "us-east-1c"].map(|z| Some(z.to_owned()))
+        );
+        let two = &zones[..2];
+        assert_eq!(
+            replica_zone(two, Some("us-east-1a"), 3),
+            Some("us-east-1b".to_owned())
+        );
+    }
+
+    #[test]
+    fn final_snapshot_names_are_valid_identifiers() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            final_snapshot_id("agents", at),
+            "agents-final-20231114221320"
+        );
+    }
+}
