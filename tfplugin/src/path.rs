@@ -57,10 +57,12 @@ impl AttributePath {
         Self { steps }
     }
 
+    /// The steps from the root.
     pub fn steps(&self) -> &[PathStep] {
         &self.steps
     }
 
+    /// Whether this is the path of the whole value.
     pub fn is_root(&self) -> bool {
         self.steps.is_empty()
     }
