@@ -11,6 +11,7 @@ pub mod config;
 mod datasources;
 mod provider;
 mod resources;
+mod security_group;
 mod tags;
 mod waiter;
 

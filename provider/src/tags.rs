@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use tfplugin::diag::Diagnostic;
 
+use crate::aws;
 use crate::config::SwarmClient;
 
 /// Marks every object this provider manages.
@@ -82,4 +84,113 @@ pub fn user_tags(
         .filter(|(k, v)| client.default_tags.get(*k) != Some(v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// What brings an object's tags from `current` to `desired`: the tags to
+/// set (new or changed) and the keys to remove. Tags AWS sets itself
+/// (`aws:*`) cannot be removed and are left alone.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TagChanges {
+    pub set: BTreeMap<String, String>,
+    pub remove: Vec<String>,
+}
+
+impl TagChanges {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty()
+    }
+}
+
+pub fn changes(
+    current: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> TagChanges {
+    TagChanges {
+        set: desired
+            .iter()
+            .filter(|(k, v)| current.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        remove: current
+            .keys()
+            .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
+            .cloned()
+            .collect(),
+    }
+}
+
+/// CreateTags: sets `tags` on EC2 objects, many per call.
+pub async fn ec2_set(
+    client: &SwarmClient,
+    resources: &[String],
+    tags: &BTreeMap<String, String>,
+) -> Result<(), Diagnostic> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    for chunk in resources.chunks(EC2_TAG_BATCH) {
+        let request = client
+            .ec2
+            .create_tags()
+            .set_resources(Some(chunk.to_vec()))
+            .set_tags(Some(ec2_tags(tags)))
+            .send();
+        aws::call("ec2", "CreateTags", request)
+            .await
+            .map_err(|e| aws::error(format!("Cannot tag {}", chunk.join(", ")), &e))?;
+    }
+    Ok(())
+}
+
+/// DeleteTags: removes tags by key from EC2 objects, many per call.
+pub async fn ec2_remove(
+    client: &SwarmClient,
+    resources: &[String],
+    keys: &[String],
+) -> Result<(), Diagnostic> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let tags: Vec<Tag> = keys.iter().map(|k| Tag::builder().key(k).build()).collect();
+    for chunk in resources.chunks(EC2_TAG_BATCH) {
+        let request = client
+            .ec2
+            .delete_tags()
+            .set_resources(Some(chunk.to_vec()))
+            .set_tags(Some(tags.clone()))
+            .send();
+        aws::call("ec2", "DeleteTags", request)
+            .await
+            .map_err(|e| aws::error(format!("Cannot untag {}", chunk.join(", ")), &e))?;
+    }
+    Ok(())
+}
+
+/// How many objects one CreateTags or DeleteTags may name (EC2's limit
+/// is 1000; smaller batches keep error messages readable).
+const EC2_TAG_BATCH: usize = 200;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_set_what_differs_and_remove_what_is_gone() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let current = map(&[("a", "1"), ("b", "2"), ("gone", "x"), ("aws:cfn", "y")]);
+        let desired = map(&[("a", "1"), ("b", "3"), ("new", "4")]);
+        assert_eq!(
+            changes(&current, &desired),
+            TagChanges {
+                set: map(&[("b", "3"), ("new", "4")]),
+                remove: vec!["gone".to_owned()],
+            }
+        );
+        assert!(changes(&desired, &desired).is_empty());
+    }
 }

@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use tfplugin::diag::Diagnostic;
 use tokio_util::sync::CancellationToken;
 
 const FIRST_DELAY: Duration = Duration::from_millis(100);
@@ -66,6 +67,54 @@ where
             () = tokio::time::sleep(delay.min(timeout - elapsed)) => {}
         }
         delay = (delay * 2).min(MAX_DELAY);
+    }
+}
+
+/// The time one create, update or delete may still wait (its `timeouts`
+/// block's value, counted from its start) and Terraform's cancellation:
+/// every wait of one operation draws on the same budget.
+pub struct Wait<'a> {
+    pub deadline: Instant,
+    pub cancel: &'a CancellationToken,
+}
+
+impl<'a> Wait<'a> {
+    pub fn new(timeout: Duration, cancel: &'a CancellationToken) -> Self {
+        Self {
+            deadline: Instant::now() + timeout,
+            cancel,
+        }
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// `wait_for` within this budget, with every way of stopping early
+    /// told as a diagnostic.
+    pub async fn until<T, F, Fut>(&self, what: &str, check: F) -> Result<T, Diagnostic>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Poll<T>, Diagnostic>>,
+    {
+        wait_for(what, self.remaining(), self.cancel, check)
+            .await
+            .map_err(WaitError::into_diagnostic)
+    }
+}
+
+impl WaitError<Diagnostic> {
+    pub fn into_diagnostic(self) -> Diagnostic {
+        match self {
+            WaitError::Failed(diagnostic) => diagnostic,
+            timeout @ WaitError::Timeout { .. } => Diagnostic::error(
+                "Timed out",
+                format!("{timeout}. Raise the timeouts block's value, or apply again to continue."),
+            ),
+            cancelled @ WaitError::Cancelled { .. } => {
+                Diagnostic::error("Cancelled", cancelled.to_string())
+            }
+        }
     }
 }
 

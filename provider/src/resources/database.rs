@@ -13,7 +13,7 @@ mod converge;
 mod plan;
 mod state;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tfplugin::diag::Diagnostics;
 use tfplugin::path::AttributePath;
@@ -24,9 +24,10 @@ use tfplugin::resource::{
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
-use self::cloud::{MAX_REPLICAS, Wait};
+use self::cloud::MAX_REPLICAS;
 use self::state::{Password, Spec, known};
 use crate::config::SwarmClient;
+use crate::waiter::Wait;
 
 const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(80 * 60);
@@ -381,10 +382,7 @@ async fn apply(
                     != known::<i64>(&req.prior_state, "master_password_wo_version"),
         },
     };
-    let wait = Wait {
-        deadline: Instant::now() + timeout,
-        cancel: &req.cancel,
-    };
+    let wait = Wait::new(timeout, &req.cancel);
     if creating && let Err(d) = converge::check_free(client, &spec.name).await {
         return resp.diagnostics.push(d);
     }
@@ -513,10 +511,7 @@ impl Resource<SwarmClient> for Database {
             DELETE_TIMEOUT,
             &mut resp.diagnostics,
         );
-        let wait = Wait {
-            deadline: Instant::now() + timeout,
-            cancel: &req.cancel,
-        };
+        let wait = Wait::new(timeout, &req.cancel);
         let final_snapshot = known::<bool>(&req.prior_state, "final_snapshot").unwrap_or(true);
         if let Err(d) = converge::destroy(client, &name, final_snapshot, &wait).await {
             resp.diagnostics.push(d);

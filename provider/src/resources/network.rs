@@ -833,9 +833,10 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// Every object's tags to what they should be, one object per task,
+    /// concurrently.
     async fn sync_tags(&self, seen: &Observed) -> Result<(), Diagnostic> {
-        let ec2 = &self.client.ec2;
-        let mut calls: Vec<TagCall<'_>> = Vec::new();
+        let mut calls = Vec::new();
         for (id, current) in seen.tagged_objects() {
             let current = tags::tag_map(current);
             let role = current.get(tags::ROLE_KEY).cloned().unwrap_or_default();
@@ -845,36 +846,14 @@ impl Builder<'_> {
                 .unwrap_or(&name)
                 .to_owned();
             let desired = self.tags(&role, &object, current.get(AZ_KEY).map(String::as_str));
-            let stale: Vec<aws_sdk_ec2::types::Tag> = current
-                .keys()
-                .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
-                .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
-                .collect();
-            if desired.iter().any(|(k, v)| current.get(k) != Some(v)) {
-                let call = ec2
-                    .create_tags()
-                    .resources(&id)
-                    .set_tags(Some(tags::ec2_tags(&desired)))
-                    .send();
-                calls.push(Box::pin(async move {
-                    aws::call("ec2", "CreateTags", call)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| self.fail("tag objects", &e))
-                }));
-            }
-            if !stale.is_empty() {
-                let call = ec2
-                    .delete_tags()
-                    .resources(&id)
-                    .set_tags(Some(stale))
-                    .send();
-                calls.push(Box::pin(async move {
-                    aws::call("ec2", "DeleteTags", call)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| self.fail("untag objects", &e))
-                }));
+            let changes = tags::changes(&current, &desired);
+            if !changes.is_empty() {
+                let client = self.client;
+                calls.push(async move {
+                    let ids = [id];
+                    tags::ec2_set(client, &ids, &changes.set).await?;
+                    tags::ec2_remove(client, &ids, &changes.remove).await
+                });
             }
         }
         try_join_all(calls).await.map(|_| ())
@@ -940,9 +919,6 @@ impl Builder<'_> {
         .map_err(|e| self.wait_error(e))
     }
 }
-
-/// One tagging call of `sync_tags`, boxed so that both kinds fit one list.
-type TagCall<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(), Diagnostic>> + Send + 'a>>;
 
 #[derive(Clone, Copy)]
 enum Route<'a> {

@@ -13,7 +13,7 @@ mod converge;
 mod plan;
 mod state;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tfplugin::diag::Diagnostic;
 use tfplugin::resource::{
@@ -23,9 +23,9 @@ use tfplugin::resource::{
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
-use self::cloud::Wait;
 use self::state::{NodeState, Planned, Progress, Spec, planned};
 use crate::config::SwarmClient;
+use crate::waiter::Wait;
 
 const CREATE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -325,10 +325,7 @@ async fn apply(
         Value::Null => None,
         ref prior => NodeState::from_value(prior).ok(),
     };
-    let wait = Wait {
-        deadline: Instant::now() + timeout,
-        cancel: &req.cancel,
-    };
+    let wait = Wait::new(timeout, &req.cancel);
     let mut progress = Progress::default();
     let prior_tags = prior.as_ref().and_then(|p| p.tags_all.as_ref());
     let result = converge::converge(client, &spec, prior_tags, &mut progress, &wait).await;
@@ -416,10 +413,7 @@ impl Resource<SwarmClient> for Node {
             Ok(timeout) => timeout,
             Err(d) => return resp.diagnostics.push(d),
         };
-        let wait = Wait {
-            deadline: Instant::now() + timeout,
-            cancel: &req.cancel,
-        };
+        let wait = Wait::new(timeout, &req.cancel);
         if let Err(d) = converge::destroy(client, &name, &wait).await {
             resp.diagnostics.push(d);
         }

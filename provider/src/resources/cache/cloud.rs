@@ -4,12 +4,9 @@
 //! `aws::call`, every wait through `waiter::wait_for`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
-use aws_sdk_ec2::types::{
-    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
-};
 use aws_sdk_elasticache::types::{
     AutomaticFailoverStatus, CacheCluster, CacheSubnetGroup, ClusterMode, MultiAzStatus,
     ReplicationGroup,
@@ -21,14 +18,14 @@ use tokio_util::sync::CancellationToken;
 use super::{Spec, parse_version};
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::security_group::{self, Group, NewGroup, Rule, Source};
 use crate::tags;
-use crate::waiter::{self, Poll, WaitError};
+use crate::waiter::{self, Poll, Wait, WaitError};
 
 /// Objects carry `swarm:cache = <name>`.
 const KIND: &str = "cache";
 const ROLE_GROUP: &str = "replication-group";
 const ROLE_SUBNETS: &str = "subnet-group";
-const ROLE_FIREWALL: &str = "security-group";
 pub(super) const PORT: i32 = 6379;
 const AVAILABLE: &str = "available";
 const DELETING: &str = "deleting";
@@ -94,113 +91,13 @@ pub(super) async fn describe_subnets(
     Ok(found)
 }
 
-/// One rule of a security group, flattened: a protocol and port range from
-/// one source (or to one destination).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Rule {
-    protocol: String,
-    from: Option<i32>,
-    to: Option<i32>,
-    source: Source,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Source {
-    Group(String),
-    Cidr(String),
-    Cidr6(String),
-    PrefixList(String),
-}
-
-impl Rule {
-    /// Redis from the members of a security group.
-    fn redis_from(group_id: &str) -> Self {
-        Self {
-            protocol: "tcp".to_owned(),
-            from: Some(PORT),
-            to: Some(PORT),
-            source: Source::Group(group_id.to_owned()),
-        }
-    }
-
-    fn flatten(permissions: &[IpPermission]) -> Vec<Rule> {
-        let mut rules = Vec::new();
-        for p in permissions {
-            let rule = |source| Rule {
-                protocol: p.ip_protocol().unwrap_or("-1").to_owned(),
-                from: p.from_port(),
-                to: p.to_port(),
-                source,
-            };
-            rules.extend(
-                p.user_id_group_pairs()
-                    .iter()
-                    .filter_map(|g| g.group_id())
-                    .map(|g| rule(Source::Group(g.to_owned()))),
-            );
-            rules.extend(
-                p.ip_ranges()
-                    .iter()
-                    .filter_map(|r| r.cidr_ip())
-                    .map(|c| rule(Source::Cidr(c.to_owned()))),
-            );
-            rules.extend(
-                p.ipv6_ranges()
-                    .iter()
-                    .filter_map(|r| r.cidr_ipv6())
-                    .map(|c| rule(Source::Cidr6(c.to_owned()))),
-            );
-            rules.extend(
-                p.prefix_list_ids()
-                    .iter()
-                    .filter_map(|r| r.prefix_list_id())
-                    .map(|c| rule(Source::PrefixList(c.to_owned()))),
-            );
-        }
-        rules.sort();
-        rules.dedup();
-        rules
-    }
-
-    /// How the rule shows in `allowed_security_group_ids`: the group id
-    /// for the rules the cache makes, a description for anything else.
-    fn describe(&self) -> String {
-        if let Source::Group(id) = &self.source
-            && *self == Rule::redis_from(id)
-        {
-            return id.clone();
-        }
-        let protocol = match self.protocol.as_str() {
-            "-1" => "all".to_owned(),
-            other => other.to_owned(),
-        };
-        let ports = match (self.from, self.to) {
-            (Some(a), Some(b)) if a == b && a >= 0 => format!("/{a}"),
-            (Some(a), Some(b)) if a >= 0 => format!("/{a}-{b}"),
-            _ => String::new(),
-        };
-        let source = match &self.source {
-            Source::Group(s) | Source::Cidr(s) | Source::Cidr6(s) | Source::PrefixList(s) => s,
-        };
-        format!("{protocol}{ports} from {source}")
-    }
-
-    fn permission(&self) -> IpPermission {
-        let mut p = IpPermission::builder()
-            .ip_protocol(&self.protocol)
-            .set_from_port(self.from)
-            .set_to_port(self.to);
-        p = match &self.source {
-            Source::Group(id) => {
-                p.user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build())
-            }
-            Source::Cidr(c) => p.ip_ranges(IpRange::builder().cidr_ip(c).build()),
-            Source::Cidr6(c) => p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).build()),
-            Source::PrefixList(id) => {
-                p.prefix_list_ids(PrefixListId::builder().prefix_list_id(id).build())
-            }
-        };
-        p.build()
+/// How an ingress rule shows in `allowed_security_group_ids`: the group
+/// id for the rules the cache makes, the rule's text for anything else
+/// (so that rules added out of band show as drift).
+fn allowed_entry(rule: &Rule) -> String {
+    match &rule.source {
+        Source::Group(id) if *rule == Rule::tcp_from_group(PORT, id) => id.clone(),
+        _ => rule.to_string(),
     }
 }
 
@@ -212,13 +109,9 @@ pub(super) struct Observed {
     /// version, subnet group and security groups.
     member: Option<CacheCluster>,
     subnet_group: Option<CacheSubnetGroup>,
-    security_group: Option<SecurityGroup>,
+    security_group: Option<Group>,
     /// The replication group's tags.
     tags: BTreeMap<String, String>,
-}
-
-fn sg_tag_map(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
-    tags::tag_map(tags)
 }
 
 fn cache_tag_map(tags: &[aws_sdk_elasticache::types::Tag]) -> BTreeMap<String, String> {
@@ -327,15 +220,7 @@ impl Observed {
                     .cache_subnet_group_name(name)
                     .send()
             ),
-            aws::call(
-                "ec2",
-                "DescribeSecurityGroups",
-                client
-                    .ec2
-                    .describe_security_groups()
-                    .filters(tags::owner_filter(KIND, name))
-                    .send()
-            ),
+            security_group::find(client, KIND, name),
         );
         let group = match groups {
             Ok(out) => out.replication_groups().first().cloned(),
@@ -357,11 +242,7 @@ impl Observed {
             }
             Err(e) => return Err(fail(&e)),
         };
-        let security_group = security_groups
-            .map_err(|e| fail(&e))?
-            .security_groups()
-            .first()
-            .cloned();
+        let security_group = security_groups?.into_iter().next();
         let mut seen = Self {
             group,
             subnet_group,
@@ -427,9 +308,7 @@ impl Observed {
     }
 
     fn security_group_id(&self) -> Option<&str> {
-        self.security_group
-            .as_ref()
-            .and_then(SecurityGroup::group_id)
+        self.security_group.as_ref().map(|g| g.id.as_str())
     }
 
     /// The resource's state; `None` when the replication group is gone.
@@ -472,12 +351,7 @@ impl Observed {
         let allowed: BTreeSet<String> = self
             .security_group
             .as_ref()
-            .map(|g| {
-                Rule::flatten(g.ip_permissions())
-                    .iter()
-                    .map(Rule::describe)
-                    .collect()
-            })
+            .map(|g| g.ingress.iter().map(allowed_entry).collect())
             .unwrap_or_default();
         // Drift shows as a null security_group_id (see modify_plan): the
         // group missing, or the cache using other groups than its own.
@@ -552,18 +426,6 @@ impl Observed {
             ("timeouts".to_owned(), timeouts),
         ]);
         Some(Value::Object(state))
-    }
-}
-
-/// How long an operation may still wait, and how to stop it early.
-struct Wait<'a> {
-    deadline: Instant,
-    cancel: &'a CancellationToken,
-}
-
-impl Wait<'_> {
-    fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
     }
 }
 
@@ -645,10 +507,7 @@ pub(super) async fn ensure(
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> Result<(), Diagnostic> {
-    let wait = Wait {
-        deadline: Instant::now() + timeout,
-        cancel,
-    };
+    let wait = Wait::new(timeout, cancel);
     let name = spec.name.as_str();
     let ec = &client.elasticache;
     let fail = |what: &str, err: &(dyn std::error::Error + 'static)| {
@@ -723,120 +582,42 @@ pub(super) async fn ensure(
 
     // The security group: Redis from the allowed groups, nothing else in,
     // nothing out.
-    let sg_tags = tags_for(ROLE_FIREWALL, &format!("{name}-cache"));
-    let (sg_id, ingress, egress) = match &seen.security_group {
-        Some(sg) if sg.vpc_id() != Some(vpc_id.as_str()) => {
+    let sg_tags = tags_for(security_group::ROLE, &format!("{name}-cache"));
+    let mut sg = match seen.security_group.clone() {
+        Some(sg) if sg.vpc_id != vpc_id => {
             return Err(Diagnostic::error(
                 format!("Cache {name:?} is in another VPC"),
                 format!(
                     "Its security group is in {}, but the subnets are in {vpc_id}. A cache cannot \
                      move between VPCs: replace it (terraform apply -replace).",
-                    sg.vpc_id().unwrap_or("no VPC")
+                    sg.vpc_id
                 ),
             ));
         }
-        Some(sg) => (
-            sg.group_id().unwrap_or_default().to_owned(),
-            Rule::flatten(sg.ip_permissions()),
-            Rule::flatten(sg.ip_permissions_egress()),
-        ),
+        Some(sg) => sg,
         None => {
-            let request = client
-                .ec2
-                .create_security_group()
-                .group_name(group_name(name))
-                .description(format!(
+            let new = NewGroup {
+                group_name: &group_name(name),
+                description: &format!(
                     "swarm_cache {name}: Redis (TCP {PORT}) from allowed security groups only"
-                ))
-                .vpc_id(&vpc_id)
-                .tag_specifications(tags::ec2_spec(ResourceType::SecurityGroup, &sg_tags))
-                .send();
-            let id = aws::call("ec2", "CreateSecurityGroup", request)
-                .await
-                .map_err(|e| {
-                    aws::error(
-                        format!("Cannot create the security group of cache {name:?}"),
-                        &e,
-                    )
-                })?
-                .group_id()
-                .unwrap_or_default()
-                .to_owned();
-            // A new group lets everything out (IPv4, and IPv6 in a dual-stack
-            // VPC); the cache needs none of it (ElastiCache's own replication
-            // does not pass through it). Read its rules to remove them.
-            let request = client.ec2.describe_security_groups().group_ids(&id).send();
-            let created = aws::call("ec2", "DescribeSecurityGroups", request)
-                .await
-                .map_err(|e| {
-                    aws::error(
-                        format!("Cannot read the security group of cache {name:?}"),
-                        &e,
-                    )
-                })?;
-            let egress = created
-                .security_groups()
-                .first()
-                .map(|g| Rule::flatten(g.ip_permissions_egress()))
-                .unwrap_or_default();
-            (id, Vec::new(), egress)
+                ),
+                vpc_id: &vpc_id,
+                tags: &sg_tags,
+            };
+            security_group::create(client, &new, &wait).await?
         }
     };
     let wanted: Vec<Rule> = spec
         .allowed_security_group_ids
         .iter()
-        .map(|g| Rule::redis_from(g))
+        .map(|g| Rule::tcp_from_group(PORT, g))
         .collect();
-    let add: Vec<IpPermission> = wanted
-        .iter()
-        .filter(|r| !ingress.contains(r))
-        .map(Rule::permission)
-        .collect();
-    let remove: Vec<IpPermission> = ingress
-        .iter()
-        .filter(|r| !wanted.contains(r))
-        .map(Rule::permission)
-        .collect();
-    let sg_fail = |what: &str, e: &(dyn std::error::Error + 'static)| {
-        Diagnostic::error(
-            format!("Cannot {what} for cache {name:?}"),
-            aws_sdk_ec2::error::DisplayErrorContext(e).to_string(),
-        )
-    };
-    // Adding first, so that allowed clients are never cut off in between.
-    if !add.is_empty() {
-        let request = client
-            .ec2
-            .authorize_security_group_ingress()
-            .group_id(&sg_id)
-            .set_ip_permissions(Some(add))
-            .send();
-        aws::call("ec2", "AuthorizeSecurityGroupIngress", request)
-            .await
-            .map_err(|e| sg_fail("allow Redis from allowed_security_group_ids", &e))?;
-    }
-    if !remove.is_empty() {
-        let request = client
-            .ec2
-            .revoke_security_group_ingress()
-            .group_id(&sg_id)
-            .set_ip_permissions(Some(remove))
-            .send();
-        aws::call("ec2", "RevokeSecurityGroupIngress", request)
-            .await
-            .map_err(|e| sg_fail("remove security group rules", &e))?;
-    }
-    if !egress.is_empty() {
-        let request = client
-            .ec2
-            .revoke_security_group_egress()
-            .group_id(&sg_id)
-            .set_ip_permissions(Some(egress.iter().map(Rule::permission).collect()))
-            .send();
-        aws::call("ec2", "RevokeSecurityGroupEgress", request)
-            .await
-            .map_err(|e| sg_fail("remove outbound rules", &e))?;
-    }
+    security_group::set_ingress(client, &mut sg, &wanted, "Redis").await?;
+    // A new group lets everything out (IPv4, and IPv6 in a dual-stack VPC);
+    // the cache needs none of it (ElastiCache's own replication does not
+    // pass through it).
+    security_group::revoke_egress(client, &mut sg).await?;
+    let sg_id = sg.id.clone();
 
     // The replication group.
     let group_tags = tags_for(ROLE_GROUP, name);
@@ -898,36 +679,7 @@ pub(super) async fn ensure(
         )
         .await?;
     }
-    if let Some(sg) = &seen.security_group {
-        let current = sg_tag_map(sg.tags());
-        let stale: Vec<aws_sdk_ec2::types::Tag> = current
-            .keys()
-            .filter(|k| !sg_tags.contains_key(*k) && !k.starts_with("aws:"))
-            .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
-            .collect();
-        if sg_tags.iter().any(|(k, v)| current.get(k) != Some(v)) {
-            let request = client
-                .ec2
-                .create_tags()
-                .resources(&sg_id)
-                .set_tags(Some(tags::ec2_tags(&sg_tags)))
-                .send();
-            aws::call("ec2", "CreateTags", request)
-                .await
-                .map_err(|e| sg_fail("tag the security group", &e))?;
-        }
-        if !stale.is_empty() {
-            let request = client
-                .ec2
-                .delete_tags()
-                .resources(&sg_id)
-                .set_tags(Some(stale))
-                .send();
-            aws::call("ec2", "DeleteTags", request)
-                .await
-                .map_err(|e| sg_fail("untag the security group", &e))?;
-        }
-    }
+    security_group::sync_tags(client, &mut sg, &sg_tags).await?;
     Ok(())
 }
 
@@ -1119,31 +871,22 @@ async fn sync_cache_tags(
     desired: &BTreeMap<String, String>,
 ) -> Result<(), Diagnostic> {
     let ec = &client.elasticache;
-    let add: BTreeMap<String, String> = desired
-        .iter()
-        .filter(|(k, v)| current.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let stale: Vec<String> = current
-        .keys()
-        .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
-        .cloned()
-        .collect();
-    if !add.is_empty() {
+    let changes = tags::changes(current, desired);
+    if !changes.set.is_empty() {
         let request = ec
             .add_tags_to_resource()
             .resource_name(arn)
-            .set_tags(Some(cache_tags(&add)))
+            .set_tags(Some(cache_tags(&changes.set)))
             .send();
         aws::call("elasticache", "AddTagsToResource", request)
             .await
             .map_err(|e| aws::error(format!("Cannot tag {arn}"), &e))?;
     }
-    if !stale.is_empty() {
+    if !changes.remove.is_empty() {
         let request = ec
             .remove_tags_from_resource()
             .resource_name(arn)
-            .set_tag_keys(Some(stale))
+            .set_tag_keys(Some(changes.remove))
             .send();
         aws::call("elasticache", "RemoveTagsFromResource", request)
             .await
@@ -1160,113 +903,69 @@ pub(super) async fn destroy(
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> Result<(), Diagnostic> {
-    let wait = Wait {
-        deadline: Instant::now() + timeout,
-        cancel,
-    };
+    let wait = Wait::new(timeout, cancel);
     let ec = &client.elasticache;
     let seen = Observed::load(client, name).await?;
     if seen.live_group().is_some() {
         // A group that is still being modified cannot be deleted yet.
-        waiter::wait_for(
-            "the replication group to accept deletion",
-            wait.remaining(),
-            cancel,
-            || async {
-                let request = ec
-                    .delete_replication_group()
-                    .replication_group_id(name)
-                    .send();
-                match aws::call("elasticache", "DeleteReplicationGroup", request).await {
-                    Ok(_) => Ok(Poll::Ready(())),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_replication_group_not_found_fault()) =>
-                    {
-                        Ok(Poll::Ready(()))
-                    }
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_invalid_replication_group_state_fault()) =>
-                    {
-                        Ok(Poll::Pending("busy".to_owned()))
-                    }
-                    Err(e) => Err(aws::error(format!("Cannot delete cache {name:?}"), &e)),
+        wait.until("the replication group to accept deletion", || async {
+            let request = ec
+                .delete_replication_group()
+                .replication_group_id(name)
+                .send();
+            match aws::call("elasticache", "DeleteReplicationGroup", request).await {
+                Ok(_) => Ok(Poll::Ready(())),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_replication_group_not_found_fault()) =>
+                {
+                    Ok(Poll::Ready(()))
                 }
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            WaitError::Failed(d) => d,
-            other => wait_error(name, other),
-        })?;
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_invalid_replication_group_state_fault()) =>
+                {
+                    Ok(Poll::Pending("busy".to_owned()))
+                }
+                Err(e) => Err(aws::error(format!("Cannot delete cache {name:?}"), &e)),
+            }
+        })
+        .await?;
     }
     if seen.group.is_some() {
         wait_gone(client, name, &wait).await?;
     }
     if seen.subnet_group.is_some() {
-        waiter::wait_for(
-            "the cache subnet group to be released",
-            wait.remaining(),
-            cancel,
-            || async {
-                let request = ec
-                    .delete_cache_subnet_group()
-                    .cache_subnet_group_name(name)
-                    .send();
-                match aws::call("elasticache", "DeleteCacheSubnetGroup", request).await {
-                    Ok(_) => Ok(Poll::Ready(())),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_cache_subnet_group_not_found_fault()) =>
-                    {
-                        Ok(Poll::Ready(()))
-                    }
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_cache_subnet_group_in_use()) =>
-                    {
-                        Ok(Poll::Pending("in use".to_owned()))
-                    }
-                    Err(e) => Err(aws::error(
-                        format!("Cannot delete the subnet group of cache {name:?}"),
-                        &e,
-                    )),
+        wait.until("the cache subnet group to be released", || async {
+            let request = ec
+                .delete_cache_subnet_group()
+                .cache_subnet_group_name(name)
+                .send();
+            match aws::call("elasticache", "DeleteCacheSubnetGroup", request).await {
+                Ok(_) => Ok(Poll::Ready(())),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_cache_subnet_group_not_found_fault()) =>
+                {
+                    Ok(Poll::Ready(()))
                 }
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            WaitError::Failed(d) => d,
-            other => wait_error(name, other),
-        })?;
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_cache_subnet_group_in_use()) =>
+                {
+                    Ok(Poll::Pending("in use".to_owned()))
+                }
+                Err(e) => Err(aws::error(
+                    format!("Cannot delete the subnet group of cache {name:?}"),
+                    &e,
+                )),
+            }
+        })
+        .await?;
     }
     if let Some(group_id) = seen.security_group_id() {
         // The cache's network interfaces take a while to let go of it.
-        waiter::wait_for(
-            "the security group to be released",
-            wait.remaining(),
-            cancel,
-            || async {
-                let request = client.ec2.delete_security_group().group_id(group_id).send();
-                match aws::call("ec2", "DeleteSecurityGroup", request).await {
-                    Ok(_) => Ok(Poll::Ready(())),
-                    Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(Poll::Ready(())),
-                    Err(e) if e.code() == Some("DependencyViolation") => {
-                        Ok(Poll::Pending("still in use".to_owned()))
-                    }
-                    Err(e) => Err(aws::error(
-                        format!("Cannot delete the security group of cache {name:?}"),
-                        &e,
-                    )),
-                }
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            WaitError::Failed(d) => d,
-            other => wait_error(name, other),
-        })?;
+        security_group::delete(client, group_id, &wait).await?;
     }
     Ok(())
 }
@@ -1276,24 +975,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rules_describe_themselves() {
-        assert_eq!(Rule::redis_from("sg-1").describe(), "sg-1");
-        let ssh = Rule {
-            protocol: "tcp".to_owned(),
-            from: Some(22),
-            to: Some(22),
-            source: Source::Cidr("0.0.0.0/0".to_owned()),
-        };
-        assert_eq!(ssh.describe(), "tcp/22 from 0.0.0.0/0");
-        let all = Rule {
-            protocol: "-1".to_owned(),
-            from: None,
-            to: None,
-            source: Source::Group("sg-2".to_owned()),
-        };
-        assert_eq!(all.describe(), "all from sg-2");
-        let flat = Rule::flatten(&[ssh.permission(), Rule::redis_from("sg-1").permission()]);
-        assert_eq!(flat, vec![ssh, Rule::redis_from("sg-1")]);
+    fn allowed_entries_name_the_group_or_tell_the_rule() {
+        assert_eq!(allowed_entry(&Rule::tcp_from_group(PORT, "sg-1")), "sg-1");
+        assert_eq!(
+            allowed_entry(&Rule::tcp_from_cidr(22, "0.0.0.0/0")),
+            "tcp/22 from 0.0.0.0/0"
+        );
+        assert_eq!(
+            allowed_entry(&Rule::tcp_from_group(22, "sg-2")),
+            "tcp/22 from sg-2"
+        );
     }
 
     #[test]

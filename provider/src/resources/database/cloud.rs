@@ -4,22 +4,17 @@
 //! (by its `swarm:database` tag).
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::{
-    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
-};
 use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, PendingModifiedValues};
 use futures_util::future::try_join_all;
 use tfplugin::diag::Diagnostic;
-use tokio_util::sync::CancellationToken;
 
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::security_group::{self, Group, Rule};
 use crate::tags;
-use crate::waiter::{self, Poll, WaitError};
+use crate::waiter::{self, Poll, Wait, WaitError};
 
 /// The owner tag's kind: objects carry `swarm:database = <name>`.
 pub const KIND: &str = "database";
@@ -48,168 +43,12 @@ pub fn replica_index(name: &str, id: &str) -> Option<usize> {
         .filter(|i| (1..=MAX_REPLICAS).contains(i))
 }
 
-/// How long an operation may still wait, and Terraform's cancellation.
-pub struct Wait<'a> {
-    pub deadline: Instant,
-    pub cancel: &'a CancellationToken,
-}
-
-impl Wait<'_> {
-    pub fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
-    }
-}
-
-fn wait_error(err: WaitError<Diagnostic>) -> Diagnostic {
-    match err {
-        WaitError::Failed(d) => d,
-        other => Diagnostic::error("Database not ready", other.to_string()),
-    }
-}
-
-/// The database's security group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
-    pub id: String,
-    pub vpc_id: String,
-    pub tags: BTreeMap<String, String>,
-    pub ingress: Vec<Rule>,
-}
-
-impl Group {
-    fn from_sdk(g: &SecurityGroup) -> Option<Self> {
-        Some(Self {
-            id: g.group_id()?.to_owned(),
-            vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
-            tags: tags::tag_map(g.tags()),
-            ingress: Rule::flatten(g.ip_permissions()),
-        })
-    }
-
-    /// The groups let in on PostgreSQL's port.
-    pub fn allowed_groups(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .ingress
-            .iter()
-            .filter(|r| r.protocol == "tcp" && r.from == PORT && r.to == PORT)
-            .filter_map(|r| match &r.source {
-                Source::Group(id) => Some(id.clone()),
-                _ => None,
-            })
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    }
-}
-
-/// One ingress rule: a protocol and port range from one source.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Rule {
-    pub protocol: String,
-    pub from: i32,
-    pub to: i32,
-    pub source: Source,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Source {
-    Cidr(String),
-    Ipv6(String),
-    PrefixList(String),
-    Group(String),
-}
-
-impl Rule {
-    /// PostgreSQL's port from a security group: the only rule wanted.
-    pub fn postgres_from(group_id: &str) -> Self {
-        Self {
-            protocol: "tcp".to_owned(),
-            from: PORT,
-            to: PORT,
-            source: Source::Group(group_id.to_owned()),
-        }
-    }
-
-    /// EC2's permissions, one rule per source, sorted.
-    fn flatten(permissions: &[IpPermission]) -> Vec<Rule> {
-        let mut rules = Vec::new();
-        for p in permissions {
-            let protocol = p.ip_protocol().unwrap_or("-1").to_owned();
-            let (from, to) = (p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
-            let sources =
-                p.ip_ranges()
-                    .iter()
-                    .filter_map(|r| r.cidr_ip().map(|c| Source::Cidr(c.to_owned())))
-                    .chain(
-                        p.ipv6_ranges()
-                            .iter()
-                            .filter_map(|r| r.cidr_ipv6().map(|c| Source::Ipv6(c.to_owned()))),
-                    )
-                    .chain(p.prefix_list_ids().iter().filter_map(|r| {
-                        r.prefix_list_id().map(|c| Source::PrefixList(c.to_owned()))
-                    }))
-                    .chain(
-                        p.user_id_group_pairs()
-                            .iter()
-                            .filter_map(|r| r.group_id().map(|c| Source::Group(c.to_owned()))),
-                    );
-            for source in sources {
-                rules.push(Rule {
-                    protocol: protocol.clone(),
-                    from,
-                    to,
-                    source,
-                });
-            }
-        }
-        rules.sort();
-        rules.dedup();
-        rules
-    }
-
-    fn to_permission(&self, description: Option<&str>) -> IpPermission {
-        let mut b = IpPermission::builder().ip_protocol(&self.protocol);
-        if self.protocol != "-1" {
-            b = b.from_port(self.from).to_port(self.to);
-        }
-        let description = description.map(str::to_owned);
-        match &self.source {
-            Source::Cidr(c) => b.ip_ranges(IpRange::builder().cidr_ip(c).build()),
-            Source::Ipv6(c) => b.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).build()),
-            Source::PrefixList(p) => {
-                b.prefix_list_ids(PrefixListId::builder().prefix_list_id(p).build())
-            }
-            Source::Group(g) => b.user_id_group_pairs(
-                UserIdGroupPair::builder()
-                    .group_id(g)
-                    .set_description(description)
-                    .build(),
-            ),
-        }
-        .build()
-    }
-}
-
-/// As the state's `ingress_rules` shows it: `tcp/5432 from sg-0123abcd`.
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.protocol.as_str(), self.from, self.to) {
-            ("-1", _, _) => f.write_str("all")?,
-            (p, from, to) if from == to => write!(f, "{p}/{from}")?,
-            (p, from, to) => write!(f, "{p}/{from}-{to}")?,
-        }
-        match &self.source {
-            Source::Cidr(s) | Source::Ipv6(s) | Source::PrefixList(s) | Source::Group(s) => {
-                write!(f, " from {s}")
-            }
-        }
-    }
-}
-
-/// The rule texts for a set of allowed groups, sorted as read shows them.
+/// The rules for a set of allowed groups, sorted as read shows them.
 pub fn wanted_rules(allowed: &[String]) -> Vec<Rule> {
-    let mut rules: Vec<Rule> = allowed.iter().map(|g| Rule::postgres_from(g)).collect();
+    let mut rules: Vec<Rule> = allowed
+        .iter()
+        .map(|g| Rule::tcp_from_group(PORT, g))
+        .collect();
     rules.sort();
     rules.dedup();
     rules
@@ -269,15 +108,7 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
             .db_subnet_group_name(subnet_group_name(name))
             .send(),
     );
-    let groups = aws::call(
-        "ec2",
-        "DescribeSecurityGroups",
-        client
-            .ec2
-            .describe_security_groups()
-            .filters(tags::owner_filter(KIND, name))
-            .send(),
-    );
+    let groups = security_group::find(client, KIND, name);
     let (instances, subnet_group, groups) = tokio::join!(instances, subnet_group, groups);
     let fail = |e: &(dyn std::error::Error + 'static)| {
         Diagnostic::error(
@@ -296,12 +127,7 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
         }
         Err(e) => return Err(fail(&e)),
     };
-    let groups: Vec<Group> = groups
-        .map_err(|e| fail(&e))?
-        .security_groups()
-        .iter()
-        .filter_map(Group::from_sdk)
-        .collect();
+    let groups = groups?;
     let vpc = subnet_group.as_ref().and_then(DbSubnetGroup::vpc_id);
     let group = groups
         .iter()
@@ -413,53 +239,6 @@ pub fn zones(subnets: &[SubnetInfo]) -> Vec<String> {
     zones
 }
 
-/// The security groups' VPCs, or which of them do not exist.
-pub async fn describe_groups(
-    client: &SwarmClient,
-    ids: &[String],
-) -> Result<BTreeMap<String, String>, Diagnostic> {
-    let out = aws::call(
-        "ec2",
-        "DescribeSecurityGroups",
-        client
-            .ec2
-            .describe_security_groups()
-            .set_group_ids(Some(ids.to_vec()))
-            .send(),
-    )
-    .await;
-    let out = match out {
-        Ok(out) => out,
-        Err(e) if e.code() == Some("InvalidGroup.NotFound") => {
-            return Err(Diagnostic::error(
-                "Security group not found",
-                format!(
-                    "allowed_security_group_ids: {}",
-                    e.message().unwrap_or("a group does not exist")
-                ),
-            ));
-        }
-        Err(e) => return Err(aws::error("Cannot read the security groups", &e)),
-    };
-    let found: BTreeMap<String, String> = out
-        .security_groups()
-        .iter()
-        .filter_map(|g| {
-            Some((
-                g.group_id()?.to_owned(),
-                g.vpc_id().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect();
-    if let Some(missing) = ids.iter().find(|id| !found.contains_key(*id)) {
-        return Err(Diagnostic::error(
-            "Security group not found",
-            format!("allowed_security_group_ids: {missing} does not exist."),
-        ));
-    }
-    Ok(found)
-}
-
 pub fn rds_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_rds::types::Tag> {
     tags.iter()
         .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
@@ -485,12 +264,8 @@ pub async fn sync_rds_tags(
     current: &BTreeMap<String, String>,
     desired: &BTreeMap<String, String>,
 ) -> Result<(), Diagnostic> {
-    let changed: BTreeMap<String, String> = desired
-        .iter()
-        .filter(|(k, v)| current.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if !changed.is_empty() {
+    let changes = tags::changes(current, desired);
+    if !changes.set.is_empty() {
         aws::call(
             "rds",
             "AddTagsToResource",
@@ -498,18 +273,13 @@ pub async fn sync_rds_tags(
                 .rds
                 .add_tags_to_resource()
                 .resource_name(arn)
-                .set_tags(Some(rds_tags(&changed)))
+                .set_tags(Some(rds_tags(&changes.set)))
                 .send(),
         )
         .await
         .map_err(|e| aws::error(format!("Cannot tag {arn}"), &e))?;
     }
-    let stale: Vec<String> = current
-        .keys()
-        .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
+    if !changes.remove.is_empty() {
         aws::call(
             "rds",
             "RemoveTagsFromResource",
@@ -517,7 +287,7 @@ pub async fn sync_rds_tags(
                 .rds
                 .remove_tags_from_resource()
                 .resource_name(arn)
-                .set_tag_keys(Some(stale))
+                .set_tag_keys(Some(changes.remove))
                 .send(),
         )
         .await
@@ -542,157 +312,6 @@ pub async fn list_rds_tags(
     .await
     .map_err(|e| aws::error(format!("Cannot read the tags of {arn}"), &e))?;
     Ok(rds_tag_map(out.tag_list()))
-}
-
-/// Brings a security group's tags to `desired`.
-pub async fn sync_group_tags(
-    client: &SwarmClient,
-    group: &Group,
-    desired: &BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
-    if desired.iter().any(|(k, v)| group.tags.get(k) != Some(v)) {
-        aws::call(
-            "ec2",
-            "CreateTags",
-            client
-                .ec2
-                .create_tags()
-                .resources(&group.id)
-                .set_tags(Some(tags::ec2_tags(desired)))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error("Cannot tag the database's security group", &e))?;
-    }
-    let stale: Vec<aws_sdk_ec2::types::Tag> = group
-        .tags
-        .keys()
-        .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
-        .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
-        .collect();
-    if !stale.is_empty() {
-        aws::call(
-            "ec2",
-            "DeleteTags",
-            client
-                .ec2
-                .delete_tags()
-                .resources(&group.id)
-                .set_tags(Some(stale))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error("Cannot untag the database's security group", &e))?;
-    }
-    Ok(())
-}
-
-/// Creates the security group, tagged at creation so that it is found
-/// again whatever happens next. Its default egress rule stays: it only
-/// matters for extensions that call out (aws_s3, postgres_fdw).
-pub async fn create_group(
-    client: &SwarmClient,
-    name: &str,
-    vpc_id: &str,
-    group_tags: &BTreeMap<String, String>,
-) -> Result<Group, Diagnostic> {
-    let out = aws::call(
-        "ec2",
-        "CreateSecurityGroup",
-        client
-            .ec2
-            .create_security_group()
-            .group_name(group_name(name))
-            .description(format!(
-                "swarm_database {name}: PostgreSQL from allowed security groups only"
-            ))
-            .vpc_id(vpc_id)
-            .tag_specifications(tags::ec2_spec(ResourceType::SecurityGroup, group_tags))
-            .send(),
-    )
-    .await
-    .map_err(|e| aws::error("Cannot create the database's security group", &e))?;
-    let id = out.group_id().ok_or_else(|| {
-        Diagnostic::error(
-            "No security group id",
-            "CreateSecurityGroup returned no GroupId.",
-        )
-    })?;
-    Ok(Group {
-        id: id.to_owned(),
-        vpc_id: vpc_id.to_owned(),
-        tags: group_tags.clone(),
-        ingress: Vec::new(),
-    })
-}
-
-/// Opens `add` and closes `remove` (adding first, so that allowed
-/// clients are never cut off in between).
-pub async fn change_ingress(
-    client: &SwarmClient,
-    group_id: &str,
-    add: &[Rule],
-    remove: &[Rule],
-) -> Result<(), Diagnostic> {
-    if !add.is_empty() {
-        aws::call(
-            "ec2",
-            "AuthorizeSecurityGroupIngress",
-            client
-                .ec2
-                .authorize_security_group_ingress()
-                .group_id(group_id)
-                .set_ip_permissions(Some(
-                    add.iter()
-                        .map(|r| r.to_permission(Some("PostgreSQL")))
-                        .collect(),
-                ))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error("Cannot open PostgreSQL's port", &e))?;
-    }
-    if !remove.is_empty() {
-        aws::call(
-            "ec2",
-            "RevokeSecurityGroupIngress",
-            client
-                .ec2
-                .revoke_security_group_ingress()
-                .group_id(group_id)
-                .set_ip_permissions(Some(remove.iter().map(|r| r.to_permission(None)).collect()))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error("Cannot remove security group rules", &e))?;
-    }
-    Ok(())
-}
-
-/// Deletes the security group, waiting while the network interfaces of
-/// deleted DB instances still hold it (RDS releases them minutes later).
-pub async fn delete_group(
-    client: &SwarmClient,
-    group_id: &str,
-    wait: &Wait<'_>,
-) -> Result<(), Diagnostic> {
-    let what = format!("security group {group_id} to be released");
-    waiter::wait_for(&what, wait.remaining(), wait.cancel, || async move {
-        let request = client.ec2.delete_security_group().group_id(group_id).send();
-        match aws::call("ec2", "DeleteSecurityGroup", request).await {
-            Ok(_) => Ok(Poll::Ready(())),
-            Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(Poll::Ready(())),
-            Err(e) if e.code() == Some("DependencyViolation") => Ok(Poll::Pending(
-                "still in use (network interfaces detaching)".to_owned(),
-            )),
-            Err(e) => Err(aws::error(
-                "Cannot delete the database's security group",
-                &e,
-            )),
-        }
-    })
-    .await
-    .map_err(wait_error)
 }
 
 /// Deletes the DB subnet group once no instance uses it any more.
@@ -728,7 +347,7 @@ pub async fn delete_subnet_group(
         }
     })
     .await
-    .map_err(wait_error)
+    .map_err(WaitError::into_diagnostic)
 }
 
 /// Statuses from which an instance does not become available by itself.
@@ -811,7 +430,7 @@ pub async fn wait_available(
         })
     })
     .await
-    .map_err(wait_error)
+    .map_err(WaitError::into_diagnostic)
 }
 
 /// Waits until none of `ids` exists any more.
@@ -859,7 +478,7 @@ pub async fn wait_deleted(
         })
     })
     .await
-    .map_err(wait_error)
+    .map_err(WaitError::into_diagnostic)
 }
 
 /// Deletes DB instances; one already gone or being deleted is fine.

@@ -9,11 +9,13 @@ use futures_util::future::try_join_all;
 use tfplugin::diag::Diagnostic;
 
 use super::checks;
-use super::cloud::{self, Observed, Rule, SubnetInfo, Wait};
+use super::cloud::{self, Observed, SubnetInfo};
 use super::state::{Password, Spec};
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::security_group::{self, NewGroup};
 use crate::tags;
+use crate::waiter::Wait;
 
 const STORAGE_TYPE: &str = "gp3";
 
@@ -39,7 +41,7 @@ pub async fn converge(
     // Independent of each other; the primary needs both.
     let (subnet_group, group) = tokio::join!(
         ensure_subnet_group(client, spec, &seen),
-        ensure_group(client, spec, &seen, &vpc_id)
+        ensure_group(client, spec, &seen, &vpc_id, wait)
     );
     subnet_group?;
     let group = group?;
@@ -145,33 +147,35 @@ async fn ensure_subnet_group(
 }
 
 /// The security group, with PostgreSQL's port open to the allowed groups
-/// and nothing else (rules added out of band are removed).
+/// and nothing else (rules added out of band are removed). Its default
+/// egress rule stays: it only matters for extensions that call out
+/// (aws_s3, postgres_fdw).
 async fn ensure_group(
     client: &SwarmClient,
     spec: &Spec,
     seen: &Observed,
     vpc_id: &str,
-) -> Result<cloud::Group, Diagnostic> {
-    let group = match seen.group.as_ref().filter(|g| g.vpc_id == vpc_id) {
+    wait: &Wait<'_>,
+) -> Result<security_group::Group, Diagnostic> {
+    let mut group = match seen.group.as_ref().filter(|g| g.vpc_id == vpc_id) {
         Some(group) => group.clone(),
         None => {
-            let tags = spec.object_tags(client, "security-group", &cloud::group_name(&spec.name));
-            cloud::create_group(client, &spec.name, vpc_id, &tags).await?
+            let group_name = cloud::group_name(&spec.name);
+            let tags = spec.object_tags(client, security_group::ROLE, &group_name);
+            let new = NewGroup {
+                group_name: &group_name,
+                description: &format!(
+                    "swarm_database {}: PostgreSQL from allowed security groups only",
+                    spec.name
+                ),
+                vpc_id,
+                tags: &tags,
+            };
+            security_group::create(client, &new, wait).await?
         }
     };
     let wanted = cloud::wanted_rules(&spec.allowed_security_group_ids);
-    let add: Vec<Rule> = wanted
-        .iter()
-        .filter(|r| !group.ingress.contains(r))
-        .cloned()
-        .collect();
-    let remove: Vec<Rule> = group
-        .ingress
-        .iter()
-        .filter(|r| !wanted.contains(r))
-        .cloned()
-        .collect();
-    cloud::change_ingress(client, &group.id, &add, &remove).await?;
+    security_group::set_ingress(client, &mut group, &wanted, "PostgreSQL").await?;
     Ok(group)
 }
 
@@ -510,11 +514,11 @@ async fn sync_tags(client: &SwarmClient, spec: &Spec, seen: &Observed) -> Result
         cloud::sync_rds_tags(client, arn, &current, &desired).await
     };
     let group_tags = async {
-        match &seen.group {
-            Some(group) => {
+        match seen.group.clone() {
+            Some(mut group) => {
                 let desired =
-                    spec.object_tags(client, "security-group", &cloud::group_name(&spec.name));
-                cloud::sync_group_tags(client, group, &desired).await
+                    spec.object_tags(client, security_group::ROLE, &cloud::group_name(&spec.name));
+                security_group::sync_tags(client, &mut group, &desired).await
             }
             None => Ok(()),
         }
@@ -581,7 +585,7 @@ pub async fn destroy(
         cloud::wait_deleted(client, &[name.to_owned()], wait).await?;
     }
     if let Some(group) = &seen.group {
-        cloud::delete_group(client, &group.id, wait).await?;
+        security_group::delete(client, &group.id, wait).await?;
     }
     if seen.subnet_group.is_some() {
         cloud::delete_subnet_group(client, name, wait).await?;

@@ -17,6 +17,7 @@ use super::state::{
     default_max_storage, default_multi_az, known,
 };
 use crate::config::SwarmClient;
+use crate::security_group;
 
 /// Settings of the primary that ModifyDBInstance changes: when one does,
 /// RDS may fail over to the standby, so the primary's zone is not known.
@@ -248,7 +249,7 @@ async fn check_placement(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     if allowed.is_wholly_known() && (creating || changed(req, resp, "allowed_security_group_ids")) {
         let ids: Vec<String> = known(&resp.plan, "allowed_security_group_ids").unwrap_or_default();
         if !ids.is_empty() {
-            match cloud::describe_groups(client, &ids).await {
+            match security_group::vpcs_of(client, &ids, "allowed_security_group_ids").await {
                 Ok(found) => {
                     if let Some(vpc) = &vpc
                         && let Some((id, other)) = found.iter().find(|(_, v)| *v != vpc)

@@ -393,7 +393,7 @@ pub fn build(client: &SwarmClient, name: &str, seen: &Observed, basis: &Value) -
             set("security_group_id", Value::String(group.id.clone()));
             set(
                 "allowed_security_group_ids",
-                Value::Set(strings(group.allowed_groups())),
+                Value::Set(strings(group.groups_allowed_on(PORT))),
             );
             set(
                 "ingress_rules",

@@ -3,23 +3,20 @@
 //! through `aws::call`; every wait through `waiter::wait_for`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
     AttributeValue, BlockDeviceMapping, DeviceType, EbsBlockDevice, Filter, HttpTokensState,
     Instance, InstanceAttributeName, InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
-    InstanceNetworkInterfaceSpecification, InstanceType, IpPermission, IpRange, Ipv6Range,
-    PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair, VolumeType,
+    InstanceNetworkInterfaceSpecification, InstanceType, ResourceType, VolumeType,
 };
 use tfplugin::diag::Diagnostic;
-use tokio_util::sync::CancellationToken;
 
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::security_group::{self, Group};
 use crate::tags;
-use crate::waiter::{self, Poll, WaitError};
+use crate::waiter::{self, Poll, Wait, WaitError};
 
 /// The identity tag's kind: objects carry `swarm:node = <name>`.
 pub const KIND: &str = "node";
@@ -27,7 +24,6 @@ pub const KIND: &str = "node";
 pub const ROLE_INSTANCE: &str = "instance";
 pub const ROLE_VOLUME: &str = "root-volume";
 pub const ROLE_INTERFACE: &str = "network-interface";
-pub const ROLE_GROUP: &str = "security-group";
 
 /// On instances: the instance's place in the node (0-based).
 pub const INDEX_TAG: &str = "swarm:index";
@@ -49,18 +45,6 @@ pub const CANONICAL: &str = "099720109477";
 
 /// Instances in these states belong to the node; terminated ones do not.
 const LIVE_STATES: [&str; 4] = ["pending", "running", "stopping", "stopped"];
-
-/// How long an operation may still wait, and how to stop it early.
-pub struct Wait<'a> {
-    pub deadline: Instant,
-    pub cancel: &'a CancellationToken,
-}
-
-impl Wait<'_> {
-    fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
-    }
-}
 
 /// An instance of a node, as DescribeInstances shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,132 +146,6 @@ pub fn sort_instances(instances: &mut [Inst]) {
     });
 }
 
-/// A node's security group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
-    pub id: String,
-    pub vpc_id: String,
-    pub tags: BTreeMap<String, String>,
-    pub ingress: Vec<Rule>,
-}
-
-impl Group {
-    fn from_sdk(g: &SecurityGroup) -> Option<Self> {
-        Some(Self {
-            id: g.group_id()?.to_owned(),
-            vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
-            tags: tags::tag_map(g.tags()),
-            ingress: Rule::flatten(g.ip_permissions()),
-        })
-    }
-}
-
-/// One ingress rule: a protocol and port range from one source.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Rule {
-    pub protocol: String,
-    pub from: i32,
-    pub to: i32,
-    pub source: Source,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Source {
-    Cidr(String),
-    Ipv6(String),
-    PrefixList(String),
-    Group(String),
-}
-
-impl Rule {
-    /// TCP on one port from an IPv4 block.
-    pub fn tcp(port: i32, cidr: &str) -> Self {
-        Self {
-            protocol: "tcp".to_owned(),
-            from: port,
-            to: port,
-            source: Source::Cidr(cidr.to_owned()),
-        }
-    }
-
-    /// EC2's permissions, one rule per source, sorted.
-    fn flatten(permissions: &[IpPermission]) -> Vec<Rule> {
-        let mut rules = Vec::new();
-        for p in permissions {
-            let protocol = p.ip_protocol().unwrap_or("-1").to_owned();
-            let (from, to) = (p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
-            let sources =
-                p.ip_ranges()
-                    .iter()
-                    .filter_map(|r| r.cidr_ip().map(|c| Source::Cidr(c.to_owned())))
-                    .chain(
-                        p.ipv6_ranges()
-                            .iter()
-                            .filter_map(|r| r.cidr_ipv6().map(|c| Source::Ipv6(c.to_owned()))),
-                    )
-                    .chain(p.prefix_list_ids().iter().filter_map(|r| {
-                        r.prefix_list_id().map(|c| Source::PrefixList(c.to_owned()))
-                    }))
-                    .chain(
-                        p.user_id_group_pairs()
-                            .iter()
-                            .filter_map(|r| r.group_id().map(|c| Source::Group(c.to_owned()))),
-                    );
-            for source in sources {
-                rules.push(Rule {
-                    protocol: protocol.clone(),
-                    from,
-                    to,
-                    source,
-                });
-            }
-        }
-        rules.sort();
-        rules.dedup();
-        rules
-    }
-
-    fn to_permission(&self, description: Option<&str>) -> IpPermission {
-        let mut b = IpPermission::builder().ip_protocol(&self.protocol);
-        if self.protocol != "-1" {
-            b = b.from_port(self.from).to_port(self.to);
-        }
-        let description = description.map(str::to_owned);
-        match &self.source {
-            Source::Cidr(c) => b.ip_ranges(
-                IpRange::builder()
-                    .cidr_ip(c)
-                    .set_description(description)
-                    .build(),
-            ),
-            Source::Ipv6(c) => b.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).build()),
-            Source::PrefixList(p) => {
-                b.prefix_list_ids(PrefixListId::builder().prefix_list_id(p).build())
-            }
-            Source::Group(g) => {
-                b.user_id_group_pairs(UserIdGroupPair::builder().group_id(g).build())
-            }
-        }
-        .build()
-    }
-}
-
-/// As the state's `ingress_rules` shows it: `tcp/3000 from 10.20.0.0/16`.
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.protocol.as_str(), self.from, self.to) {
-            ("-1", _, _) => f.write_str("all")?,
-            (p, from, to) if from == to => write!(f, "{p}/{from}")?,
-            (p, from, to) => write!(f, "{p}/{from}-{to}")?,
-        }
-        match &self.source {
-            Source::Cidr(s) | Source::Ipv6(s) | Source::PrefixList(s) | Source::Group(s) => {
-                write!(f, " from {s}")
-            }
-        }
-    }
-}
-
 /// What exists of a node.
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
@@ -329,7 +187,7 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
     ];
     let (instances, groups) = tokio::join!(
         describe_instances(client, instance_filters),
-        describe_groups(client, name)
+        security_group::find(client, KIND, name)
     );
     Ok(Observed {
         instances: instances?,
@@ -369,33 +227,6 @@ async fn describe_instances(
         }
     }
     sort_instances(&mut out);
-    Ok(out)
-}
-
-async fn describe_groups(client: &SwarmClient, name: &str) -> Result<Vec<Group>, Diagnostic> {
-    let filters = vec![
-        tags::owner_filter(KIND, name),
-        filter(&format!("tag:{}", tags::ROLE_KEY), &[ROLE_GROUP]),
-    ];
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let request = client
-            .ec2
-            .describe_security_groups()
-            .set_filters(Some(filters.clone()))
-            .set_next_token(token.take())
-            .send();
-        let page = aws::call("ec2", "DescribeSecurityGroups", request)
-            .await
-            .map_err(|e| aws::error("Cannot describe the node's security group", &e))?;
-        out.extend(page.security_groups().iter().filter_map(Group::from_sdk));
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-            _ => break,
-        }
-    }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }
 
@@ -613,130 +444,6 @@ pub async fn user_data(
         .and_then(|v| v.value())
         .and_then(super::bootstrap::base64_decode)
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-/// Creates the node's security group (tagged at creation, so that it is
-/// found again whatever happens next). Its default rule lets all traffic
-/// out: agents call model APIs and tools.
-pub async fn create_group(
-    client: &SwarmClient,
-    name: &str,
-    vpc_id: &str,
-    group_tags: &BTreeMap<String, String>,
-) -> Result<Group, Diagnostic> {
-    let request = client
-        .ec2
-        .create_security_group()
-        .group_name(format!("swarm-node-{name}"))
-        .description(format!(
-            "swarm_node {name}: the MCP port from allowed_cidrs; all egress"
-        ))
-        .vpc_id(vpc_id)
-        .tag_specifications(tags::ec2_spec(ResourceType::SecurityGroup, group_tags))
-        .send();
-    let out = aws::call("ec2", "CreateSecurityGroup", request)
-        .await
-        .map_err(|e| aws::error("Cannot create the node's security group", &e))?;
-    let id = out.group_id().ok_or_else(|| {
-        Diagnostic::error(
-            "No security group id",
-            "CreateSecurityGroup returned no GroupId.",
-        )
-    })?;
-    Ok(Group {
-        id: id.to_owned(),
-        vpc_id: vpc_id.to_owned(),
-        tags: group_tags.clone(),
-        ingress: Vec::new(),
-    })
-}
-
-/// Waits until a new group is visible to other calls (EC2 is eventually
-/// consistent: a rule or an instance may not find it at once).
-pub async fn wait_group(
-    client: &SwarmClient,
-    group_id: &str,
-    wait: &Wait<'_>,
-) -> Result<(), Diagnostic> {
-    let what = format!("security group {group_id} to exist");
-    let result = waiter::wait_for(&what, wait.remaining(), wait.cancel, || async move {
-        let request = client
-            .ec2
-            .describe_security_groups()
-            .group_ids(group_id)
-            .send();
-        match aws::call("ec2", "DescribeSecurityGroups", request).await {
-            Ok(out) if !out.security_groups().is_empty() => Ok(Poll::Ready(())),
-            Ok(_) => Ok(Poll::Pending("not listed yet".to_owned())),
-            Err(e) if e.code() == Some("InvalidGroup.NotFound") => {
-                Ok(Poll::Pending("not found yet".to_owned()))
-            }
-            Err(e) => Err(aws::error("Cannot describe the new security group", &e)),
-        }
-    })
-    .await;
-    result.map_err(wait_error)
-}
-
-/// Opens `add` and closes `remove` on a group (adding first, so that
-/// allowed sources are never cut off in between).
-pub async fn change_ingress(
-    client: &SwarmClient,
-    group_id: &str,
-    add: &[Rule],
-    remove: &[Rule],
-    description: &str,
-) -> Result<(), Diagnostic> {
-    if !add.is_empty() {
-        let request = client
-            .ec2
-            .authorize_security_group_ingress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(
-                add.iter()
-                    .map(|r| r.to_permission(Some(description)))
-                    .collect(),
-            ))
-            .send();
-        aws::call("ec2", "AuthorizeSecurityGroupIngress", request)
-            .await
-            .map_err(|e| aws::error("Cannot open the MCP port", &e))?;
-    }
-    if !remove.is_empty() {
-        let request = client
-            .ec2
-            .revoke_security_group_ingress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(remove.iter().map(|r| r.to_permission(None)).collect()))
-            .send();
-        aws::call("ec2", "RevokeSecurityGroupIngress", request)
-            .await
-            .map_err(|e| aws::error("Cannot remove security group rules", &e))?;
-    }
-    Ok(())
-}
-
-/// Deletes a security group, waiting while the network interfaces of
-/// terminated instances still hold it (DependencyViolation).
-pub async fn delete_group(
-    client: &SwarmClient,
-    group_id: &str,
-    wait: &Wait<'_>,
-) -> Result<(), Diagnostic> {
-    let what = format!("security group {group_id} to be released");
-    let result = waiter::wait_for(&what, wait.remaining(), wait.cancel, || async move {
-        let request = client.ec2.delete_security_group().group_id(group_id).send();
-        match aws::call("ec2", "DeleteSecurityGroup", request).await {
-            Ok(_) => Ok(Poll::Ready(())),
-            Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(Poll::Ready(())),
-            Err(e) if e.code() == Some("DependencyViolation") => Ok(Poll::Pending(
-                "still in use (network interfaces detaching)".to_owned(),
-            )),
-            Err(e) => Err(aws::error("Cannot delete the node's security group", &e)),
-        }
-    })
-    .await;
-    result.map_err(wait_error)
 }
 
 /// What an instance is launched with.
@@ -971,7 +678,7 @@ pub async fn wait_instances(
         }
     })
     .await;
-    result.map_err(wait_error)
+    result.map_err(WaitError::into_diagnostic)
 }
 
 /// Changes an instance's type: stop, modify, start (the only way EC2 allows).
@@ -1007,69 +714,6 @@ pub async fn set_instance_type(
         .map_err(|e| aws::error(format!("Cannot start {} again", inst.id), &e))?;
     wait_instances(client, ids, Target::Running, wait).await?;
     modified.map(|_| ())
-}
-
-/// Sets tags on many objects at once.
-pub async fn create_tags(
-    client: &SwarmClient,
-    resources: &[String],
-    tags: &BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    for chunk in resources.chunks(200) {
-        let request = client
-            .ec2
-            .create_tags()
-            .set_resources(Some(chunk.to_vec()))
-            .set_tags(Some(tags::ec2_tags(tags)))
-            .send();
-        aws::call("ec2", "CreateTags", request)
-            .await
-            .map_err(|e| aws::error("Cannot tag the node's objects", &e))?;
-    }
-    Ok(())
-}
-
-/// Removes tags (by key) from many objects at once.
-pub async fn delete_tags(
-    client: &SwarmClient,
-    resources: &[String],
-    keys: &BTreeSet<String>,
-) -> Result<(), Diagnostic> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let tags: Vec<_> = keys
-        .iter()
-        .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
-        .collect();
-    for chunk in resources.chunks(200) {
-        let request = client
-            .ec2
-            .delete_tags()
-            .set_resources(Some(chunk.to_vec()))
-            .set_tags(Some(tags.clone()))
-            .send();
-        aws::call("ec2", "DeleteTags", request)
-            .await
-            .map_err(|e| aws::error("Cannot remove tags from the node's objects", &e))?;
-    }
-    Ok(())
-}
-
-fn wait_error(err: WaitError<Diagnostic>) -> Diagnostic {
-    match err {
-        WaitError::Failed(diagnostic) => diagnostic,
-        timeout @ WaitError::Timeout { .. } => Diagnostic::error(
-            "Timed out",
-            format!("{timeout}. Raise the timeouts block's value, or apply again to continue."),
-        ),
-        cancelled @ WaitError::Cancelled { .. } => {
-            Diagnostic::error("Cancelled", cancelled.to_string())
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1130,21 +774,6 @@ mod tests {
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn rules_read_as_text() {
-        assert_eq!(
-            Rule::tcp(3000, "10.0.0.0/16").to_string(),
-            "tcp/3000 from 10.0.0.0/16"
-        );
-        let all = Rule {
-            protocol: "-1".into(),
-            from: -1,
-            to: -1,
-            source: Source::Group("sg-1".into()),
-        };
-        assert_eq!(all.to_string(), "all from sg-1");
     }
 
     #[test]

@@ -9,9 +9,12 @@ use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
 
 use super::bootstrap;
-use super::cloud::{self, Inst, Launch, Rule, Target, Wait};
+use super::cloud::{self, Inst, Launch, Target};
 use super::state::{Progress, Spec, is_reserved_tag, wanted_rules};
 use crate::config::SwarmClient;
+use crate::security_group::{self, NewGroup};
+use crate::tags;
+use crate::waiter::Wait;
 
 /// Converges the node on `spec`. `prior_tags_all` is what the last apply
 /// tagged objects with (`None` on create), so that tags removed since are
@@ -50,31 +53,27 @@ pub async fn converge(
     let mut group = match progress.group.clone() {
         Some(group) => group,
         None => {
-            let group = cloud::create_group(client, &spec.name, &vpc_id, &group_tags).await?;
+            let new = NewGroup {
+                group_name: &format!("swarm-node-{}", spec.name),
+                description: &format!(
+                    "swarm_node {}: the MCP port from allowed_cidrs; all egress",
+                    spec.name
+                ),
+                vpc_id: &vpc_id,
+                tags: &group_tags,
+            };
+            // Agents call model APIs and tools: the default egress rule
+            // (all traffic out) stays.
+            let group = security_group::create(client, &new, wait).await?;
             progress.group = Some(group.clone());
-            cloud::wait_group(client, &group.id, wait).await?;
             group
         }
     };
     let wanted = wanted_rules(spec.mcp_port, &spec.allowed_cidrs);
-    let add: Vec<Rule> = wanted
-        .iter()
-        .filter(|r| !group.ingress.contains(r))
-        .cloned()
-        .collect();
-    let remove: Vec<Rule> = group
-        .ingress
-        .iter()
-        .filter(|r| !wanted.contains(r))
-        .cloned()
-        .collect();
     let description = format!("MCP port of swarm_node {}", spec.name);
-    cloud::change_ingress(client, &group.id, &add, &[], &description).await?;
-    group.ingress.extend(add);
+    let result = security_group::set_ingress(client, &mut group, &wanted, &description).await;
     progress.group = Some(group.clone());
-    cloud::change_ingress(client, &group.id, &[], &remove, &description).await?;
-    group.ingress.retain(|r| wanted.contains(r));
-    progress.group = Some(group.clone());
+    result?;
 
     // Which instances stay: the right index, subnet and launch settings.
     let fingerprint = spec.fingerprint();
@@ -139,7 +138,7 @@ pub async fn converge(
 
     // Groups left in another VPC, when subnet_ids moved the node.
     for stale in observed.groups.iter().filter(|g| g.id != group.id) {
-        cloud::delete_group(client, &stale.id, wait).await?;
+        security_group::delete(client, &stale.id, wait).await?;
     }
 
     sync_tags(client, spec, &group_tags, prior_tags_all, progress).await?;
@@ -178,24 +177,7 @@ async fn sync_tags(
     };
 
     if let Some(group) = progress.group.as_mut() {
-        let changed: BTreeMap<String, String> = group_tags
-            .iter()
-            .filter(|(k, v)| group.tags.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let ids = std::slice::from_ref(&group.id);
-        cloud::create_tags(client, ids, &changed).await?;
-        let mut stale = dropped(&group.tags);
-        stale.extend(
-            group
-                .tags
-                .keys()
-                .filter(|k| k.starts_with("swarm:") && !group_tags.contains_key(*k))
-                .cloned(),
-        );
-        cloud::delete_tags(client, ids, &stale).await?;
-        group.tags.extend(changed);
-        group.tags.retain(|k, _| !stale.contains(k));
+        security_group::sync_tags(client, group, group_tags).await?;
     }
 
     let mut objects = Vec::new();
@@ -217,9 +199,10 @@ async fn sync_tags(
     // Volumes and interfaces are not described: they are tagged whenever
     // the tags change, or the instances' tags drifted.
     if differ || prior_tags_all.is_some_and(|prior| prior != &common) {
-        cloud::create_tags(client, &objects, &common).await?;
+        tags::ec2_set(client, &objects, &common).await?;
     }
-    cloud::delete_tags(client, &objects, &stale).await?;
+    let stale: Vec<String> = stale.into_iter().collect();
+    tags::ec2_remove(client, &objects, &stale).await?;
     for inst in &mut progress.instances {
         inst.tags.retain(|k, _| !stale.contains(k));
         inst.tags.extend(common.clone());
@@ -235,7 +218,7 @@ pub async fn destroy(client: &SwarmClient, name: &str, wait: &Wait<'_>) -> Resul
     cloud::terminate(client, &ids).await?;
     cloud::wait_instances(client, &ids, Target::Terminated, wait).await?;
     for group in &observed.groups {
-        cloud::delete_group(client, &group.id, wait).await?;
+        security_group::delete(client, &group.id, wait).await?;
     }
     Ok(())
 }

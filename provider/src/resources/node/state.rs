@@ -10,8 +10,9 @@ use tfplugin::diag::Diagnostic;
 use tfplugin::value::{self, Type, Value};
 
 use super::bootstrap::{self, Bootstrap};
-use super::cloud::{self, Group, Inst, Observed, Rule};
+use super::cloud::{self, Inst, Observed};
 use crate::config::{Environment, SwarmClient};
+use crate::security_group::{self, Group, Rule, Source};
 use crate::tags;
 
 pub const DEFAULT_AGENTS_PER_INSTANCE: i64 = 1;
@@ -100,7 +101,10 @@ pub fn rule_texts(rules: &[Rule]) -> Vec<String> {
 /// The rules a node's group must have, and nothing else.
 pub fn wanted_rules(mcp_port: i64, allowed_cidrs: &[String]) -> Vec<Rule> {
     let port = i32::try_from(mcp_port).unwrap_or(0);
-    let mut rules: Vec<Rule> = allowed_cidrs.iter().map(|c| Rule::tcp(port, c)).collect();
+    let mut rules: Vec<Rule> = allowed_cidrs
+        .iter()
+        .map(|c| Rule::tcp_from_cidr(port, c))
+        .collect();
     rules.sort();
     rules.dedup();
     rules
@@ -219,7 +223,7 @@ impl Spec {
 
     /// The group's tags, with the node's settings for import.
     pub fn group_tags(&self, client: &SwarmClient) -> BTreeMap<String, String> {
-        let mut t = self.object_tags(client, cloud::ROLE_GROUP, &self.name);
+        let mut t = self.object_tags(client, security_group::ROLE, &self.name);
         let mut set = |k: &str, v: String| {
             t.insert(k.to_owned(), v);
         };
@@ -395,7 +399,7 @@ pub async fn imported(
             .iter()
             .filter(|r| r.protocol == "tcp" && i64::from(r.from) == mcp_port && r.from == r.to)
             .filter_map(|r| match &r.source {
-                cloud::Source::Cidr(c) => Some(c.clone()),
+                Source::Cidr(c) => Some(c.clone()),
                 _ => None,
             })
             .collect();
