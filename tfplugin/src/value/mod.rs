@@ -27,8 +27,9 @@ pub const MAX_DEPTH: usize = 256;
 /// A Terraform value.
 ///
 /// `Null` and `Unknown` may appear at any depth. Sets are kept as vectors
-/// without duplicates, in the order they were received.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// without duplicates, in the order they were received; equality (and
+/// hashing) ignores that order, as Terraform's does.
+#[derive(Debug, Clone)]
 pub enum Value {
     /// Null: no value (an unset optional attribute, for example).
     Null,
@@ -82,6 +83,41 @@ pub(crate) fn error_at(path: &[PathStep], message: impl Into<String>) -> ValueEr
     ValueError::new(AttributePath::from(path.to_vec()), message)
 }
 
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) | (Value::Unknown, Value::Unknown) => true,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Number(a), Value::Number(b)) => a == b,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => a == b,
+            (Value::Set(a), Value::Set(b)) => same_elements(a, b),
+            (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+/// Whether two sets hold the same elements, in any order. Not a plain
+/// inclusion test: elements that are not wholly known are not deduplicated
+/// (two unknowns may turn out different), so each element of `a` must
+/// match its own element of `b`.
+fn same_elements(a: &[Value], b: &[Value]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut matched = vec![false; b.len()];
+    a.iter().all(|x| {
+        let found = b
+            .iter()
+            .enumerate()
+            .position(|(i, y)| !matched[i] && x == y);
+        found.map(|i| matched[i] = true).is_some()
+    })
+}
+
 impl Hash for Value {
     fn hash<H: Hasher>(&self, state: &mut H) {
         std::mem::discriminant(self).hash(state);
@@ -90,7 +126,18 @@ impl Hash for Value {
             Value::String(s) => s.hash(state),
             Value::Number(n) => n.hash(state),
             Value::Bool(b) => b.hash(state),
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.hash(state),
+            Value::List(v) | Value::Tuple(v) => v.hash(state),
+            // Order-independent, to agree with equality: the elements'
+            // own hashes, summed.
+            Value::Set(v) => {
+                let sum = v.iter().fold(0u64, |sum, item| {
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    item.hash(&mut h);
+                    sum.wrapping_add(h.finish())
+                });
+                v.len().hash(state);
+                sum.hash(state);
+            }
             Value::Map(m) | Value::Object(m) => m.hash(state),
         }
     }
@@ -507,6 +554,31 @@ mod tests {
 
     fn num(s: &str) -> Value {
         Value::Number(s.parse().unwrap())
+    }
+
+    #[test]
+    fn sets_are_equal_in_any_order_with_equal_hashes() {
+        use std::hash::{BuildHasher, RandomState};
+        let a = Value::Set(vec![Value::from("x"), Value::from("y"), num("1")]);
+        let b = Value::Set(vec![num("1"), Value::from("y"), Value::from("x")]);
+        assert_eq!(a, b);
+        let hasher = RandomState::new();
+        assert_eq!(hasher.hash_one(&a), hasher.hash_one(&b));
+        // Lists keep their order.
+        assert_ne!(
+            Value::List(vec![num("1"), num("2")]),
+            Value::List(vec![num("2"), num("1")])
+        );
+        assert_ne!(a, Value::Set(vec![Value::from("x"), Value::from("y")]));
+        // Unknown elements are not deduplicated: each must match its own.
+        assert_ne!(
+            Value::Set(vec![Value::Unknown, Value::Unknown]),
+            Value::Set(vec![Value::Unknown, Value::from("a")])
+        );
+        assert_eq!(
+            Value::Set(vec![Value::Unknown, Value::from("a")]),
+            Value::Set(vec![Value::from("a"), Value::Unknown])
+        );
     }
 
     #[test]
