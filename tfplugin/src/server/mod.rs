@@ -28,7 +28,7 @@ use crate::schema::Schema;
 use crate::value::{Type, Value};
 
 use convert::{decode_into, diagnostics, encode};
-use plan::PlanInputs;
+use plan::{ObjectSchema, PlanInputs};
 
 struct ResourceEntry<C> {
     resource: Box<dyn Resource<C>>,
@@ -359,7 +359,10 @@ impl<P: Provider> ProviderServer<P> {
             };
             entry.resource.read(&client, &request, &mut response).await;
             diags.extend(response.diagnostics);
-            plan::null_write_only(&entry.schema.block.attributes, &mut response.new_state);
+            plan::null_write_only(
+                ObjectSchema::of(&entry.schema.block),
+                &mut response.new_state,
+            );
             resp.new_state = encode(&response.new_state, &entry.ty, &mut diags);
             resp.private = response.private;
         }
@@ -403,9 +406,9 @@ impl<P: Provider> ProviderServer<P> {
         let mut plan = proposed;
         let mut requires_replace = Vec::new();
         if !plan.is_null() {
-            let attributes = &entry.schema.block.attributes;
+            let schema = ObjectSchema::of(&entry.schema.block);
             let inputs = PlanInputs {
-                attributes,
+                schema,
                 config: &config,
                 prior: &prior,
                 creating,
@@ -413,7 +416,7 @@ impl<P: Provider> ProviderServer<P> {
             plan::apply_defaults(&inputs, &mut plan);
             // Write-only values are in the proposed state but never in the
             // prior one: null them before deciding whether anything changed.
-            plan::null_write_only(attributes, &mut plan);
+            plan::null_write_only(schema, &mut plan);
             if creating || plan != prior {
                 plan::mark_computed_unknown(&inputs, &mut plan);
             }
@@ -513,7 +516,10 @@ impl<P: Provider> ProviderServer<P> {
         }
         diags.extend(response.diagnostics);
 
-        plan::null_write_only(&entry.schema.block.attributes, &mut response.new_state);
+        plan::null_write_only(
+            ObjectSchema::of(&entry.schema.block),
+            &mut response.new_state,
+        );
         let mut unknown = Vec::new();
         plan::unknown_paths(&response.new_state, &AttributePath::root(), &mut unknown);
         for path in unknown {
