@@ -193,18 +193,46 @@ fn zone_of(tags: &[aws_sdk_ec2::types::Tag]) -> Option<&str> {
         .and_then(|t| t.value())
 }
 
+/// The network's NAT gateways that are not deleted (AWS lists deleted
+/// ones for an hour).
+async fn describe_nat_gateways(
+    client: &SwarmClient,
+    name: &str,
+) -> Result<Vec<NatGateway>, Diagnostic> {
+    let live = Filter::builder()
+        .name("state")
+        .values("pending")
+        .values("available")
+        .values("deleting")
+        .values("failed")
+        .build();
+    let request = client
+        .ec2
+        .describe_nat_gateways()
+        .filter(tags::owner_filter(KIND, name))
+        .filter(live)
+        .send();
+    let out = aws::call("ec2", "DescribeNatGateways", request)
+        .await
+        .map_err(|e| {
+            aws::error(
+                format!("Cannot read the NAT gateways of network {name:?}"),
+                &e,
+            )
+        })?;
+    Ok(out
+        .nat_gateways()
+        .iter()
+        .filter(|n| n.state() != Some(&NatGatewayState::Deleted))
+        .cloned()
+        .collect())
+}
+
 impl Observed {
     /// One describe per object kind, all at once.
     async fn load(client: &SwarmClient, name: &str) -> Result<Self, Diagnostic> {
         let owner = || tags::owner_filter(KIND, name);
         let ec2 = &client.ec2;
-        let live_nat = Filter::builder()
-            .name("state")
-            .values("pending")
-            .values("available")
-            .values("deleting")
-            .values("failed")
-            .build();
         let (vpcs, gateways, subnets, nats, tables, addresses) = tokio::join!(
             aws::call(
                 "ec2",
@@ -221,14 +249,7 @@ impl Observed {
                 "DescribeSubnets",
                 ec2.describe_subnets().filters(owner()).send()
             ),
-            aws::call(
-                "ec2",
-                "DescribeNatGateways",
-                ec2.describe_nat_gateways()
-                    .filter(owner())
-                    .filter(live_nat)
-                    .send()
-            ),
+            describe_nat_gateways(client, name),
             aws::call(
                 "ec2",
                 "DescribeRouteTables",
@@ -249,7 +270,7 @@ impl Observed {
         let vpcs = vpcs.map_err(|e| fail(&e))?;
         let gateways = gateways.map_err(|e| fail(&e))?;
         let subnets = subnets.map_err(|e| fail(&e))?;
-        let nats = nats.map_err(|e| fail(&e))?;
+        let nat_gateways = nats?;
         let tables = tables.map_err(|e| fail(&e))?;
         let addresses = addresses.map_err(|e| fail(&e))?;
         let vpc = vpcs.vpcs().first().cloned();
@@ -261,12 +282,7 @@ impl Observed {
                 .filter(|s| vpc.as_ref().is_some_and(|v| s.vpc_id() == v.vpc_id()))
                 .cloned()
                 .collect(),
-            nat_gateways: nats
-                .nat_gateways()
-                .iter()
-                .filter(|n| n.state() != Some(&NatGatewayState::Deleted))
-                .cloned()
-                .collect(),
+            nat_gateways,
             route_tables: tables.route_tables().to_vec(),
             addresses: addresses
                 .addresses()
@@ -502,9 +518,15 @@ impl Builder<'_> {
         )
     }
 
+    /// Creates what is missing and repairs what drifted. One read of
+    /// everything at the start; after that, what this apply creates is
+    /// added to `seen` from the create calls' answers instead of read again.
     async fn ensure(&self) -> Result<(), Diagnostic> {
         let ec2 = &self.client.ec2;
         let mut seen = Observed::load(self.client, &self.spec.name).await?;
+        // Objects created below get their tags at creation; only those
+        // that exist already may need theirs repaired.
+        self.sync_tags(&seen).await?;
 
         // The VPC, with DNS names for hosts (agents find each other by name).
         let vpc_id = match seen.vpc_id() {
@@ -520,8 +542,9 @@ impl Builder<'_> {
                 )
                 .await
                 .map_err(|e| self.fail("create the VPC", &e))?;
-                let id = created
-                    .vpc()
+                let vpc = created.vpc().cloned();
+                let id = vpc
+                    .as_ref()
                     .and_then(Vpc::vpc_id)
                     .ok_or_else(|| Diagnostic::error("CreateVpc returned no VPC id", ""))?
                     .to_owned();
@@ -541,7 +564,9 @@ impl Builder<'_> {
                         .await
                         .map_err(|e| self.fail("turn on DNS in the VPC", &e))?;
                 }
-                seen = Observed::load(self.client, &self.spec.name).await?;
+                // A new VPC holds none of the network's subnets yet.
+                seen.vpc = vpc;
+                seen.subnets.clear();
                 id
             }
         };
@@ -597,30 +622,35 @@ impl Builder<'_> {
                     Diagnostic::error("Invalid cidr_block", why)
                         .at(AttributePath::attr("cidr_block"))
                 })?;
-                let tags = self.spec_tags(
-                    ResourceType::Subnet,
+                let tags = self.tags(
                     &tier.subnet_role(),
                     &format!("{}-{zone}", tier.name()),
                     Some(zone),
                 );
-                creates.push(aws::call(
-                    "ec2",
-                    "CreateSubnet",
-                    ec2.create_subnet()
-                        .vpc_id(&vpc_id)
-                        .cidr_block(cidr)
-                        .availability_zone(zone)
-                        .tag_specifications(tags)
-                        .send(),
-                ));
+                let call = ec2
+                    .create_subnet()
+                    .vpc_id(&vpc_id)
+                    .cidr_block(cidr)
+                    .availability_zone(zone)
+                    .tag_specifications(tags::ec2_spec(ResourceType::Subnet, &tags))
+                    .send();
+                creates.push(async move {
+                    let out = aws::call("ec2", "CreateSubnet", call)
+                        .await
+                        .map_err(|e| self.fail("create subnets", &e))?;
+                    // The tags are what `seen` finds subnets by; an answer
+                    // without them (some emulators) gets the ones asked for.
+                    Ok::<_, Diagnostic>(out.subnet().cloned().map(|mut subnet| {
+                        if subnet.tags().is_empty() {
+                            subnet.tags = Some(tags::ec2_tags(&tags));
+                        }
+                        subnet
+                    }))
+                });
             }
         }
-        if !creates.is_empty() {
-            try_join_all(creates)
-                .await
-                .map_err(|e| self.fail("create subnets", &e))?;
-            seen = Observed::load(self.client, &self.spec.name).await?;
-        }
+        let created = try_join_all(creates).await?;
+        seen.subnets.extend(created.into_iter().flatten());
 
         // NAT gateways with their elastic IPs, in public subnets.
         let nat_zones = nat_zones(self.client.environment, &self.spec.availability_zones);
@@ -674,8 +704,7 @@ impl Builder<'_> {
                 .await
                 .map_err(|e| self.fail("create NAT gateways", &e))?;
         }
-        self.wait_nat_available(nat_zones.len()).await?;
-        seen = Observed::load(self.client, &self.spec.name).await?;
+        seen.nat_gateways = self.wait_nat_available(nat_zones.len()).await?;
 
         // Route tables: public → internet gateway; private → NAT of their
         // zone (or the shared one); database → nowhere.
@@ -741,9 +770,7 @@ impl Builder<'_> {
         )
         .await?;
 
-        // Tags: bring every object's tags to what they should be.
-        let seen = Observed::load(self.client, &self.spec.name).await?;
-        self.sync_tags(&seen).await
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -883,7 +910,9 @@ impl Builder<'_> {
         .map_err(|e| self.wait_error(e))
     }
 
-    async fn wait_nat_available(&self, expected: usize) -> Result<(), Diagnostic> {
+    /// Waits until `expected` NAT gateways are available (minutes on
+    /// AWS); returns the network's NAT gateways as last seen.
+    async fn wait_nat_available(&self, expected: usize) -> Result<Vec<NatGateway>, Diagnostic> {
         let client = self.client;
         let name = &self.spec.name;
         waiter::wait_for(
@@ -891,9 +920,10 @@ impl Builder<'_> {
             self.timeout,
             self.cancel,
             || async move {
-                let seen = Observed::load(client, name).await.map_err(|d| d.detail)?;
-                if let Some(failed) = seen
-                    .nat_gateways
+                let nats = describe_nat_gateways(client, name)
+                    .await
+                    .map_err(|d| d.detail)?;
+                if let Some(failed) = nats
                     .iter()
                     .find(|n| n.state() == Some(&NatGatewayState::Failed))
                 {
@@ -903,13 +933,12 @@ impl Builder<'_> {
                         failed.failure_message().unwrap_or("no reason given")
                     ));
                 }
-                let available = seen
-                    .nat_gateways
+                let available = nats
                     .iter()
                     .filter(|n| n.state() == Some(&NatGatewayState::Available))
                     .count();
                 Ok(if available >= expected {
-                    Poll::Ready(())
+                    Poll::Ready(nats)
                 } else {
                     Poll::Pending(format!("{available} of {expected} available"))
                 })
