@@ -987,8 +987,10 @@ async fn destroy(
     .await
     .map_err(|e| fail("delete the NAT gateways", &e))?;
     waiter::wait_for("NAT gateways to be deleted", timeout, cancel, || async {
-        let seen = Observed::load(client, name).await.map_err(|d| d.detail)?;
-        Ok::<_, String>(match seen.nat_gateways.len() {
+        let nats = describe_nat_gateways(client, name)
+            .await
+            .map_err(|d| d.detail)?;
+        Ok::<_, String>(match nats.len() {
             0 => Poll::Ready(()),
             n => Poll::Pending(format!("{n} still deleting")),
         })
