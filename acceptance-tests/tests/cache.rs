@@ -997,7 +997,7 @@ async fn invalid_values_fail_early_and_create_nothing() {
         )
         .step(
             Step::validate(bad("  snapshot_window = \"05:00-05:30\""))
-                .expect_error("is 30 minutes long; ElastiCache needs at least 60"),
+                .expect_error("is 30 minutes long; it must be at least 60"),
         )
         .step(
             Step::validate(bad("  snapshot_window = \"5am-6am\""))

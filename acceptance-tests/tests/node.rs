@@ -1107,7 +1107,7 @@ async fn invalid_values_fail_validation_and_create_nothing() {
         (
             "agents",
             "  tags = { \"swarm:node\" = \"x\" }",
-            "reserved prefix",
+            "is reserved: swarm: tags are set by the provider",
         ),
     ];
     let mut case = test_case();

@@ -7,6 +7,7 @@
 //! clients built in [`config`].
 
 mod aws;
+mod checks;
 pub mod config;
 mod datasources;
 mod provider;

@@ -608,7 +608,7 @@ impl Resource<SwarmClient> for Bucket {
         }
         if let Some(Value::Map(tags)) = config.get_attr("tags") {
             for key in tags.keys() {
-                if let Err(why) = checks::tag_key(key) {
+                if let Err(why) = crate::checks::tag_key(key) {
                     diags.attribute_error(
                         AttributePath::attr("tags").push_key(key),
                         "Reserved tag key",

@@ -26,6 +26,7 @@ use tfplugin::resource::{
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{MaybeUnknown, Type, Value};
 
+use crate::checks;
 use crate::config::{Environment, SwarmClient};
 
 use cloud::Observed;
@@ -140,21 +141,7 @@ fn name_check(name: &str) -> Result<(), String> {
 
 /// `cache.<family>.<size>`, e.g. `cache.t3.micro` or `cache.r7g.large`.
 fn node_type_check(node_type: &str) -> Result<(), String> {
-    let parts: Vec<&str> = node_type.split('.').collect();
-    let ok = parts.len() == 3
-        && parts[0] == "cache"
-        && parts[1..].iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{node_type:?} is not a node type like cache.t3.micro."
-        ))
-    }
+    checks::instance_class(node_type, Some("cache"), "cache.t3.micro")
 }
 
 /// A Redis version as ElastiCache takes it: `MAJOR.MINOR` from 6 on
@@ -177,46 +164,13 @@ fn engine_version_check(text: &str) -> Result<(), String> {
     parse_version(text).map(|_| ())
 }
 
-/// Minutes since midnight of `HH:MM`.
-fn parse_clock(text: &str) -> Option<u32> {
-    let (h, m) = text.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
-}
-
 /// `HH:MM-HH:MM` in UTC, at least an hour long (it may span midnight).
 fn snapshot_window_check(text: &str) -> Result<(), String> {
-    let parsed = text
-        .split_once('-')
-        .and_then(|(a, b)| Some((parse_clock(a)?, parse_clock(b)?)));
-    let Some((start, end)) = parsed else {
-        return Err(format!(
-            "{text:?} is not a window like 05:00-06:00 (HH:MM-HH:MM, UTC)."
-        ));
-    };
-    let minutes = (end + 24 * 60 - start) % (24 * 60);
-    if minutes < MIN_WINDOW_MINUTES {
-        return Err(format!(
-            "{text:?} is {minutes} minutes long; ElastiCache needs at least {MIN_WINDOW_MINUTES}."
-        ));
-    }
-    Ok(())
+    checks::daily_window(text, MIN_WINDOW_MINUTES).map(|_| ())
 }
 
-fn prefixed_check(prefix: &'static str) -> impl Fn(&str) -> Result<(), String> + Send + Sync {
-    move |id: &str| {
-        let ok = id.strip_prefix(prefix).is_some_and(|rest| {
-            !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric())
-        });
-        if ok {
-            Ok(())
-        } else {
-            Err(format!("{id:?} is not an id like {prefix}0123abcd."))
-        }
-    }
+fn aws_id_check(prefix: &'static str) -> impl Fn(&str) -> Result<(), String> + Send + Sync {
+    move |id: &str| checks::aws_id(id, prefix)
 }
 
 fn number_of(value: &Value, attribute: &str) -> Option<i64> {
@@ -433,7 +387,7 @@ impl Resource<SwarmClient> for Cache {
                 .validator(validators::size_between(1, 20))
                 .validator(validators::each(validators::string_check(
                     "a subnet id like subnet-0123abcd",
-                    prefixed_check("subnet-"),
+                    aws_id_check("subnet-"),
                 ))),
         )
         .attribute(
@@ -448,7 +402,7 @@ impl Resource<SwarmClient> for Cache {
                 )
                 .validator(validators::each(validators::string_check(
                     "a security group id like sg-0123abcd",
-                    prefixed_check("sg-"),
+                    aws_id_check("sg-"),
                 ))),
         )
         .attribute(
@@ -736,7 +690,7 @@ mod tests {
         for bad in ["t3.micro", "cache.t3", "cache..micro", "db.t3.micro"] {
             assert!(node_type_check(bad).is_err(), "{bad}");
         }
-        let subnet = prefixed_check("subnet-");
+        let subnet = aws_id_check("subnet-");
         assert!(subnet("subnet-0abc").is_ok());
         assert!(subnet("sg-0abc").is_err());
         assert!(subnet("subnet-").is_err());

@@ -131,20 +131,6 @@ fn alias_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))
 }
 
-/// Tag keys the user may set: `swarm:` tags are the provider's own (they
-/// identify the bucket), `aws:` ones are AWS's.
-pub fn tag_key(key: &str) -> Result<(), String> {
-    if key.starts_with("swarm:") || key.to_ascii_lowercase().starts_with("aws:") {
-        Err(format!(
-            "{key:?} is reserved: swarm: tags are set by the provider and aws: tags by AWS"
-        ))
-    } else if key.is_empty() || key.chars().count() > 128 {
-        Err(format!("{key:?} must have 1 to 128 characters"))
-    } else {
-        Ok(())
-    }
-}
-
 /// A bucket name from a prefix: the prefix, the UTC time to a ten
 /// thousandth of a second and a counter in hex, 26 characters in all, as
 /// hashicorp's providers make them (so names sort by creation time).
@@ -277,13 +263,5 @@ mod tests {
         ] {
             assert!(kms_key_id(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn reserved_tag_keys_are_refused() {
-        assert!(tag_key("team").is_ok());
-        assert!(tag_key("Name").is_ok());
-        assert!(tag_key("swarm:bucket").is_err());
-        assert!(tag_key("aws:cloudformation:stack-name").is_err());
     }
 }

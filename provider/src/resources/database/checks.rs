@@ -8,7 +8,8 @@ use tfplugin::path::AttributePath;
 use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
-const MINUTES_PER_DAY: u32 = 24 * 60;
+use crate::checks::{self, MINUTES_PER_DAY};
+
 const MINUTES_PER_WEEK: u32 = 7 * MINUTES_PER_DAY;
 /// RDS's shortest backup and maintenance window.
 const MIN_WINDOW: u32 = 30;
@@ -146,66 +147,21 @@ pub fn version_matches(wanted: &str, actual: &str) -> bool {
 
 /// `db.t3.medium`, `db.r6g.2xlarge`: an RDS instance class.
 pub fn instance_class(class: &str) -> Result<(), String> {
-    let parts: Vec<&str> = class.split('.').collect();
-    let ok = parts.len() == 3
-        && parts[0] == "db"
-        && parts[1].starts_with(|c: char| c.is_ascii_lowercase())
-        && parts[1..].iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{class:?} is not an instance class such as db.t3.medium"
-        ))
-    }
-}
-
-fn aws_id(id: &str, prefix: &str) -> Result<(), String> {
-    let ok = id.strip_prefix(prefix).is_some_and(|hex| {
-        (8..=17).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit())
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("{id:?} is not a {prefix}... id"))
-    }
+    checks::instance_class(class, Some("db"), "db.t3.medium")
 }
 
 pub fn subnet_id(id: &str) -> Result<(), String> {
-    aws_id(id, "subnet-")
+    checks::aws_id(id, "subnet-")
 }
 
 pub fn security_group_id(id: &str) -> Result<(), String> {
-    aws_id(id, "sg-")
-}
-
-fn clock(text: &str) -> Option<u32> {
-    let (h, m) = text.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
+    checks::aws_id(id, "sg-")
 }
 
 /// A daily window `hh:mm-hh:mm` (UTC) as (start, length) in minutes; it
 /// may run past midnight.
 pub fn parse_backup_window(text: &str) -> Result<(u32, u32), String> {
-    let invalid = || format!("{text:?} is not a daily window such as 03:00-04:00 (UTC)");
-    let (start, end) = text.split_once('-').ok_or_else(invalid)?;
-    let (start, end) = (
-        clock(start).ok_or_else(invalid)?,
-        clock(end).ok_or_else(invalid)?,
-    );
-    let length = (end + MINUTES_PER_DAY - start) % MINUTES_PER_DAY;
-    if length < MIN_WINDOW {
-        return Err(format!("{text:?} is shorter than {MIN_WINDOW} minutes"));
-    }
-    Ok((start, length))
+    checks::daily_window(text, MIN_WINDOW)
 }
 
 fn weekly(text: &str) -> Option<u32> {
@@ -214,7 +170,7 @@ fn weekly(text: &str) -> Option<u32> {
         .iter()
         .position(|d| d.eq_ignore_ascii_case(day))
         .and_then(|d| u32::try_from(d).ok())?;
-    Some(day * MINUTES_PER_DAY + clock(time)?)
+    Some(day * MINUTES_PER_DAY + checks::clock(time)?)
 }
 
 /// A weekly window `ddd:hh:mm-ddd:hh:mm` (UTC) as (start, length) in

@@ -6,6 +6,8 @@ use tfplugin::path::AttributePath;
 use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
+use crate::checks;
+
 /// EC2 takes at most 16 KiB of user data; the bootstrap needs the rest.
 pub const MAX_USER_DATA: usize = 14 * 1024;
 
@@ -72,39 +74,17 @@ fn decimal(text: &str, max: u32) -> Option<u32> {
 
 /// `ami-` and hexadecimal digits.
 pub fn ami(text: &str) -> Result<(), String> {
-    prefixed_hex(text, "ami-")
+    checks::aws_id(text, "ami-")
 }
 
 /// `subnet-` and hexadecimal digits.
 pub fn subnet_id(text: &str) -> Result<(), String> {
-    prefixed_hex(text, "subnet-")
-}
-
-fn prefixed_hex(text: &str, prefix: &str) -> Result<(), String> {
-    match text.strip_prefix(prefix) {
-        Some(hex)
-            if !hex.is_empty()
-                && hex
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) =>
-        {
-            Ok(())
-        }
-        _ => Err(format!("{text:?} does not match {prefix}[0-9a-f]+")),
-    }
+    checks::aws_id(text, "subnet-")
 }
 
 /// An instance type such as `t3.large` or `m7i-flex.xlarge`.
 pub fn instance_type(text: &str) -> Result<(), String> {
-    let part = |p: &str| {
-        !p.is_empty()
-            && p.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    };
-    match text.split_once('.') {
-        Some((family, size)) if part(family) && part(size) && !size.contains('-') => Ok(()),
-        _ => Err(format!("{text:?} is not an instance type such as t3.large")),
-    }
+    checks::instance_class(text, None, "t3.large")
 }
 
 pub fn user_data(text: &str) -> Result<(), String> {
@@ -115,17 +95,12 @@ pub fn user_data(text: &str) -> Result<(), String> {
     }
 }
 
-/// A tag key the provider does not reserve for itself.
+/// A tag key the provider does not reserve for itself (`Name` included).
 pub fn tag_key(key: &str) -> Result<(), String> {
-    let lower = key.to_ascii_lowercase();
-    if lower.starts_with("swarm:") || lower.starts_with("aws:") {
-        Err(format!("{key:?} uses a reserved prefix (swarm: or aws:)"))
-    } else if key == "Name" {
+    if key == "Name" {
         Err("\"Name\" is set by the provider (<name>-<n>)".to_owned())
-    } else if key.is_empty() || key.chars().count() > 128 {
-        Err(format!("{key:?} must have 1 to 128 characters"))
     } else {
-        Ok(())
+        checks::tag_key(key)
     }
 }
 
