@@ -13,7 +13,8 @@ SDK reads back what AWS would return.
   `DeleteCacheSubnetGroup` are not implemented.
 - `ModifyReplicationGroup` ignores `SnapshotWindow`, `EngineVersion`,
   `SecurityGroupIds` and `CacheParameterGroupName`.
-- `DeleteReplicationGroup` leaves the group "deleting" forever.
+- `DeleteReplicationGroup` leaves the group "deleting" forever, and
+  ignores `FinalSnapshotIdentifier`.
 - Everything is "available" at once: here a group is "creating",
   "modifying" or "deleting" for the first describe after a change, as on
   AWS (for minutes there), so that the provider's waiters really wait.
@@ -273,6 +274,27 @@ def apply():
         return group
 
     Backend.delete_replication_group = delete_replication_group
+
+    # DeleteReplicationGroup ignores FinalSnapshotIdentifier: take the
+    # snapshot first, as AWS does, so that it outlives the group.
+    original_delete_response = ElastiCacheResponse.delete_replication_group
+
+    def delete_replication_group_response(self):
+        final = self._get_param("FinalSnapshotIdentifier")
+        gid = self._get_param("ReplicationGroupId")
+        if final:
+            group = self.elasticache_backend.replication_groups.get(gid)
+            if group is not None and group.status != "deleting":
+                self.elasticache_backend.create_snapshot(
+                    snapshot_name=final,
+                    replication_group_id=gid,
+                    cache_cluster_id=None,
+                    kms_key_id=None,
+                    tags=None,
+                )
+        return original_delete_response(self)
+
+    ElastiCacheResponse.delete_replication_group = delete_replication_group_response
 
     def get_group(backend, gid):
         group = backend.replication_groups.get(gid)

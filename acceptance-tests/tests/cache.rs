@@ -435,6 +435,38 @@ async fn nothing_exists(emulator: &Emulator, name: &str) -> CheckResult {
     }
 }
 
+/// The final snapshots of the cache `name`, read back through the SDK.
+async fn final_snapshots(emulator: &Emulator, name: &str) -> Result<Vec<String>, String> {
+    let prefix = format!("{name}-final-");
+    Ok(emulator
+        .elasticache()
+        .await
+        .describe_snapshots()
+        .send()
+        .await
+        .map_err(err)?
+        .snapshots()
+        .iter()
+        .filter_map(|s| s.snapshot_name())
+        .filter(|n| n.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Nothing of the cache is left, and destroying it left a final snapshot
+/// (`want_snapshot`) or none.
+async fn destroyed(emulator: &Emulator, name: &str, want_snapshot: bool) -> CheckResult {
+    nothing_exists(emulator, name).await?;
+    let snapshots = final_snapshots(emulator, name).await?;
+    match (want_snapshot, snapshots.len()) {
+        (true, 0) => Err(format!("no final snapshot of cache {name:?}")),
+        (false, n) if n > 0 => Err(format!(
+            "final snapshots {snapshots:?} despite final_snapshot = false"
+        )),
+        _ => Ok(()),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // HCL.
 
@@ -749,7 +781,7 @@ async fn cache_lifecycle() {
                 .check(after_single),
         )
         .check_destroy(sdk_check(&emulator, |e| async move {
-            nothing_exists(&e, "agents").await
+            destroyed(&e, "agents", true).await
         }))
         .run(SwarmProvider::new())
         .await
@@ -904,7 +936,7 @@ async fn cluster_mode_reshards_in_place() {
                 })),
         )
         .check_destroy(sdk_check(&emulator, |e| async move {
-            nothing_exists(&e, "sessions").await
+            destroyed(&e, "sessions", true).await
         }))
         .run(SwarmProvider::new())
         .await
@@ -919,7 +951,7 @@ async fn development_defaults_are_a_single_node() {
         &emulator,
         "development",
         &format!(
-            "  name       = \"scratch\"\n  subnet_ids = [\"{}\"]",
+            "  name           = \"scratch\"\n  subnet_ids     = [\"{}\"]\n  final_snapshot = false",
             net.subnet_a
         ),
     );
@@ -955,7 +987,7 @@ async fn development_defaults_are_a_single_node() {
                 })),
         )
         .check_destroy(sdk_check(&emulator, |e| async move {
-            nothing_exists(&e, "scratch").await
+            destroyed(&e, "scratch", false).await
         }))
         .run(SwarmProvider::new())
         .await

@@ -46,3 +46,31 @@ where
 pub fn error(summary: impl Into<String>, err: &(impl std::error::Error + 'static)) -> Diagnostic {
     Diagnostic::error(summary, DisplayErrorContext(err).to_string())
 }
+
+/// `<name>-final-<UTC time>`: the name of the snapshot taken when a
+/// database or cache is destroyed; valid for RDS and ElastiCache, and
+/// distinct from the snapshots of earlier resources of the same name.
+pub fn final_snapshot_id(name: &str, now: std::time::SystemTime) -> String {
+    let stamp: String = aws_sdk_rds::primitives::DateTime::from(now)
+        .fmt(aws_sdk_rds::primitives::DateTimeFormat::DateTime)
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect();
+    format!("{name}-final-{stamp}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_snapshot_names_are_timestamped() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            final_snapshot_id("agents", at),
+            "agents-final-20231114221320"
+        );
+    }
+}

@@ -10,6 +10,7 @@ resource "swarm_cache" "main" {
 
   snapshot_retention_days = 7             # default: 7 in production, 3 in staging, 1 in development
   snapshot_window         = "05:00-06:00" # UTC, at least an hour; default: chosen by ElastiCache
+  final_snapshot          = true          # snapshot <name>-final-<time> on destroy (default true)
 
   tags = {
     team = "agents"

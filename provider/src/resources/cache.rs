@@ -26,6 +26,7 @@ use tfplugin::resource::{
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{MaybeUnknown, Type, Value};
 
+use crate::aws;
 use crate::checks;
 use crate::config::{Environment, SwarmClient};
 
@@ -221,14 +222,9 @@ impl Cache {
         let outcome = cloud::ensure(client, &spec, timeout, &req.cancel).await;
         // Whatever happened, the state is what exists: a half-built cache is
         // recorded, and the next apply finishes it.
-        let timeouts = req
-            .plan
-            .get_attr("timeouts")
-            .cloned()
-            .unwrap_or(Value::Null);
         match Observed::load(client, &spec.name).await {
             Ok(seen) => {
-                if let Some(state) = seen.state(client, &spec.name, timeouts) {
+                if let Some(state) = seen.state(client, &spec.name, &req.plan) {
                     resp.new_state = state;
                 }
             }
@@ -431,6 +427,15 @@ impl Resource<SwarmClient> for Cache {
                 .plan_modifier(plan_modifiers::use_state_for_unknown()),
         )
         .attribute(
+            Attribute::bool("final_snapshot")
+                .default_value(Value::Bool(true))
+                .description(
+                    "Take a snapshot `<name>-final-<UTC time>` of the data when the cache is \
+                     destroyed (or replaced). It outlives the cache; restore it into a new one \
+                     with ElastiCache. Default true.",
+                ),
+        )
+        .attribute(
             Attribute::map_of("tags", Type::String)
                 .optional()
                 .description("Tags for the replication group, subnet group and security group, over the provider's `default_tags`."),
@@ -570,13 +575,10 @@ impl Resource<SwarmClient> for Cache {
         let Some(Value::String(name)) = req.state.get_attr("id") else {
             return resp.diagnostics.error("Cache state has no id", "");
         };
-        let timeouts = req
-            .state
-            .get_attr("timeouts")
-            .cloned()
-            .unwrap_or(Value::Null);
         match Observed::load(client, name).await {
-            Ok(seen) => resp.new_state = seen.state(client, name, timeouts).unwrap_or(Value::Null),
+            Ok(seen) => {
+                resp.new_state = seen.state(client, name, &req.state).unwrap_or(Value::Null)
+            }
             Err(d) => resp.diagnostics.push(d),
         }
     }
@@ -595,18 +597,28 @@ impl Resource<SwarmClient> for Cache {
             DELETE_TIMEOUT,
             &mut resp.diagnostics,
         );
-        if let Err(d) = cloud::destroy(client, name, timeout, &req.cancel).await {
+        let final_snapshot = req
+            .prior_state
+            .get_attr("final_snapshot")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+            .then(|| aws::final_snapshot_id(name, std::time::SystemTime::now()));
+        if let Some(snapshot) = &final_snapshot {
+            tracing::info!(cache = %name, snapshot, "taking a final snapshot");
+        }
+        let outcome = cloud::destroy(
+            client,
+            name,
+            final_snapshot.as_deref(),
+            timeout,
+            &req.cancel,
+        )
+        .await;
+        if let Err(d) = outcome {
             resp.diagnostics.push(d);
             // What is left stays in the state, to be deleted by the next try.
             if let Ok(seen) = Observed::load(client, name).await
-                && let Some(state) = seen.state(
-                    client,
-                    name,
-                    req.prior_state
-                        .get_attr("timeouts")
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                )
+                && let Some(state) = seen.state(client, name, &req.prior_state)
             {
                 resp.new_state = state;
             }
@@ -617,7 +629,7 @@ impl Resource<SwarmClient> for Cache {
 
     async fn import(&self, client: &SwarmClient, id: &str, resp: &mut ImportResponse) {
         match Observed::load(client, id).await {
-            Ok(seen) => match seen.state(client, id, Value::Null) {
+            Ok(seen) => match seen.state(client, id, &Value::Null) {
                 Some(state) => resp.state = state,
                 None => resp.diagnostics.error(
                     "Cache not found",

@@ -312,7 +312,14 @@ impl Observed {
     }
 
     /// The resource's state; `None` when the replication group is gone.
-    pub(super) fn state(&self, client: &SwarmClient, name: &str, timeouts: Value) -> Option<Value> {
+    /// What AWS does not store (`final_snapshot`, `timeouts`) comes from
+    /// `basis`: the plan, the prior state, or null on import.
+    pub(super) fn state(&self, client: &SwarmClient, name: &str, basis: &Value) -> Option<Value> {
+        let timeouts = basis.get_attr("timeouts").cloned().unwrap_or(Value::Null);
+        let final_snapshot = basis
+            .get_attr("final_snapshot")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
         let group = self.live_group()?;
         let string = |s: Option<&str>| s.map_or(Value::Null, |s| Value::String(s.to_owned()));
         let set =
@@ -423,6 +430,7 @@ impl Observed {
                         .and_then(CacheSubnetGroup::vpc_id),
                 ),
             ),
+            ("final_snapshot".to_owned(), Value::Bool(final_snapshot)),
             ("timeouts".to_owned(), timeouts),
         ]);
         Some(Value::Object(state))
@@ -895,11 +903,13 @@ async fn sync_cache_tags(
     Ok(())
 }
 
-/// Deletes the replication group, then (once it is gone and no longer
-/// holds them) the subnet group and the security group.
+/// Deletes the replication group (snapshotted first as `final_snapshot`,
+/// if given), then, once it is gone and no longer holds them, the subnet
+/// group and the security group.
 pub(super) async fn destroy(
     client: &SwarmClient,
     name: &str,
+    final_snapshot: Option<&str>,
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> Result<(), Diagnostic> {
@@ -912,6 +922,7 @@ pub(super) async fn destroy(
             let request = ec
                 .delete_replication_group()
                 .replication_group_id(name)
+                .set_final_snapshot_identifier(final_snapshot.map(str::to_owned))
                 .send();
             match aws::call("elasticache", "DeleteReplicationGroup", request).await {
                 Ok(_) => Ok(Poll::Ready(())),

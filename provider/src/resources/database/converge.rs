@@ -529,19 +529,6 @@ async fn sync_tags(client: &SwarmClient, spec: &Spec, seen: &Observed) -> Result
     c
 }
 
-/// `<name>-final-<UTC time>`: a valid snapshot identifier that does not
-/// collide with an earlier database of the same name.
-pub fn final_snapshot_id(name: &str, now: std::time::SystemTime) -> String {
-    let stamp: String = aws_sdk_rds::primitives::DateTime::from(now)
-        .fmt(aws_sdk_rds::primitives::DateTimeFormat::DateTime)
-        .unwrap_or_default()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(14)
-        .collect();
-    format!("{name}-final-{stamp}")
-}
-
 /// Takes the database down: replicas, then the primary (with a final
 /// snapshot unless told otherwise), then its security group and subnet
 /// group once RDS has let go of them.
@@ -577,7 +564,7 @@ pub async fn destroy(
 
     if seen.primary.is_some() {
         let snapshot =
-            final_snapshot.then(|| final_snapshot_id(name, std::time::SystemTime::now()));
+            final_snapshot.then(|| aws::final_snapshot_id(name, std::time::SystemTime::now()));
         if let Some(snapshot) = &snapshot {
             tracing::info!(database = name, snapshot, "taking a final snapshot");
         }
@@ -613,15 +600,6 @@ mod tests {
         assert_eq!(
             replica_zone(two, Some("us-east-1a"), 3),
             Some("us-east-1b".to_owned())
-        );
-    }
-
-    #[test]
-    fn final_snapshot_names_are_valid_identifiers() {
-        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-        assert_eq!(
-            final_snapshot_id("agents", at),
-            "agents-final-20231114221320"
         );
     }
 }
