@@ -674,11 +674,11 @@ async fn bucket_lifecycle() {
             }
         }))
         .step(repaired(&emulator, &updated, &second))
-        // Objects in the bucket: destroying it without force_destroy fails
-        // with a clear message, at plan time, and deletes nothing.
+        // Objects written after a destroy was planned (the bucket was empty
+        // then): applying the saved plan refuses, deletes nothing.
         .step(
-            Step::apply(provider_only)
-                .before(move || {
+            Step::apply(provider_only.clone())
+                .after_plan(move || {
                     let (e, name, count) = (
                         Arc::clone(&filler),
                         name_filled.clone(),
@@ -692,6 +692,9 @@ async fn bucket_lifecycle() {
                 })
                 .expect_error("is not empty"),
         )
+        // Objects in the bucket: destroying it without force_destroy fails
+        // with a clear message, at plan time, and deletes nothing.
+        .step(Step::apply(provider_only).expect_error("is not empty"))
         .step(
             Step::apply(forced)
                 .check(Check::attr_equals(ADDRESS, "force_destroy", true))

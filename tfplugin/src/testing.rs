@@ -157,8 +157,14 @@ pub struct Step {
     pub expect_changes: bool,
     pub checks: Vec<Check>,
     /// Runs before the step: e.g. changes made out of band, to test drift.
-    pub before: Option<Box<dyn Fn() -> BoxFuture<'static, CheckResult> + Send + Sync>>,
+    pub before: Option<Hook>,
+    /// For [`StepKind::Apply`]: runs between the plan and the apply, which
+    /// then applies the saved plan; see [`Step::after_plan`].
+    pub after_plan: Option<Hook>,
 }
+
+/// A test's own action between Terraform commands.
+pub type Hook = Box<dyn Fn() -> BoxFuture<'static, CheckResult> + Send + Sync>;
 
 impl Step {
     pub fn apply(config: impl Into<String>) -> Self {
@@ -200,6 +206,7 @@ impl Step {
             expect_changes: false,
             checks: Vec::new(),
             before: None,
+            after_plan: None,
         }
     }
 
@@ -212,6 +219,20 @@ impl Step {
         Fut: Future<Output = CheckResult> + Send + 'static,
     {
         self.before = Some(Box::new(move || Box::pin(f())));
+        self
+    }
+
+    /// Makes an apply step two commands, `terraform plan -out` and
+    /// `terraform apply` of the saved plan, and runs `f` in between: for
+    /// what changes while a plan waits for approval (the provider must
+    /// check again at apply time).
+    #[must_use]
+    pub fn after_plan<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = CheckResult> + Send + 'static,
+    {
+        self.after_plan = Some(Box::new(move || Box::pin(f())));
         self
     }
 
@@ -399,12 +420,28 @@ async fn run_step(
             }
         }),
         (StepKind::Apply, Ok(_)) => {
-            let out = cli
-                .run(
-                    &work_dir,
-                    &["apply", "-auto-approve", "-input=false", "-no-color"],
-                )
-                .await;
+            let out = match &step.after_plan {
+                None => {
+                    cli.run(
+                        &work_dir,
+                        &["apply", "-auto-approve", "-input=false", "-no-color"],
+                    )
+                    .await
+                }
+                Some(after_plan) => {
+                    let plan = ["plan", "-input=false", "-no-color", "-out=step.tfplan"];
+                    match cli.run(&work_dir, &plan).await {
+                        Ok(_) => {
+                            after_plan()
+                                .await
+                                .map_err(|e| format!("after the plan: {e}"))?;
+                            let apply = ["apply", "-input=false", "-no-color", "step.tfplan"];
+                            cli.run(&work_dir, &apply).await
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            };
             // Even a failed apply may have created something: destroy at the end.
             *applied = true;
             out
