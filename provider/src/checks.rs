@@ -80,10 +80,9 @@ pub fn daily_window(text: &str, min_minutes: u32) -> Result<(u32, u32), String> 
 }
 
 /// A tag key the user may set: `swarm:` tags are the provider's own (they
-/// identify its objects), `aws:` ones AWS's.
+/// identify its objects), `aws:` ones (in any case) AWS's.
 pub fn tag_key(key: &str) -> Result<(), String> {
-    let lower = key.to_ascii_lowercase();
-    if lower.starts_with("swarm:") || lower.starts_with("aws:") {
+    if key.starts_with("swarm:") || key.to_ascii_lowercase().starts_with("aws:") {
         Err(format!(
             "{key:?} is reserved: swarm: tags are set by the provider and aws: tags by AWS"
         ))
@@ -159,6 +158,7 @@ mod tests {
     #[test]
     fn tag_keys() {
         assert!(tag_key("team").is_ok());
+        assert!(tag_key("Swarm:team").is_ok());
         assert!(tag_key("swarm:node").is_err());
         assert!(tag_key("AWS:cloudformation").is_err());
         assert!(tag_key("").is_err());

@@ -224,7 +224,9 @@ impl Cache {
         // recorded, and the next apply finishes it.
         match Observed::load(client, &spec.name).await {
             Ok(seen) => {
-                if let Some(state) = seen.state(client, &spec.name, &req.plan) {
+                // The config (wholly known at apply) gives the kept
+                // settings; the plan may hold them unknown.
+                if let Some(state) = seen.state(client, &spec.name, &req.config) {
                     resp.new_state = state;
                 }
             }

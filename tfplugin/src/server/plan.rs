@@ -6,8 +6,9 @@
 //! object of its nested attributes and nested blocks, whatever their
 //! nesting (single, list, map or set). An object in a list is matched with
 //! the configuration's and the prior state's object at the same index, in
-//! a map by key; an object in a set with the prior object equal to it
-//! (an element that changed is, to Terraform, one removed and one added).
+//! a map by key. Objects in sets are left as Terraform proposes them
+//! (see `each_object`): attributes nested in sets get no defaults, computed
+//! unknowns or plan modifiers.
 
 use crate::diag::Diagnostics;
 use crate::path::AttributePath;
@@ -150,28 +151,12 @@ fn each_object<'a>(
                 visit(&inputs, &path.push_key(key), item);
             }
         }
-        (Nesting::Set, Value::Set(items)) => {
-            // Set elements have no path of their own; the configuration's
-            // element is the planned one (Terraform proposes the config's
-            // elements, with computed values carried from a prior match).
-            for item in items.iter_mut().filter(|v| live(v)) {
-                let prior = match prior {
-                    Value::Set(old) => old.iter().find(|o| *o == item).unwrap_or(&NULL),
-                    _ => &NULL,
-                };
-                let config = item.clone();
-                visit(
-                    &PlanInputs {
-                        schema: nested.schema,
-                        config: &config,
-                        prior,
-                        creating: parent.creating,
-                    },
-                    &path,
-                    item,
-                );
-            }
-        }
+        // Objects in sets are left as proposed: Terraform matches set
+        // elements by value, so a default or an unknown planned inside one
+        // would make it another element (and could merge two), and a path
+        // cannot point into a set for requires-replace. Write-only values
+        // are nulled there all the same (`null_write_only`).
+        (Nesting::Set, _) => {}
         _ => {}
     }
 }
@@ -428,7 +413,7 @@ mod tests {
     }
 
     #[test]
-    fn blocks_and_maps_and_sets_are_walked_too() {
+    fn blocks_and_maps_are_walked_and_sets_only_lose_write_only_values() {
         let block = Block::new("")
             .block(NestedBlock::new(
                 "listener",
@@ -463,14 +448,10 @@ mod tests {
         assert_eq!(
             plan,
             obj([
+                // Left as proposed, but for the write-only value.
                 (
                     "listener",
-                    Value::Set(vec![rule(
-                        8080,
-                        Value::from("tcp"),
-                        Value::Unknown,
-                        Value::Null
-                    )])
+                    Value::Set(vec![rule(8080, Value::Null, Value::Null, Value::Null)])
                 ),
                 (
                     "named",
