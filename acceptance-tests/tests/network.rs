@@ -282,6 +282,7 @@ async fn network_lifecycle() {
     let same_vpc = Arc::clone(&vpc_id);
     let drifted = Arc::clone(&emulator);
     let retagged = Arc::clone(&emulator);
+    let nat_deleted = Arc::clone(&emulator);
     test_case()
         .step(
             Step::apply(created.clone())
@@ -369,6 +370,37 @@ async fn network_lifecycle() {
                         }
                         ec2.delete_subnet()
                             .subnet_id(subnet)
+                            .send()
+                            .await
+                            .map_err(|e| format!("{e:?}"))?;
+                        Ok(())
+                    }
+                })
+                .expect_changes(),
+        )
+        .step(
+            Step::apply(updated.clone()).check(sdk_check(&emulator, |e| async move {
+                check_two_zone_network(&e, "swarm").await.map(|_| ())
+            })),
+        )
+        // Drift: the NAT gateway deleted out of band is planned back; apply
+        // makes a new one and points the private route at it.
+        .step(
+            Step::plan(updated.clone())
+                .before(move || {
+                    let e = Arc::clone(&nat_deleted);
+                    async move {
+                        let s = seen(&e, "agents").await?;
+                        let nat = s
+                            .nats
+                            .first()
+                            .and_then(|n| n.nat_gateway_id())
+                            .ok_or("no NAT gateway")?
+                            .to_owned();
+                        e.ec2()
+                            .await
+                            .delete_nat_gateway()
+                            .nat_gateway_id(nat)
                             .send()
                             .await
                             .map_err(|e| format!("{e:?}"))?;

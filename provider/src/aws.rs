@@ -47,6 +47,19 @@ pub fn error(summary: impl Into<String>, err: &(impl std::error::Error + 'static
     Diagnostic::error(summary, DisplayErrorContext(err).to_string())
 }
 
+/// FNV-1a, 64 bits, over the parts separated by a NUL, in hex: stable
+/// across Rust versions and platforms, as values stored in AWS tags and
+/// client tokens (which must stay the same across retries) must be.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let joined = parts.join("\0");
+    let hash = joined
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    format!("{hash:016x}")
+}
+
 /// `<name>-final-<UTC time>`: the name of the snapshot taken when a
 /// database or cache is destroyed; valid for RDS and ElastiCache, and
 /// distinct from the snapshots of earlier resources of the same name.

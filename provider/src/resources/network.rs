@@ -193,6 +193,14 @@ fn zone_of(tags: &[aws_sdk_ec2::types::Tag]) -> Option<&str> {
         .and_then(|t| t.value())
 }
 
+/// A NAT gateway that is or is becoming available.
+fn is_live(nat: &NatGateway) -> bool {
+    matches!(
+        nat.state(),
+        Some(NatGatewayState::Pending | NatGatewayState::Available)
+    )
+}
+
 /// The network's NAT gateways that are not deleted (AWS lists deleted
 /// ones for an hour).
 async fn describe_nat_gateways(
@@ -320,14 +328,24 @@ impl Observed {
             .find(|s| s.availability_zone() == Some(zone))
     }
 
+    /// The zone's NAT gateway that is (or is becoming) available; one
+    /// being deleted or that failed does not count.
     fn nat_gateway(&self, zone: &str) -> Option<&NatGateway> {
         self.nat_gateways
             .iter()
-            .find(|n| zone_of(n.tags()) == Some(zone))
+            .find(|n| is_live(n) && zone_of(n.tags()) == Some(zone))
+    }
+
+    /// Whether a gateway of `zone` is being deleted (and still holds the
+    /// zone's elastic IP).
+    fn nat_deleting(&self, zone: &str) -> bool {
+        self.nat_gateways.iter().any(|n| {
+            n.state() == Some(&NatGatewayState::Deleting) && zone_of(n.tags()) == Some(zone)
+        })
     }
 
     fn nat_gateways_sorted(&self) -> Vec<&NatGateway> {
-        let mut found: Vec<&NatGateway> = self.nat_gateways.iter().collect();
+        let mut found: Vec<&NatGateway> = self.nat_gateways.iter().filter(|n| is_live(n)).collect();
         found.sort_by(|a, b| zone_of(a.tags()).cmp(&zone_of(b.tags())));
         found
     }
@@ -380,7 +398,7 @@ impl Observed {
         for s in &self.subnets {
             objects.extend(s.subnet_id().map(|id| (id.to_owned(), s.tags())));
         }
-        for n in &self.nat_gateways {
+        for n in self.nat_gateways.iter().filter(|n| is_live(n)) {
             objects.extend(n.nat_gateway_id().map(|id| (id.to_owned(), n.tags())));
         }
         for t in &self.route_tables {
@@ -654,8 +672,17 @@ impl Builder<'_> {
 
         // NAT gateways with their elastic IPs, in public subnets.
         let nat_zones = nat_zones(self.client.environment, &self.spec.availability_zones);
+        let missing: Vec<&String> = nat_zones
+            .iter()
+            .filter(|z| seen.nat_gateway(z).is_none())
+            .collect();
+        // A gateway deleted out of band holds its zone's address until it
+        // is gone.
+        if missing.iter().any(|z| seen.nat_deleting(z)) {
+            seen.nat_gateways = self.wait_nat_deleted(&missing).await?;
+        }
         let mut nats = Vec::new();
-        for zone in nat_zones.iter().filter(|z| seen.nat_gateway(z).is_none()) {
+        for zone in missing {
             let subnet = seen
                 .subnet(Tier::Public, zone)
                 .and_then(Subnet::subnet_id)
@@ -682,28 +709,9 @@ impl Builder<'_> {
                 .unwrap_or_default()
                 .to_owned(),
             };
-            nats.push(aws::call(
-                "ec2",
-                "CreateNatGateway",
-                ec2.create_nat_gateway()
-                    .subnet_id(subnet)
-                    .allocation_id(allocation)
-                    // Retries of the same request create one gateway.
-                    .client_token(format!("swarm-{}-{zone}", self.spec.name))
-                    .tag_specifications(self.spec_tags(
-                        ResourceType::Natgateway,
-                        "nat",
-                        &format!("nat-{zone}"),
-                        Some(zone),
-                    ))
-                    .send(),
-            ));
+            nats.push(self.create_nat_gateway(zone, subnet, allocation));
         }
-        if !nats.is_empty() {
-            try_join_all(nats)
-                .await
-                .map_err(|e| self.fail("create NAT gateways", &e))?;
-        }
+        try_join_all(nats).await?;
         seen.nat_gateways = self.wait_nat_available(nat_zones.len()).await?;
 
         // Route tables: public → internet gateway; private → NAT of their
@@ -809,16 +817,16 @@ impl Builder<'_> {
             .to_owned(),
         };
         if let Some(route) = route {
-            let has_default = existing.is_some_and(|t| {
-                t.routes().iter().any(|r| {
-                    r.destination_cidr_block() == Some(ANYWHERE)
-                        && match route {
-                            Route::Gateway(id) => r.gateway_id() == Some(id),
-                            Route::Nat(id) => r.nat_gateway_id() == Some(id),
-                        }
-                })
+            let default = existing.and_then(|t| {
+                t.routes()
+                    .iter()
+                    .find(|r| r.destination_cidr_block() == Some(ANYWHERE))
             });
-            if !has_default {
+            let right = default.is_some_and(|r| match route {
+                Route::Gateway(id) => r.gateway_id() == Some(id),
+                Route::Nat(id) => r.nat_gateway_id() == Some(id),
+            });
+            if default.is_none() {
                 let call = ec2
                     .create_route()
                     .route_table_id(&table_id)
@@ -830,6 +838,20 @@ impl Builder<'_> {
                 aws::call("ec2", "CreateRoute", call.send())
                     .await
                     .map_err(|e| self.fail("add the default route", &e))?;
+            } else if !right {
+                // A route to a gateway deleted or changed out of band
+                // (a blackhole): point it at the right one.
+                let call = ec2
+                    .replace_route()
+                    .route_table_id(&table_id)
+                    .destination_cidr_block(ANYWHERE);
+                let call = match route {
+                    Route::Gateway(id) => call.gateway_id(id),
+                    Route::Nat(id) => call.nat_gateway_id(id),
+                };
+                aws::call("ec2", "ReplaceRoute", call.send())
+                    .await
+                    .map_err(|e| self.fail("repair the default route", &e))?;
             }
         }
         let associated: Vec<&str> = existing
@@ -903,6 +925,90 @@ impl Builder<'_> {
                 Ok::<_, String>(match out.vpcs().first().and_then(Vpc::state) {
                     Some(aws_sdk_ec2::types::VpcState::Available) => Poll::Ready(()),
                     other => Poll::Pending(format!("{other:?}")),
+                })
+            },
+        )
+        .await
+        .map_err(|e| self.wait_error(e))
+    }
+
+    /// Creates the NAT gateway of `zone`. The client token makes retries
+    /// of the same request create one gateway. EC2 remembers tokens: when
+    /// it answers with a gateway that is deleted or being deleted (an
+    /// earlier one of this zone, deleted out of band), the token is salted
+    /// with that gateway's id and the call made again.
+    async fn create_nat_gateway(
+        &self,
+        zone: &str,
+        subnet: String,
+        allocation: String,
+    ) -> Result<(), Diagnostic> {
+        let mut salt = String::new();
+        for _ in 0..5 {
+            let token = format!(
+                "swarm-nat-{}",
+                aws::fingerprint(&[&self.spec.name, zone, &subnet, &allocation, &salt])
+            );
+            let request = self
+                .client
+                .ec2
+                .create_nat_gateway()
+                .subnet_id(&subnet)
+                .allocation_id(&allocation)
+                .client_token(token)
+                .tag_specifications(self.spec_tags(
+                    ResourceType::Natgateway,
+                    "nat",
+                    &format!("nat-{zone}"),
+                    Some(zone),
+                ))
+                .send();
+            let out = aws::call("ec2", "CreateNatGateway", request)
+                .await
+                .map_err(|e| self.fail("create a NAT gateway", &e))?;
+            match out.nat_gateway() {
+                Some(old)
+                    if matches!(
+                        old.state(),
+                        Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
+                    ) =>
+                {
+                    salt = old.nat_gateway_id().unwrap_or("deleted").to_owned();
+                }
+                _ => return Ok(()),
+            }
+        }
+        Err(Diagnostic::error(
+            format!(
+                "Cannot create the NAT gateway of network {:?} in {zone}",
+                self.spec.name
+            ),
+            "EC2 kept answering with deleted NAT gateways.",
+        ))
+    }
+
+    /// Waits until no NAT gateway of `zones` is being deleted; returns the
+    /// network's NAT gateways as last seen.
+    async fn wait_nat_deleted(&self, zones: &[&String]) -> Result<Vec<NatGateway>, Diagnostic> {
+        let client = self.client;
+        let name = &self.spec.name;
+        waiter::wait_for(
+            "deleted NAT gateways to be gone",
+            self.timeout,
+            self.cancel,
+            || async move {
+                let nats = describe_nat_gateways(client, name)
+                    .await
+                    .map_err(|d| d.detail)?;
+                let deleting = nats
+                    .iter()
+                    .filter(|n| n.state() == Some(&NatGatewayState::Deleting))
+                    .filter(|n| zones.iter().any(|z| zone_of(n.tags()) == Some(z.as_str())))
+                    .count();
+                Ok::<_, String>(if deleting == 0 {
+                    Poll::Ready(nats)
+                } else {
+                    Poll::Pending(format!("{deleting} still deleting"))
                 })
             },
         )

@@ -113,17 +113,7 @@ pub fn user_part(script: &str) -> Option<String> {
     )
 }
 
-/// FNV-1a, 64 bits, over the parts separated by a NUL: stable across
-/// Rust versions and platforms, as values stored in AWS tags must be.
-pub fn fingerprint(parts: &[&str]) -> String {
-    let joined = parts.join("\0");
-    let hash = joined
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-    format!("{hash:016x}")
-}
+pub use crate::aws::fingerprint;
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
