@@ -387,7 +387,18 @@ async fn apply(
         return resp.diagnostics.push(d);
     }
     let result = converge::converge(client, &spec, &password, &wait).await;
-    match observed_state(client, &spec.name, &req.plan).await {
+    // Settings AWS does not store come from the plan, or from the config
+    // (wholly known at apply) where the plan left them unknown.
+    let mut basis = req.plan.clone();
+    if let Value::Object(planned) = &mut basis {
+        for kept in ["final_snapshot", "master_password_wo_version"] {
+            if planned.get(kept).is_some_and(Value::is_unknown) {
+                let configured = req.config.get_attr(kept).cloned().unwrap_or(Value::Null);
+                planned.insert(kept.to_owned(), configured);
+            }
+        }
+    }
+    match observed_state(client, &spec.name, &basis).await {
         Ok(Some(state)) => resp.new_state = state,
         Ok(None) => {}
         Err(d) => resp.diagnostics.push(d),
