@@ -13,7 +13,7 @@
 //!   type's JSON encoding (as bin) and the value encoded with that type.
 //!
 //! Decoding never panics, whatever the input: nesting is limited to
-//! [`MAX_DEPTH`](super::MAX_DEPTH) levels and lengths are checked against
+//! [`MAX_DEPTH`] levels and lengths are checked against
 //! the bytes actually there.
 
 use std::collections::BTreeMap;
