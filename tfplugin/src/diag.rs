@@ -5,15 +5,19 @@ use std::fmt;
 
 use crate::path::AttributePath;
 
+/// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
+    /// The operation failed; Terraform stops and shows the error.
     Error,
+    /// The operation succeeded; Terraform shows the warning and goes on.
     Warning,
 }
 
 /// One error or warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Whether it is an error or a warning.
     pub severity: Severity,
     /// A short sentence: what went wrong.
     pub summary: String,
@@ -24,6 +28,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error not tied to an attribute.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
@@ -33,6 +38,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning not tied to an attribute.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
@@ -47,6 +53,7 @@ impl Diagnostic {
         self
     }
 
+    /// Whether the severity is [`Severity::Error`].
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -74,10 +81,12 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// An empty collection.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds a diagnostic.
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.0.push(diagnostic);
     }
@@ -97,10 +106,12 @@ impl Diagnostics {
         self.push(Diagnostic::error(summary, detail).at(path));
     }
 
+    /// Adds a warning that is not about one attribute.
     pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::warning(summary, detail));
     }
 
+    /// Adds a warning about one attribute.
     pub fn attribute_warning(
         &mut self,
         path: AttributePath,
@@ -110,26 +121,32 @@ impl Diagnostics {
         self.push(Diagnostic::warning(summary, detail).at(path));
     }
 
+    /// Appends all of `other`'s diagnostics.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
 
+    /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)
     }
 
+    /// Whether there are no diagnostics at all, errors or warnings.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The number of diagnostics, errors and warnings together.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Iterates over the diagnostics in the order they were added.
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
         self.0.iter()
     }
 
+    /// The diagnostics as a vector, in the order they were added.
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.0
     }

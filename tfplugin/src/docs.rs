@@ -15,7 +15,9 @@ use crate::value::Type;
 /// One generated page: where it goes under `docs/`, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
+    /// The path relative to `docs/`, e.g. `resources/node.md`.
     pub path: PathBuf,
+    /// The Markdown text, with the Registry's front matter.
     pub content: String,
 }
 

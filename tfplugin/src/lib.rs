@@ -11,6 +11,7 @@
 //! - [`logging`]: `tracing` output in the format Terraform reads.
 //! - [`testing`]: acceptance tests driving the real `terraform` CLI.
 //! - [`docs`]: Registry-layout documentation generated from the schemas.
+#![warn(missing_docs)]
 
 pub mod datasource;
 pub mod diag;

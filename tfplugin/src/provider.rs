@@ -25,6 +25,8 @@ pub struct ConfigureRequest {
 /// source operation receives: API clients, settings, defaults.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
+    /// What `configure` builds and every resource and data source call
+    /// receives; shared by concurrent calls, hence `Send + Sync`.
     type Client: Send + Sync + 'static;
 
     /// The schema of the `provider` block.

@@ -23,6 +23,7 @@ pub(crate) fn decode_model<T: DeserializeOwned>(value: &Value) -> Result<T, Diag
 /// What a resource sees when Terraform plans a change.
 #[derive(Debug, Clone)]
 pub struct PlanRequest {
+    /// The configuration; values not known until apply are `Unknown`.
     pub config: Value,
     /// `Null` when the resource is being created.
     pub prior_state: Value,
@@ -31,14 +32,17 @@ pub struct PlanRequest {
 }
 
 impl PlanRequest {
+    /// Whether the plan creates the resource (there is no prior state).
     pub fn creating(&self) -> bool {
         self.prior_state.is_null()
     }
 
+    /// Decodes the configuration into a typed model.
     pub fn config_as<T: DeserializeOwned>(&self) -> Result<T, Diagnostics> {
         decode_model(&self.config)
     }
 
+    /// Decodes the prior state into a typed model.
     pub fn prior_state_as<T: DeserializeOwned>(&self) -> Result<T, Diagnostics> {
         decode_model(&self.prior_state)
     }
@@ -52,15 +56,20 @@ pub struct PlanResponse {
     pub plan: Value,
     /// Attributes whose change forces replacement.
     pub requires_replace: Vec<AttributePath>,
+    /// Private state to pass on to apply; starts as the prior private state.
     pub private: Vec<u8>,
+    /// Errors and warnings to report; starts with those of the generic
+    /// planning steps.
     pub diagnostics: Diagnostics,
 }
 
 impl PlanResponse {
+    /// Whether the plan destroys the resource (the planned state is `Null`).
     pub fn destroying(&self) -> bool {
         self.plan.is_null()
     }
 
+    /// Decodes the planned state into a typed model.
     pub fn plan_as<T: DeserializeOwned>(&self) -> Result<T, Diagnostics> {
         decode_model(&self.plan)
     }
@@ -89,20 +98,24 @@ pub struct ChangeRequest {
     pub plan: Value,
     /// The prior state; `Null` on create.
     pub prior_state: Value,
+    /// Private state saved with the plan.
     pub private: Vec<u8>,
     /// Cancelled when Terraform asks the provider to stop (Ctrl-C).
     pub cancel: CancellationToken,
 }
 
 impl ChangeRequest {
+    /// Decodes the configuration into a typed model.
     pub fn config_as<T: DeserializeOwned>(&self) -> Result<T, Diagnostics> {
         decode_model(&self.config)
     }
 
+    /// Decodes the planned state into a typed model.
     pub fn plan_as<T: DeserializeOwned>(&self) -> Result<T, Diagnostics> {
         decode_model(&self.plan)
     }
 
+    /// Decodes the prior state into a typed model.
     pub fn prior_state_as<T: DeserializeOwned>(&self) -> Result<T, Diagnostics> {
         decode_model(&self.prior_state)
     }
@@ -115,20 +128,27 @@ impl ChangeRequest {
 /// it the state of what does exist: Terraform saves it, so nothing is lost.
 #[derive(Debug, Clone)]
 pub struct ChangeResponse {
+    /// The state Terraform saves. It must contain no unknown values.
     pub new_state: Value,
+    /// Private state saved with the new state; starts as the plan's.
     pub private: Vec<u8>,
+    /// Errors and warnings to report.
     pub diagnostics: Diagnostics,
 }
 
 /// What `read` sees.
 #[derive(Debug, Clone)]
 pub struct ReadRequest {
+    /// The state Terraform last saved.
     pub state: Value,
+    /// Private state saved with it.
     pub private: Vec<u8>,
+    /// Cancelled when Terraform asks the provider to stop (Ctrl-C).
     pub cancel: CancellationToken,
 }
 
 impl ReadRequest {
+    /// Decodes the state into a typed model.
     pub fn state_as<T: DeserializeOwned>(&self) -> Result<T, Diagnostics> {
         decode_model(&self.state)
     }
@@ -138,16 +158,22 @@ impl ReadRequest {
 /// `Null` when the object is gone, so that Terraform plans to create it.
 #[derive(Debug, Clone)]
 pub struct ReadResponse {
+    /// The refreshed state; `Null` when the object no longer exists.
     pub new_state: Value,
+    /// Private state saved with the new state; starts as the prior one.
     pub private: Vec<u8>,
+    /// Errors and warnings to report.
     pub diagnostics: Diagnostics,
 }
 
 /// The outcome of `import`: a state for Terraform to complete with `read`.
 #[derive(Debug, Clone)]
 pub struct ImportResponse {
+    /// The imported state; starts as `Null`.
     pub state: Value,
+    /// Private state to save with it; starts empty.
     pub private: Vec<u8>,
+    /// Errors and warnings to report; any error aborts the import.
     pub diagnostics: Diagnostics,
 }
 
@@ -163,9 +189,15 @@ pub struct RawState {
 /// A `moved {}` block's source, for [`Resource::move_state`].
 #[derive(Debug, Clone)]
 pub struct MoveStateRequest {
+    /// The source resource's provider address, e.g.
+    /// `registry.terraform.io/hashicorp/null`.
     pub source_provider_address: String,
+    /// The source resource's type name.
     pub source_type_name: String,
+    /// The source resource's stored state, in its own provider's schema.
     pub source_state: RawState,
+    /// The source resource's private state; carried over to the target
+    /// when the move succeeds.
     pub source_private: Vec<u8>,
 }
 
@@ -175,6 +207,8 @@ pub trait Resource<C>: Send + Sync {
     /// The full type name, e.g. `swarm_node`.
     fn type_name(&self) -> &'static str;
 
+    /// The resource's schema, as reported to Terraform by GetProviderSchema
+    /// and used to decode and plan its values.
     fn schema(&self) -> Schema;
 
     /// Checks of the configuration beyond the schema's validators.
@@ -184,12 +218,20 @@ pub trait Resource<C>: Send + Sync {
     /// destroys, after the schema's defaults and plan modifiers.
     async fn modify_plan(&self, _client: &C, _req: &PlanRequest, _resp: &mut PlanResponse) {}
 
+    /// Creates the object (ApplyResourceChange with no prior state) and sets
+    /// `resp.new_state` to its state, with every computed value filled in.
     async fn create(&self, client: &C, req: &ChangeRequest, resp: &mut ChangeResponse);
 
+    /// Refreshes the state from the real object (ReadResource), e.g. during
+    /// `terraform plan` and after import.
     async fn read(&self, client: &C, req: &ReadRequest, resp: &mut ReadResponse);
 
+    /// Applies an in-place change (ApplyResourceChange with both a prior and
+    /// a planned state) and sets `resp.new_state` to the result.
     async fn update(&self, client: &C, req: &ChangeRequest, resp: &mut ChangeResponse);
 
+    /// Deletes the object (ApplyResourceChange with a `Null` plan). Without
+    /// errors the new state becomes `Null`; with errors it stays as left.
     async fn delete(&self, client: &C, req: &ChangeRequest, resp: &mut ChangeResponse);
 
     /// Turns `terraform import`'s id into a state for `read` to complete.

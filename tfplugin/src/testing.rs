@@ -84,6 +84,7 @@ impl Check {
 /// Terraform's state, as `terraform show -json` prints it.
 #[derive(Debug, Clone)]
 pub struct State {
+    /// The whole JSON document.
     pub json: Json,
 }
 
@@ -140,7 +141,12 @@ pub enum StepKind {
     Validate,
     /// In a fresh working directory with the step's config:
     /// `terraform import ADDRESS ID`, then a plan that must be empty.
-    Import { address: String, id: String },
+    Import {
+        /// The resource address to import into, e.g. `swarm_node.agents`.
+        address: String,
+        /// The provider's ID of the existing object.
+        id: String,
+    },
     /// In a fresh working directory: `terraform apply` of a config with
     /// `import {}` blocks, then a plan that must be empty. Nothing is
     /// destroyed from that directory.
@@ -149,12 +155,15 @@ pub enum StepKind {
 
 /// One step of a test case.
 pub struct Step {
+    /// The Terraform configuration of the step, written to `main.tf`.
     pub config: String,
+    /// What the step runs.
     pub kind: StepKind,
     /// The step must fail, with output matching this text.
     pub expect_error: Option<String>,
     /// For [`StepKind::Plan`]: whether the plan must show changes.
     pub expect_changes: bool,
+    /// Checks on the state after an apply or import step.
     pub checks: Vec<Check>,
     /// Runs before the step: e.g. changes made out of band, to test drift.
     pub before: Option<Hook>,
@@ -167,18 +176,25 @@ pub struct Step {
 pub type Hook = Box<dyn Fn() -> BoxFuture<'static, CheckResult> + Send + Sync>;
 
 impl Step {
+    /// An apply step: `terraform apply`, the checks, then a plan that must be
+    /// empty.
     pub fn apply(config: impl Into<String>) -> Self {
         Self::new(config, StepKind::Apply)
     }
 
+    /// A plan-only step: `terraform plan`, which must show no changes unless
+    /// [`expect_changes`](Self::expect_changes()) is set.
     pub fn plan(config: impl Into<String>) -> Self {
         Self::new(config, StepKind::Plan)
     }
 
+    /// A `terraform validate` step.
     pub fn validate(config: impl Into<String>) -> Self {
         Self::new(config, StepKind::Validate)
     }
 
+    /// An import step: `terraform import ADDRESS ID` in a fresh working
+    /// directory with `config`, then the checks and a plan that must be empty.
     pub fn import(
         config: impl Into<String>,
         address: impl Into<String>,
@@ -244,12 +260,15 @@ impl Step {
         self
     }
 
+    /// For a plan step: the plan must show changes (by default it must show
+    /// none).
     #[must_use]
     pub fn expect_changes(mut self) -> Self {
         self.expect_changes = true;
         self
     }
 
+    /// Adds a check on the state after the step.
     #[must_use]
     pub fn check(mut self, check: Check) -> Self {
         self.checks.push(check);
@@ -282,6 +301,7 @@ impl TestCase {
         }
     }
 
+    /// Adds a step; steps run in the order added.
     #[must_use]
     pub fn step(mut self, step: Step) -> Self {
         self.steps.push(step);

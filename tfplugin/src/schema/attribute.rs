@@ -11,27 +11,36 @@ use crate::value::{Type, Value};
 /// What an attribute holds: a plain typed value, or nested attributes.
 #[derive(Debug, Clone)]
 pub enum AttributeKind {
+    /// A value of one Terraform type, e.g. a string or a list of numbers.
     Typed(Type),
+    /// Nested attributes: one object, or a list, set or map of objects.
     Nested(NestedAttributes),
 }
 
 /// How nested attributes repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectNesting {
+    /// One object, e.g. `endpoints = { s3 = "..." }`.
     Single,
+    /// A list of objects, in order, e.g. `rules = [{ ... }, { ... }]`.
     List,
+    /// A set of objects: unordered, without duplicates.
     Set,
+    /// A map of objects keyed by string, e.g. `hosts = { web = { ... } }`.
     Map,
 }
 
 /// The attributes of a nested-attribute object, e.g. `endpoints = { s3 = "..." }`.
 #[derive(Debug, Clone)]
 pub struct NestedAttributes {
+    /// Whether the attribute holds one object or a list, set or map of them.
     pub nesting: ObjectNesting,
+    /// The attributes of each object.
     pub attributes: Vec<Attribute>,
 }
 
 impl NestedAttributes {
+    /// The type of one object: each attribute's name and value type.
     pub fn object_type(&self) -> Type {
         Type::Object(
             self.attributes
@@ -45,12 +54,21 @@ impl NestedAttributes {
 /// One attribute of a schema.
 #[derive(Clone)]
 pub struct Attribute {
+    /// The attribute's name in configuration and state.
     pub name: String,
+    /// A typed value or nested attributes.
     pub kind: AttributeKind,
     /// Markdown.
     pub description: String,
+    /// The configuration must set the attribute.
     pub required: bool,
+    /// The configuration may leave the attribute unset (null). With `computed`,
+    /// the provider supplies the value when the configuration does not.
     pub optional: bool,
+    /// The provider sets the value. Without `optional` the attribute is
+    /// read-only. While unset in configuration, it is planned as "known after
+    /// apply" when the resource is created or changes, unless a default or a
+    /// plan modifier says otherwise.
     pub computed: bool,
     /// Hidden in Terraform's output.
     pub sensitive: bool,
@@ -60,7 +78,10 @@ pub struct Attribute {
     pub deprecation: Option<String>,
     /// Planned when the configuration leaves the attribute unset.
     pub default: Option<Value>,
+    /// Checks run on the configured value when it is known and not null.
     pub validators: Vec<Arc<dyn Validator>>,
+    /// Rules applied, in order, to the attribute's planned value in a managed
+    /// resource.
     pub plan_modifiers: Vec<Arc<dyn PlanModifier>>,
 }
 
@@ -102,26 +123,32 @@ impl Attribute {
         }
     }
 
+    /// A string attribute.
     pub fn string(name: impl Into<String>) -> Self {
         Self::new(name, Type::String)
     }
 
+    /// A number attribute.
     pub fn number(name: impl Into<String>) -> Self {
         Self::new(name, Type::Number)
     }
 
+    /// A bool attribute.
     pub fn bool(name: impl Into<String>) -> Self {
         Self::new(name, Type::Bool)
     }
 
+    /// A list attribute whose elements are of type `element`.
     pub fn list_of(name: impl Into<String>, element: Type) -> Self {
         Self::new(name, Type::List(Box::new(element)))
     }
 
+    /// A set attribute whose elements are of type `element`.
     pub fn set_of(name: impl Into<String>, element: Type) -> Self {
         Self::new(name, Type::Set(Box::new(element)))
     }
 
+    /// A map attribute: string keys, values of type `element`.
     pub fn map_of(name: impl Into<String>, element: Type) -> Self {
         Self::new(name, Type::Map(Box::new(element)))
     }
@@ -141,30 +168,40 @@ impl Attribute {
         )
     }
 
+    /// Sets the description (Markdown), sent to Terraform and used in the
+    /// generated documentation.
     #[must_use]
     pub fn description(mut self, markdown: impl Into<String>) -> Self {
         self.description = markdown.into();
         self
     }
 
+    /// The configuration must set the attribute.
     #[must_use]
     pub fn required(mut self) -> Self {
         self.required = true;
         self
     }
 
+    /// The configuration may leave the attribute unset (null). Add
+    /// [`computed`](Self::computed()) to let the provider choose the value then.
     #[must_use]
     pub fn optional(mut self) -> Self {
         self.optional = true;
         self
     }
 
+    /// The provider sets the value. Alone, it makes the attribute read-only;
+    /// with [`optional`](Self::optional()), the configuration may set it and the
+    /// provider fills it in when it does not.
     #[must_use]
     pub fn computed(mut self) -> Self {
         self.computed = true;
         self
     }
 
+    /// Hides the value in Terraform's plan and apply output. The value is
+    /// still stored in state.
     #[must_use]
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
@@ -183,6 +220,8 @@ impl Attribute {
         self
     }
 
+    /// Marks the attribute deprecated; `why` is added to its description and
+    /// shown in the generated documentation.
     #[must_use]
     pub fn deprecated(mut self, why: impl Into<String>) -> Self {
         self.deprecation = Some(why.into());
@@ -199,12 +238,16 @@ impl Attribute {
         self
     }
 
+    /// Adds a validator, run on the configured value when it is known and not
+    /// null.
     #[must_use]
     pub fn validator(mut self, validator: impl Validator + 'static) -> Self {
         self.validators.push(Arc::new(validator));
         self
     }
 
+    /// Adds a plan modifier. Modifiers run in the order added when Terraform
+    /// plans a change to a managed resource.
     #[must_use]
     pub fn plan_modifier(mut self, modifier: impl PlanModifier + 'static) -> Self {
         self.plan_modifiers.push(Arc::new(modifier));

@@ -36,10 +36,12 @@ pub struct Schema {
     /// The version of the state layout; bump it and implement state upgrade
     /// when a resource's stored state changes shape.
     pub version: i64,
+    /// The top-level block: the attributes and nested blocks.
     pub block: Block,
 }
 
 impl Schema {
+    /// An empty schema, version 0, with a Markdown description.
     pub fn new(description: impl Into<String>) -> Self {
         Self {
             version: 0,
@@ -47,18 +49,21 @@ impl Schema {
         }
     }
 
+    /// Sets the state version (see the `version` field).
     #[must_use]
     pub fn version(mut self, version: i64) -> Self {
         self.version = version;
         self
     }
 
+    /// Adds a top-level attribute.
     #[must_use]
     pub fn attribute(mut self, attribute: Attribute) -> Self {
         self.block.attributes.push(attribute);
         self
     }
 
+    /// Adds a top-level nested block.
     #[must_use]
     pub fn block(mut self, block: NestedBlock) -> Self {
         self.block.blocks.push(block);
@@ -87,14 +92,18 @@ impl Schema {
 /// A block: attributes and nested blocks.
 #[derive(Debug, Clone, Default)]
 pub struct Block {
+    /// The block's attributes.
     pub attributes: Vec<Attribute>,
+    /// The nested block types inside this block.
     pub blocks: Vec<NestedBlock>,
     /// Markdown.
     pub description: String,
+    /// Marks the whole block deprecated.
     pub deprecated: bool,
 }
 
 impl Block {
+    /// An empty block with a Markdown description.
     pub fn new(description: impl Into<String>) -> Self {
         Self {
             description: description.into(),
@@ -102,18 +111,22 @@ impl Block {
         }
     }
 
+    /// Adds an attribute.
     #[must_use]
     pub fn attribute(mut self, attribute: Attribute) -> Self {
         self.attributes.push(attribute);
         self
     }
 
+    /// Adds a nested block type.
     #[must_use]
     pub fn block(mut self, block: NestedBlock) -> Self {
         self.blocks.push(block);
         self
     }
 
+    /// The Terraform type of the block's value: an object with one entry per
+    /// attribute and per nested block type.
     pub fn value_type(&self) -> Type {
         let mut attrs: BTreeMap<String, Type> = self
             .attributes
@@ -148,7 +161,9 @@ pub enum BlockNesting {
     Single,
     /// Exactly one block, always present; its value is an object.
     Group,
+    /// Repeated blocks, in order; the value is a list of objects.
     List,
+    /// Repeated blocks, unordered; the value is a set of objects.
     Set,
     /// Blocks with a label, e.g. `endpoint "s3" { ... }`.
     Map,
@@ -157,14 +172,22 @@ pub enum BlockNesting {
 /// A nested block type, e.g. `endpoints { ... }` or `timeouts { ... }`.
 #[derive(Debug, Clone)]
 pub struct NestedBlock {
+    /// The block's name in configuration, e.g. `timeouts`.
     pub type_name: String,
+    /// The contents of each block.
     pub block: Block,
+    /// How the block repeats.
     pub nesting: BlockNesting,
+    /// The fewest blocks allowed, for list and set nesting; 0 for no minimum.
+    /// Above 0 the block is required, and documented as such.
     pub min_items: i64,
+    /// The most blocks allowed, for list and set nesting; 0 for no limit.
     pub max_items: i64,
 }
 
 impl NestedBlock {
+    /// A nested block type with the given nesting and no limits on the number
+    /// of blocks.
     pub fn new(type_name: impl Into<String>, nesting: BlockNesting, block: Block) -> Self {
         Self {
             type_name: type_name.into(),
@@ -180,6 +203,8 @@ impl NestedBlock {
         Self::new(type_name, BlockNesting::Single, block)
     }
 
+    /// Sets the fewest and most blocks allowed (0 for no limit), for list and
+    /// set nesting.
     #[must_use]
     pub fn items(mut self, min: i64, max: i64) -> Self {
         self.min_items = min;
@@ -187,6 +212,8 @@ impl NestedBlock {
         self
     }
 
+    /// The Terraform type of the block's value: an object, or a list, set or
+    /// map of objects, as the nesting says.
     pub fn value_type(&self) -> Type {
         let object = self.block.value_type();
         match self.nesting {

@@ -9,6 +9,7 @@ use crate::value::Value;
 
 /// What a plan modifier sees of one attribute.
 pub struct PlanModifierRequest<'a> {
+    /// Where the attribute is in the resource.
     pub path: &'a AttributePath,
     /// The attribute's value in configuration.
     pub config: &'a Value,
@@ -24,6 +25,7 @@ pub struct PlanModifierResponse {
     pub plan: Value,
     /// Set to force replacement of the resource when the value changes.
     pub requires_replace: bool,
+    /// Errors and warnings to report with the plan.
     pub diagnostics: Diagnostics,
 }
 
@@ -32,6 +34,8 @@ pub trait PlanModifier: Send + Sync {
     /// What the modifier does, in words, for documentation.
     fn description(&self) -> String;
 
+    /// Changes `resp`, which starts with the planned value so far; the
+    /// modifiers of one attribute run in order and share the response.
     fn modify(&self, req: &PlanModifierRequest<'_>, resp: &mut PlanModifierResponse);
 }
 
@@ -46,6 +50,7 @@ pub fn requires_replace() -> RequiresReplace {
     RequiresReplace
 }
 
+/// The plan modifier returned by [`requires_replace`].
 pub struct RequiresReplace;
 
 impl PlanModifier for RequiresReplace {
@@ -68,6 +73,7 @@ pub fn use_state_for_unknown() -> UseStateForUnknown {
     UseStateForUnknown
 }
 
+/// The plan modifier returned by [`use_state_for_unknown`].
 pub struct UseStateForUnknown;
 
 impl PlanModifier for UseStateForUnknown {

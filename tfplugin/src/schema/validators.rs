@@ -31,6 +31,7 @@ where
     OneOf(allowed.into_iter().map(Into::into).collect())
 }
 
+/// The validator returned by [`one_of`].
 pub struct OneOf(Vec<String>);
 
 impl Validator for OneOf {
@@ -55,6 +56,7 @@ pub fn http_url() -> HttpUrl {
     HttpUrl
 }
 
+/// The validator returned by [`http_url`].
 pub struct HttpUrl;
 
 impl Validator for HttpUrl {
@@ -93,6 +95,7 @@ pub fn int_between(min: i64, max: i64) -> IntBetween {
     IntBetween { min, max }
 }
 
+/// The validator returned by [`int_between`].
 pub struct IntBetween {
     min: i64,
     max: i64,
@@ -123,6 +126,7 @@ pub fn string_length_between(min: usize, max: usize) -> StringLength {
     StringLength { min, max }
 }
 
+/// The validator returned by [`string_length_between`].
 pub struct StringLength {
     min: usize,
     max: usize,
@@ -157,6 +161,7 @@ where
     }
 }
 
+/// The validator returned by [`string_check`].
 pub struct StringCheck<F> {
     description: String,
     check: F,
@@ -187,6 +192,7 @@ pub fn size_between(min: usize, max: usize) -> SizeBetween {
     SizeBetween { min, max }
 }
 
+/// The validator returned by [`size_between`].
 pub struct SizeBetween {
     min: usize,
     max: usize,
@@ -218,6 +224,7 @@ pub fn unique_elements() -> UniqueElements {
     UniqueElements
 }
 
+/// The validator returned by [`unique_elements`].
 pub struct UniqueElements;
 
 impl Validator for UniqueElements {
@@ -244,6 +251,7 @@ pub fn each<V: Validator>(inner: V) -> Each<V> {
     Each(inner)
 }
 
+/// The validator returned by [`each`].
 pub struct Each<V>(V);
 
 impl<V: Validator> Validator for Each<V> {

@@ -27,6 +27,7 @@ use crate::server::ProviderServer;
 /// The environment variable and value by which Terraform proves it started
 /// the plugin (go-plugin's "magic cookie" for Terraform providers).
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+/// The value Terraform sets [`MAGIC_COOKIE_KEY`] to.
 pub const MAGIC_COOKIE_VALUE: &str =
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
@@ -39,8 +40,11 @@ const CORE_PROTOCOL_VERSION: u32 = 1;
 /// How long a graceful shutdown may take before the server is dropped.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// Why serving a provider failed or could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The magic cookie is missing or wrong: the binary was run by hand,
+    /// not by Terraform.
     #[error(
         "this binary is a Terraform plugin and is not meant to be run directly.\n\
          Terraform starts it during `terraform init`, `plan` and `apply`; install it into a \
@@ -48,19 +52,30 @@ pub enum ServeError {
          To debug it, run it with --debug and follow the instructions it prints."
     )]
     NotLaunchedByTerraform,
+    /// Terraform offered no protocol version this library speaks (only 6).
     #[error(
         "Terraform offered plugin protocol versions {offered:?}, but this provider speaks only \
          version 6 (Terraform 1.0 and later). Upgrade Terraform."
     )]
-    UnsupportedProtocol { offered: String },
+    UnsupportedProtocol {
+        /// The versions Terraform offered, as in `PLUGIN_PROTOCOL_VERSIONS`.
+        offered: String,
+    },
+    /// AutoMTLS setup failed: Terraform's client certificate is unusable or
+    /// the server certificate could not be made.
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    /// A system call failed (socket, signals, stdout), or the server task
+    /// died.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done.
         context: String,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// The gRPC server failed while serving.
     #[error("the gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
 }
