@@ -4,16 +4,16 @@
 //! group, the security group's single rule and no egress, tags), updates
 //! in place (node type, engine upgrade, replicas up and down, snapshot
 //! settings, allowed groups, tags), import (CLI and `import {}`), drift
-//! repaired by apply, cluster mode with online resharding, the
-//! environment's defaults, and invalid values that fail early and create
-//! nothing.
+//! repaired by apply, cluster mode with online resharding, final snapshots
+//! under the next free name, the environment's defaults, and invalid
+//! values that fail early and create nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::{config, test_case};
+use acceptance_tests::{config, final_snapshot_names_ahead, test_case, took_the_next_free_name};
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, SecurityGroup};
 use aws_sdk_elasticache::types::{
     AutomaticFailoverStatus, CacheCluster, CacheSubnetGroup, MultiAzStatus, ReplicationGroup,
@@ -989,6 +989,60 @@ async fn development_defaults_are_a_single_node() {
         .check_destroy(sdk_check(&emulator, |e| async move {
             destroyed(&e, "scratch", false).await
         }))
+        .run(SwarmProvider::new())
+        .await
+        .unwrap();
+}
+
+/// A final snapshot whose name is taken (here: a snapshot by that name for
+/// every second of the coming half minute) goes under the next free name;
+/// the destroy neither fails nor touches the existing snapshots.
+#[tokio::test]
+async fn final_snapshot_takes_the_next_free_name() {
+    let emulator = Arc::new(Emulator::start());
+    let net = make_network(&emulator).await;
+    let hcl = cache(
+        &emulator,
+        "development",
+        &format!(
+            "  name       = \"taken\"\n  subnet_ids = [\"{}\"]",
+            net.subnet_a
+        ),
+    );
+    let without_cache = config(&emulator.provider_block("  environment = \"development\""));
+    let taken: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (made, seen_taken) = (Arc::clone(&taken), Arc::clone(&taken));
+    test_case()
+        .step(Step::apply(hcl))
+        .step(
+            Step::apply(without_cache)
+                .after_plan(out_of_band(&emulator, move |e| {
+                    let made = Arc::clone(&made);
+                    async move {
+                        let names = final_snapshot_names_ahead("taken", 30);
+                        let ec = e.elasticache().await;
+                        for snapshot in &names {
+                            ec.create_snapshot()
+                                .replication_group_id("taken")
+                                .snapshot_name(snapshot)
+                                .send()
+                                .await
+                                .map_err(err)?;
+                        }
+                        *made.lock().map_err(err)? = names;
+                        Ok(())
+                    }
+                }))
+                .check(sdk_check(&emulator, move |e| {
+                    let taken = Arc::clone(&seen_taken);
+                    async move {
+                        nothing_exists(&e, "taken").await?;
+                        let existing = final_snapshots(&e, "taken").await?;
+                        let taken = taken.lock().map_err(err)?.clone();
+                        took_the_next_free_name("taken", &taken, &existing)
+                    }
+                })),
+        )
         .run(SwarmProvider::new())
         .await
         .unwrap();

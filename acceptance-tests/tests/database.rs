@@ -5,15 +5,16 @@
 //! single kind of rule, tags), updates in place (class, storage, version,
 //! replicas, rules, tags), import (CLI and `import {}`), drift repaired by
 //! apply, the write-only password, deletion protection blocking destroy,
-//! the environment's defaults with a `swarm_network`, and invalid values
-//! that fail early and create nothing.
+//! the environment's defaults with a `swarm_network`, final snapshots under
+//! the next free name, and invalid values that fail early and create
+//! nothing.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::{config, test_case};
+use acceptance_tests::{config, final_snapshot_names_ahead, test_case, took_the_next_free_name};
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange};
 use aws_sdk_rds::types::DbInstance;
 use serde_json::{Value as Json, json};
@@ -1104,6 +1105,56 @@ async fn production_defaults_on_a_network_and_deletion_protection() {
         // database, and no final snapshot was taken.
         .step(Step::apply(only_network).check(sdk_check_destroy(&emulator, false)))
         .check_destroy(sdk_check_destroy(&emulator, false))
+        .run(SwarmProvider::new())
+        .await
+        .unwrap();
+}
+
+/// A final snapshot whose name is taken (here: a snapshot by that name for
+/// every second of the coming half minute) goes under the next free name;
+/// the destroy neither fails nor touches the existing snapshots.
+#[tokio::test]
+async fn final_snapshot_takes_the_next_free_name() {
+    let emulator = Arc::new(Emulator::start());
+    let taken: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (made, seen_taken) = (Arc::clone(&taken), Arc::clone(&taken));
+    test_case()
+        .step(Step::apply(production(
+            &emulator,
+            Some("  deletion_protection = false\n"),
+        )))
+        .step(
+            Step::apply(production(&emulator, None))
+                .after_plan(out_of_band(&emulator, move |e| {
+                    let made = Arc::clone(&made);
+                    async move {
+                        let names = final_snapshot_names_ahead("agents", 30);
+                        let rds = e.rds().await;
+                        for snapshot in &names {
+                            rds.create_db_snapshot()
+                                .db_instance_identifier("agents")
+                                .db_snapshot_identifier(snapshot)
+                                .send()
+                                .await
+                                .map_err(err)?;
+                        }
+                        *made.lock().map_err(err)? = names;
+                        Ok(())
+                    }
+                }))
+                .check(Check::new(move |_| {
+                    let (emulator, taken) = (Arc::clone(&emulator), Arc::clone(&seen_taken));
+                    Box::pin(async move {
+                        let rds = emulator.rds().await;
+                        if !instances(&rds, "agents").await?.is_empty() {
+                            return Err("DB instances are left".to_owned());
+                        }
+                        let existing = final_snapshots(&rds, "agents").await?;
+                        let taken = taken.lock().map_err(err)?.clone();
+                        took_the_next_free_name("agents", &taken, &existing)
+                    })
+                })),
+        )
         .run(SwarmProvider::new())
         .await
         .unwrap();

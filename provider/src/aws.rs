@@ -60,10 +60,21 @@ pub fn fingerprint(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
-/// `<name>-final-<UTC time>`: the name of the snapshot taken when a
-/// database or cache is destroyed; valid for RDS and ElastiCache, and
-/// distinct from the snapshots of earlier resources of the same name.
-pub fn final_snapshot_id(name: &str, now: std::time::SystemTime) -> String {
+/// How many names a final snapshot tries before the destroy gives up.
+const FINAL_SNAPSHOT_NAMES: u32 = 10;
+
+/// The names a final snapshot tries, in order: `<name>-final-<UTC time>`,
+/// then the same with `-2`, `-3`, ... appended.
+///
+/// A later name is used only when AWS answers that a snapshot of the
+/// earlier one exists: a resource replaced and then destroyed within the
+/// same second, or a snapshot someone took by that name. Neither may make a
+/// destroy fail, and an existing snapshot is never overwritten. The names
+/// are valid for RDS and ElastiCache.
+pub fn final_snapshot_ids(
+    name: &str,
+    now: std::time::SystemTime,
+) -> impl Iterator<Item = String> + use<> {
     let stamp: String = aws_sdk_rds::primitives::DateTime::from(now)
         .fmt(aws_sdk_rds::primitives::DateTimeFormat::DateTime)
         .unwrap_or_default()
@@ -71,7 +82,11 @@ pub fn final_snapshot_id(name: &str, now: std::time::SystemTime) -> String {
         .filter(char::is_ascii_digit)
         .take(14)
         .collect();
-    format!("{name}-final-{stamp}")
+    let base = format!("{name}-final-{stamp}");
+    (1..=FINAL_SNAPSHOT_NAMES).map(move |n| match n {
+        1 => base.clone(),
+        n => format!("{base}-{n}"),
+    })
 }
 
 #[cfg(test)]
@@ -79,11 +94,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn final_snapshot_names_are_timestamped() {
+    fn final_snapshot_names_are_timestamped_then_numbered() {
         let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-        assert_eq!(
-            final_snapshot_id("agents", at),
-            "agents-final-20231114221320"
-        );
+        let names: Vec<String> = final_snapshot_ids("agents", at).collect();
+        assert_eq!(names.len(), FINAL_SNAPSHOT_NAMES as usize);
+        assert_eq!(names[0], "agents-final-20231114221320");
+        assert_eq!(names[1], "agents-final-20231114221320-2");
+        assert_eq!(names[9], "agents-final-20231114221320-10");
     }
 }

@@ -26,7 +26,6 @@ use tfplugin::resource::{
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{MaybeUnknown, Type, Value};
 
-use crate::aws;
 use crate::checks;
 use crate::config::{Environment, SwarmClient};
 
@@ -433,8 +432,9 @@ impl Resource<SwarmClient> for Cache {
                 .default_value(Value::Bool(true))
                 .description(
                     "Take a snapshot `<name>-final-<UTC time>` of the data when the cache is \
-                     destroyed (or replaced). It outlives the cache; restore it into a new one \
-                     with ElastiCache. Default true.",
+                     destroyed or replaced (`-2`, `-3`, ... appended if a snapshot has that \
+                     name already). It outlives the cache; restore it into a new one with \
+                     ElastiCache. Default true.",
                 ),
         )
         .attribute(
@@ -603,19 +603,8 @@ impl Resource<SwarmClient> for Cache {
             .prior_state
             .get_attr("final_snapshot")
             .and_then(Value::as_bool)
-            .unwrap_or(true)
-            .then(|| aws::final_snapshot_id(name, std::time::SystemTime::now()));
-        if let Some(snapshot) = &final_snapshot {
-            tracing::info!(cache = %name, snapshot, "taking a final snapshot");
-        }
-        let outcome = cloud::destroy(
-            client,
-            name,
-            final_snapshot.as_deref(),
-            timeout,
-            &req.cancel,
-        )
-        .await;
+            .unwrap_or(true);
+        let outcome = cloud::destroy(client, name, final_snapshot, timeout, &req.cancel).await;
         if let Err(d) = outcome {
             resp.diagnostics.push(d);
             // What is left stays in the state, to be deleted by the next try.

@@ -228,8 +228,9 @@ fn schema() -> Schema {
         Attribute::bool("final_snapshot")
             .default_value(Value::Bool(true))
             .description(
-                "Take a snapshot `<name>-final-<UTC time>` when the database is destroyed. It \
-                 outlives the database. Default true.",
+                "Take a snapshot `<name>-final-<UTC time>` when the database is destroyed \
+                 (`-2`, `-3`, ... appended if a snapshot has that name already). It outlives \
+                 the database. Default true.",
             ),
     )
     .attribute(

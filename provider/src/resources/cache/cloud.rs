@@ -4,6 +4,7 @@
 //! `aws::call`, every wait through `waiter::wait_for`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
@@ -903,13 +904,14 @@ async fn sync_cache_tags(
     Ok(())
 }
 
-/// Deletes the replication group (snapshotted first as `final_snapshot`,
-/// if given), then, once it is gone and no longer holds them, the subnet
-/// group and the security group.
+/// Deletes the replication group (snapshotted first when `final_snapshot`,
+/// under the first free name of [`aws::final_snapshot_ids`]), then, once it
+/// is gone and no longer holds them, the subnet group and the security
+/// group.
 pub(super) async fn destroy(
     client: &SwarmClient,
     name: &str,
-    final_snapshot: Option<&str>,
+    final_snapshot: bool,
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> Result<(), Diagnostic> {
@@ -917,28 +919,52 @@ pub(super) async fn destroy(
     let ec = &client.elasticache;
     let seen = Observed::load(client, name).await?;
     if seen.live_group().is_some() {
+        let snapshot_names: Vec<String> = if final_snapshot {
+            aws::final_snapshot_ids(name, std::time::SystemTime::now()).collect()
+        } else {
+            Vec::new()
+        };
+        // The name to try next; it moves on when a snapshot has it already.
+        let next_name = AtomicUsize::new(0);
         // A group that is still being modified cannot be deleted yet.
         wait.until("the replication group to accept deletion", || async {
-            let request = ec
-                .delete_replication_group()
-                .replication_group_id(name)
-                .set_final_snapshot_identifier(final_snapshot.map(str::to_owned))
-                .send();
-            match aws::call("elasticache", "DeleteReplicationGroup", request).await {
-                Ok(_) => Ok(Poll::Ready(())),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_replication_group_not_found_fault()) =>
-                {
-                    Ok(Poll::Ready(()))
+            loop {
+                let snapshot = snapshot_names.get(next_name.load(Ordering::Relaxed));
+                let request = ec
+                    .delete_replication_group()
+                    .replication_group_id(name)
+                    .set_final_snapshot_identifier(snapshot.cloned())
+                    .send();
+                match aws::call("elasticache", "DeleteReplicationGroup", request).await {
+                    Ok(_) => {
+                        if let Some(snapshot) = snapshot {
+                            tracing::info!(cache = name, snapshot, "took a final snapshot");
+                        }
+                        return Ok(Poll::Ready(()));
+                    }
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_replication_group_not_found_fault()) =>
+                    {
+                        return Ok(Poll::Ready(()));
+                    }
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_invalid_replication_group_state_fault()) =>
+                    {
+                        return Ok(Poll::Pending("busy".to_owned()));
+                    }
+                    Err(e)
+                        if next_name.load(Ordering::Relaxed) + 1 < snapshot_names.len()
+                            && e.as_service_error()
+                                .is_some_and(|s| s.is_snapshot_already_exists_fault()) =>
+                    {
+                        next_name.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        return Err(aws::error(format!("Cannot delete cache {name:?}"), &e));
+                    }
                 }
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_invalid_replication_group_state_fault()) =>
-                {
-                    Ok(Poll::Pending("busy".to_owned()))
-                }
-                Err(e) => Err(aws::error(format!("Cannot delete cache {name:?}"), &e)),
             }
         })
         .await?;

@@ -481,43 +481,59 @@ pub async fn wait_deleted(
     .map_err(WaitError::into_diagnostic)
 }
 
-/// Deletes DB instances; one already gone or being deleted is fine.
-pub async fn delete_instances(
+/// Deletes DB instances without a final snapshot; one already gone or
+/// being deleted is fine.
+pub async fn delete_instances(client: &SwarmClient, ids: &[String]) -> Result<(), Diagnostic> {
+    try_join_all(ids.iter().map(|id| delete_instance(client, id, &[])))
+        .await
+        .map(|_| ())
+}
+
+/// Deletes a DB instance, with a final snapshot under the first free name
+/// of `snapshot_names` (none when empty); one already gone or being
+/// deleted is fine.
+pub async fn delete_instance(
     client: &SwarmClient,
-    deletions: Vec<(String, Option<String>)>,
+    id: &str,
+    snapshot_names: &[String],
 ) -> Result<(), Diagnostic> {
-    try_join_all(
-        deletions
-            .into_iter()
-            .map(|(id, final_snapshot)| async move {
-                let mut request = client.rds.delete_db_instance().db_instance_identifier(&id);
-                request = match &final_snapshot {
-                    Some(snapshot) => request.final_db_snapshot_identifier(snapshot),
-                    None => request.skip_final_snapshot(true),
-                };
-                match aws::call("rds", "DeleteDBInstance", request.send()).await {
-                    Ok(_) => Ok(()),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_db_instance_not_found_fault()) =>
-                    {
-                        Ok(())
-                    }
-                    Err(e)
-                        if e.as_service_error().is_some_and(|s| {
-                            s.is_invalid_db_instance_state_fault()
-                                && s.message()
-                                    .is_some_and(|m| m.contains("already being deleted"))
-                        }) =>
-                    {
-                        Ok(())
-                    }
-                    Err(e) => Err(aws::error(format!("Cannot delete DB instance {id}"), &e)),
+    let mut names = snapshot_names.iter().peekable();
+    loop {
+        let snapshot = names.next();
+        let request = client.rds.delete_db_instance().db_instance_identifier(id);
+        let request = match snapshot {
+            Some(snapshot) => request.final_db_snapshot_identifier(snapshot),
+            None => request.skip_final_snapshot(true),
+        };
+        match aws::call("rds", "DeleteDBInstance", request.send()).await {
+            Ok(_) => {
+                if let Some(snapshot) = snapshot {
+                    tracing::info!(database = id, snapshot, "took a final snapshot");
                 }
-            }),
-    )
-    .await
-    .map(|_| ())
+                return Ok(());
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_db_instance_not_found_fault()) =>
+            {
+                return Ok(());
+            }
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_invalid_db_instance_state_fault()
+                        && s.message()
+                            .is_some_and(|m| m.contains("already being deleted"))
+                }) =>
+            {
+                return Ok(());
+            }
+            Err(e)
+                if names.peek().is_some()
+                    && e.as_service_error()
+                        .is_some_and(|s| s.is_db_snapshot_already_exists_fault()) => {}
+            Err(e) => return Err(aws::error(format!("Cannot delete DB instance {id}"), &e)),
+        }
+    }
 }
 
 #[cfg(test)]

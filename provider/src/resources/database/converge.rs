@@ -476,7 +476,7 @@ async fn remove_extra_replicas(
         .filter(|(i, _)| *i > spec.read_replicas)
         .map(|(i, _)| cloud::replica_id(&spec.name, *i))
         .collect();
-    cloud::delete_instances(client, extra.iter().map(|id| (id.clone(), None)).collect()).await?;
+    cloud::delete_instances(client, &extra).await?;
     cloud::wait_deleted(client, &extra, wait).await
 }
 
@@ -555,20 +555,16 @@ pub async fn destroy(
         .iter()
         .map(|(i, _)| cloud::replica_id(name, *i))
         .collect();
-    cloud::delete_instances(
-        client,
-        replicas.iter().map(|id| (id.clone(), None)).collect(),
-    )
-    .await?;
+    cloud::delete_instances(client, &replicas).await?;
     cloud::wait_deleted(client, &replicas, wait).await?;
 
     if seen.primary.is_some() {
-        let snapshot =
-            final_snapshot.then(|| aws::final_snapshot_id(name, std::time::SystemTime::now()));
-        if let Some(snapshot) = &snapshot {
-            tracing::info!(database = name, snapshot, "taking a final snapshot");
-        }
-        cloud::delete_instances(client, vec![(name.to_owned(), snapshot)]).await?;
+        let snapshot_names: Vec<String> = if final_snapshot {
+            aws::final_snapshot_ids(name, std::time::SystemTime::now()).collect()
+        } else {
+            Vec::new()
+        };
+        cloud::delete_instance(client, name, &snapshot_names).await?;
         cloud::wait_deleted(client, &[name.to_owned()], wait).await?;
     }
     if let Some(group) = &seen.group {
