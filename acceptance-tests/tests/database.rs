@@ -872,6 +872,31 @@ async fn database_lifecycle() {
             true,
             &identity,
         )))
+        // Drift: a replica's class changed out of band shows in the plan
+        // (as the database's instance_class) and is set back.
+        .step(
+            Step::plan(updated.clone())
+                .before(out_of_band(&emulator, |e| async move {
+                    e.rds()
+                        .await
+                        .modify_db_instance()
+                        .db_instance_identifier("agents-replica-1")
+                        .db_instance_class("db.t3.small")
+                        .apply_immediately(true)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(err)
+                }))
+                .expect_changes(),
+        )
+        .step(Step::apply(updated.clone()).check(database_matches(
+            &emulator,
+            &ids,
+            &updated_settings,
+            true,
+            &identity,
+        )))
         // Drift: the port opened to the internet out of band is closed again.
         .step(
             Step::plan(updated.clone())

@@ -229,8 +229,20 @@ pub fn build(client: &SwarmClient, name: &str, seen: &Observed, basis: &Value) -
             };
             set("engine_version", Value::String(version));
             set("engine_version_actual", string(p.engine_version()));
-            set("instance_class", string(p.db_instance_class()));
-            let allocated = p.allocated_storage().map(i64::from);
+            // Replicas serve the same load as the primary: one of another
+            // class, or with less storage, is drift of the database's class
+            // or storage, planned back like the primary's own.
+            let replicas = || seen.replicas.iter().map(|(_, r)| r);
+            let class = replicas()
+                .map(DbInstance::db_instance_class)
+                .find(|class| *class != p.db_instance_class())
+                .unwrap_or(p.db_instance_class());
+            set("instance_class", string(class));
+            let allocated = std::iter::once(p)
+                .chain(replicas())
+                .filter_map(DbInstance::allocated_storage)
+                .min()
+                .map(i64::from);
             let max = p.max_allocated_storage().map(i64::from).or(allocated);
             // Autoscaling grows storage by itself: that is not drift.
             let storage = match (known::<i64>(basis, "allocated_storage"), allocated, max) {
