@@ -1,13 +1,13 @@
 //! The AWS emulator the acceptance tests run against: moto in server mode
-//! on a free loopback port, one per test, stopped when dropped (also when
-//! the test fails).
+//! on a loopback port of its own choosing, one per test, stopped when
+//! dropped (also when the test fails).
 //!
 //! `SWARM_TEST_ENDPOINT` points the tests at another endpoint instead
 //! (LocalStack, or a real AWS account with `SWARM_TEST_ENDPOINT=aws`).
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -24,6 +24,8 @@ pub struct Emulator {
     /// `None` for real AWS.
     endpoint: Option<String>,
     process: Option<Child>,
+    /// Where the emulator wrote its port; removed when dropped.
+    port_file: Option<PathBuf>,
 }
 
 impl Emulator {
@@ -36,10 +38,12 @@ impl Emulator {
             Some(v) if v == "aws" => Self {
                 endpoint: None,
                 process: None,
+                port_file: None,
             },
             Some(endpoint) => Self {
                 endpoint: Some(endpoint),
                 process: None,
+                port_file: None,
             },
             None => Self::start_moto(),
         }
@@ -47,17 +51,29 @@ impl Emulator {
 
     fn start_moto() -> Self {
         let python = python();
-        let port = free_port();
-        let log = std::env::temp_dir().join(format!("swarm-moto-{port}.log"));
+        // Unique among the tests of this run; kept after the test for a
+        // look at what the emulator saw.
+        static STARTED: AtomicU32 = AtomicU32::new(0);
+        let run = format!(
+            "swarm-moto-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        );
+        let log = std::env::temp_dir().join(format!("{run}.log"));
+        let port_file = std::env::temp_dir().join(format!("{run}.port"));
+        let _ = std::fs::remove_file(&port_file);
         let log_file = std::fs::File::create(&log).expect("cannot create the emulator's log file");
         let stderr = log_file
             .try_clone()
             .expect("cannot share the emulator's log file");
         // moto's server, with this crate's extensions (emulator/swarm_moto.py).
+        // Port 0: the port is chosen as the socket is bound, so two tests
+        // starting at once can never be given the same one.
         let server = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("emulator/swarm_moto.py");
         let process = Command::new(&python)
             .arg(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-H", "127.0.0.1", "-p", "0", "--port-file"])
+            .arg(&port_file)
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(stderr)
@@ -69,21 +85,26 @@ impl Emulator {
                 )
             });
         let mut emulator = Self {
-            endpoint: Some(format!("http://127.0.0.1:{port}")),
+            endpoint: None,
             process: Some(process),
+            port_file: Some(port_file.clone()),
         };
-        emulator.wait_listening(port, &log);
+        let port = emulator.wait_listening(&port_file, &log);
+        emulator.endpoint = Some(format!("http://127.0.0.1:{port}"));
         emulator
     }
 
-    /// Polls until the emulator accepts connections, with a short backoff.
-    fn wait_listening(&mut self, port: u16, log: &std::path::Path) {
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    /// Polls, with a short backoff, until the emulator has written the
+    /// port it listens on.
+    fn wait_listening(&mut self, port_file: &Path, log: &Path) -> u16 {
         let started = Instant::now();
         let mut delay = Duration::from_millis(20);
         loop {
-            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
-                return;
+            if let Some(port) = std::fs::read_to_string(port_file)
+                .ok()
+                .and_then(|text| text.trim().parse::<u16>().ok())
+            {
+                return port;
             }
             if let Some(Ok(Some(status))) = self.process.as_mut().map(Child::try_wait) {
                 let output = std::fs::read_to_string(log).unwrap_or_default();
@@ -91,7 +112,7 @@ impl Emulator {
             }
             assert!(
                 started.elapsed() < START_TIMEOUT,
-                "moto did not listen on port {port} within {START_TIMEOUT:?}; see {}",
+                "moto did not listen within {START_TIMEOUT:?}; see {}",
                 log.display()
             );
             std::thread::sleep(delay);
@@ -155,6 +176,9 @@ impl Drop for Emulator {
             let _ = process.kill();
             let _ = process.wait();
         }
+        if let Some(port_file) = self.port_file.take() {
+            let _ = std::fs::remove_file(port_file);
+        }
     }
 }
 
@@ -169,12 +193,4 @@ fn python() -> PathBuf {
         return venv;
     }
     PathBuf::from("python3")
-}
-
-/// A loopback port nobody listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("cannot find a free loopback port")
 }

@@ -17,20 +17,35 @@ emulator_python() {
   echo "$venv/bin/python"
 }
 
-# A free loopback port.
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# Starts the emulator in the background on a loopback port of its own
+# choosing (chosen as the socket is bound, so nothing else can take it in
+# between): start_emulator ROOT PYTHON LOG PORT_FILE. Sets emulator_pid;
+# wait_emulator then prints the port.
+start_emulator() {
+  local root=$1 python=$2 log=$3 port_file=$4
+  rm -f "$port_file"
+  nohup "$python" "$root/acceptance-tests/emulator/swarm_moto.py" \
+    -H 127.0.0.1 -p 0 --port-file "$port_file" >"$log" 2>&1 &
+  emulator_pid=$!
 }
 
-# Waits until something listens on 127.0.0.1:$1, polling with a growing delay.
-wait_listening() {
-  local port=$1 deadline=$((SECONDS + 60)) delay=0.05
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+# Waits, polling with a growing delay, until the emulator started by
+# start_emulator listens and has written PORT_FILE; prints the port:
+# wait_emulator PORT_FILE LOG.
+wait_emulator() {
+  local port_file=$1 log=$2 deadline=$((SECONDS + 60)) delay=0.05
+  until [[ -s "$port_file" ]]; do
+    if ! kill -0 "$emulator_pid" 2>/dev/null; then
+      echo "the emulator exited before listening; its log ($log):" >&2
+      cat "$log" >&2
+      return 1
+    fi
     if ((SECONDS > deadline)); then
-      echo "nothing listens on 127.0.0.1:$port after 60 s" >&2
+      echo "the emulator did not listen within 60 s; see $log" >&2
       return 1
     fi
     sleep "$delay"
     delay=$(python3 -c "print(min($delay * 2, 0.5))")
   done
+  cat "$port_file"
 }
