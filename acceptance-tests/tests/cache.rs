@@ -438,14 +438,17 @@ async fn nothing_exists(emulator: &Emulator, name: &str) -> CheckResult {
 /// The final snapshots of the cache `name`, read back through the SDK.
 async fn final_snapshots(emulator: &Emulator, name: &str) -> Result<Vec<String>, String> {
     let prefix = format!("{name}-final-");
-    Ok(emulator
+    let snapshots: Vec<_> = emulator
         .elasticache()
         .await
         .describe_snapshots()
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
-        .map_err(err)?
-        .snapshots()
+        .map_err(err)?;
+    Ok(snapshots
         .iter()
         .filter_map(|s| s.snapshot_name())
         .filter(|n| n.starts_with(&prefix))
@@ -995,7 +998,7 @@ async fn development_defaults_are_a_single_node() {
 }
 
 /// A final snapshot whose name is taken (here: a snapshot by that name for
-/// every second of the coming half minute) goes under the next free name;
+/// every second of the coming minute) goes under the next free name;
 /// the destroy neither fails nor touches the existing snapshots.
 #[tokio::test]
 async fn final_snapshot_takes_the_next_free_name() {
@@ -1019,7 +1022,7 @@ async fn final_snapshot_takes_the_next_free_name() {
                 .after_plan(out_of_band(&emulator, move |e| {
                     let made = Arc::clone(&made);
                     async move {
-                        let names = final_snapshot_names_ahead("taken", 30);
+                        let names = final_snapshot_names_ahead("taken", 60);
                         let ec = e.elasticache().await;
                         for snapshot in &names {
                             ec.create_snapshot()

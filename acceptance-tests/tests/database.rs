@@ -149,14 +149,16 @@ async fn subnet_group_ids(rds: &Rds, name: &str) -> Result<Vec<String>, String> 
 }
 
 async fn final_snapshots(rds: &Rds, name: &str) -> Result<Vec<String>, String> {
-    let out = rds
+    let snapshots: Vec<_> = rds
         .describe_db_snapshots()
         .snapshot_type("manual")
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
         .map_err(err)?;
-    Ok(out
-        .db_snapshots()
+    Ok(snapshots
         .iter()
         .filter_map(|s| s.db_snapshot_identifier())
         .filter(|id| id.starts_with(&format!("{name}-final-")))
@@ -1136,7 +1138,7 @@ async fn production_defaults_on_a_network_and_deletion_protection() {
 }
 
 /// A final snapshot whose name is taken (here: a snapshot by that name for
-/// every second of the coming half minute) goes under the next free name;
+/// every second of the coming minute) goes under the next free name;
 /// the destroy neither fails nor touches the existing snapshots.
 #[tokio::test]
 async fn final_snapshot_takes_the_next_free_name() {
@@ -1153,7 +1155,7 @@ async fn final_snapshot_takes_the_next_free_name() {
                 .after_plan(out_of_band(&emulator, move |e| {
                     let made = Arc::clone(&made);
                     async move {
-                        let names = final_snapshot_names_ahead("agents", 30);
+                        let names = final_snapshot_names_ahead("agents", 60);
                         let rds = e.rds().await;
                         for snapshot in &names {
                             rds.create_db_snapshot()
