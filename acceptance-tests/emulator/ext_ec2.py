@@ -1,56 +1,65 @@
-"""EC2 NAT gateways as AWS has them.
+"""EC2 as AWS has it, where moto differs in ways the provider depends on.
 
-Idempotent creation: moto ignores `CreateNatGateway`'s `ClientToken` and
-makes a new gateway for every call. AWS answers a repeated token with the
-gateway it made for it, whatever that gateway's state now (a deleted one
-too), and refuses the token with other parameters
-(`IdempotentParameterMismatch`). Here too, so that a client must salt its
-token to replace a gateway deleted out of band.
+Idempotent creation: moto ignores the `ClientToken` of `RunInstances` and
+`CreateNatGateway` and makes a new object for every call. AWS answers a
+repeated token with what it made for it, whatever its state now (a
+terminated instance, a deleted gateway), and refuses the token with other
+parameters (`IdempotentParameterMismatch`). Here too, so that the
+provider's retries and its salting of tokens are exercised.
 
-Deletion:
-
-moto's `DeleteNatGateway` marks the gateway "deleted" at once and leaves its
-elastic IP associated, so the address cannot serve a new gateway
-(`Resource.AlreadyAssociated`). On AWS a deleted gateway is "deleting" for
-a while, then "deleted" with its address disassociated (not released).
-Here it is "deleting" for one describe, then "deleted" and the address is
-free, so that a provider repairing a deleted gateway really has to wait.
+NAT gateway deletion: moto's `DeleteNatGateway` marks the gateway
+"deleted" at once and leaves its elastic IP associated, so the address
+cannot serve a new gateway (`Resource.AlreadyAssociated`). On AWS a deleted
+gateway is "deleting" for a while, then "deleted" with its address
+disassociated (not released). Here it is "deleting" for one describe, then
+"deleted" and the address is free, so that a provider repairing a deleted
+gateway really has to wait.
 """
 
 
 def apply():
     from moto.ec2.exceptions import EC2ClientError
     from moto.ec2.models.nat_gateways import NatGatewayBackend
+    from moto.ec2.responses.instances import InstanceResponse
     from moto.ec2.responses.nat_gateways import NatGateways
-    from moto.core.responses import ActionResult
 
-    original_create_response = NatGateways.create_nat_gateway
+    def idempotent(response_class, action):
+        original = getattr(response_class, action)
 
-    def create_nat_gateway_response(self):
-        token = self._get_param("ClientToken")
-        if not token:
-            return original_create_response(self)
-        backend = self.ec2_backend
-        tokens = backend.__dict__.setdefault("_swarm_nat_tokens", {})
-        params = (self._get_param("SubnetId"), self._get_param("AllocationId"))
-        if token in tokens:
-            nat_id, earlier = tokens[token]
-            if earlier != params:
-                raise EC2ClientError(
-                    "IdempotentParameterMismatch",
-                    f"Client token {token} was used with other parameters.",
-                )
-            return ActionResult(
-                {"ClientToken": token, "NatGateway": backend.nat_gateways[nat_id]}
+        def with_client_token(self):
+            token = self._get_param("ClientToken")
+            if not token:
+                return original(self)
+            params = sorted(
+                (key, repr(value))
+                for key, value in self.querystring.items()
+                if key != "ClientToken"
             )
-        before = set(backend.nat_gateways)
-        result = original_create_response(self)
-        made = [i for i in backend.nat_gateways if i not in before]
-        if made:
-            tokens[token] = (made[0], params)
-        return result
+            remembered = self.ec2_backend.__dict__.setdefault("_swarm_client_tokens", {})
+            if (action, token) in remembered:
+                earlier, result = remembered[(action, token)]
+                if earlier != params:
+                    raise EC2ClientError(
+                        "IdempotentParameterMismatch",
+                        f"Client token {token} was used before with other parameters.",
+                    )
+                # The same objects, rendered as they are now: moto renders
+                # every RunInstances answer "pending", but a repeated one
+                # shows the instances' current state, as AWS does.
+                self.RESPONSE_KEY_PATH_TO_TRANSFORMER = {
+                    path: transform
+                    for path, transform in self.RESPONSE_KEY_PATH_TO_TRANSFORMER.items()
+                    if path != "RunInstances.Reservation.Instances.Instance.State"
+                }
+                return result
+            result = original(self)
+            remembered[(action, token)] = (params, result)
+            return result
 
-    NatGateways.create_nat_gateway = create_nat_gateway_response
+        setattr(response_class, action, with_client_token)
+
+    idempotent(InstanceResponse, "run_instances")
+    idempotent(NatGateways, "create_nat_gateway")
 
     original_delete = NatGatewayBackend.delete_nat_gateway
     original_describe = NatGatewayBackend.describe_nat_gateways

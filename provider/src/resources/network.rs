@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
     DomainType, Filter, InternetGateway, NatGateway, NatGatewayState, ResourceType, RouteTable,
     Subnet, Vpc,
@@ -935,8 +936,9 @@ impl Builder<'_> {
     /// Creates the NAT gateway of `zone`. The client token makes retries
     /// of the same request create one gateway. EC2 remembers tokens: when
     /// it answers with a gateway that is deleted or being deleted (an
-    /// earlier one of this zone, deleted out of band), the token is salted
-    /// with that gateway's id and the call made again.
+    /// earlier one of this zone, deleted out of band), or refuses the token
+    /// because it came with other parameters (tags) before, the token is
+    /// salted and the call made again.
     async fn create_nat_gateway(
         &self,
         zone: &str,
@@ -963,9 +965,16 @@ impl Builder<'_> {
                     Some(zone),
                 ))
                 .send();
-            let out = aws::call("ec2", "CreateNatGateway", request)
-                .await
-                .map_err(|e| self.fail("create a NAT gateway", &e))?;
+            let out = match aws::call("ec2", "CreateNatGateway", request).await {
+                Ok(out) => out,
+                // The token was used before with other parameters (the
+                // network's tags have changed since, say).
+                Err(e) if e.code() == Some("IdempotentParameterMismatch") => {
+                    salt.push_str("/parameters");
+                    continue;
+                }
+                Err(e) => return Err(self.fail("create a NAT gateway", &e)),
+            };
             match out.nat_gateway() {
                 Some(old)
                     if matches!(
