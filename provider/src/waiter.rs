@@ -4,9 +4,11 @@
 //! until Terraform cancels (Ctrl-C). No fixed sleeps.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tfplugin::diag::Diagnostic;
+// Tokio's clock (the system's, unless a test pauses it to run waits at once).
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 const FIRST_DELAY: Duration = Duration::from_millis(100);
