@@ -874,6 +874,31 @@ async fn database_lifecycle() {
             true,
             &identity,
         )))
+        // Drift: the primary's class alone changed out of band (its
+        // replica still as configured) shows in the plan and is set back.
+        .step(
+            Step::plan(updated.clone())
+                .before(out_of_band(&emulator, |e| async move {
+                    e.rds()
+                        .await
+                        .modify_db_instance()
+                        .db_instance_identifier("agents")
+                        .db_instance_class("db.t3.small")
+                        .apply_immediately(true)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(err)
+                }))
+                .expect_changes(),
+        )
+        .step(Step::apply(updated.clone()).check(database_matches(
+            &emulator,
+            &ids,
+            &updated_settings,
+            true,
+            &identity,
+        )))
         // Drift: a replica's class changed out of band shows in the plan
         // (as the database's instance_class) and is set back.
         .step(

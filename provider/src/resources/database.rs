@@ -109,7 +109,8 @@ fn schema() -> Schema {
             .description(
                 "RDS instance class of the primary and its replicas. Default by the provider's \
                  `environment`: `db.t3.micro` (development), `db.t3.small` (staging), \
-                 `db.t3.medium` (production).",
+                 `db.t3.medium` (production). An instance of another class (a replica \
+                 changed out of band, say) shows here as drift.",
             )
             .validator(validators::string_check(
                 "an instance class such as db.t3.medium",
@@ -121,7 +122,8 @@ fn schema() -> Schema {
             .default_value(Value::from(state::DEFAULT_ALLOCATED_STORAGE))
             .description(
                 "Storage in GiB, 20 to 65536 (gp3, encrypted). It can grow, not shrink; growth \
-                 by storage autoscaling is not drift. Default 20.",
+                 by storage autoscaling is not drift, a replica with less storage is. \
+                 Default 20.",
             )
             .validator(validators::int_between(20, state::MAX_STORAGE)),
     )

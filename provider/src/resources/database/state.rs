@@ -229,17 +229,19 @@ pub fn build(client: &SwarmClient, name: &str, seen: &Observed, basis: &Value) -
             };
             set("engine_version", Value::String(version));
             set("engine_version_actual", string(p.engine_version()));
-            // Replicas serve the same load as the primary: one of another
-            // class, or with less storage, is drift of the database's class
-            // or storage, planned back like the primary's own.
-            let replicas = || seen.replicas.iter().map(|(_, r)| r);
-            let class = replicas()
+            // Replicas serve the same load as the primary: any instance of
+            // another class than the one wanted (the primary's, when
+            // imported), or with less storage, is drift of the database's
+            // class or storage, planned back like the primary's own.
+            let instances = || std::iter::once(p).chain(seen.replicas.iter().map(|(_, r)| r));
+            let wanted_class = known::<String>(basis, "instance_class");
+            let reference = wanted_class.as_deref().or(p.db_instance_class());
+            let class = instances()
                 .map(DbInstance::db_instance_class)
-                .find(|class| *class != p.db_instance_class())
-                .unwrap_or(p.db_instance_class());
+                .find(|class| *class != reference)
+                .unwrap_or(reference);
             set("instance_class", string(class));
-            let allocated = std::iter::once(p)
-                .chain(replicas())
+            let allocated = instances()
                 .filter_map(DbInstance::allocated_storage)
                 .min()
                 .map(i64::from);
