@@ -41,8 +41,12 @@ def one_at_a_time(app):
     def serialized(environ, start_response):
         with lock:
             # The whole body is produced under the lock: WSGI bodies may be
-            # generated lazily.
-            return list(app(environ, start_response))
+            # generated lazily (and must be closed, as WSGI asks).
+            body = app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                getattr(body, "close", lambda: None)()
 
     return serialized
 
@@ -64,11 +68,23 @@ def main(argv):
 
     apply_extensions()
 
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
     from werkzeug.serving import make_server
 
+    # As `moto.server.main` builds it.
     app = DomainDispatcherApplication(create_backend_app)
-    server = make_server(args.host, args.port, one_at_a_time(app), threaded=True)
+    app.debug = True
+    server = make_server(
+        args.host,
+        args.port,
+        one_at_a_time(app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
     # moto builds some URLs (e.g. S3 presigned ones) from MOTO_PORT.
     os.environ["MOTO_PORT"] = str(server.port)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

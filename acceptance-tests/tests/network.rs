@@ -263,6 +263,34 @@ where
     })
 }
 
+/// A plan step that first deletes the network's (first) NAT gateway out of
+/// band, and expects the plan to show it.
+fn delete_nat_step(emulator: &Arc<Emulator>, config: &str) -> Step {
+    let emulator = Arc::clone(emulator);
+    Step::plan(config)
+        .before(move || {
+            let e = Arc::clone(&emulator);
+            async move {
+                let s = seen(&e, "agents").await?;
+                let nat = s
+                    .nats
+                    .first()
+                    .and_then(|n| n.nat_gateway_id())
+                    .ok_or("no NAT gateway")?
+                    .to_owned();
+                e.ec2()
+                    .await
+                    .delete_nat_gateway()
+                    .nat_gateway_id(nat)
+                    .send()
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                Ok(())
+            }
+        })
+        .expect_changes()
+}
+
 #[tokio::test]
 async fn network_lifecycle() {
     let emulator = Arc::new(Emulator::start());
@@ -384,31 +412,16 @@ async fn network_lifecycle() {
             })),
         )
         // Drift: the NAT gateway deleted out of band is planned back; apply
-        // makes a new one and points the private route at it.
+        // makes a new one and points the private route at it. Twice: the
+        // second time EC2 answers the new gateway's remembered client token
+        // with the deleted gateway, and the provider must salt the token.
+        .step(delete_nat_step(&nat_deleted, &updated))
         .step(
-            Step::plan(updated.clone())
-                .before(move || {
-                    let e = Arc::clone(&nat_deleted);
-                    async move {
-                        let s = seen(&e, "agents").await?;
-                        let nat = s
-                            .nats
-                            .first()
-                            .and_then(|n| n.nat_gateway_id())
-                            .ok_or("no NAT gateway")?
-                            .to_owned();
-                        e.ec2()
-                            .await
-                            .delete_nat_gateway()
-                            .nat_gateway_id(nat)
-                            .send()
-                            .await
-                            .map_err(|e| format!("{e:?}"))?;
-                        Ok(())
-                    }
-                })
-                .expect_changes(),
+            Step::apply(updated.clone()).check(sdk_check(&emulator, |e| async move {
+                check_two_zone_network(&e, "swarm").await.map(|_| ())
+            })),
         )
+        .step(delete_nat_step(&nat_deleted, &updated))
         .step(
             Step::apply(updated.clone()).check(sdk_check(&emulator, |e| async move {
                 check_two_zone_network(&e, "swarm").await.map(|_| ())

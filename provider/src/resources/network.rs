@@ -46,6 +46,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 const ANYWHERE: &str = "0.0.0.0/0";
 /// The private route table of a network with one shared NAT gateway.
 const SHARED: &str = "shared";
+/// How many client tokens one NAT gateway create tries: each gateway of the
+/// zone deleted within the day EC2 remembers tokens adds one to the chain.
+const NAT_TOKEN_TRIES: usize = 16;
 
 /// The subnet tiers, in the order of their address blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -933,23 +936,35 @@ impl Builder<'_> {
         .map_err(|e| self.wait_error(e))
     }
 
-    /// Creates the NAT gateway of `zone`. The client token makes retries
-    /// of the same request create one gateway. EC2 remembers tokens: when
+    /// Creates the NAT gateway of `zone`. The client token, derived from
+    /// everything the request sends, makes retries of the same request
+    /// create one gateway. EC2 remembers tokens (for at least a day): when
     /// it answers with a gateway that is deleted or being deleted (an
-    /// earlier one of this zone, deleted out of band), or refuses the token
-    /// because it came with other parameters (tags) before, the token is
-    /// salted and the call made again.
+    /// earlier one of this zone, deleted out of band), the token is salted
+    /// with that gateway's id and the call made again; each such gateway
+    /// adds one step to the chain. A token refused because it came with
+    /// other parameters before is salted too.
     async fn create_nat_gateway(
         &self,
         zone: &str,
         subnet: String,
         allocation: String,
     ) -> Result<(), Diagnostic> {
+        let tags = self.tags("nat", &format!("nat-{zone}"), Some(zone));
+        let tag_text: String = tags.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         let mut salt = String::new();
-        for _ in 0..5 {
+        let mut refused = 0;
+        for _ in 0..NAT_TOKEN_TRIES {
             let token = format!(
                 "swarm-nat-{}",
-                aws::fingerprint(&[&self.spec.name, zone, &subnet, &allocation, &salt])
+                aws::fingerprint(&[
+                    &self.spec.name,
+                    zone,
+                    &subnet,
+                    &allocation,
+                    &tag_text,
+                    &salt
+                ])
             );
             let request = self
                 .client
@@ -958,18 +973,12 @@ impl Builder<'_> {
                 .subnet_id(&subnet)
                 .allocation_id(&allocation)
                 .client_token(token)
-                .tag_specifications(self.spec_tags(
-                    ResourceType::Natgateway,
-                    "nat",
-                    &format!("nat-{zone}"),
-                    Some(zone),
-                ))
+                .tag_specifications(tags::ec2_spec(ResourceType::Natgateway, &tags))
                 .send();
             let out = match aws::call("ec2", "CreateNatGateway", request).await {
                 Ok(out) => out,
-                // The token was used before with other parameters (the
-                // network's tags have changed since, say).
                 Err(e) if e.code() == Some("IdempotentParameterMismatch") => {
+                    refused += 1;
                     salt.push_str("/parameters");
                     continue;
                 }
@@ -992,7 +1001,11 @@ impl Builder<'_> {
                 "Cannot create the NAT gateway of network {:?} in {zone}",
                 self.spec.name
             ),
-            "EC2 kept answering with deleted NAT gateways.",
+            format!(
+                "EC2 answered {NAT_TOKEN_TRIES} client tokens with deleted NAT gateways or, \
+                 {refused} times, refused a token used before with other parameters. \
+                 Tokens are remembered for at least a day after their gateway is deleted."
+            ),
         ))
     }
 

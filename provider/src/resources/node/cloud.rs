@@ -467,6 +467,10 @@ pub struct LaunchTags {
     pub interface: BTreeMap<String, String>,
 }
 
+/// How many client tokens one launch tries: each instance of the same index
+/// terminated within the day EC2 remembers tokens adds one to the chain.
+const LAUNCH_TOKEN_TRIES: usize = 16;
+
 /// Launches the instance at `index` in `subnet_id`.
 ///
 /// The client token is derived from everything that defines the launch,
@@ -483,7 +487,7 @@ pub async fn run_instance(
     tags: &LaunchTags,
 ) -> Result<Inst, Diagnostic> {
     let mut salt = String::new();
-    for _ in 0..5 {
+    for _ in 0..LAUNCH_TOKEN_TRIES {
         let token = format!(
             "swarm-{index}-{}",
             super::bootstrap::fingerprint(&[
