@@ -299,15 +299,7 @@ pub(crate) fn unknown_paths(value: &Value, path: &AttributePath, found: &mut Vec
 mod tests {
     use super::*;
     use crate::schema::plan_modifiers;
-
-    fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
-        Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
-    }
+    use crate::value::test_values::obj;
 
     /// A rule: `port` (required, replaces), `protocol` (default "tcp"),
     /// `id` (computed), `secret` (write-only).

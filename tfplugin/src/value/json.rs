@@ -640,19 +640,7 @@ fn type_from_tree_at(json: &Json, depth: usize) -> Result<Type, ValueError> {
 mod tests {
     use super::*;
     use crate::path::AttributePath;
-
-    fn num(s: &str) -> Value {
-        Value::Number(s.parse().unwrap())
-    }
-
-    fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
-        Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
-    }
+    use crate::value::test_values::{num, obj};
 
     fn text(bytes: Vec<u8>) -> String {
         String::from_utf8(bytes).unwrap()

@@ -9,6 +9,8 @@ pub mod json;
 pub mod msgpack;
 mod number;
 mod serde_impl;
+#[cfg(test)]
+pub(crate) mod test_values;
 mod types;
 
 use std::collections::{BTreeMap, HashSet};
@@ -542,19 +544,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
-        Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
-    }
-
-    fn num(s: &str) -> Value {
-        Value::Number(s.parse().unwrap())
-    }
+    use crate::value::test_values::{num, obj};
 
     #[test]
     fn sets_are_equal_in_any_order_with_equal_hashes() {

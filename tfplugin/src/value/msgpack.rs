@@ -518,19 +518,7 @@ impl<'a> Decoder<'a> {
 mod tests {
     use super::*;
     use crate::path::AttributePath;
-
-    fn num(s: &str) -> Value {
-        Value::Number(s.parse().unwrap())
-    }
-
-    fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
-        Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
-    }
+    use crate::value::test_values::{num, obj};
 
     fn round_trip(v: &Value, ty: &Type) {
         let bytes = encode(v, ty).unwrap();

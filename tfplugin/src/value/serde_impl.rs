@@ -1308,25 +1308,13 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
 
 #[cfg(test)]
 mod tests {
+    use crate::value::test_values::{num, obj};
     use std::collections::{BTreeMap, HashMap};
 
     use serde::{Deserialize, Serialize};
 
     use super::*;
     use crate::value::Type;
-
-    fn num(s: &str) -> Value {
-        Value::Number(s.parse().unwrap())
-    }
-
-    fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
-        Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
-    }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
