@@ -830,15 +830,14 @@ impl Builder<'_> {
                 Route::Gateway(id) => r.gateway_id() == Some(id),
                 Route::Nat(id) => r.nat_gateway_id() == Some(id),
             });
+            let (gateway, nat) = route.targets();
             if default.is_none() {
                 let call = ec2
                     .create_route()
                     .route_table_id(&table_id)
-                    .destination_cidr_block(ANYWHERE);
-                let call = match route {
-                    Route::Gateway(id) => call.gateway_id(id),
-                    Route::Nat(id) => call.nat_gateway_id(id),
-                };
+                    .destination_cidr_block(ANYWHERE)
+                    .set_gateway_id(gateway)
+                    .set_nat_gateway_id(nat);
                 aws::call("ec2", "CreateRoute", call.send())
                     .await
                     .map_err(|e| self.fail("add the default route", &e))?;
@@ -848,11 +847,9 @@ impl Builder<'_> {
                 let call = ec2
                     .replace_route()
                     .route_table_id(&table_id)
-                    .destination_cidr_block(ANYWHERE);
-                let call = match route {
-                    Route::Gateway(id) => call.gateway_id(id),
-                    Route::Nat(id) => call.nat_gateway_id(id),
-                };
+                    .destination_cidr_block(ANYWHERE)
+                    .set_gateway_id(gateway)
+                    .set_nat_gateway_id(nat);
                 aws::call("ec2", "ReplaceRoute", call.send())
                     .await
                     .map_err(|e| self.fail("repair the default route", &e))?;
@@ -1081,6 +1078,17 @@ impl Builder<'_> {
 enum Route<'a> {
     Gateway(&'a str),
     Nat(&'a str),
+}
+
+impl Route<'_> {
+    /// The route's target as CreateRoute and ReplaceRoute take it: an
+    /// internet gateway id or a NAT gateway id.
+    fn targets(&self) -> (Option<String>, Option<String>) {
+        match self {
+            Route::Gateway(id) => (Some((*id).to_owned()), None),
+            Route::Nat(id) => (None, Some((*id).to_owned())),
+        }
+    }
 }
 
 /// Tears a network down in dependency order.
