@@ -727,6 +727,16 @@ async fn database_lifecycle() {
         )
     };
     let identity = Arc::new(Mutex::new(String::new()));
+    // Apply the updated configuration; everything is as it says again.
+    let repaired = || {
+        Step::apply(updated.clone()).check(database_matches(
+            &emulator,
+            &ids,
+            &updated_settings,
+            true,
+            &identity,
+        ))
+    };
 
     test_case()
         // Create: everything checked through the SDK.
@@ -867,63 +877,19 @@ async fn database_lifecycle() {
                 }))
                 .expect_changes(),
         )
-        .step(Step::apply(updated.clone()).check(database_matches(
-            &emulator,
-            &ids,
-            &updated_settings,
-            true,
-            &identity,
-        )))
+        .step(repaired())
         // Drift: the primary's class alone changed out of band (its
         // replica still as configured) shows in the plan and is set back.
-        .step(
-            Step::plan(updated.clone())
-                .before(out_of_band(&emulator, |e| async move {
-                    e.rds()
-                        .await
-                        .modify_db_instance()
-                        .db_instance_identifier("agents")
-                        .db_instance_class("db.t3.small")
-                        .apply_immediately(true)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }))
-                .expect_changes(),
-        )
-        .step(Step::apply(updated.clone()).check(database_matches(
-            &emulator,
-            &ids,
-            &updated_settings,
-            true,
-            &identity,
-        )))
+        .step(class_changed_out_of_band(&emulator, &updated, "agents"))
+        .step(repaired())
         // Drift: a replica's class changed out of band shows in the plan
         // (as the database's instance_class) and is set back.
-        .step(
-            Step::plan(updated.clone())
-                .before(out_of_band(&emulator, |e| async move {
-                    e.rds()
-                        .await
-                        .modify_db_instance()
-                        .db_instance_identifier("agents-replica-1")
-                        .db_instance_class("db.t3.small")
-                        .apply_immediately(true)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }))
-                .expect_changes(),
-        )
-        .step(Step::apply(updated.clone()).check(database_matches(
+        .step(class_changed_out_of_band(
             &emulator,
-            &ids,
-            &updated_settings,
-            true,
-            &identity,
-        )))
+            &updated,
+            "agents-replica-1",
+        ))
+        .step(repaired())
         // Drift: the port opened to the internet out of band is closed again.
         .step(
             Step::plan(updated.clone())
@@ -951,13 +917,7 @@ async fn database_lifecycle() {
                 }))
                 .expect_changes(),
         )
-        .step(Step::apply(updated.clone()).check(database_matches(
-            &emulator,
-            &ids,
-            &updated_settings,
-            true,
-            &identity,
-        )))
+        .step(repaired())
         // The password: given (write-only, never in the state), rotated,
         // then handed back to RDS.
         .step(
@@ -1039,6 +999,29 @@ async fn database_lifecycle() {
         .run(SwarmProvider::new())
         .await
         .unwrap();
+}
+
+/// A plan step that first makes DB instance `instance` a `db.t3.small` out
+/// of band, and expects the plan to show it.
+fn class_changed_out_of_band(
+    emulator: &Arc<Emulator>,
+    config: &str,
+    instance: &'static str,
+) -> Step {
+    Step::plan(config)
+        .before(out_of_band(emulator, move |e| async move {
+            e.rds()
+                .await
+                .modify_db_instance()
+                .db_instance_identifier(instance)
+                .db_instance_class("db.t3.small")
+                .apply_immediately(true)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err)
+        }))
+        .expect_changes()
 }
 
 fn sdk_check_destroy(emulator: &Arc<Emulator>, snapshot: bool) -> Check {
