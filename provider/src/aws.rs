@@ -89,6 +89,38 @@ pub fn final_snapshot_ids(
     })
 }
 
+/// Makes a deletion `call` with a final snapshot under the first free one
+/// of `names` (from [`final_snapshot_ids`]; none when empty): while the
+/// answer is an error that `taken` says means "a snapshot of that name
+/// exists", the call is made again with the next name. Any other answer,
+/// or the last name taken too, is returned as it is.
+pub async fn with_free_snapshot_name<T, E, F, Fut>(
+    names: &[String],
+    mut call: F,
+    taken: impl Fn(&E) -> bool,
+) -> Result<T, E>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let mut names = names.iter();
+    let mut name = names.next();
+    loop {
+        match call(name.cloned()).await {
+            Err(e) if taken(&e) => match names.next() {
+                Some(next) => name = Some(next),
+                None => return Err(e),
+            },
+            answer => {
+                if let (Ok(_), Some(snapshot)) = (&answer, name) {
+                    tracing::info!(snapshot, "took a final snapshot");
+                }
+                return answer;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +133,50 @@ mod tests {
         assert_eq!(names[0], "agents-final-20231114221320");
         assert_eq!(names[1], "agents-final-20231114221320-2");
         assert_eq!(names[9], "agents-final-20231114221320-10");
+    }
+
+    /// Calls with `names` where the first `taken` names are taken; the
+    /// names asked for, and the answer.
+    async fn delete_with(
+        names: &[&str],
+        taken: usize,
+    ) -> (Vec<Option<String>>, Result<(), String>) {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let asked = std::sync::Mutex::new(Vec::new());
+        let answer = with_free_snapshot_name(
+            &names,
+            |name: Option<String>| {
+                let mut asked = asked.lock().expect("not poisoned");
+                asked.push(name);
+                let answer = if asked.len() <= taken {
+                    Err("taken".to_owned())
+                } else {
+                    Ok(())
+                };
+                std::future::ready(answer)
+            },
+            |e: &String| e == "taken",
+        )
+        .await;
+        (asked.into_inner().expect("not poisoned"), answer)
+    }
+
+    #[tokio::test]
+    async fn a_taken_snapshot_name_moves_on_to_the_next() {
+        let some = |n: &str| Some(n.to_owned());
+        assert_eq!(
+            delete_with(&["a", "a-2"], 0).await,
+            (vec![some("a")], Ok(()))
+        );
+        assert_eq!(
+            delete_with(&["a", "a-2", "a-3"], 1).await,
+            (vec![some("a"), some("a-2")], Ok(()))
+        );
+        assert_eq!(
+            delete_with(&["a", "a-2"], 2).await,
+            (vec![some("a"), some("a-2")], Err("taken".to_owned()))
+        );
+        // No final snapshot: one call without a name.
+        assert_eq!(delete_with(&[], 0).await, (vec![None], Ok(())));
     }
 }

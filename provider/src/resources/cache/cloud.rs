@@ -4,7 +4,6 @@
 //! `aws::call`, every wait through `waiter::wait_for`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
@@ -924,47 +923,39 @@ pub(super) async fn destroy(
         } else {
             Vec::new()
         };
-        // The name to try next; it moves on when a snapshot has it already.
-        let next_name = AtomicUsize::new(0);
         // A group that is still being modified cannot be deleted yet.
         wait.until("the replication group to accept deletion", || async {
-            loop {
-                let snapshot = snapshot_names.get(next_name.load(Ordering::Relaxed));
-                let request = ec
-                    .delete_replication_group()
-                    .replication_group_id(name)
-                    .set_final_snapshot_identifier(snapshot.cloned())
-                    .send();
-                match aws::call("elasticache", "DeleteReplicationGroup", request).await {
-                    Ok(_) => {
-                        if let Some(snapshot) = snapshot {
-                            tracing::info!(cache = name, snapshot, "took a final snapshot");
-                        }
-                        return Ok(Poll::Ready(()));
-                    }
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_replication_group_not_found_fault()) =>
-                    {
-                        return Ok(Poll::Ready(()));
-                    }
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_invalid_replication_group_state_fault()) =>
-                    {
-                        return Ok(Poll::Pending("busy".to_owned()));
-                    }
-                    Err(e)
-                        if next_name.load(Ordering::Relaxed) + 1 < snapshot_names.len()
-                            && e.as_service_error()
-                                .is_some_and(|s| s.is_snapshot_already_exists_fault()) =>
-                    {
-                        next_name.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        return Err(aws::error(format!("Cannot delete cache {name:?}"), &e));
-                    }
+            let deleted = aws::with_free_snapshot_name(
+                &snapshot_names,
+                |snapshot| {
+                    let request = ec
+                        .delete_replication_group()
+                        .replication_group_id(name)
+                        .set_final_snapshot_identifier(snapshot)
+                        .send();
+                    aws::call("elasticache", "DeleteReplicationGroup", request)
+                },
+                |e| {
+                    e.as_service_error()
+                        .is_some_and(|s| s.is_snapshot_already_exists_fault())
+                },
+            )
+            .await;
+            match deleted {
+                Ok(_) => Ok(Poll::Ready(())),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_replication_group_not_found_fault()) =>
+                {
+                    Ok(Poll::Ready(()))
                 }
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_invalid_replication_group_state_fault()) =>
+                {
+                    Ok(Poll::Pending("busy".to_owned()))
+                }
+                Err(e) => Err(aws::error(format!("Cannot delete cache {name:?}"), &e)),
             }
         })
         .await?;

@@ -497,42 +497,40 @@ pub async fn delete_instance(
     id: &str,
     snapshot_names: &[String],
 ) -> Result<(), Diagnostic> {
-    let mut names = snapshot_names.iter().peekable();
-    loop {
-        let snapshot = names.next();
-        let request = client.rds.delete_db_instance().db_instance_identifier(id);
-        let request = match snapshot {
-            Some(snapshot) => request.final_db_snapshot_identifier(snapshot),
-            None => request.skip_final_snapshot(true),
-        };
-        match aws::call("rds", "DeleteDBInstance", request.send()).await {
-            Ok(_) => {
-                if let Some(snapshot) = snapshot {
-                    tracing::info!(database = id, snapshot, "took a final snapshot");
-                }
-                return Ok(());
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_db_instance_not_found_fault()) =>
-            {
-                return Ok(());
-            }
-            Err(e)
-                if e.as_service_error().is_some_and(|s| {
-                    s.is_invalid_db_instance_state_fault()
-                        && s.message()
-                            .is_some_and(|m| m.contains("already being deleted"))
-                }) =>
-            {
-                return Ok(());
-            }
-            Err(e)
-                if names.peek().is_some()
-                    && e.as_service_error()
-                        .is_some_and(|s| s.is_db_snapshot_already_exists_fault()) => {}
-            Err(e) => return Err(aws::error(format!("Cannot delete DB instance {id}"), &e)),
+    let deleted = aws::with_free_snapshot_name(
+        snapshot_names,
+        |snapshot| {
+            let request = client.rds.delete_db_instance().db_instance_identifier(id);
+            let request = match snapshot {
+                Some(snapshot) => request.final_db_snapshot_identifier(snapshot),
+                None => request.skip_final_snapshot(true),
+            };
+            aws::call("rds", "DeleteDBInstance", request.send())
+        },
+        |e| {
+            e.as_service_error()
+                .is_some_and(|s| s.is_db_snapshot_already_exists_fault())
+        },
+    )
+    .await;
+    match deleted {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_db_instance_not_found_fault()) =>
+        {
+            Ok(())
         }
+        Err(e)
+            if e.as_service_error().is_some_and(|s| {
+                s.is_invalid_db_instance_state_fault()
+                    && s.message()
+                        .is_some_and(|m| m.contains("already being deleted"))
+            }) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(aws::error(format!("Cannot delete DB instance {id}"), &e)),
     }
 }
 
