@@ -660,14 +660,7 @@ impl Builder<'_> {
                     let out = aws::call("ec2", "CreateSubnet", call)
                         .await
                         .map_err(|e| self.fail("create subnets", &e))?;
-                    // The tags are what `seen` finds subnets by; an answer
-                    // without them (some emulators) gets the ones asked for.
-                    Ok::<_, Diagnostic>(out.subnet().cloned().map(|mut subnet| {
-                        if subnet.tags().is_empty() {
-                            subnet.tags = Some(tags::ec2_tags(&tags));
-                        }
-                        subnet
-                    }))
+                    Ok::<_, Diagnostic>(out.subnet().cloned())
                 });
             }
         }
