@@ -1,0 +1,11 @@
+//! The acceptance tests, one module per resource or data source, in one
+//! test binary (see Cargo.toml).
+
+mod availability_zones;
+mod bucket;
+mod cache;
+mod database;
+mod network;
+mod node;
+mod node_data_source;
+mod provider_config;
