@@ -172,7 +172,30 @@ impl SwarmClient {
             custom_endpoint = settings.endpoint.is_some(),
             "provider configured"
         );
-        let endpoints = &settings.endpoints;
+        Some(Self::with_clients(
+            sdk_config,
+            settings.endpoint,
+            settings.endpoints,
+            settings.environment,
+            settings.default_tags,
+        ))
+    }
+
+    /// The client set of one region, from one SDK configuration with the
+    /// `endpoints` block's overrides applied. A service is added here, with
+    /// its SDK crate and its `endpoints` entry, when a resource first uses
+    /// it.
+    fn with_clients(
+        sdk_config: SdkConfig,
+        endpoint: Option<String>,
+        endpoints: Endpoints,
+        environment: Environment,
+        default_tags: BTreeMap<String, String>,
+    ) -> Self {
+        let region = sdk_config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let ec2 = aws_sdk_ec2::Client::from_conf(
             service_client!(aws_sdk_ec2, "ec2", &sdk_config, endpoints).build(),
         );
@@ -183,24 +206,42 @@ impl SwarmClient {
             service_client!(aws_sdk_elasticache, "elasticache", &sdk_config, endpoints).build(),
         );
         // Behind a custom endpoint bucket subdomains do not resolve.
-        let s3_custom = endpoints.get("s3").is_some() || settings.endpoint.is_some();
+        let s3_custom = endpoints.get("s3").is_some() || endpoint.is_some();
         let s3 = aws_sdk_s3::Client::from_conf(
             service_client!(aws_sdk_s3, "s3", &sdk_config, endpoints)
                 .force_path_style(s3_custom)
                 .build(),
         );
-        Some(Self {
+        Self {
             ec2,
             s3,
             rds,
             elasticache,
             sdk_config,
-            region: region.to_string(),
-            endpoint: settings.endpoint,
-            endpoints: settings.endpoints,
-            environment: settings.environment,
-            default_tags: settings.default_tags,
-        })
+            region,
+            endpoint,
+            endpoints,
+            environment,
+            default_tags,
+        }
+    }
+
+    /// The same provider in another region: the same credentials,
+    /// endpoints, retries, environment and default tags (for a backup copy
+    /// vault, a cross-region replica). Makes no AWS call.
+    pub fn in_region(&self, region: &str) -> Self {
+        let sdk_config = self
+            .sdk_config
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        Self::with_clients(
+            sdk_config,
+            self.endpoint.clone(),
+            self.endpoints.clone(),
+            self.environment,
+            self.default_tags.clone(),
+        )
     }
 
     /// The endpoint for one service: its override, else the global one.
@@ -246,6 +287,42 @@ mod tests {
         for bad in ["", "useast1", "us-east", "US-EAST-1", "us--1", "us-east-1a"] {
             assert!(check_region(bad).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn another_region_keeps_everything_but_the_region() {
+        let settings = Settings {
+            region: Some("us-east-1".to_owned()),
+            endpoint: Some("http://127.0.0.1:1".to_owned()),
+            endpoints: Endpoints::from_map(
+                [("rds".to_owned(), Some("http://127.0.0.1:2".to_owned()))].into(),
+            ),
+            access_key: Some("key".to_owned()),
+            secret_key: Some("secret".to_owned()),
+            profile: None,
+            environment: Environment::Staging,
+            default_tags: [("team".to_owned(), "agents".to_owned())].into(),
+            max_retries: 3,
+        };
+        let mut diags = Diagnostics::new();
+        let client = SwarmClient::new(settings, &mut diags)
+            .await
+            .expect("configured");
+        let west = client.in_region("us-west-2");
+        assert_eq!(west.region, "us-west-2");
+        assert_eq!(
+            west.ec2.config().region().map(ToString::to_string).as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(west.endpoint_for("rds"), Some("http://127.0.0.1:2"));
+        assert_eq!(west.endpoint_for("ec2"), Some("http://127.0.0.1:1"));
+        assert_eq!(west.environment, Environment::Staging);
+        assert_eq!(west.default_tags, client.default_tags);
+        assert_eq!(
+            west.sdk_config.retry_config().map(|r| r.max_attempts()),
+            Some(4)
+        );
+        assert_eq!(client.region, "us-east-1");
     }
 
     #[test]

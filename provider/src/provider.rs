@@ -12,14 +12,19 @@ use tfplugin::value::{MaybeUnknown, Type, Value};
 
 use crate::config::{self, Endpoints, Environment, SwarmClient};
 
-/// The AWS services whose endpoints can be overridden one by one.
-pub(crate) const SERVICES: [&str; 7] = [
+/// The AWS services whose endpoints can be overridden one by one: those
+/// the resources use, and those the coming ones will (so that a
+/// configuration written today keeps working when they arrive).
+pub(crate) const SERVICES: [&str; 10] = [
     "ec2",
     "s3",
     "rds",
     "elasticache",
     "backup",
     "route53",
+    "iam",
+    "cloudwatch",
+    "secretsmanager",
     "sts",
 ];
 
