@@ -311,7 +311,11 @@ mod tests {
         let west = client.in_region("us-west-2");
         assert_eq!(west.region, "us-west-2");
         assert_eq!(
-            west.ec2.config().region().map(ToString::to_string).as_deref(),
+            west.ec2
+                .config()
+                .region()
+                .map(ToString::to_string)
+                .as_deref(),
             Some("us-west-2")
         );
         assert_eq!(west.endpoint_for("rds"), Some("http://127.0.0.1:2"));
