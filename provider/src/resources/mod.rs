@@ -8,6 +8,7 @@ use crate::config::SwarmClient;
 pub mod bucket;
 pub mod cache;
 pub mod database;
+mod lifecycle;
 pub mod network;
 pub mod node;
 

@@ -3,10 +3,13 @@
 //! is reported by `terraform validate` on its line instead of by RDS half
 //! way through an apply.
 
+use serde::Deserialize;
 use tfplugin::diag::Diagnostics;
 use tfplugin::path::AttributePath;
 use tfplugin::schema::Validator;
-use tfplugin::value::Value;
+use tfplugin::value::{self, MaybeUnknown, Value};
+
+use super::state::DEFAULT_ALLOCATED_STORAGE;
 
 use crate::checks::{self, MINUTES_PER_DAY};
 
@@ -17,6 +20,95 @@ const MIN_WINDOW: u32 = 30;
 /// most 63 characters.
 pub const MAX_NAME: usize = 63 - "-replica-5".len();
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// The attributes checked against each other, as configured (a value
+/// from another resource is unknown until apply, and checked then by AWS).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Configured {
+    allocated_storage: MaybeUnknown<Option<i64>>,
+    max_allocated_storage: MaybeUnknown<Option<i64>>,
+    read_replicas: MaybeUnknown<Option<i64>>,
+    backup_retention_days: MaybeUnknown<Option<i64>>,
+    master_password_wo: MaybeUnknown<Option<String>>,
+    master_password_wo_version: MaybeUnknown<Option<i64>>,
+    backup_window: MaybeUnknown<Option<String>>,
+    maintenance_window: MaybeUnknown<Option<String>>,
+}
+
+/// Checks across attributes, at validate (each attribute's own checks are
+/// its validators in the schema).
+pub fn validate(config: &Value, diags: &mut Diagnostics) {
+    let at = AttributePath::attr;
+    let config: Configured = match value::from_value(config) {
+        Ok(config) => config,
+        Err(e) => return diags.error("Unreadable swarm_database configuration", e.to_string()),
+    };
+    let known = |v: &MaybeUnknown<Option<i64>>| v.known().copied().flatten();
+    let allocated = match config.allocated_storage {
+        MaybeUnknown::Known(None) => Some(DEFAULT_ALLOCATED_STORAGE),
+        ref v => known(v),
+    };
+    if let (Some(max), Some(allocated)) = (known(&config.max_allocated_storage), allocated)
+        && max < allocated
+    {
+        diags.attribute_error(
+            at("max_allocated_storage"),
+            "Invalid value",
+            format!(
+                "max_allocated_storage ({max}) must be at least allocated_storage ({allocated})."
+            ),
+        );
+    }
+    if let (Some(replicas), Some(0)) = (
+        known(&config.read_replicas),
+        known(&config.backup_retention_days),
+    ) && replicas > 0
+    {
+        diags.attribute_error(
+            at("backup_retention_days"),
+            "Backups needed for replicas",
+            "backup_retention_days must be at least 1 when read_replicas is set: RDS builds \
+             replicas from the primary's backups.",
+        );
+    }
+    // Unknown counts as given: it will be a value at apply.
+    let password_given = !matches!(config.master_password_wo, MaybeUnknown::Known(None));
+    let version_given = !matches!(config.master_password_wo_version, MaybeUnknown::Known(None));
+    if password_given && !version_given {
+        diags.attribute_error(
+            at("master_password_wo_version"),
+            "Missing master_password_wo_version",
+            "Set master_password_wo_version with master_password_wo, and change it to apply \
+             a new password: write-only values are not stored, so a changed password is not \
+             seen otherwise.",
+        );
+    }
+    if version_given && !password_given {
+        diags.attribute_error(
+            at("master_password_wo"),
+            "Missing master_password_wo",
+            "master_password_wo_version is set without master_password_wo.",
+        );
+    }
+    if let (MaybeUnknown::Known(Some(backup)), MaybeUnknown::Known(Some(maintenance))) =
+        (&config.backup_window, &config.maintenance_window)
+        && let (Ok(b), Ok(m)) = (
+            parse_backup_window(backup),
+            parse_maintenance_window(maintenance),
+        )
+        && windows_overlap(b, m)
+    {
+        diags.attribute_error(
+            at("maintenance_window"),
+            "Windows overlap",
+            format!(
+                "maintenance_window {maintenance:?} overlaps or touches the daily \
+                 backup_window {backup:?}; RDS requires them apart."
+            ),
+        );
+    }
+}
 
 /// Names of the database: RDS identifier rules (lower case, as RDS stores
 /// them), short enough for the replicas' `-replica-<n>` suffix.

@@ -22,9 +22,9 @@ const STORAGE_TYPE: &str = "gp3";
 pub async fn converge(
     client: &SwarmClient,
     spec: &Spec,
-    password: &Password,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
+    let password = &spec.password;
     let (seen, subnets) = tokio::join!(
         cloud::observe(client, &spec.name),
         cloud::describe_subnets(client, &spec.subnet_ids)

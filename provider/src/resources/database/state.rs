@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::DbInstance;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tfplugin::diag::Diagnostic;
+use tfplugin::resource::ChangeRequest;
 use tfplugin::value::{self, Value};
 
 use super::checks;
 use super::cloud::{self, Observed, PORT};
 use crate::config::{Environment, SwarmClient};
+use crate::resources::lifecycle::{self, TimeoutsModel};
 use crate::tags;
 
 pub const DEFAULT_ENGINE_VERSION: &str = "16";
@@ -51,7 +54,8 @@ pub fn default_max_storage(allocated: i64) -> i64 {
     (allocated * 2).min(MAX_STORAGE)
 }
 
-/// A value of a planned or stored object, when it is known and not null.
+/// A value of a planned or stored object, when it is known and not null
+/// (for plan-time code, which sees unknown values).
 pub fn known<T: DeserializeOwned>(object: &Value, attribute: &str) -> Option<T> {
     let value = object.get_attr(attribute)?;
     if value.is_null() || !value.is_wholly_known() {
@@ -62,6 +66,56 @@ pub fn known<T: DeserializeOwned>(object: &Value, attribute: &str) -> Option<T> 
 
 pub fn attr(object: &Value, attribute: &str) -> Value {
     object.get_attr(attribute).cloned().unwrap_or(Value::Null)
+}
+
+/// The database's state as Terraform stores it, one field per attribute
+/// (`None` for null). Also the basis the state is built on (see
+/// `lifecycle`): what the user wrote.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseState {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub engine_version: Option<String>,
+    pub engine_version_actual: Option<String>,
+    pub instance_class: Option<String>,
+    pub allocated_storage: Option<i64>,
+    pub max_allocated_storage: Option<i64>,
+    pub multi_az: Option<bool>,
+    pub subnet_ids: Option<Vec<String>>,
+    pub allowed_security_group_ids: Option<Vec<String>>,
+    pub port: Option<i64>,
+    pub backup_retention_days: Option<i64>,
+    pub backup_window: Option<String>,
+    pub maintenance_window: Option<String>,
+    pub deletion_protection: Option<bool>,
+    pub final_snapshot: Option<bool>,
+    pub read_replicas: Option<i64>,
+    pub master_username: Option<String>,
+    /// Write-only: always null in state.
+    #[serde(skip_deserializing)]
+    pub master_password_wo: Option<String>,
+    pub master_password_wo_version: Option<i64>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub tags_all: Option<BTreeMap<String, String>>,
+    pub arn: Option<String>,
+    pub endpoint: Option<String>,
+    pub availability_zone: Option<String>,
+    pub replica_endpoints: Option<Vec<Option<String>>>,
+    pub replica_availability_zones: Option<Vec<Option<String>>>,
+    pub master_secret_arn: Option<String>,
+    pub security_group_id: Option<String>,
+    pub subnet_group_name: Option<String>,
+    pub vpc_id: Option<String>,
+    pub ingress_rules: Option<Vec<String>>,
+    pub timeouts: Option<TimeoutsModel>,
+}
+
+/// The write-only values of the configuration.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WriteOnly {
+    master_password_wo: Option<String>,
 }
 
 /// The plan, resolved for apply.
@@ -83,10 +137,12 @@ pub struct Spec {
     pub read_replicas: usize,
     pub master_username: String,
     pub tags: BTreeMap<String, String>,
+    pub password: Password,
 }
 
-fn required<T: DeserializeOwned>(plan: &Value, attribute: &str) -> Result<T, Diagnostic> {
-    known(plan, attribute).ok_or_else(|| {
+/// A value the plan must know at apply.
+fn required<T>(value: Option<T>, attribute: &str) -> Result<T, Diagnostic> {
+    value.ok_or_else(|| {
         Diagnostic::error(
             "Value unknown at apply",
             format!("{attribute} is not known at apply; this is a bug in the provider."),
@@ -94,36 +150,64 @@ fn required<T: DeserializeOwned>(plan: &Value, attribute: &str) -> Result<T, Dia
     })
 }
 
+/// A count or size AWS takes as a 32-bit number.
+fn int32(value: Option<i64>, attribute: &str) -> Result<i32, Diagnostic> {
+    let n = required(value, attribute)?;
+    i32::try_from(n)
+        .map_err(|_| Diagnostic::error("Value out of range", format!("{attribute} is {n}.")))
+}
+
+fn unreadable(what: &str, err: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(
+        format!("Unreadable swarm_database {what}"),
+        format!("{err}. This is a bug in the provider."),
+    )
+}
+
 impl Spec {
-    pub fn from_plan(plan: &Value) -> Result<Self, Diagnostic> {
-        let number = |attribute: &str| -> Result<i32, Diagnostic> {
-            let n: i64 = required(plan, attribute)?;
-            i32::try_from(n).map_err(|_| {
-                Diagnostic::error("Value out of range", format!("{attribute} is {n}."))
-            })
+    /// The plan (with the configuration where it left values unknown),
+    /// the write-only password from the configuration, and whether its
+    /// version changed since the prior state.
+    pub fn from_request(req: &ChangeRequest) -> Result<Self, Diagnostic> {
+        let plan: DatabaseState =
+            value::from_value(&lifecycle::apply_basis(req)).map_err(|e| unreadable("plan", e))?;
+        let write_only: WriteOnly =
+            value::from_value(&req.config).map_err(|e| unreadable("configuration", e))?;
+        let prior: Option<DatabaseState> = (!req.prior_state.is_null())
+            .then(|| value::from_value(&req.prior_state))
+            .transpose()
+            .map_err(|e| unreadable("prior state", e))?;
+        let password = match write_only.master_password_wo {
+            None => Password::Managed,
+            Some(password) => Password::Given {
+                password,
+                rotate: prior.is_some_and(|prior| {
+                    prior.master_password_wo_version != plan.master_password_wo_version
+                }),
+            },
         };
-        let mut subnet_ids: Vec<String> = required(plan, "subnet_ids")?;
+        let mut subnet_ids = required(plan.subnet_ids, "subnet_ids")?;
         subnet_ids.sort();
-        let mut allowed: Vec<String> =
-            known(plan, "allowed_security_group_ids").unwrap_or_default();
+        let mut allowed = plan.allowed_security_group_ids.unwrap_or_default();
         allowed.sort();
-        let replicas: i64 = required(plan, "read_replicas")?;
+        let replicas = required(plan.read_replicas, "read_replicas")?;
         Ok(Self {
-            name: required(plan, "name")?,
-            engine_version: required(plan, "engine_version")?,
-            instance_class: required(plan, "instance_class")?,
-            allocated_storage: number("allocated_storage")?,
-            max_allocated_storage: number("max_allocated_storage")?,
-            multi_az: required(plan, "multi_az")?,
+            name: required(plan.name, "name")?,
+            engine_version: required(plan.engine_version, "engine_version")?,
+            instance_class: required(plan.instance_class, "instance_class")?,
+            allocated_storage: int32(plan.allocated_storage, "allocated_storage")?,
+            max_allocated_storage: int32(plan.max_allocated_storage, "max_allocated_storage")?,
+            multi_az: required(plan.multi_az, "multi_az")?,
             subnet_ids,
             allowed_security_group_ids: allowed,
-            backup_retention_days: number("backup_retention_days")?,
-            backup_window: known(plan, "backup_window"),
-            maintenance_window: known(plan, "maintenance_window"),
-            deletion_protection: required(plan, "deletion_protection")?,
+            backup_retention_days: int32(plan.backup_retention_days, "backup_retention_days")?,
+            backup_window: plan.backup_window,
+            maintenance_window: plan.maintenance_window,
+            deletion_protection: required(plan.deletion_protection, "deletion_protection")?,
             read_replicas: usize::try_from(replicas).unwrap_or(0),
-            master_username: required(plan, "master_username")?,
-            tags: known(plan, "tags").unwrap_or_default(),
+            master_username: required(plan.master_username, "master_username")?,
+            tags: plan.tags.unwrap_or_default(),
+            password,
         })
     }
 
@@ -139,12 +223,26 @@ impl Spec {
 }
 
 /// How the master password is handled at apply.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Password {
     /// RDS generates it and keeps it in Secrets Manager.
     Managed,
     /// From `master_password_wo`; `rotate` when its version changed.
     Given { password: String, rotate: bool },
+}
+
+/// Never shows the password (specs are logged when debugging).
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Password::Managed => f.write_str("Managed"),
+            Password::Given { rotate, .. } => f
+                .debug_struct("Given")
+                .field("password", &"<sensitive>")
+                .field("rotate", rotate)
+                .finish(),
+        }
+    }
 }
 
 /// The user's tags on an object: its tags less the provider's own, less
@@ -164,269 +262,180 @@ fn user_tags(
         .collect()
 }
 
-fn string(s: Option<&str>) -> Value {
-    s.map_or(Value::Null, |s| Value::String(s.to_owned()))
-}
-
-fn number(n: Option<i32>) -> Value {
-    n.map_or(Value::Null, |n| Value::from(i64::from(n)))
-}
-
-fn strings(items: impl IntoIterator<Item = String>) -> Vec<Value> {
-    items.into_iter().map(Value::String).collect()
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_owned)
 }
 
 fn endpoint_address(instance: &DbInstance) -> Option<&str> {
     instance.endpoint().and_then(|e| e.address())
 }
 
-/// The state of what exists, or `None` when nothing does.
-///
-/// `basis` is the prior state (refresh) or the plan (after apply): it
-/// gives what AWS does not store (`final_snapshot`, the password's
-/// version, `timeouts`) and decides between equivalent spellings (the
-/// engine's major version for the running minor one, a window's case,
-/// storage grown by autoscaling within its ceiling), so that a value
-/// written in the configuration reads back as written.
-pub fn build(client: &SwarmClient, name: &str, seen: &Observed, basis: &Value) -> Option<Value> {
-    if seen.is_empty() {
-        return None;
+impl DatabaseState {
+    /// The state of what exists (`seen`, not empty) on `basis`: the prior
+    /// state (refresh) or the plan (after apply), which gives what AWS does
+    /// not store (`final_snapshot`, the password's version, `timeouts`) and
+    /// decides between equivalent spellings (the engine's major version for
+    /// the running minor one, a window's case, storage grown by autoscaling
+    /// within its ceiling), so that a value written in the configuration
+    /// reads back as written.
+    pub fn observed(client: &SwarmClient, name: &str, seen: &Observed, basis: &Self) -> Self {
+        let mut state = Self {
+            id: Some(name.to_owned()),
+            name: Some(name.to_owned()),
+            final_snapshot: Some(basis.final_snapshot.unwrap_or(true)),
+            master_password_wo: None,
+            master_password_wo_version: basis.master_password_wo_version,
+            timeouts: basis.timeouts.clone(),
+            port: Some(i64::from(PORT)),
+            subnet_group_name: Some(cloud::subnet_group_name(name)),
+            ..Self::default()
+        };
+        match &seen.primary {
+            Some(primary) => state.primary(client, primary, seen, basis),
+            None => state.configured(basis),
+        }
+        state.read_replicas = Some(seen.replicas.len() as i64);
+        state.replica_endpoints = Some(
+            seen.replicas
+                .iter()
+                .map(|(_, r)| owned(endpoint_address(r)))
+                .collect(),
+        );
+        state.replica_availability_zones = Some(
+            seen.replicas
+                .iter()
+                .map(|(_, r)| owned(r.availability_zone()))
+                .collect(),
+        );
+        state.subnet_group(seen, basis);
+        state.security_group(seen, basis);
+        state
     }
-    let mut state: BTreeMap<String, Value> = BTreeMap::new();
-    let mut set = |k: &str, v: Value| {
-        state.insert(k.to_owned(), v);
-    };
-    set("id", Value::from(name));
-    set("name", Value::from(name));
-    set(
-        "final_snapshot",
-        Value::Bool(known(basis, "final_snapshot").unwrap_or(true)),
-    );
-    set("master_password_wo", Value::Null);
-    set(
-        "master_password_wo_version",
-        known::<i64>(basis, "master_password_wo_version").map_or(Value::Null, Value::from),
-    );
-    set("timeouts", attr(basis, "timeouts"));
-    set("port", Value::from(i64::from(PORT)));
-    set(
-        "subnet_group_name",
-        Value::String(cloud::subnet_group_name(name)),
-    );
 
-    match &seen.primary {
-        Some(p) => {
-            let actual_version = p.engine_version().unwrap_or_default();
-            let version = match known::<String>(basis, "engine_version") {
-                Some(wanted) if checks::version_matches(&wanted, actual_version) => wanted,
-                // Imported: the major version, as one usually writes it.
-                None => actual_version
-                    .split('.')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-                Some(_) => actual_version.to_owned(),
-            };
-            set("engine_version", Value::String(version));
-            set("engine_version_actual", string(p.engine_version()));
-            // Replicas serve the same load as the primary: any instance of
-            // another class than the one wanted (the primary's, when
-            // imported), or with less storage, is drift of the database's
-            // class or storage, planned back like the primary's own.
-            let instances = || std::iter::once(p).chain(seen.replicas.iter().map(|(_, r)| r));
-            let wanted_class = known::<String>(basis, "instance_class");
-            let reference = wanted_class.as_deref().or(p.db_instance_class());
-            let class = instances()
+    /// What the primary instance says.
+    fn primary(&mut self, client: &SwarmClient, p: &DbInstance, seen: &Observed, basis: &Self) {
+        let actual_version = p.engine_version().unwrap_or_default();
+        self.engine_version = Some(match &basis.engine_version {
+            Some(wanted) if checks::version_matches(wanted, actual_version) => wanted.clone(),
+            // Imported: the major version, as one usually writes it.
+            None => actual_version
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            Some(_) => actual_version.to_owned(),
+        });
+        self.engine_version_actual = owned(p.engine_version());
+        // Replicas serve the same load as the primary: any instance of
+        // another class than the one wanted (the primary's, when
+        // imported), or with less storage, is drift of the database's
+        // class or storage, planned back like the primary's own.
+        let instances = || std::iter::once(p).chain(seen.replicas.iter().map(|(_, r)| r));
+        let reference = basis.instance_class.as_deref().or(p.db_instance_class());
+        self.instance_class = owned(
+            instances()
                 .map(DbInstance::db_instance_class)
                 .find(|class| *class != reference)
-                .unwrap_or(reference);
-            set("instance_class", string(class));
-            let allocated = instances()
-                .filter_map(DbInstance::allocated_storage)
-                .min()
-                .map(i64::from);
-            let max = p.max_allocated_storage().map(i64::from).or(allocated);
-            // Autoscaling grows storage by itself: that is not drift.
-            let storage = match (known::<i64>(basis, "allocated_storage"), allocated, max) {
-                (Some(wanted), Some(actual), Some(max))
-                    if actual > wanted && actual <= max && max > wanted =>
-                {
-                    Some(wanted)
-                }
-                _ => allocated,
-            };
-            set(
-                "allocated_storage",
-                storage.map_or(Value::Null, Value::from),
-            );
-            set(
-                "max_allocated_storage",
-                max.map_or(Value::Null, Value::from),
-            );
-            set("multi_az", p.multi_az().map_or(Value::Null, Value::Bool));
-            set("backup_retention_days", number(p.backup_retention_period()));
-            set("backup_window", string(p.preferred_backup_window()));
-            let maintenance = match (
-                known::<String>(basis, "maintenance_window"),
-                p.preferred_maintenance_window(),
-            ) {
+                .unwrap_or(reference),
+        );
+        let allocated = instances()
+            .filter_map(DbInstance::allocated_storage)
+            .min()
+            .map(i64::from);
+        let max = p.max_allocated_storage().map(i64::from).or(allocated);
+        // Autoscaling grows storage by itself: that is not drift.
+        self.allocated_storage = match (basis.allocated_storage, allocated, max) {
+            (Some(wanted), Some(actual), Some(max))
+                if actual > wanted && actual <= max && max > wanted =>
+            {
+                Some(wanted)
+            }
+            _ => allocated,
+        };
+        self.max_allocated_storage = max;
+        self.multi_az = p.multi_az();
+        self.backup_retention_days = p.backup_retention_period().map(i64::from);
+        self.backup_window = owned(p.preferred_backup_window());
+        self.maintenance_window =
+            match (&basis.maintenance_window, p.preferred_maintenance_window()) {
                 // RDS stores it in lower case.
                 (Some(wanted), Some(actual)) if wanted.eq_ignore_ascii_case(actual) => {
-                    Value::String(wanted)
+                    Some(wanted.clone())
                 }
-                (_, actual) => string(actual),
+                (_, actual) => owned(actual),
             };
-            set("maintenance_window", maintenance);
-            set(
-                "deletion_protection",
-                p.deletion_protection().map_or(Value::Null, Value::Bool),
-            );
-            set("master_username", string(p.master_username()));
-            set("arn", string(p.db_instance_arn()));
-            set("endpoint", string(endpoint_address(p)));
-            set("availability_zone", string(p.availability_zone()));
-            set(
-                "master_secret_arn",
-                string(p.master_user_secret().and_then(|s| s.secret_arn())),
-            );
-            let basis_tags: Option<BTreeMap<String, String>> = known(basis, "tags");
-            let tags = user_tags(
-                client,
-                &cloud::rds_tag_map(p.tag_list()),
-                basis_tags.as_ref(),
-            );
-            let all: BTreeMap<String, Value> = cloud::rds_tag_map(p.tag_list())
+        self.deletion_protection = p.deletion_protection();
+        self.master_username = owned(p.master_username());
+        self.arn = owned(p.db_instance_arn());
+        self.endpoint = owned(endpoint_address(p));
+        self.availability_zone = owned(p.availability_zone());
+        self.master_secret_arn = owned(p.master_user_secret().and_then(|s| s.secret_arn()));
+        let found = cloud::rds_tag_map(p.tag_list());
+        let tags = user_tags(client, &found, basis.tags.as_ref());
+        self.tags_all = Some(
+            found
                 .into_iter()
                 .filter(|(k, _)| {
                     !k.starts_with("swarm:") && !k.starts_with("aws:") && k.as_str() != "Name"
                 })
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect();
-            set("tags_all", Value::Map(all));
-            set(
-                "tags",
-                if tags.is_empty() && basis_tags.is_none() {
-                    Value::Null
-                } else {
-                    Value::Map(
-                        tags.into_iter()
-                            .map(|(k, v)| (k, Value::String(v)))
-                            .collect(),
-                    )
-                },
-            );
-        }
-        None => {
-            // Only part of the database exists (a create that failed half
-            // way, or a primary deleted out of band): what is configured
-            // stays as planned, and the missing primary shows as unknown
-            // outputs in the next plan, whose apply builds it.
-            for attribute in [
-                "engine_version",
-                "instance_class",
-                "allocated_storage",
-                "max_allocated_storage",
-                "multi_az",
-                "backup_retention_days",
-                "backup_window",
-                "maintenance_window",
-                "deletion_protection",
-                "master_username",
-                "tags",
-                "tags_all",
-            ] {
-                let value = attr(basis, attribute);
-                set(
-                    attribute,
-                    if value.is_wholly_known() {
-                        value
-                    } else {
-                        Value::Null
-                    },
-                );
+                .collect(),
+        );
+        self.tags = (!tags.is_empty() || basis.tags.is_some()).then_some(tags);
+    }
+
+    /// Only part of the database exists (a create that failed half way,
+    /// or a primary deleted out of band): what is configured stays as
+    /// planned, and the missing primary shows as unknown outputs in the
+    /// next plan, whose apply builds it.
+    fn configured(&mut self, basis: &Self) {
+        self.engine_version = basis.engine_version.clone();
+        self.instance_class = basis.instance_class.clone();
+        self.allocated_storage = basis.allocated_storage;
+        self.max_allocated_storage = basis.max_allocated_storage;
+        self.multi_az = basis.multi_az;
+        self.backup_retention_days = basis.backup_retention_days;
+        self.backup_window = basis.backup_window.clone();
+        self.maintenance_window = basis.maintenance_window.clone();
+        self.deletion_protection = basis.deletion_protection;
+        self.master_username = basis.master_username.clone();
+        self.tags = basis.tags.clone();
+        self.tags_all = basis.tags_all.clone();
+    }
+
+    /// The subnets of the DB subnet group, and their VPC.
+    fn subnet_group(&mut self, seen: &Observed, basis: &Self) {
+        match &seen.subnet_group {
+            Some(group) => {
+                let mut ids: Vec<String> = group
+                    .subnets()
+                    .iter()
+                    .filter_map(|s| s.subnet_identifier().map(str::to_owned))
+                    .collect();
+                ids.sort();
+                self.subnet_ids = Some(ids);
+                self.vpc_id = owned(group.vpc_id());
             }
-            for attribute in [
-                "engine_version_actual",
-                "arn",
-                "endpoint",
-                "availability_zone",
-                "master_secret_arn",
-            ] {
-                set(attribute, Value::Null);
+            None => {
+                self.subnet_ids = basis.subnet_ids.clone();
+                self.vpc_id = None;
             }
         }
     }
 
-    set("read_replicas", Value::from(seen.replicas.len() as i64));
-    set(
-        "replica_endpoints",
-        Value::List(
-            seen.replicas
-                .iter()
-                .map(|(_, r)| string(endpoint_address(r)))
-                .collect(),
-        ),
-    );
-    set(
-        "replica_availability_zones",
-        Value::List(
-            seen.replicas
-                .iter()
-                .map(|(_, r)| string(r.availability_zone()))
-                .collect(),
-        ),
-    );
-
-    match &seen.subnet_group {
-        Some(group) => {
-            let mut ids: Vec<String> = group
-                .subnets()
-                .iter()
-                .filter_map(|s| s.subnet_identifier().map(str::to_owned))
-                .collect();
-            ids.sort();
-            set("subnet_ids", Value::Set(strings(ids)));
-            set("vpc_id", string(group.vpc_id()));
-        }
-        None => {
-            let planned = attr(basis, "subnet_ids");
-            set(
-                "subnet_ids",
-                if planned.is_wholly_known() {
-                    planned
-                } else {
-                    Value::Null
-                },
-            );
-            set("vpc_id", Value::Null);
+    /// The security group and what it lets in.
+    fn security_group(&mut self, seen: &Observed, basis: &Self) {
+        match &seen.group {
+            Some(group) => {
+                self.security_group_id = Some(group.id.clone());
+                self.allowed_security_group_ids = Some(group.groups_allowed_on(PORT));
+                self.ingress_rules = Some(group.ingress.iter().map(ToString::to_string).collect());
+            }
+            None => {
+                self.security_group_id = None;
+                self.allowed_security_group_ids =
+                    Some(basis.allowed_security_group_ids.clone().unwrap_or_default());
+                self.ingress_rules = Some(Vec::new());
+            }
         }
     }
-
-    match &seen.group {
-        Some(group) => {
-            set("security_group_id", Value::String(group.id.clone()));
-            set(
-                "allowed_security_group_ids",
-                Value::Set(strings(group.groups_allowed_on(PORT))),
-            );
-            set(
-                "ingress_rules",
-                Value::List(strings(group.ingress.iter().map(ToString::to_string))),
-            );
-        }
-        None => {
-            set("security_group_id", Value::Null);
-            let planned = attr(basis, "allowed_security_group_ids");
-            set(
-                "allowed_security_group_ids",
-                if planned.is_wholly_known() {
-                    planned
-                } else {
-                    Value::Set(Vec::new())
-                },
-            );
-            set("ingress_rules", Value::List(Vec::new()));
-        }
-    }
-    Some(Value::Object(state))
 }

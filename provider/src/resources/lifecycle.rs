@@ -1,0 +1,351 @@
+//! The one shape of every resource's apply, read, delete and import, so
+//! that each resource only says what is its own: how its plan becomes a
+//! spec, how AWS is made to match it, what exists, and the state of that.
+//!
+//! - **Apply** (create and update alike): the spec from the plan; one
+//!   budget from the `timeouts` block; converge (make AWS match the spec,
+//!   from whatever exists: nothing, a half-made resource, one with other
+//!   settings, drift); then the state of what exists. Whatever happened,
+//!   the state is what exists, and the error comes after it: a failed
+//!   apply loses nothing, and the next one finishes the job.
+//! - **Read**: the state of what exists; `Null` when nothing does, so that
+//!   Terraform plans to create it.
+//! - **Delete**: takes everything down within the delete budget; on
+//!   failure, the state keeps what is left for the next try.
+//! - **Import**: the id becomes a state of the resource's `id` and `name`,
+//!   which the read that Terraform makes next fills in from AWS.
+//!
+//! Settings AWS does not store (`final_snapshot`, `force_destroy`, a
+//! write-only value's version, `timeouts`, a name prefix) are carried one
+//! way: the state is built on a *basis*, the resource's own state model
+//! decoded from what the user wrote. At apply that is the plan, with the
+//! configuration for what the plan left unknown (at apply the
+//! configuration is wholly known) and anything else unknown null; at read
+//! and delete the prior state; at import the id alone. The basis also
+//! decides between spellings AWS treats as the same (an engine's major
+//! version for the minor one it runs, a window's case), so that a value
+//! reads back as it was written.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::resource::{
+    ChangeRequest, ChangeResponse, ImportResponse, ReadRequest, ReadResponse,
+};
+use tfplugin::schema::Schema;
+use tfplugin::value::{self, Value};
+
+use crate::config::SwarmClient;
+use crate::waiter::{Operation, Timeouts, Wait};
+
+/// The `timeouts` block as the state stores it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct TimeoutsModel {
+    pub create: Option<String>,
+    pub update: Option<String>,
+    pub delete: Option<String>,
+}
+
+/// What a resource provides to the shared apply, read, delete and import.
+#[tfplugin::async_trait]
+pub trait Lifecycle: Send + Sync {
+    /// The resource's type name, for messages.
+    const TYPE_NAME: &'static str;
+    /// How long each operation may take unless its `timeouts` block says.
+    const TIMEOUTS: Timeouts;
+
+    /// The state as Terraform stores it, every attribute typed (`None` for
+    /// null). Also the model of the basis (see the module's doc).
+    type State: Serialize + DeserializeOwned + Default + Send + Sync;
+    /// The plan resolved for apply: what AWS is to look like.
+    type Spec: Send + Sync;
+    /// What exists of one resource in AWS, read in one go.
+    type Observed: Send + Sync;
+
+    /// The resource's schema (to conform states to its type).
+    fn schema(&self) -> Schema;
+
+    /// The id that finds the resource's objects, from a state or a basis.
+    fn id_of(state: &Self::State) -> Option<String>;
+
+    /// The id that finds the objects a spec describes.
+    fn id_of_spec(spec: &Self::Spec) -> String;
+
+    /// Resolves an apply's request into a spec: the plan, the
+    /// configuration's write-only values, the prior state where the change
+    /// depends on it, and AWS look-ups the plan could not make.
+    async fn spec(
+        &self,
+        client: &SwarmClient,
+        req: &ChangeRequest,
+    ) -> Result<Self::Spec, Diagnostics>;
+
+    /// Before a create, whether it may go ahead: objects that answer to the
+    /// spec's names but are not this resource's (someone else's database
+    /// of that name) must not be taken over. On an error nothing is
+    /// recorded in the state, so a destroy never touches them.
+    async fn check_create(
+        &self,
+        _client: &SwarmClient,
+        _spec: &Self::Spec,
+    ) -> Result<(), Diagnostic> {
+        Ok(())
+    }
+
+    /// Makes AWS match `spec` from whatever exists; changes nothing when
+    /// it already does. `prior` is the prior state (`None` on create).
+    /// Returns what exists when it knows it (so the apply need not read it
+    /// again), `None` to have it read.
+    async fn converge(
+        &self,
+        client: &SwarmClient,
+        spec: &Self::Spec,
+        prior: Option<&Self::State>,
+        wait: &Wait<'_>,
+    ) -> Result<Option<Self::Observed>, Diagnostic>;
+
+    /// Reads what exists of the resource `id`: one describe per object kind.
+    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<Self::Observed, Diagnostic>;
+
+    /// Whether nothing of the resource exists.
+    fn is_gone(observed: &Self::Observed) -> bool;
+
+    /// The state of what exists, on `basis`.
+    async fn state(
+        &self,
+        client: &SwarmClient,
+        id: &str,
+        observed: &Self::Observed,
+        basis: &Self::State,
+    ) -> Result<Self::State, Diagnostic>;
+
+    /// Takes everything of the resource down; `prior` is its state.
+    async fn destroy(
+        &self,
+        client: &SwarmClient,
+        id: &str,
+        prior: &Self::State,
+        wait: &Wait<'_>,
+    ) -> Result<(), Diagnostic>;
+
+    /// The basis of an import: the id (as `id` and `name`, which is what
+    /// every swarm resource is imported by), or why it cannot be one.
+    fn imported(&self, id: &str) -> Result<Value, Diagnostic> {
+        Ok(Value::Object(
+            [
+                ("id".to_owned(), Value::from(id)),
+                ("name".to_owned(), Value::from(id)),
+            ]
+            .into(),
+        ))
+    }
+
+    /// Whether what answers to an import's id is one of these resources
+    /// (by default: anything does).
+    fn can_import(observed: &Self::Observed) -> bool {
+        !Self::is_gone(observed)
+    }
+
+    /// The error of an import whose id nothing answers to.
+    fn not_found(&self, id: &str) -> Diagnostic {
+        Diagnostic::error(
+            format!("Cannot import {}", Self::TYPE_NAME),
+            format!("Nothing of a {} named {id:?} exists.", Self::TYPE_NAME),
+        )
+    }
+}
+
+fn unreadable(type_name: &str, what: &str, err: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(
+        format!("Unreadable {type_name} {what}"),
+        format!("{err}. This is a bug in the provider."),
+    )
+}
+
+/// Decodes a state model from a value (null attributes become `None`).
+fn decode<L: Lifecycle>(value: &Value, what: &str) -> Result<L::State, Diagnostic> {
+    value::from_value(value).map_err(|e| unreadable(L::TYPE_NAME, what, e))
+}
+
+/// A state model as a value of the schema's type.
+fn encode<L: Lifecycle>(lifecycle: &L, state: &L::State) -> Result<Value, Diagnostic> {
+    value::to_value(state)
+        .and_then(|v| v.conform(&lifecycle.schema().value_type()))
+        .map_err(|e| unreadable(L::TYPE_NAME, "state", e))
+}
+
+/// The basis at apply: the plan, with the configuration for what the
+/// plan left unknown, and null for what neither knows (computed values
+/// AWS has yet to give).
+pub fn apply_basis(req: &ChangeRequest) -> Value {
+    let (Value::Object(plan), config) = (&req.plan, &req.config) else {
+        return req.plan.clone();
+    };
+    let attrs = plan
+        .iter()
+        .map(|(name, planned)| {
+            let value = if planned.is_wholly_known() {
+                planned.clone()
+            } else {
+                match config.get_attr(name) {
+                    Some(configured) if configured.is_wholly_known() && !configured.is_null() => {
+                        configured.clone()
+                    }
+                    _ => Value::Null,
+                }
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    Value::Object(attrs)
+}
+
+/// The state of what exists, or `None` when nothing does.
+async fn state_of<L: Lifecycle>(
+    lifecycle: &L,
+    client: &SwarmClient,
+    id: &str,
+    observed: Option<L::Observed>,
+    basis: &L::State,
+) -> Result<Option<Value>, Diagnostic> {
+    let observed = match observed {
+        Some(observed) => observed,
+        None => lifecycle.observe(client, id).await?,
+    };
+    if L::is_gone(&observed) {
+        return Ok(None);
+    }
+    let state = lifecycle.state(client, id, &observed, basis).await?;
+    encode(lifecycle, &state).map(Some)
+}
+
+/// Create (`operation` is `TIMEOUTS.create()`) and update.
+pub async fn apply<L: Lifecycle>(
+    lifecycle: &L,
+    client: &SwarmClient,
+    req: &ChangeRequest,
+    resp: &mut ChangeResponse,
+    operation: Operation,
+) {
+    let wait = match Wait::from_timeouts(&req.plan, operation, &req.cancel) {
+        Ok(wait) => wait,
+        Err(d) => return resp.diagnostics.push(d),
+    };
+    let (basis, prior) = match (
+        decode::<L>(&apply_basis(req), "plan"),
+        (!req.prior_state.is_null())
+            .then(|| decode::<L>(&req.prior_state, "prior state"))
+            .transpose(),
+    ) {
+        (Ok(basis), Ok(prior)) => (basis, prior),
+        (Err(d), _) | (_, Err(d)) => return resp.diagnostics.push(d),
+    };
+    let spec = match lifecycle.spec(client, req).await {
+        Ok(spec) => spec,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    if prior.is_none()
+        && let Err(d) = lifecycle.check_create(client, &spec).await
+    {
+        return resp.diagnostics.push(d);
+    }
+    let id = L::id_of_spec(&spec);
+    let (known, outcome) = match lifecycle
+        .converge(client, &spec, prior.as_ref(), &wait)
+        .await
+    {
+        Ok(observed) => (observed, Ok(())),
+        Err(d) => (None, Err(d)),
+    };
+    // Whatever happened, the state is what exists: a half-made resource
+    // is recorded, and the next apply finishes it.
+    match state_of(lifecycle, client, &id, known, &basis).await {
+        Ok(Some(state)) => resp.new_state = state,
+        Ok(None) => resp.new_state = Value::Null,
+        Err(d) => resp.diagnostics.push(d),
+    }
+    if let Err(d) = outcome {
+        resp.diagnostics.push(d);
+    }
+}
+
+/// Refresh: the state of what exists, `Null` when nothing does.
+pub async fn read<L: Lifecycle>(
+    lifecycle: &L,
+    client: &SwarmClient,
+    req: &ReadRequest,
+    resp: &mut ReadResponse,
+) {
+    let prior = match decode::<L>(&req.state, "state") {
+        Ok(prior) => prior,
+        Err(d) => return resp.diagnostics.push(d),
+    };
+    let Some(id) = L::id_of(&prior) else {
+        return resp.diagnostics.error(
+            format!("No id in the {} state", L::TYPE_NAME),
+            "The state names no object; remove it with `terraform state rm` and import the \
+             resource again.",
+        );
+    };
+    match state_of(lifecycle, client, &id, None, &prior).await {
+        Ok(state) => resp.new_state = state.unwrap_or(Value::Null),
+        Err(d) => resp.diagnostics.push(d),
+    }
+}
+
+/// Destroy: on failure the state keeps what is left, for the next try.
+pub async fn delete<L: Lifecycle>(
+    lifecycle: &L,
+    client: &SwarmClient,
+    req: &ChangeRequest,
+    resp: &mut ChangeResponse,
+) {
+    let prior = match decode::<L>(&req.prior_state, "prior state") {
+        Ok(prior) => prior,
+        Err(d) => return resp.diagnostics.push(d),
+    };
+    let Some(id) = L::id_of(&prior) else {
+        // Nothing was ever made.
+        return;
+    };
+    let wait = match Wait::from_timeouts(&req.prior_state, L::TIMEOUTS.delete(), &req.cancel) {
+        Ok(wait) => wait,
+        Err(d) => return resp.diagnostics.push(d),
+    };
+    if let Err(d) = lifecycle.destroy(client, &id, &prior, &wait).await {
+        resp.diagnostics.push(d);
+        match state_of(lifecycle, client, &id, None, &prior).await {
+            Ok(Some(state)) => resp.new_state = state,
+            Ok(None) => resp.new_state = Value::Null,
+            // What is left cannot be read: the prior state stays.
+            Err(_) => {}
+        }
+    }
+}
+
+/// Import by id: checks that something answers to it, and leaves the rest
+/// to the read Terraform makes next.
+pub async fn import<L: Lifecycle>(
+    lifecycle: &L,
+    client: &SwarmClient,
+    id: &str,
+    resp: &mut ImportResponse,
+) {
+    let basis = match lifecycle
+        .imported(id)
+        .and_then(|start| decode::<L>(&start, "import"))
+    {
+        Ok(basis) => basis,
+        Err(d) => return resp.diagnostics.push(d),
+    };
+    let observed = match lifecycle.observe(client, id).await {
+        Ok(observed) if L::can_import(&observed) => observed,
+        Ok(_) => return resp.diagnostics.push(lifecycle.not_found(id)),
+        Err(d) => return resp.diagnostics.push(d),
+    };
+    match state_of(lifecycle, client, id, Some(observed), &basis).await {
+        Ok(Some(state)) => resp.state = state,
+        Ok(None) => resp.diagnostics.push(lifecycle.not_found(id)),
+        Err(d) => resp.diagnostics.push(d),
+    }
+}
