@@ -6,6 +6,10 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use tfplugin::diag::Diagnostics;
+use tfplugin::path::AttributePath;
+use tfplugin::value::Value;
+
 /// The longest `name_prefix`: the unique suffix takes the other 26 of the
 /// 63 characters a bucket name may have (as in hashicorp's providers).
 pub const MAX_PREFIX_LEN: usize = 37;
@@ -14,6 +18,36 @@ pub const MAX_PREFIX_LEN: usize = 37;
 /// points; a general-purpose bucket cannot use them.
 const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
 const RESERVED_SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
+/// Checks across attributes, at validate.
+pub fn validate(config: &Value, diags: &mut Diagnostics) {
+    let set = |name: &str| config.get_attr(name).is_some_and(|v| !v.is_null());
+    match (set("name"), set("name_prefix")) {
+        (true, true) => diags.attribute_error(
+            AttributePath::attr("name_prefix"),
+            "Conflicting name settings",
+            "Set either name or name_prefix, not both.",
+        ),
+        (false, false) => diags.attribute_error(
+            AttributePath::attr("name"),
+            "Missing bucket name",
+            "Set name (the bucket's exact name) or name_prefix (a unique name is made from \
+             it).",
+        ),
+        _ => {}
+    }
+    if let Some(Value::Map(tags)) = config.get_attr("tags") {
+        for key in tags.keys() {
+            if let Err(why) = crate::checks::tag_key(key) {
+                diags.attribute_error(
+                    AttributePath::attr("tags").push_key(key),
+                    "Reserved tag key",
+                    format!("tags keys must not be reserved: {why}."),
+                );
+            }
+        }
+    }
+}
 
 fn allowed_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'

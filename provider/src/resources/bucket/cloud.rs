@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::{Duration, Instant};
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{
@@ -17,13 +16,12 @@ use aws_sdk_s3::types::{
 };
 use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
-use tokio_util::sync::CancellationToken;
 
 use super::policy;
 use crate::aws;
 use crate::config::SwarmClient;
 use crate::tags;
-use crate::waiter::{self, Poll};
+use crate::waiter::{self, Poll, Wait};
 
 /// The id of the one lifecycle rule the provider writes.
 pub const RULE_ID: &str = "swarm-retention";
@@ -455,33 +453,10 @@ fn build_error(what: &str, err: &aws_sdk_s3::error::BuildError) -> Diagnostic {
     Diagnostic::error(format!("Cannot build the {what} request"), err.to_string())
 }
 
-/// Brings a bucket to `desired`: creates it when missing, then applies
-/// only what differs, one change at a time (S3 refuses concurrent
-/// configuration changes to one bucket with `OperationAborted`).
-pub async fn ensure(
+pub async fn create(
     client: &SwarmClient,
     desired: &Desired,
-    timeout: Duration,
-    cancel: &CancellationToken,
-) -> Result<(), Diagnostic> {
-    let seen = match Observed::load(client, &desired.name).await? {
-        Some(seen) => seen,
-        None => {
-            create(client, desired, timeout, cancel).await?;
-            Observed::default()
-        }
-    };
-    for aspect in seen.differences(desired) {
-        apply_aspect(client, desired, &seen, aspect).await?;
-    }
-    Ok(())
-}
-
-async fn create(
-    client: &SwarmClient,
-    desired: &Desired,
-    timeout: Duration,
-    cancel: &CancellationToken,
+    wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
     let name = &desired.name;
     if name_status(client, name).await? == NameStatus::Free {
@@ -518,21 +493,26 @@ async fn create(
         }
     }
     // S3 is eventually consistent: the bucket may not answer at once.
-    waiter::wait_for("the bucket to exist", timeout, cancel, || async {
-        match aws::call(
-            "s3",
-            "HeadBucket",
-            client.s3.head_bucket().bucket(name).send(),
-        )
-        .await
-        {
-            Ok(_) => Ok(Poll::Ready(())),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {
-                Ok(Poll::Pending("not found".to_owned()))
+    waiter::wait_for(
+        "the bucket to exist",
+        wait.remaining(),
+        wait.cancel,
+        || async {
+            match aws::call(
+                "s3",
+                "HeadBucket",
+                client.s3.head_bucket().bucket(name).send(),
+            )
+            .await
+            {
+                Ok(_) => Ok(Poll::Ready(())),
+                Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {
+                    Ok(Poll::Pending("not found".to_owned()))
+                }
+                Err(err) => Err(aws::error(format!("Cannot read bucket {name:?}"), &err)),
             }
-            Err(err) => Err(aws::error(format!("Cannot read bucket {name:?}"), &err)),
-        }
-    })
+        },
+    )
     .await
     .map_err(|e| match e {
         waiter::WaitError::Failed(d) => d,
@@ -606,7 +586,7 @@ fn lifecycle_configuration(
         .map_err(|e| build_error("lifecycle", &e))
 }
 
-async fn apply_aspect(
+pub async fn apply_aspect(
     client: &SwarmClient,
     desired: &Desired,
     seen: &Observed,
@@ -711,39 +691,6 @@ async fn apply_aspect(
     }
 }
 
-/// Waits until S3 reads back what was written (its configuration reads
-/// are eventually consistent), and returns what it reads.
-pub async fn wait_applied(
-    client: &SwarmClient,
-    desired: &Desired,
-    timeout: Duration,
-    cancel: &CancellationToken,
-) -> Result<Observed, Diagnostic> {
-    let name = &desired.name;
-    waiter::wait_for("the settings to take effect", timeout, cancel, || async {
-        match Observed::load(client, name).await? {
-            None => Err(Diagnostic::error(
-                format!("Bucket {name:?} disappeared"),
-                "The bucket was deleted while it was being configured.",
-            )),
-            Some(seen) => {
-                let left = seen.differences(desired);
-                Ok(if left.is_empty() {
-                    Poll::Ready(seen)
-                } else {
-                    let left: Vec<String> = left.iter().map(ToString::to_string).collect();
-                    Poll::Pending(format!("{} not yet in effect", left.join(", ")))
-                })
-            }
-        }
-    })
-    .await
-    .map_err(|e| match e {
-        waiter::WaitError::Failed(d) => d,
-        other => Diagnostic::error(format!("Bucket {name:?} not configured"), other.to_string()),
-    })
-}
-
 /// Up to the first 1000 object versions and delete markers: how many, and
 /// whether there are more. `None` when the bucket does not exist.
 pub async fn contents(
@@ -793,22 +740,17 @@ pub fn not_empty(name: &str, count: usize, more: bool) -> Diagnostic {
 /// Each page is listed from the start of what is left rather than from
 /// the previous page's markers: the entries those markers name have just
 /// been deleted, and what was written meanwhile is picked up too.
-pub async fn empty(
-    client: &SwarmClient,
-    name: &str,
-    deadline: Instant,
-    cancel: &CancellationToken,
-) -> Result<usize, Diagnostic> {
+pub async fn empty(client: &SwarmClient, name: &str, wait: &Wait<'_>) -> Result<usize, Diagnostic> {
     let s3 = &client.s3;
     let mut deleted = 0;
     loop {
-        if cancel.is_cancelled() {
+        if wait.cancel.is_cancelled() {
             return Err(Diagnostic::error(
                 format!("Emptying bucket {name:?} cancelled"),
                 format!("{deleted} object versions were deleted before the cancellation."),
             ));
         }
-        if Instant::now() >= deadline {
+        if wait.remaining().is_zero() {
             return Err(Diagnostic::error(
                 format!("Timed out emptying bucket {name:?}"),
                 format!(
@@ -890,12 +832,7 @@ pub async fn empty(
 }
 
 /// Deletes the (empty) bucket and waits until it is gone.
-pub async fn delete(
-    client: &SwarmClient,
-    name: &str,
-    timeout: Duration,
-    cancel: &CancellationToken,
-) -> Result<(), Diagnostic> {
+pub async fn delete(client: &SwarmClient, name: &str, wait: &Wait<'_>) -> Result<(), Diagnostic> {
     match aws::call(
         "s3",
         "DeleteBucket",
@@ -912,21 +849,26 @@ pub async fn delete(
         }
         Err(err) => return Err(aws::error(format!("Cannot delete bucket {name:?}"), &err)),
     }
-    waiter::wait_for("the bucket to be deleted", timeout, cancel, || async {
-        match aws::call(
-            "s3",
-            "HeadBucket",
-            client.s3.head_bucket().bucket(name).send(),
-        )
-        .await
-        {
-            Ok(_) => Ok(Poll::Pending("still exists".to_owned())),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {
-                Ok(Poll::Ready(()))
+    waiter::wait_for(
+        "the bucket to be deleted",
+        wait.remaining(),
+        wait.cancel,
+        || async {
+            match aws::call(
+                "s3",
+                "HeadBucket",
+                client.s3.head_bucket().bucket(name).send(),
+            )
+            .await
+            {
+                Ok(_) => Ok(Poll::Pending("still exists".to_owned())),
+                Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {
+                    Ok(Poll::Ready(()))
+                }
+                Err(err) => Err(aws::error(format!("Cannot read bucket {name:?}"), &err)),
             }
-            Err(err) => Err(aws::error(format!("Cannot read bucket {name:?}"), &err)),
-        }
-    })
+        },
+    )
     .await
     .map_err(|e| match e {
         waiter::WaitError::Failed(d) => d,
