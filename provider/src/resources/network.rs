@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use crate::aws;
 use crate::checks::{self, CidrError, Ipv4Cidr, PrefixDigits};
 use crate::config::{Environment, SwarmClient};
-use crate::datasources::availability_zones::usable_zones;
+use crate::ec2::usable_zones;
 use crate::tags;
 use crate::waiter::{self, Poll};
 
