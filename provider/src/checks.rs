@@ -1,7 +1,11 @@
 //! Checks of values that several resources take: AWS ids, instance
-//! classes, daily windows, tag keys. They need no AWS call, so they run
-//! at `terraform validate` and bad input never reaches AWS. Each returns
-//! why a value is wrong, for a diagnostic on the attribute.
+//! classes, IPv4 CIDR blocks, daily windows, tag keys. They need no AWS
+//! call, so they run at `terraform validate` and bad input never reaches
+//! AWS. Each returns why a value is wrong, for a diagnostic on the
+//! attribute.
+
+use std::net::Ipv4Addr;
+use std::ops::RangeInclusive;
 
 /// `<prefix><hex>`: an EC2 id such as `subnet-0123abcd` or `sg-0a1b…`
 /// (AWS's ids have 8 or 17 hexadecimal digits; emulators' may differ).
@@ -45,6 +49,78 @@ pub fn instance_class(text: &str, prefix: Option<&str>, example: &str) -> Result
         }
         _ => Err(format!("{text:?} is not a type such as {example}")),
     }
+}
+
+/// An IPv4 CIDR block: an address and a prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv4Cidr {
+    pub address: Ipv4Addr,
+    pub prefix: u8,
+}
+
+/// Why a text is not an IPv4 CIDR block. Each resource words it its own
+/// way (its messages are what its users and tests know).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CidrError<'a> {
+    /// No `/`.
+    Form,
+    /// The text before `/` is not an IPv4 address.
+    Address(&'a str),
+    /// The text after `/` is not a prefix length (as [`PrefixDigits`] reads it).
+    Prefix(&'a str),
+    /// A prefix length outside the range the caller takes.
+    PrefixRange(u8),
+    /// Host bits are set: the block with them cleared.
+    HostBits(Ipv4Cidr),
+}
+
+/// How the prefix length after the `/` may be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrefixDigits {
+    /// Decimal without sign or leading zeros, as AWS writes it: `16`.
+    Canonical,
+    /// Whatever `u8` parses, `+16` and `016` too: what `swarm_network`'s
+    /// `cidr_block` has always taken (kept so that no configuration that
+    /// validated before fails now).
+    Lenient,
+}
+
+/// Parses `<address>/<prefix>` with a prefix in `prefixes` (within 0 to
+/// 32) and no host bits set, e.g. `10.20.0.0/16`. The address is a dotted
+/// quad of decimal octets without leading zeros.
+pub fn ipv4_cidr(
+    text: &str,
+    prefixes: RangeInclusive<u8>,
+    digits: PrefixDigits,
+) -> Result<Ipv4Cidr, CidrError<'_>> {
+    let (address, prefix_text) = text.split_once('/').ok_or(CidrError::Form)?;
+    let address: Ipv4Addr = address.parse().map_err(|_| CidrError::Address(address))?;
+    let prefix = match digits {
+        PrefixDigits::Canonical => canonical_decimal(prefix_text),
+        PrefixDigits::Lenient => prefix_text.parse().ok(),
+    }
+    .ok_or(CidrError::Prefix(prefix_text))?;
+    if !prefixes.contains(&prefix) {
+        return Err(CidrError::PrefixRange(prefix));
+    }
+    // `checked_shr` is `None` for a shift of 32 or more: no host bits.
+    let host_mask = u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0);
+    let bits = u32::from(address);
+    if bits & host_mask != 0 {
+        return Err(CidrError::HostBits(Ipv4Cidr {
+            address: Ipv4Addr::from(bits & !host_mask),
+            prefix,
+        }));
+    }
+    Ok(Ipv4Cidr { address, prefix })
+}
+
+/// A decimal number up to 255, without sign or leading zeros.
+fn canonical_decimal(text: &str) -> Option<u8> {
+    let ok = !text.is_empty()
+        && text.chars().all(|c| c.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    ok.then(|| text.parse().ok()).flatten()
 }
 
 pub const MINUTES_PER_DAY: u32 = 24 * 60;
@@ -132,6 +208,44 @@ mod tests {
         assert!(ec2("c7i.metal-48xl").is_ok());
         assert!(ec2("t3.large.x").is_err());
         assert!(ec2("t3.-large").is_err());
+    }
+
+    #[test]
+    fn cidrs() {
+        let canonical = |t| ipv4_cidr(t, 0..=32, PrefixDigits::Canonical);
+        let cidr = |a: [u8; 4], prefix| Ipv4Cidr {
+            address: Ipv4Addr::from(a),
+            prefix,
+        };
+        assert_eq!(canonical("10.20.0.0/16"), Ok(cidr([10, 20, 0, 0], 16)));
+        assert_eq!(canonical("0.0.0.0/0"), Ok(cidr([0, 0, 0, 0], 0)));
+        assert_eq!(canonical("192.168.1.7/32"), Ok(cidr([192, 168, 1, 7], 32)));
+        assert_eq!(canonical("10.20.0.0"), Err(CidrError::Form));
+        assert_eq!(
+            canonical("10.256.0.0/16"),
+            Err(CidrError::Address("10.256.0.0"))
+        );
+        assert_eq!(
+            canonical("010.0.0.0/8"),
+            Err(CidrError::Address("010.0.0.0"))
+        );
+        assert_eq!(canonical("10.0.0/16"), Err(CidrError::Address("10.0.0")));
+        assert_eq!(canonical("10.0.0.0/-1"), Err(CidrError::Prefix("-1")));
+        assert_eq!(canonical("10.0.0.0/016"), Err(CidrError::Prefix("016")));
+        assert_eq!(canonical("10.0.0.0/+16"), Err(CidrError::Prefix("+16")));
+        assert_eq!(canonical("10.0.0.0/256"), Err(CidrError::Prefix("256")));
+        assert_eq!(canonical("10.0.0.0/33"), Err(CidrError::PrefixRange(33)));
+        assert_eq!(
+            canonical("10.20.3.4/16"),
+            Err(CidrError::HostBits(cidr([10, 20, 0, 0], 16)))
+        );
+
+        let lenient = |t| ipv4_cidr(t, 16..=24, PrefixDigits::Lenient);
+        assert_eq!(lenient("10.0.0.0/016"), Ok(cidr([10, 0, 0, 0], 16)));
+        assert_eq!(lenient("10.0.0.0/+16"), Ok(cidr([10, 0, 0, 0], 16)));
+        assert_eq!(lenient("10.0.0.0/8"), Err(CidrError::PrefixRange(8)));
+        assert_eq!(lenient("10.0.0.0/25"), Err(CidrError::PrefixRange(25)));
+        assert_eq!(lenient("10.0.0.0/256"), Err(CidrError::Prefix("256")));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod aws;
 mod checks;
 pub mod config;
 mod datasources;
+mod ec2;
 mod provider;
 mod resources;
 mod security_group;

@@ -222,51 +222,6 @@ pub async fn find(client: &SwarmClient, kind: &str, name: &str) -> Result<Vec<Gr
     Ok(out)
 }
 
-/// The VPC of each of `ids` (security groups the user names), or a
-/// diagnostic on `attribute` naming the ones that do not exist.
-pub async fn vpcs_of(
-    client: &SwarmClient,
-    ids: &[String],
-    attribute: &str,
-) -> Result<BTreeMap<String, String>, Diagnostic> {
-    let request = client
-        .ec2
-        .describe_security_groups()
-        .set_group_ids(Some(ids.to_vec()))
-        .send();
-    let out = match aws::call("ec2", "DescribeSecurityGroups", request).await {
-        Ok(out) => out,
-        // The whole call fails when one id is unknown.
-        Err(e) if e.code() == Some("InvalidGroup.NotFound") => {
-            return Err(Diagnostic::error(
-                "Security group not found",
-                format!(
-                    "{attribute}: {}",
-                    e.message().unwrap_or("a group does not exist")
-                ),
-            ));
-        }
-        Err(e) => return Err(aws::error("Cannot read the security groups", &e)),
-    };
-    let found: BTreeMap<String, String> = out
-        .security_groups()
-        .iter()
-        .filter_map(|g| {
-            Some((
-                g.group_id()?.to_owned(),
-                g.vpc_id().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect();
-    if let Some(missing) = ids.iter().find(|id| !found.contains_key(*id)) {
-        return Err(Diagnostic::error(
-            "Security group not found",
-            format!("{attribute}: {missing} does not exist."),
-        ));
-    }
-    Ok(found)
-}
-
 /// What a new group is made with.
 pub struct NewGroup<'a> {
     /// The group's name in EC2 (unique per VPC).

@@ -16,8 +16,9 @@ mod cloud;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 use serde::Deserialize;
-use tfplugin::diag::Diagnostics;
+use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::path::AttributePath;
 use tfplugin::resource::{
     ChangeRequest, ChangeResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
@@ -28,6 +29,7 @@ use tfplugin::value::{MaybeUnknown, Type, Value};
 
 use crate::checks;
 use crate::config::{Environment, SwarmClient};
+use crate::ec2::{self, SubnetsError};
 
 use cloud::Observed;
 
@@ -247,28 +249,48 @@ impl Cache {
         subnet_ids: &[String],
     ) {
         let path = AttributePath::attr("subnet_ids");
-        let subnets = match cloud::describe_subnets(client, subnet_ids).await {
+        let unknown =
+            |detail: String| Diagnostic::error("Unknown subnets", detail).at(path.clone());
+        let subnets = match ec2::subnets(client, subnet_ids).await {
             Ok(subnets) => subnets,
-            Err(d) => return resp.diagnostics.push(d.at(path)),
+            Err(SubnetsError::NotFound(e)) => {
+                return resp.diagnostics.push(unknown(format!(
+                    "{} (in {}).",
+                    e.message().unwrap_or("A subnet does not exist"),
+                    client.region
+                )));
+            }
+            Err(e) => {
+                return resp
+                    .diagnostics
+                    .push(e.diagnostic("Cannot look up subnet_ids").at(path));
+            }
         };
-        let mut vpcs: Vec<&str> = subnets.iter().map(|s| s.vpc_id.as_str()).collect();
-        vpcs.sort_unstable();
-        vpcs.dedup();
-        let [vpc] = vpcs.as_slice() else {
-            return resp.diagnostics.attribute_error(
-                path,
-                "Subnets in several VPCs",
-                format!(
-                    "A cache lives in one VPC, but subnet_ids spans {}.",
-                    vpcs.join(", ")
-                ),
-            );
+        let missing = ec2::missing(subnet_ids, &subnets);
+        if !missing.is_empty() {
+            return resp.diagnostics.push(unknown(format!(
+                "No subnet {} in {}.",
+                missing.join(", "),
+                client.region
+            )));
+        }
+        let vpc = match ec2::one_vpc(&subnets) {
+            Ok(vpc) => vpc,
+            Err(vpcs) => {
+                return resp.diagnostics.attribute_error(
+                    path,
+                    "Subnets in several VPCs",
+                    format!(
+                        "A cache lives in one VPC, but subnet_ids spans {}.",
+                        vpcs.join(", ")
+                    ),
+                );
+            }
         };
-        let mut zones: Vec<&str> = subnets.iter().map(|s| s.zone.as_str()).collect();
-        zones.sort_unstable();
-        zones.dedup();
         let replicas = number_of(&resp.plan, "replicas");
-        if replicas.is_some_and(|r| r >= 1) && zones.len() < 2 {
+        if replicas.is_some_and(|r| r >= 1)
+            && let Err(zones) = ec2::at_least_zones(&subnets, 2)
+        {
             resp.diagnostics.attribute_error(
                 path.clone(),
                 "Multi-AZ needs two zones",
@@ -282,10 +304,10 @@ impl Cache {
             );
         }
         let prior_vpc = req.prior_state.get_attr("vpc_id").and_then(Value::as_str);
-        if !req.creating() && prior_vpc.is_some_and(|p| p != *vpc) {
+        if !req.creating() && prior_vpc.is_some_and(|p| p != vpc) {
             resp.require_replace(path);
         }
-        resp.set("vpc_id", Value::String((*vpc).to_owned()));
+        resp.set("vpc_id", Value::String(vpc.to_owned()));
     }
 }
 

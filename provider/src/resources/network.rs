@@ -31,8 +31,9 @@ use tfplugin::value::{MaybeUnknown, Type, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws;
+use crate::checks::{self, CidrError, Ipv4Cidr, PrefixDigits};
 use crate::config::{Environment, SwarmClient};
-use crate::datasources::availability_zones::usable_zones;
+use crate::ec2::usable_zones;
 use crate::tags;
 use crate::waiter::{self, Poll};
 
@@ -120,28 +121,23 @@ fn default_zone_count(environment: Environment) -> usize {
 }
 
 /// Parses an IPv4 CIDR block that a network can use: a network address
-/// with a prefix from /16 to /24 (each subnet is 4 bits longer).
+/// with a prefix from /16 to /24 (each subnet is 4 bits longer). The
+/// prefix is read leniently (`+16`, `016`), as it always was here.
 fn parse_cidr(text: &str) -> Result<(Ipv4Addr, u8), String> {
-    let (address, prefix) = text
-        .split_once('/')
-        .ok_or_else(|| format!("{text:?} is not an IPv4 CIDR block like 10.0.0.0/16"))?;
-    let address: Ipv4Addr = address
-        .parse()
-        .map_err(|_| format!("{address:?} is not an IPv4 address"))?;
-    let prefix: u8 = prefix
-        .parse()
-        .map_err(|_| format!("{prefix:?} is not a prefix length"))?;
-    if !(16..=24).contains(&prefix) {
-        return Err(format!("the prefix must be /16 to /24, not /{prefix}"));
+    match checks::ipv4_cidr(text, 16..=24, PrefixDigits::Lenient) {
+        Ok(Ipv4Cidr { address, prefix }) => Ok((address, prefix)),
+        Err(CidrError::Form) => Err(format!(
+            "{text:?} is not an IPv4 CIDR block like 10.0.0.0/16"
+        )),
+        Err(CidrError::Address(address)) => Err(format!("{address:?} is not an IPv4 address")),
+        Err(CidrError::Prefix(prefix)) => Err(format!("{prefix:?} is not a prefix length")),
+        Err(CidrError::PrefixRange(prefix)) => {
+            Err(format!("the prefix must be /16 to /24, not /{prefix}"))
+        }
+        Err(CidrError::HostBits(Ipv4Cidr { address, prefix })) => Err(format!(
+            "{text} has host bits set; did you mean {address}/{prefix}?"
+        )),
     }
-    let host_bits = u32::from(address) & (u32::MAX >> prefix);
-    if host_bits != 0 {
-        let network = Ipv4Addr::from(u32::from(address) & !(u32::MAX >> prefix));
-        return Err(format!(
-            "{text} has host bits set; did you mean {network}/{prefix}?"
-        ));
-    }
-    Ok((address, prefix))
 }
 
 /// The address block of one subnet: the network is cut into 16 blocks

@@ -25,6 +25,7 @@ use tfplugin::value::{Type, Value};
 
 use self::state::{NodeState, Planned, Progress, Spec, planned};
 use crate::config::SwarmClient;
+use crate::ec2;
 use crate::waiter::Wait;
 
 const CREATE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -268,17 +269,17 @@ async fn spec_of(client: &SwarmClient, plan: &Value) -> Result<Spec, Diagnostic>
     };
     let subnet_ids = match planned(plan, "subnet_ids") {
         Planned::Known(ids) => ids,
-        _ => cloud::default_subnets(client).await?,
+        _ => ec2::default_subnets(client).await?,
     };
     let allowed_cidrs = match planned(plan, "allowed_cidrs") {
         Planned::Known(cidrs) => cidrs,
         _ => {
-            let subnets = cloud::describe_subnets(client, &subnet_ids).await?;
+            let subnets = cloud::subnets(client, &subnet_ids).await?;
             let vpc = subnets
                 .first()
                 .map(|s| s.vpc_id.clone())
                 .unwrap_or_default();
-            vec![cloud::vpc_cidr(client, &vpc).await?]
+            vec![ec2::vpc_cidr(client, &vpc).await?]
         }
     };
     let count: i64 = required(plan, "instance_count")?;

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_elasticache::types::{
     AutomaticFailoverStatus, CacheCluster, CacheSubnetGroup, ClusterMode, MultiAzStatus,
     ReplicationGroup,
@@ -33,62 +32,6 @@ const CREATE_FAILED: &str = "create-failed";
 
 fn group_name(name: &str) -> String {
     format!("swarm-cache-{name}")
-}
-
-/// A subnet's place, as the plan checks it.
-pub(super) struct SubnetInfo {
-    pub vpc_id: String,
-    pub zone: String,
-}
-
-/// The VPC and zone of each subnet; an error names the missing ones.
-pub(super) async fn describe_subnets(
-    client: &SwarmClient,
-    ids: &[String],
-) -> Result<Vec<SubnetInfo>, Diagnostic> {
-    let request = client
-        .ec2
-        .describe_subnets()
-        .set_subnet_ids(Some(ids.to_vec()))
-        .send();
-    let out = match aws::call("ec2", "DescribeSubnets", request).await {
-        Ok(out) => out,
-        // The whole call fails when one id is unknown.
-        Err(e) if e.code() == Some("InvalidSubnetID.NotFound") => {
-            return Err(Diagnostic::error(
-                "Unknown subnets",
-                format!(
-                    "{} (in {}).",
-                    e.message().unwrap_or("A subnet does not exist"),
-                    client.region
-                ),
-            ));
-        }
-        Err(e) => return Err(aws::error("Cannot look up subnet_ids", &e)),
-    };
-    let found: Vec<SubnetInfo> = out
-        .subnets()
-        .iter()
-        .filter_map(|s| {
-            Some(SubnetInfo {
-                vpc_id: s.vpc_id()?.to_owned(),
-                zone: s.availability_zone()?.to_owned(),
-            })
-        })
-        .collect();
-    let known: BTreeSet<&str> = out.subnets().iter().filter_map(|s| s.subnet_id()).collect();
-    let missing: Vec<&str> = ids
-        .iter()
-        .map(String::as_str)
-        .filter(|id| !known.contains(id))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Diagnostic::error(
-            "Unknown subnets",
-            format!("No subnet {} in {}.", missing.join(", "), client.region),
-        ));
-    }
-    Ok(found)
 }
 
 /// How an ingress rule shows in `allowed_security_group_ids`: the group

@@ -12,6 +12,7 @@ use tfplugin::diag::Diagnostic;
 
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::ec2::{self, Subnet, SubnetsError};
 use crate::security_group::{self, Group, Rule};
 use crate::tags;
 use crate::waiter::{self, Poll, Wait, WaitError};
@@ -154,34 +155,13 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
     Ok(seen)
 }
 
-/// A subnet: its VPC and zone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubnetInfo {
-    pub id: String,
-    pub vpc_id: String,
-    pub zone: String,
-}
-
 /// The subnets, or why they cannot hold the database: they must exist,
 /// be in one VPC and span at least two zones (RDS's rule for a DB subnet
 /// group, and what Multi-AZ and replicas need).
-pub async fn describe_subnets(
-    client: &SwarmClient,
-    ids: &[String],
-) -> Result<Vec<SubnetInfo>, Diagnostic> {
-    let out = aws::call(
-        "ec2",
-        "DescribeSubnets",
-        client
-            .ec2
-            .describe_subnets()
-            .set_subnet_ids(Some(ids.to_vec()))
-            .send(),
-    )
-    .await;
-    let out = match out {
-        Ok(out) => out,
-        Err(e) if e.code() == Some("InvalidSubnetID.NotFound") => {
+pub async fn subnets(client: &SwarmClient, ids: &[String]) -> Result<Vec<Subnet>, Diagnostic> {
+    let subnets = match ec2::subnets(client, ids).await {
+        Ok(subnets) => subnets,
+        Err(SubnetsError::NotFound(e)) => {
             return Err(Diagnostic::error(
                 "Subnet not found",
                 format!(
@@ -190,29 +170,15 @@ pub async fn describe_subnets(
                 ),
             ));
         }
-        Err(e) => return Err(aws::error("Cannot read the subnets", &e)),
+        Err(e) => return Err(e.diagnostic("Cannot read the subnets")),
     };
-    let subnets: Vec<SubnetInfo> = out
-        .subnets()
-        .iter()
-        .filter_map(|s| {
-            Some(SubnetInfo {
-                id: s.subnet_id()?.to_owned(),
-                vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
-                zone: s.availability_zone().unwrap_or_default().to_owned(),
-            })
-        })
-        .collect();
-    if let Some(missing) = ids.iter().find(|id| !subnets.iter().any(|s| &s.id == *id)) {
+    if let Some(missing) = ec2::missing(ids, &subnets).first() {
         return Err(Diagnostic::error(
             "Subnet not found",
             format!("subnet_ids: {missing} does not exist."),
         ));
     }
-    let mut vpcs: Vec<&str> = subnets.iter().map(|s| s.vpc_id.as_str()).collect();
-    vpcs.sort_unstable();
-    vpcs.dedup();
-    if vpcs.len() > 1 {
+    if let Err(vpcs) = ec2::one_vpc(&subnets) {
         return Err(Diagnostic::error(
             "Subnets in several VPCs",
             format!(
@@ -221,7 +187,7 @@ pub async fn describe_subnets(
             ),
         ));
     }
-    if zones(&subnets).len() < 2 {
+    if ec2::at_least_zones(&subnets, 2).is_err() {
         return Err(Diagnostic::error(
             "Subnets in one availability zone",
             "subnet_ids must span at least two availability zones: RDS needs them for a DB \
@@ -229,14 +195,6 @@ pub async fn describe_subnets(
         ));
     }
     Ok(subnets)
-}
-
-/// The zones of some subnets, sorted.
-pub fn zones(subnets: &[SubnetInfo]) -> Vec<String> {
-    let mut zones: Vec<String> = subnets.iter().map(|s| s.zone.clone()).collect();
-    zones.sort();
-    zones.dedup();
-    zones
 }
 
 pub fn rds_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_rds::types::Tag> {

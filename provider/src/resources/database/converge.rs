@@ -9,10 +9,11 @@ use futures_util::future::try_join_all;
 use tfplugin::diag::Diagnostic;
 
 use super::checks;
-use super::cloud::{self, Observed, SubnetInfo};
+use super::cloud::{self, Observed};
 use super::state::{Password, Spec};
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::ec2::{self, Subnet};
 use crate::security_group::{self, NewGroup};
 use crate::tags;
 use crate::waiter::Wait;
@@ -27,7 +28,7 @@ pub async fn converge(
     let password = &spec.password;
     let (seen, subnets) = tokio::join!(
         cloud::observe(client, &spec.name),
-        cloud::describe_subnets(client, &spec.subnet_ids)
+        cloud::subnets(client, &spec.subnet_ids)
     );
     let (seen, subnets) = (seen?, subnets?);
     let vpc_id = subnets
@@ -380,11 +381,11 @@ async fn ensure_replicas(
     client: &SwarmClient,
     spec: &Spec,
     seen: &Observed,
-    subnets: &[SubnetInfo],
+    subnets: &[Subnet],
     group_id: &str,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
-    let zones = cloud::zones(subnets);
+    let zones = ec2::zones(subnets);
     let primary_zone = seen
         .primary
         .as_ref()

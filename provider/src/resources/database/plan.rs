@@ -17,7 +17,7 @@ use super::state::{
     default_max_storage, default_multi_az, known,
 };
 use crate::config::SwarmClient;
-use crate::security_group;
+use crate::ec2;
 
 /// Settings of the primary that ModifyDBInstance changes: when one does,
 /// RDS may fail over to the standby, so the primary's zone is not known.
@@ -223,7 +223,7 @@ async fn check_placement(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         vpc = None;
     } else if creating || changed(req, resp, "subnet_ids") || vpc.is_none() {
         let ids: Vec<String> = known(&resp.plan, "subnet_ids").unwrap_or_default();
-        match cloud::describe_subnets(client, &ids).await {
+        match cloud::subnets(client, &ids).await {
             Ok(subnets) => {
                 let new_vpc = subnets
                     .first()
@@ -249,7 +249,7 @@ async fn check_placement(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     if allowed.is_wholly_known() && (creating || changed(req, resp, "allowed_security_group_ids")) {
         let ids: Vec<String> = known(&resp.plan, "allowed_security_group_ids").unwrap_or_default();
         if !ids.is_empty() {
-            match security_group::vpcs_of(client, &ids, "allowed_security_group_ids").await {
+            match ec2::vpcs_of(client, &ids, "allowed_security_group_ids").await {
                 Ok(found) => {
                     if let Some(vpc) = &vpc
                         && let Some((id, other)) = found.iter().find(|(_, v)| *v != vpc)

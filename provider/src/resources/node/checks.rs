@@ -6,7 +6,7 @@ use tfplugin::path::AttributePath;
 use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
-use crate::checks;
+use crate::checks::{self, CidrError, PrefixDigits};
 
 /// EC2 takes at most 16 KiB of user data; the bootstrap needs the rest.
 pub const MAX_USER_DATA: usize = 14 * 1024;
@@ -31,45 +31,16 @@ pub fn name(name: &str) -> Result<(), String> {
 
 /// An IPv4 CIDR block in canonical form (no host bits set), e.g. `10.20.0.0/16`.
 pub fn ipv4_cidr(text: &str) -> Result<(), String> {
-    let invalid = || format!("{text:?} is not an IPv4 CIDR block such as 10.20.0.0/16");
-    let (address, prefix) = text.split_once('/').ok_or_else(invalid)?;
-    let prefix: u32 = decimal(prefix, 32).ok_or_else(invalid)?;
-    let octets: Vec<u32> = address
-        .split('.')
-        .map(|o| decimal(o, 255))
-        .collect::<Option<_>>()
-        .ok_or_else(invalid)?;
-    let [a, b, c, d] = octets[..] else {
-        return Err(invalid());
-    };
-    let ip = (a << 24) | (b << 16) | (c << 8) | d;
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - prefix)
-    };
-    if ip & !mask != 0 {
-        let network = ip & mask;
-        return Err(format!(
-            "{text:?} has host bits set; the block is {}.{}.{}.{}/{prefix}",
-            network >> 24,
-            (network >> 16) & 0xff,
-            (network >> 8) & 0xff,
-            network & 0xff
-        ));
+    match checks::ipv4_cidr(text, 0..=32, PrefixDigits::Canonical) {
+        Ok(_) => Ok(()),
+        Err(CidrError::HostBits(block)) => Err(format!(
+            "{text:?} has host bits set; the block is {}/{}",
+            block.address, block.prefix
+        )),
+        Err(_) => Err(format!(
+            "{text:?} is not an IPv4 CIDR block such as 10.20.0.0/16"
+        )),
     }
-    Ok(())
-}
-
-/// A decimal number up to `max`, without sign or leading zeros.
-fn decimal(text: &str, max: u32) -> Option<u32> {
-    let ok = !text.is_empty()
-        && text.len() <= 3
-        && text.chars().all(|c| c.is_ascii_digit())
-        && (text == "0" || !text.starts_with('0'));
-    ok.then(|| text.parse().ok())
-        .flatten()
-        .filter(|n| *n <= max)
 }
 
 /// `ami-` and hexadecimal digits.

@@ -2,7 +2,7 @@
 //! and the EC2 calls that create, change and remove them. Every call goes
 //! through `aws::call`; every wait through `waiter::wait_for`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
@@ -14,6 +14,7 @@ use tfplugin::diag::Diagnostic;
 
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::ec2::{self, Subnet, filter};
 use crate::security_group::{self, Group};
 use crate::tags;
 use crate::waiter::{self, Poll, Wait, WaitError};
@@ -171,13 +172,6 @@ impl Observed {
     }
 }
 
-fn filter(name: &str, values: &[&str]) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.iter().map(|v| (*v).to_owned()).collect()))
-        .build()
-}
-
 /// Everything of the node named `name`: one DescribeInstances and one
 /// DescribeSecurityGroups, concurrently.
 pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagnostic> {
@@ -230,126 +224,47 @@ async fn describe_instances(
     Ok(out)
 }
 
-/// A subnet, reduced to what placement needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubnetInfo {
-    pub id: String,
-    pub az: String,
-    pub vpc_id: String,
+/// The subnets of `ids`, as EC2 lists them (unchecked).
+pub async fn subnets(client: &SwarmClient, ids: &[String]) -> Result<Vec<Subnet>, Diagnostic> {
+    ec2::subnets(client, ids)
+        .await
+        .map_err(|e| e.diagnostic("Cannot describe subnet_ids"))
 }
 
-pub async fn describe_subnets(
+/// The subnets of `ids` in placement order, checked (see [`placement`]).
+pub async fn placed_subnets(
     client: &SwarmClient,
     ids: &[String],
-) -> Result<Vec<SubnetInfo>, Diagnostic> {
-    let request = client
-        .ec2
-        .describe_subnets()
-        .set_subnet_ids(Some(ids.to_vec()))
-        .send();
-    let out = aws::call("ec2", "DescribeSubnets", request)
-        .await
-        .map_err(|e| aws::error("Cannot describe subnet_ids", &e))?;
-    Ok(out
-        .subnets()
-        .iter()
-        .filter_map(|s| {
-            Some(SubnetInfo {
-                id: s.subnet_id()?.to_owned(),
-                az: s.availability_zone().unwrap_or_default().to_owned(),
-                vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
-            })
-        })
-        .collect())
+) -> Result<Vec<Subnet>, Diagnostic> {
+    let found = subnets(client, ids).await?;
+    placement(ids, found)
+        .map_err(|why| Diagnostic::error("Invalid subnet_ids", format!("subnet_ids: {why}.")))
 }
 
 /// The subnets in placement order (by AZ), checked: all found, in one
 /// VPC, one per AZ.
-pub fn placement(ids: &[String], mut subnets: Vec<SubnetInfo>) -> Result<Vec<SubnetInfo>, String> {
-    if let Some(missing) = ids.iter().find(|id| !subnets.iter().any(|s| &s.id == *id)) {
+pub fn placement(ids: &[String], mut subnets: Vec<Subnet>) -> Result<Vec<Subnet>, String> {
+    if let Some(missing) = ec2::missing(ids, &subnets).first() {
         return Err(format!("subnet {missing} does not exist"));
     }
-    subnets.sort_by(|a, b| (&a.az, &a.id).cmp(&(&b.az, &b.id)));
+    subnets.sort_by(|a, b| (&a.availability_zone, &a.id).cmp(&(&b.availability_zone, &b.id)));
     subnets.dedup_by(|a, b| a.id == b.id);
-    let vpcs: BTreeSet<&str> = subnets.iter().map(|s| s.vpc_id.as_str()).collect();
-    if vpcs.len() > 1 {
-        return Err(format!(
-            "the subnets must be in one VPC; they are in {}",
-            vpcs.into_iter().collect::<Vec<_>>().join(", ")
-        ));
-    }
-    for pair in subnets.windows(2) {
-        if pair[0].az == pair[1].az {
-            return Err(format!(
-                "give one subnet per availability zone; {} and {} are both in {}",
-                pair[0].id, pair[1].id, pair[0].az
-            ));
-        }
-    }
     if subnets.is_empty() {
         return Err("no subnet given".to_owned());
     }
-    Ok(subnets)
-}
-
-/// The primary IPv4 block of a VPC.
-pub async fn vpc_cidr(client: &SwarmClient, vpc_id: &str) -> Result<String, Diagnostic> {
-    let request = client.ec2.describe_vpcs().vpc_ids(vpc_id).send();
-    let out = aws::call("ec2", "DescribeVpcs", request)
-        .await
-        .map_err(|e| aws::error("Cannot describe the subnets' VPC", &e))?;
-    out.vpcs()
-        .first()
-        .and_then(|v| v.cidr_block())
-        .map(str::to_owned)
-        .ok_or_else(|| Diagnostic::error("VPC not found", format!("EC2 does not list {vpc_id}.")))
-}
-
-/// The default VPC's default subnets (one per AZ), sorted.
-pub async fn default_subnets(client: &SwarmClient) -> Result<Vec<String>, Diagnostic> {
-    let request = client
-        .ec2
-        .describe_vpcs()
-        .filters(filter("is-default", &["true"]))
-        .send();
-    let vpcs = aws::call("ec2", "DescribeVpcs", request)
-        .await
-        .map_err(|e| aws::error("Cannot look up the default VPC", &e))?;
-    let no_default = || {
-        Diagnostic::error(
-            "No default VPC",
-            format!(
-                "Region {} has no default VPC with default subnets: set subnet_ids (for example from a swarm_network).",
-                client.region
-            ),
-        )
-    };
-    let vpc_id = vpcs
-        .vpcs()
-        .first()
-        .and_then(|v| v.vpc_id())
-        .ok_or_else(no_default)?
-        .to_owned();
-    let request = client
-        .ec2
-        .describe_subnets()
-        .filters(filter("vpc-id", &[&vpc_id]))
-        .filters(filter("default-for-az", &["true"]))
-        .send();
-    let subnets = aws::call("ec2", "DescribeSubnets", request)
-        .await
-        .map_err(|e| aws::error("Cannot list the default VPC's subnets", &e))?;
-    let mut ids: Vec<String> = subnets
-        .subnets()
-        .iter()
-        .filter_map(|s| s.subnet_id())
-        .map(str::to_owned)
-        .collect();
-    ids.sort();
-    if ids.is_empty() {
-        return Err(no_default());
+    if let Err(vpcs) = ec2::one_vpc(&subnets) {
+        return Err(format!(
+            "the subnets must be in one VPC; they are in {}",
+            vpcs.join(", ")
+        ));
     }
-    Ok(ids)
+    if let Err((a, b)) = ec2::one_per_zone(&subnets) {
+        return Err(format!(
+            "give one subnet per availability zone; {} and {} are both in {}",
+            a.id, b.id, a.availability_zone
+        ));
+    }
+    Ok(subnets)
 }
 
 /// Whether an Ubuntu image name is an LTS release (`NN.04`, NN even).
@@ -742,10 +657,10 @@ mod tests {
 
     #[test]
     fn placement_sorts_by_zone_and_checks() {
-        let s = |id: &str, az: &str, vpc: &str| SubnetInfo {
+        let s = |id: &str, az: &str, vpc: &str| Subnet {
             id: id.into(),
-            az: az.into(),
             vpc_id: vpc.into(),
+            availability_zone: az.into(),
         };
         let ids = vec!["subnet-b".to_owned(), "subnet-a".to_owned()];
         let got = placement(

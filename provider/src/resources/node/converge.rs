@@ -29,12 +29,9 @@ pub async fn converge(
     let at = AttributePath::attr;
 
     // Where instances go: the subnets sorted by zone, round-robin.
-    let found = cloud::describe_subnets(client, &spec.subnet_ids)
+    let placed = cloud::placed_subnets(client, &spec.subnet_ids)
         .await
         .map_err(|d| d.at(at("subnet_ids")))?;
-    let placed = cloud::placement(&spec.subnet_ids, found).map_err(|why| {
-        Diagnostic::error("Invalid subnet_ids", format!("subnet_ids: {why}.")).at(at("subnet_ids"))
-    })?;
     let vpc_id = placed.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
 
     // The image, checked before anything is created.

@@ -14,6 +14,7 @@ use super::state::{
     wanted_rules,
 };
 use crate::config::SwarmClient;
+use crate::ec2;
 
 /// The per-instance lists, in instance order.
 const INSTANCE_LISTS: [&str; 4] = ["instance_ids", "private_ips", "availability_zones", "arns"];
@@ -114,7 +115,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     let subnet_ids = match attr(config, "subnet_ids") {
         Value::Null => match attr(prior, "subnet_ids") {
             kept @ Value::Set(_) if !creating => kept,
-            _ => match cloud::default_subnets(client).await {
+            _ => match ec2::default_subnets(client).await {
                 Ok(ids) => string_set(ids),
                 Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
             },
@@ -129,19 +130,10 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     let configured_cidrs = attr(config, "allowed_cidrs");
     let mut vpc_cidr = None;
     if let (true, Some(ids)) = (subnets_changed, strings(&subnet_ids)) {
-        let placed = match cloud::describe_subnets(client, &ids).await {
-            Ok(found) => cloud::placement(&ids, found).map_err(|why| {
-                tfplugin::diag::Diagnostic::error(
-                    "Invalid subnet_ids",
-                    format!("subnet_ids: {why}."),
-                )
-            }),
-            Err(d) => Err(d),
-        };
-        match placed {
+        match cloud::placed_subnets(client, &ids).await {
             Ok(placed) if configured_cidrs.is_null() => {
                 let vpc = placed.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
-                match cloud::vpc_cidr(client, &vpc).await {
+                match ec2::vpc_cidr(client, &vpc).await {
                     Ok(cidr) => vpc_cidr = Some(cidr),
                     Err(d) => return resp.diagnostics.push(d.at(at("allowed_cidrs"))),
                 }
