@@ -1,0 +1,164 @@
+//! `swarm_cache`: Redis on ElastiCache for an agent swarm (session state,
+//! queues, rate limits): a replication group encrypted at rest and in
+//! transit, with replicas across zones and automatic failover, daily
+//! snapshots, in its own cache subnet group and behind its own security
+//! group, which lets in TCP 6379 only from the security groups named in
+//! `allowed_security_group_ids`.
+//!
+//! The replication group and the subnet group are found by name (the
+//! replication group id is the resource's name); the security group by its
+//! identity tags. Create and update share one idempotent "ensure" that makes
+//! what is missing and converges what differs, so a half-finished apply is
+//! finished by the next one.
+//!
+//! The files follow the anatomy of `resources/README.md`.
+
+mod checks;
+mod cloud;
+mod converge;
+mod plan;
+mod schema;
+mod state;
+
+use std::time::Duration;
+
+use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::resource::{
+    ChangeRequest, ChangeResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
+};
+use tfplugin::schema::Schema;
+use tfplugin::value::Value;
+
+use self::cloud::Observed;
+use self::state::{CacheState, Spec};
+use super::lifecycle::{self, Lifecycle};
+use crate::config::SwarmClient;
+use crate::waiter::{Timeouts, Wait};
+
+pub struct Cache;
+
+#[tfplugin::async_trait]
+impl Lifecycle for Cache {
+    const TYPE_NAME: &'static str = "swarm_cache";
+    const TIMEOUTS: Timeouts = Timeouts {
+        create: Duration::from_secs(60 * 60),
+        update: Duration::from_secs(60 * 60),
+        delete: Duration::from_secs(40 * 60),
+    };
+
+    type State = CacheState;
+    type Spec = Spec;
+    type Observed = Observed;
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn id_of(state: &CacheState) -> Option<String> {
+        state.id.clone()
+    }
+
+    fn id_of_spec(spec: &Spec) -> String {
+        spec.name.clone()
+    }
+
+    async fn spec(&self, _client: &SwarmClient, req: &ChangeRequest) -> Result<Spec, Diagnostics> {
+        req.plan_as()
+    }
+
+    async fn converge(
+        &self,
+        client: &SwarmClient,
+        spec: &Spec,
+        _prior: Option<&CacheState>,
+        wait: &Wait<'_>,
+    ) -> Result<Option<Observed>, Diagnostic> {
+        converge::ensure(client, spec, wait).await?;
+        Ok(None)
+    }
+
+    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<Observed, Diagnostic> {
+        Observed::load(client, id).await
+    }
+
+    /// A cache is its replication group: without it, what is left (a
+    /// subnet group, a security group) is not one.
+    fn is_gone(observed: &Observed) -> bool {
+        observed.live_group().is_none()
+    }
+
+    async fn state(
+        &self,
+        client: &SwarmClient,
+        id: &str,
+        observed: &Observed,
+        basis: &CacheState,
+    ) -> Result<CacheState, Diagnostic> {
+        CacheState::observed(client, id, observed, basis).ok_or_else(|| self.not_found(id))
+    }
+
+    async fn destroy(
+        &self,
+        client: &SwarmClient,
+        id: &str,
+        prior: &CacheState,
+        wait: &Wait<'_>,
+    ) -> Result<(), Diagnostic> {
+        converge::destroy(client, id, prior.final_snapshot.unwrap_or(true), wait).await
+    }
+
+    /// A cache is imported by its name alone: what AWS does not store
+    /// takes its defaults.
+    fn imported(&self, id: &str) -> Result<Value, Diagnostic> {
+        Ok(Value::Object([("id".to_owned(), Value::from(id))].into()))
+    }
+
+    fn not_found(&self, id: &str) -> Diagnostic {
+        Diagnostic::error(
+            "Cache not found",
+            format!(
+                "No ElastiCache replication group {id:?} exists; import takes the cache's name."
+            ),
+        )
+    }
+}
+
+#[tfplugin::async_trait]
+impl Resource<SwarmClient> for Cache {
+    fn type_name(&self) -> &'static str {
+        Self::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        checks::validate(config, diags);
+    }
+
+    async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
+        plan::modify_plan(client, req, resp).await;
+    }
+
+    async fn create(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
+        lifecycle::apply(self, client, req, resp, Self::TIMEOUTS.create()).await;
+    }
+
+    async fn read(&self, client: &SwarmClient, req: &ReadRequest, resp: &mut ReadResponse) {
+        lifecycle::read(self, client, req, resp).await;
+    }
+
+    async fn update(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
+        lifecycle::apply(self, client, req, resp, Self::TIMEOUTS.update()).await;
+    }
+
+    async fn delete(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
+        lifecycle::delete(self, client, req, resp).await;
+    }
+
+    async fn import(&self, client: &SwarmClient, id: &str, resp: &mut ImportResponse) {
+        lifecycle::import(self, client, id, resp).await;
+    }
+}
