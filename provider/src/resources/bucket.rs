@@ -262,14 +262,7 @@ fn desired_tags(
     purpose: &str,
     user: Option<&BTreeMap<String, String>>,
 ) -> BTreeMap<String, String> {
-    let mut out = client.default_tags.clone();
-    out.extend(
-        user.into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
-    out.insert(tags::MANAGED_BY.0.to_owned(), tags::MANAGED_BY.1.to_owned());
-    out.insert(tags::owner_key(cloud::KIND), name.to_owned());
+    let mut out = tags::resource_tags(client, user, cloud::KIND, name);
     out.insert(cloud::PURPOSE_KEY.to_owned(), purpose.to_owned());
     out
 }
@@ -606,16 +599,9 @@ impl Resource<SwarmClient> for Bucket {
             ),
             _ => {}
         }
-        if let Some(Value::Map(tags)) = config.get_attr("tags") {
-            for key in tags.keys() {
-                if let Err(why) = crate::checks::tag_key(key) {
-                    diags.attribute_error(
-                        AttributePath::attr("tags").push_key(key),
-                        "Reserved tag key",
-                        format!("tags keys must not be reserved: {why}."),
-                    );
-                }
-            }
+        if let Some(tags) = config.get_attr("tags") {
+            let path = AttributePath::attr("tags");
+            tfplugin::schema::Validator::validate(&checks::TAG_KEYS, tags, &path, diags);
         }
     }
 

@@ -6,6 +6,18 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::tags::{self, TagKeys};
+
+/// The bucket's `tags`: no key of the provider's or AWS's (`Name` is the
+/// user's, as a bucket has none of its own). No limit is checked here:
+/// S3's (50 tags per bucket) shows at apply.
+pub const TAG_KEYS: TagKeys = TagKeys {
+    limit: None,
+    key: tags::tag_key,
+    keys: "keys that do not start with `swarm:` or `aws:`",
+    summary: "Reserved tag key",
+};
+
 /// The longest `name_prefix`: the unique suffix takes the other 26 of the
 /// 63 characters a bucket name may have (as in hashicorp's providers).
 pub const MAX_PREFIX_LEN: usize = 37;

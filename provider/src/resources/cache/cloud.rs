@@ -114,28 +114,6 @@ pub(super) struct Observed {
     tags: BTreeMap<String, String>,
 }
 
-fn cache_tag_map(tags: &[aws_sdk_elasticache::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_owned(),
-                t.value().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect()
-}
-
-fn cache_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_elasticache::types::Tag> {
-    tags.iter()
-        .map(|(k, v)| {
-            aws_sdk_elasticache::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-        })
-        .collect()
-}
-
 fn replicas_of(group: &ReplicationGroup) -> i32 {
     group
         .node_groups()
@@ -270,14 +248,7 @@ impl Observed {
             },
             async {
                 match arn {
-                    Some(arn) => Some(
-                        aws::call(
-                            "elasticache",
-                            "ListTagsForResource",
-                            ec.list_tags_for_resource().resource_name(arn).send(),
-                        )
-                        .await,
-                    ),
+                    Some(arn) => Some(tags::elasticache::list(client, &arn).await),
                     None => None,
                 }
             },
@@ -295,7 +266,7 @@ impl Observed {
             None => None,
         };
         seen.tags = match tags {
-            Some(Ok(out)) => cache_tag_map(out.tag_list()),
+            Some(Ok(tags)) => tags,
             Some(Err(e)) => return Err(fail(&e)),
             None => BTreeMap::new(),
         };
@@ -367,7 +338,12 @@ impl Observed {
                 .as_ref()
                 .is_some_and(|m| member_group_ids(m) == [id.to_string()])
         });
-        let user_tags = tags::user_tags(&self.tags, client);
+        let user_tags = tags::user_tags(
+            &self.tags,
+            &client.default_tags,
+            tags::Reserved::PROVIDER,
+            tags::Basis::None,
+        );
         let state = BTreeMap::from([
             ("id".to_owned(), Value::String(name.to_owned())),
             ("name".to_owned(), Value::String(name.to_owned())),
@@ -397,19 +373,7 @@ impl Observed {
                 "snapshot_window".to_owned(),
                 string(group.snapshot_window()),
             ),
-            (
-                "tags".to_owned(),
-                if user_tags.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Map(
-                        user_tags
-                            .into_iter()
-                            .map(|(k, v)| (k, Value::String(v)))
-                            .collect(),
-                    )
-                },
-            ),
+            ("tags".to_owned(), tags::state_value(user_tags, false)),
             ("arn".to_owned(), string(group.arn())),
             ("primary_endpoint".to_owned(), string(primary)),
             ("reader_endpoint".to_owned(), string(reader)),
@@ -549,7 +513,7 @@ pub(super) async fn ensure(
                 .cache_subnet_group_name(name)
                 .cache_subnet_group_description(format!("swarm_cache {name}"))
                 .set_subnet_ids(Some(spec.subnet_ids.clone()))
-                .set_tags(Some(cache_tags(&subnet_tags)))
+                .set_tags(Some(tags::elasticache::to_sdk(&subnet_tags)))
                 .send();
             aws::call("elasticache", "CreateCacheSubnetGroup", request)
                 .await
@@ -649,7 +613,7 @@ pub(super) async fn ensure(
                 .set_snapshot_window(spec.snapshot_window.known().cloned().flatten())
                 .at_rest_encryption_enabled(true)
                 .transit_encryption_enabled(true)
-                .set_tags(Some(cache_tags(&group_tags)));
+                .set_tags(Some(tags::elasticache::to_sdk(&group_tags)));
             if spec.cluster_mode() {
                 request = request
                     .cluster_mode(ClusterMode::Enabled)
@@ -673,19 +637,12 @@ pub(super) async fn ensure(
 
     // Tags, on all three objects.
     let group_arn = group.arn().unwrap_or_default().to_owned();
-    sync_cache_tags(client, &group_arn, &seen.tags, &group_tags).await?;
+    tags::elasticache::sync(client, &group_arn, &seen.tags, &group_tags).await?;
     if let Some(arn) = seen.subnet_group.as_ref().and_then(CacheSubnetGroup::arn) {
-        let request = ec.list_tags_for_resource().resource_name(arn).send();
-        let current = aws::call("elasticache", "ListTagsForResource", request)
+        let current = tags::elasticache::list(client, arn)
             .await
             .map_err(|e| fail("read the subnet group's tags", &e))?;
-        sync_cache_tags(
-            client,
-            arn,
-            &cache_tag_map(current.tag_list()),
-            &subnet_tags,
-        )
-        .await?;
+        tags::elasticache::sync(client, arn, &current, &subnet_tags).await?;
     }
     security_group::sync_tags(client, &mut sg, &sg_tags).await?;
     Ok(())
@@ -869,38 +826,6 @@ async fn converge(
         group = wait_available(client, name, wait).await?;
     }
     Ok(group)
-}
-
-/// Brings an ElastiCache object's tags to `desired`.
-async fn sync_cache_tags(
-    client: &SwarmClient,
-    arn: &str,
-    current: &BTreeMap<String, String>,
-    desired: &BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
-    let ec = &client.elasticache;
-    let changes = tags::changes(current, desired);
-    if !changes.set.is_empty() {
-        let request = ec
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(cache_tags(&changes.set)))
-            .send();
-        aws::call("elasticache", "AddTagsToResource", request)
-            .await
-            .map_err(|e| aws::error(format!("Cannot tag {arn}"), &e))?;
-    }
-    if !changes.remove.is_empty() {
-        let request = ec
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(changes.remove))
-            .send();
-        aws::call("elasticache", "RemoveTagsFromResource", request)
-            .await
-            .map_err(|e| aws::error(format!("Cannot untag {arn}"), &e))?;
-    }
-    Ok(())
 }
 
 /// Deletes the replication group (snapshotted first when `final_snapshot`,

@@ -11,7 +11,7 @@ use tfplugin::value::{self, Value};
 use super::checks;
 use super::cloud::{self, Observed, PORT};
 use crate::config::{Environment, SwarmClient};
-use crate::tags;
+use crate::tags::{self, Basis, Reserved};
 
 pub const DEFAULT_ENGINE_VERSION: &str = "16";
 pub const DEFAULT_ALLOCATED_STORAGE: i64 = 20;
@@ -147,23 +147,6 @@ pub enum Password {
     Given { password: String, rotate: bool },
 }
 
-/// The user's tags on an object: its tags less the provider's own, less
-/// the default tags with their default values unless the configuration
-/// (`basis`) names them too.
-fn user_tags(
-    client: &SwarmClient,
-    tags: &BTreeMap<String, String>,
-    basis: Option<&BTreeMap<String, String>>,
-) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter(|(k, _)| !k.starts_with("swarm:") && !k.starts_with("aws:") && k.as_str() != "Name")
-        .filter(|(k, v)| {
-            basis.is_some_and(|b| b.contains_key(*k)) || client.default_tags.get(*k) != Some(v)
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 fn string(s: Option<&str>) -> Value {
     s.map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
@@ -290,31 +273,19 @@ pub fn build(client: &SwarmClient, name: &str, seen: &Observed, basis: &Value) -
                 string(p.master_user_secret().and_then(|s| s.secret_arn())),
             );
             let basis_tags: Option<BTreeMap<String, String>> = known(basis, "tags");
-            let tags = user_tags(
-                client,
-                &cloud::rds_tag_map(p.tag_list()),
-                basis_tags.as_ref(),
+            // The user's tags: also a default tag the configuration names.
+            let found = tags::rds::from_sdk(p.tag_list());
+            let tags = tags::user_tags(
+                &found,
+                &client.default_tags,
+                Reserved::OBJECT,
+                basis_tags.as_ref().map_or(Basis::None, Basis::Named),
             );
-            let all: BTreeMap<String, Value> = cloud::rds_tag_map(p.tag_list())
-                .into_iter()
-                .filter(|(k, _)| {
-                    !k.starts_with("swarm:") && !k.starts_with("aws:") && k.as_str() != "Name"
-                })
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect();
-            set("tags_all", Value::Map(all));
             set(
-                "tags",
-                if tags.is_empty() && basis_tags.is_none() {
-                    Value::Null
-                } else {
-                    Value::Map(
-                        tags.into_iter()
-                            .map(|(k, v)| (k, Value::String(v)))
-                            .collect(),
-                    )
-                },
+                "tags_all",
+                tags::map_value(Reserved::OBJECT.without(&found)),
             );
+            set("tags", tags::state_value(tags, basis_tags.is_some()));
         }
         None => {
             // Only part of the database exists (a create that failed half
