@@ -1,8 +1,8 @@
 //! Checks of values that several resources take: AWS ids, instance
-//! classes, IPv4 CIDR blocks, daily windows, tag keys. They need no AWS
-//! call, so they run at `terraform validate` and bad input never reaches
-//! AWS. Each returns why a value is wrong, for a diagnostic on the
-//! attribute.
+//! classes, IPv4 CIDR blocks, daily windows (tag keys are checked in
+//! `crate::tags`). They need no AWS call, so they run at `terraform
+//! validate` and bad input never reaches AWS. Each returns why a value is
+//! wrong, for a diagnostic on the attribute.
 
 use std::net::Ipv4Addr;
 use std::ops::RangeInclusive;
@@ -155,20 +155,6 @@ pub fn daily_window(text: &str, min_minutes: u32) -> Result<(u32, u32), String> 
     Ok((start, length))
 }
 
-/// A tag key the user may set: `swarm:` tags are the provider's own (they
-/// identify its objects), `aws:` ones (in any case) AWS's.
-pub fn tag_key(key: &str) -> Result<(), String> {
-    if key.starts_with("swarm:") || key.to_ascii_lowercase().starts_with("aws:") {
-        Err(format!(
-            "{key:?} is reserved: swarm: tags are set by the provider and aws: tags by AWS"
-        ))
-    } else if key.is_empty() || key.chars().count() > 128 {
-        Err(format!("{key:?} must have 1 to 128 characters"))
-    } else {
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,15 +253,5 @@ mod tests {
         ] {
             assert!(daily_window(bad, 30).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn tag_keys() {
-        assert!(tag_key("team").is_ok());
-        assert!(tag_key("Swarm:team").is_ok());
-        assert!(tag_key("swarm:node").is_err());
-        assert!(tag_key("AWS:cloudformation").is_err());
-        assert!(tag_key("").is_err());
-        assert!(tag_key(&"k".repeat(129)).is_err());
     }
 }

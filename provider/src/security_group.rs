@@ -168,7 +168,7 @@ impl Group {
         Some(Self {
             id: g.group_id()?.to_owned(),
             vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
-            tags: tags::tag_map(g.tags()),
+            tags: tags::ec2::from_sdk(g.tags()),
             ingress: Rule::flatten(g.ip_permissions()),
             egress: Rule::flatten(g.ip_permissions_egress()),
         })
@@ -194,7 +194,7 @@ impl Group {
 /// pages of one DescribeSecurityGroups.
 pub async fn find(client: &SwarmClient, kind: &str, name: &str) -> Result<Vec<Group>, Diagnostic> {
     let filters = vec![
-        tags::owner_filter(kind, name),
+        tags::ec2::owner_filter(kind, name),
         Filter::builder()
             .name(format!("tag:{}", tags::ROLE_KEY))
             .values(ROLE)
@@ -248,7 +248,7 @@ pub async fn create(
         .group_name(new.group_name)
         .description(new.description)
         .vpc_id(new.vpc_id)
-        .tag_specifications(tags::ec2_spec(ResourceType::SecurityGroup, new.tags))
+        .tag_specifications(tags::ec2::spec(ResourceType::SecurityGroup, new.tags))
         .send();
     let out = aws::call("ec2", "CreateSecurityGroup", request)
         .await
@@ -359,10 +359,13 @@ pub async fn sync_tags(
     group: &mut Group,
     desired: &BTreeMap<String, String>,
 ) -> Result<(), Diagnostic> {
-    let ids = std::slice::from_ref(&group.id);
-    let changes = tags::changes(&group.tags, desired);
-    tags::ec2_set(client, ids, &changes.set).await?;
-    tags::ec2_remove(client, ids, &changes.remove).await?;
+    tags::ec2::sync(
+        client,
+        std::slice::from_ref(&group.id),
+        &group.tags,
+        desired,
+    )
+    .await?;
     group.tags = desired.clone();
     Ok(())
 }

@@ -217,7 +217,7 @@ async fn describe_nat_gateways(
     let request = client
         .ec2
         .describe_nat_gateways()
-        .filter(tags::owner_filter(KIND, name))
+        .filter(tags::ec2::owner_filter(KIND, name))
         .filter(live)
         .send();
     let out = aws::call("ec2", "DescribeNatGateways", request)
@@ -239,7 +239,7 @@ async fn describe_nat_gateways(
 impl Observed {
     /// One describe per object kind, all at once.
     async fn load(client: &SwarmClient, name: &str) -> Result<Self, Diagnostic> {
-        let owner = || tags::owner_filter(KIND, name);
+        let owner = || tags::ec2::owner_filter(KIND, name);
         let ec2 = &client.ec2;
         let (vpcs, gateways, subnets, nats, tables, addresses) = tokio::join!(
             aws::call(
@@ -420,7 +420,12 @@ impl Observed {
                     .collect(),
             )
         };
-        let user_tags = tags::user_tags(&tags::tag_map(vpc.tags()), client);
+        let user_tags = tags::user_tags(
+            &tags::ec2::from_sdk(vpc.tags()),
+            &client.default_tags,
+            tags::Reserved::PROVIDER,
+            tags::Basis::None,
+        );
         let mut state = BTreeMap::from([
             ("id".to_owned(), Value::String(name.to_owned())),
             ("name".to_owned(), Value::String(name.to_owned())),
@@ -429,19 +434,7 @@ impl Observed {
                 "availability_zones".to_owned(),
                 Value::List(self.zones().into_iter().map(Value::String).collect()),
             ),
-            (
-                "tags".to_owned(),
-                if user_tags.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Map(
-                        user_tags
-                            .into_iter()
-                            .map(|(k, v)| (k, Value::String(v)))
-                            .collect(),
-                    )
-                },
-            ),
+            ("tags".to_owned(), tags::state_value(user_tags, false)),
             ("vpc_id".to_owned(), string(vpc.vpc_id())),
             (
                 "internet_gateway_id".to_owned(),
@@ -519,7 +512,7 @@ impl Builder<'_> {
         object: &str,
         zone: Option<&str>,
     ) -> aws_sdk_ec2::types::TagSpecification {
-        tags::ec2_spec(kind, &self.tags(role, object, zone))
+        tags::ec2::spec(kind, &self.tags(role, object, zone))
     }
 
     fn fail(&self, what: &str, err: &(impl std::error::Error + 'static)) -> Diagnostic {
@@ -650,7 +643,7 @@ impl Builder<'_> {
                     .vpc_id(&vpc_id)
                     .cidr_block(cidr)
                     .availability_zone(zone)
-                    .tag_specifications(tags::ec2_spec(ResourceType::Subnet, &tags))
+                    .tag_specifications(tags::ec2::spec(ResourceType::Subnet, &tags))
                     .send();
                 creates.push(async move {
                     let out = aws::call("ec2", "CreateSubnet", call)
@@ -877,7 +870,7 @@ impl Builder<'_> {
     async fn sync_tags(&self, seen: &Observed) -> Result<(), Diagnostic> {
         let mut calls = Vec::new();
         for (id, current) in seen.tagged_objects() {
-            let current = tags::tag_map(current);
+            let current = tags::ec2::from_sdk(current);
             let role = current.get(tags::ROLE_KEY).cloned().unwrap_or_default();
             let name = current.get("Name").cloned().unwrap_or_default();
             let object = name
@@ -885,15 +878,8 @@ impl Builder<'_> {
                 .unwrap_or(&name)
                 .to_owned();
             let desired = self.tags(&role, &object, current.get(AZ_KEY).map(String::as_str));
-            let changes = tags::changes(&current, &desired);
-            if !changes.is_empty() {
-                let client = self.client;
-                calls.push(async move {
-                    let ids = [id];
-                    tags::ec2_set(client, &ids, &changes.set).await?;
-                    tags::ec2_remove(client, &ids, &changes.remove).await
-                });
-            }
+            let client = self.client;
+            calls.push(async move { tags::ec2::sync(client, &[id], &current, &desired).await });
         }
         try_join_all(calls).await.map(|_| ())
     }
@@ -959,7 +945,7 @@ impl Builder<'_> {
                 .subnet_id(&subnet)
                 .allocation_id(&allocation)
                 .client_token(token)
-                .tag_specifications(tags::ec2_spec(ResourceType::Natgateway, &tags))
+                .tag_specifications(tags::ec2::spec(ResourceType::Natgateway, &tags))
                 .send();
             let out = match aws::call("ec2", "CreateNatGateway", request).await {
                 Ok(out) => out,

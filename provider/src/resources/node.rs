@@ -185,7 +185,7 @@ fn schema() -> Schema {
                  security group), over the provider's `default_tags`. `Name` and keys starting \
                  with `swarm:` or `aws:` are reserved.",
             )
-            .validator(checks::TagKeys),
+            .validator(checks::TAG_KEYS),
     )
     .attribute(
         Attribute::map_of("tags_all", Type::String)

@@ -6,9 +6,20 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::tags::{self, TagKeys};
 use tfplugin::diag::Diagnostics;
 use tfplugin::path::AttributePath;
 use tfplugin::value::Value;
+
+/// The bucket's `tags`: no key of the provider's or AWS's (`Name` is the
+/// user's, as a bucket has none of its own). No limit is checked here:
+/// S3's (50 tags per bucket) shows at apply.
+pub const TAG_KEYS: TagKeys = TagKeys {
+    limit: None,
+    key: tags::tag_key,
+    keys: "keys that do not start with `swarm:` or `aws:`",
+    summary: "Reserved tag key",
+};
 
 /// The longest `name_prefix`: the unique suffix takes the other 26 of the
 /// 63 characters a bucket name may have (as in hashicorp's providers).
@@ -36,16 +47,9 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
         ),
         _ => {}
     }
-    if let Some(Value::Map(tags)) = config.get_attr("tags") {
-        for key in tags.keys() {
-            if let Err(why) = crate::checks::tag_key(key) {
-                diags.attribute_error(
-                    AttributePath::attr("tags").push_key(key),
-                    "Reserved tag key",
-                    format!("tags keys must not be reserved: {why}."),
-                );
-            }
-        }
+    if let Some(tags) = config.get_attr("tags") {
+        let path = AttributePath::attr("tags");
+        tfplugin::schema::Validator::validate(&TAG_KEYS, tags, &path, diags);
     }
 }
 

@@ -12,7 +12,7 @@ use aws_sdk_s3::types::{
     LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
     ObjectIdentifier, ObjectOwnership, PublicAccessBlockConfiguration, ServerSideEncryption,
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging, VersioningConfiguration,
+    VersioningConfiguration,
 };
 use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
@@ -199,7 +199,7 @@ impl Observed {
     /// bucket does not exist.
     pub async fn load(client: &SwarmClient, name: &str) -> Result<Option<Self>, Diagnostic> {
         let s3 = &client.s3;
-        let (versioning, encryption, lifecycle, access, policy, tagging) = tokio::join!(
+        let (versioning, encryption, lifecycle, access, policy, tags) = tokio::join!(
             aws::call(
                 "s3",
                 "GetBucketVersioning",
@@ -225,11 +225,7 @@ impl Observed {
                 "GetBucketPolicy",
                 s3.get_bucket_policy().bucket(name).send()
             ),
-            aws::call(
-                "s3",
-                "GetBucketTagging",
-                s3.get_bucket_tagging().bucket(name).send()
-            ),
+            tags::s3::read(client, name),
         );
         let read = || -> Result<Self, Unread> {
             let versioning = optional("versioning", name, versioning, &[])?;
@@ -252,7 +248,7 @@ impl Observed {
                 &["NoSuchPublicAccessBlockConfiguration"],
             )?;
             let policy = optional("bucket policy", name, policy, &["NoSuchBucketPolicy"])?;
-            let tagging = optional("tags", name, tagging, &["NoSuchTagSet"])?;
+            let tags = optional("tags", name, tags, &[])?;
             Ok(Self {
                 versioning: versioning.and_then(|v| v.status().cloned()),
                 encryption: encryption
@@ -278,14 +274,7 @@ impl Observed {
                             && c.restrict_public_buckets() == Some(true)
                     }),
                 policy: policy.and_then(|p| p.policy().map(str::to_owned)),
-                tags: tagging
-                    .map(|t| {
-                        t.tag_set()
-                            .iter()
-                            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                tags: tags.unwrap_or_default(),
             })
         };
         match read() {
@@ -311,24 +300,11 @@ impl Observed {
         policy::requires_tls(self.policy.as_deref(), arn)
     }
 
-    /// Tags other than the ones AWS sets itself (`aws:...`, read-only).
-    fn own_tags(&self) -> BTreeMap<&str, &str> {
-        self.tags
-            .iter()
-            .filter(|(k, _)| !k.starts_with("aws:"))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect()
-    }
-
     /// What differs from `desired`, in the order to apply it.
     pub fn differences(&self, desired: &Desired) -> Vec<Aspect> {
-        let wanted_tags: BTreeMap<&str, &str> = desired
-            .tags
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
         let mut out = Vec::new();
-        if self.own_tags() != wanted_tags {
+        // Tags AWS sets itself (`aws:*`) are read-only, and not compared.
+        if tags::Reserved::AWS.without(&self.tags) != desired.tags {
             out.push(Aspect::Tags);
         }
         if !self.public_access_blocked {
@@ -354,12 +330,12 @@ impl Observed {
     /// The user's tags: all but the provider's own and the provider's
     /// `default_tags` (unless the value was changed).
     pub fn user_tags(&self, client: &SwarmClient) -> BTreeMap<String, String> {
-        self.own_tags()
-            .into_iter()
-            .filter(|(k, _)| !k.starts_with("swarm:"))
-            .filter(|(k, v)| client.default_tags.get(*k).map(String::as_str) != Some(*v))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
+        tags::user_tags(
+            &self.tags,
+            &client.default_tags,
+            tags::Reserved::PREFIXES,
+            tags::Basis::None,
+        )
     }
 
     pub fn purpose(&self) -> Option<&str> {
@@ -413,26 +389,9 @@ pub async fn name_status(client: &SwarmClient, name: &str) -> Result<NameStatus,
         }
         Ok(_) => {}
     }
-    let tagging = aws::call(
-        "s3",
-        "GetBucketTagging",
-        client.s3.get_bucket_tagging().bucket(name).send(),
-    )
-    .await;
-    let tags: BTreeMap<String, String> = match tagging {
-        Ok(out) => out
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect(),
-        Err(err) if err.code() == Some("NoSuchTagSet") => BTreeMap::new(),
-        Err(err) => {
-            return Err(aws::error(
-                format!("Cannot read the tags of bucket {name:?}"),
-                &err,
-            ));
-        }
-    };
+    let tags = tags::s3::read(client, name)
+        .await
+        .map_err(|err| aws::error(format!("Cannot read the tags of bucket {name:?}"), &err))?;
     let ours = tags.get(&tags::owner_key(KIND)).map(String::as_str) == Some(name)
         && tags.get(tags::MANAGED_BY.0).map(String::as_str) == Some(tags::MANAGED_BY.1);
     if ours {
@@ -520,18 +479,6 @@ pub async fn create(
     })
 }
 
-fn tagging(tags: &BTreeMap<String, String>) -> Result<Tagging, Diagnostic> {
-    let tag_set = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| build_error("tagging", &e))?;
-    Tagging::builder()
-        .set_tag_set(Some(tag_set))
-        .build()
-        .map_err(|e| build_error("tagging", &e))
-}
-
 fn encryption_configuration(
     encryption: &Encryption,
 ) -> Result<ServerSideEncryptionConfiguration, Diagnostic> {
@@ -601,17 +548,7 @@ pub async fn apply_aspect(
         )
     };
     match aspect {
-        Aspect::Tags => aws::call(
-            "s3",
-            "PutBucketTagging",
-            s3.put_bucket_tagging()
-                .bucket(name)
-                .tagging(tagging(&desired.tags)?)
-                .send(),
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| fail(&e)),
+        Aspect::Tags => tags::s3::put(client, name, &desired.tags).await,
         Aspect::PublicAccessBlock => aws::call(
             "s3",
             "PutPublicAccessBlock",

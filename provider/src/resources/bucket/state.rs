@@ -212,14 +212,7 @@ fn desired_tags(
     purpose: &str,
     user: Option<&BTreeMap<String, String>>,
 ) -> BTreeMap<String, String> {
-    let mut out = client.default_tags.clone();
-    out.extend(
-        user.into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
-    out.insert(tags::MANAGED_BY.0.to_owned(), tags::MANAGED_BY.1.to_owned());
-    out.insert(tags::owner_key(cloud::KIND), name.to_owned());
+    let mut out = tags::resource_tags(client, user, cloud::KIND, name);
     out.insert(cloud::PURPOSE_KEY.to_owned(), purpose.to_owned());
     out
 }

@@ -14,6 +14,7 @@ use super::checks::parse_version;
 use crate::aws;
 use crate::config::SwarmClient;
 use crate::security_group::{self, Group, Rule, Source};
+use crate::tags;
 use crate::waiter::{self, Poll, Wait, WaitError};
 
 /// Objects carry `swarm:cache = <name>`.
@@ -50,28 +51,6 @@ pub struct Observed {
     pub security_group: Option<Group>,
     /// The replication group's tags.
     pub tags: BTreeMap<String, String>,
-}
-
-pub fn cache_tag_map(tags: &[aws_sdk_elasticache::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_owned(),
-                t.value().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect()
-}
-
-pub fn cache_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_elasticache::types::Tag> {
-    tags.iter()
-        .map(|(k, v)| {
-            aws_sdk_elasticache::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-        })
-        .collect()
 }
 
 pub fn replicas_of(group: &ReplicationGroup) -> i32 {
@@ -208,14 +187,7 @@ impl Observed {
             },
             async {
                 match arn {
-                    Some(arn) => Some(
-                        aws::call(
-                            "elasticache",
-                            "ListTagsForResource",
-                            ec.list_tags_for_resource().resource_name(arn).send(),
-                        )
-                        .await,
-                    ),
+                    Some(arn) => Some(tags::elasticache::list(client, &arn).await),
                     None => None,
                 }
             },
@@ -233,7 +205,7 @@ impl Observed {
             None => None,
         };
         seen.tags = match tags {
-            Some(Ok(out)) => cache_tag_map(out.tag_list()),
+            Some(Ok(tags)) => tags,
             Some(Err(e)) => return Err(fail(&e)),
             None => BTreeMap::new(),
         };

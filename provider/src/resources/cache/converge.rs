@@ -4,7 +4,7 @@
 //! failed apply alike: it makes what is missing (subnet group, security
 //! group, replication group) and converges what differs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use aws_sdk_elasticache::types::{CacheCluster, CacheSubnetGroup, ClusterMode, ReplicationGroup};
 
@@ -53,7 +53,7 @@ pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Resul
                 .cache_subnet_group_name(name)
                 .cache_subnet_group_description(format!("swarm_cache {name}"))
                 .set_subnet_ids(Some(spec.subnet_ids.clone()))
-                .set_tags(Some(cache_tags(&subnet_tags)))
+                .set_tags(Some(tags::elasticache::to_sdk(&subnet_tags)))
                 .send();
             aws::call("elasticache", "CreateCacheSubnetGroup", request)
                 .await
@@ -153,7 +153,7 @@ pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Resul
                 .set_snapshot_window(spec.snapshot_window.known().cloned().flatten())
                 .at_rest_encryption_enabled(true)
                 .transit_encryption_enabled(true)
-                .set_tags(Some(cache_tags(&group_tags)));
+                .set_tags(Some(tags::elasticache::to_sdk(&group_tags)));
             if spec.cluster_mode() {
                 request = request
                     .cluster_mode(ClusterMode::Enabled)
@@ -177,19 +177,12 @@ pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Resul
 
     // Tags, on all three objects.
     let group_arn = group.arn().unwrap_or_default().to_owned();
-    sync_cache_tags(client, &group_arn, &seen.tags, &group_tags).await?;
+    tags::elasticache::sync(client, &group_arn, &seen.tags, &group_tags).await?;
     if let Some(arn) = seen.subnet_group.as_ref().and_then(CacheSubnetGroup::arn) {
-        let request = ec.list_tags_for_resource().resource_name(arn).send();
-        let current = aws::call("elasticache", "ListTagsForResource", request)
+        let current = tags::elasticache::list(client, arn)
             .await
             .map_err(|e| fail("read the subnet group's tags", &e))?;
-        sync_cache_tags(
-            client,
-            arn,
-            &cache_tag_map(current.tag_list()),
-            &subnet_tags,
-        )
-        .await?;
+        tags::elasticache::sync(client, arn, &current, &subnet_tags).await?;
     }
     security_group::sync_tags(client, &mut sg, &sg_tags).await?;
     Ok(())
@@ -375,42 +368,6 @@ async fn converge(
     Ok(group)
 }
 
-/// Brings an ElastiCache object's tags to `desired`.
-async fn sync_cache_tags(
-    client: &SwarmClient,
-    arn: &str,
-    current: &BTreeMap<String, String>,
-    desired: &BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
-    let ec = &client.elasticache;
-    let changes = tags::changes(current, desired);
-    if !changes.set.is_empty() {
-        let request = ec
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(cache_tags(&changes.set)))
-            .send();
-        aws::call("elasticache", "AddTagsToResource", request)
-            .await
-            .map_err(|e| aws::error(format!("Cannot tag {arn}"), &e))?;
-    }
-    if !changes.remove.is_empty() {
-        let request = ec
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(changes.remove))
-            .send();
-        aws::call("elasticache", "RemoveTagsFromResource", request)
-            .await
-            .map_err(|e| aws::error(format!("Cannot untag {arn}"), &e))?;
-    }
-    Ok(())
-}
-
-/// Deletes the replication group (snapshotted first when `final_snapshot`,
-/// under the first free name of [`aws::final_snapshot_ids`]), then, once it
-/// is gone and no longer holds them, the subnet group and the security
-/// group.
 pub async fn destroy(
     client: &SwarmClient,
     name: &str,

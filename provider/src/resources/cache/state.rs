@@ -135,7 +135,12 @@ impl CacheState {
                 .as_ref()
                 .is_some_and(|m| member_group_ids(m) == [id.to_string()])
         });
-        let user_tags = tags::user_tags(&seen.tags, client);
+        let user_tags = tags::user_tags(
+            &seen.tags,
+            &client.default_tags,
+            tags::Reserved::PROVIDER,
+            tags::Basis::None,
+        );
         Some(Self {
             id: Some(name.to_owned()),
             name: Some(name.to_owned()),

@@ -6,12 +6,12 @@
 use serde::Deserialize;
 use tfplugin::diag::Diagnostics;
 use tfplugin::path::AttributePath;
-use tfplugin::schema::Validator;
 use tfplugin::value::{self, MaybeUnknown, Value};
 
 use super::state::DEFAULT_ALLOCATED_STORAGE;
 
 use crate::checks::{self, MINUTES_PER_DAY};
+use crate::tags::{self, TagKeys};
 
 const MINUTES_PER_WEEK: u32 = 7 * MINUTES_PER_DAY;
 /// RDS's shortest backup and maintenance window.
@@ -317,47 +317,23 @@ pub fn windows_overlap(backup: (u32, u32), maintenance: (u32, u32)) -> bool {
 /// RDS allows 50 tags per object; the provider sets four of its own.
 const MAX_TAGS: usize = 40;
 
-/// The user's tags: not too many, and none of the keys the provider
-/// (`Name`, `swarm:*`) or AWS (`aws:*`) owns.
-pub struct TagKeys;
-
-impl Validator for TagKeys {
-    fn description(&self) -> String {
-        format!(
-            "at most {MAX_TAGS} tags, with keys other than `Name` that do not start with \
-             `swarm:` or `aws:`"
-        )
-    }
-
-    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        let Value::Map(tags) = value else { return };
-        if tags.len() > MAX_TAGS {
-            diags.attribute_error(
-                path.clone(),
-                "Too many tags",
-                format!(
-                    "{path} must have at most {MAX_TAGS} tags, got {}; RDS allows 50 per \
-                     object and the provider sets some.",
-                    tags.len()
-                ),
-            );
-        }
-        for key in tags.keys() {
-            let reserved = key == "Name"
-                || key.to_ascii_lowercase().starts_with("swarm:")
-                || key.to_ascii_lowercase().starts_with("aws:");
-            if reserved {
-                diags.attribute_error(
-                    path.push_key(key),
-                    "Invalid tag key",
-                    format!(
-                        "{path} keys must not be reserved: {key:?} is set by the provider or AWS."
-                    ),
-                );
-            }
-        }
+/// A tag key that is not the provider's (`Name`, `swarm:*`) or AWS's
+/// (`aws:*`), the prefixes in any case.
+fn tag_key(key: &str) -> Result<(), String> {
+    if tags::Reserved::CONFIG_ANY_CASE.reserves(key) {
+        Err(format!("{key:?} is set by the provider or AWS"))
+    } else {
+        Ok(())
     }
 }
+
+/// The user's tags: not too many, and none of the keys the provider
+/// (`Name`, `swarm:*`) or AWS (`aws:*`) owns.
+pub const TAG_KEYS: TagKeys = TagKeys::named(
+    MAX_TAGS,
+    "RDS allows 50 per object and the provider sets some",
+    tag_key,
+);
 
 #[cfg(test)]
 mod tests {

@@ -3,8 +3,6 @@
 //! identifiers), the DB subnet group (by its name) and the security group
 //! (by its `swarm:database` tag).
 
-use std::collections::BTreeMap;
-
 use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, PendingModifiedValues};
 use futures_util::future::try_join_all;
@@ -14,7 +12,6 @@ use crate::aws;
 use crate::config::SwarmClient;
 use crate::ec2::{self, Subnet, SubnetsError};
 use crate::security_group::{self, Group, Rule};
-use crate::tags;
 use crate::waiter::{self, Poll, Wait, WaitError};
 
 /// The owner tag's kind: objects carry `swarm:database = <name>`.
@@ -195,81 +192,6 @@ pub async fn subnets(client: &SwarmClient, ids: &[String]) -> Result<Vec<Subnet>
         ));
     }
     Ok(subnets)
-}
-
-pub fn rds_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_rds::types::Tag> {
-    tags.iter()
-        .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-pub fn rds_tag_map(tags: &[aws_sdk_rds::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_owned(),
-                t.value().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect()
-}
-
-/// Brings an RDS object's tags to `desired` (tags AWS sets itself, `aws:*`,
-/// are left alone).
-pub async fn sync_rds_tags(
-    client: &SwarmClient,
-    arn: &str,
-    current: &BTreeMap<String, String>,
-    desired: &BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
-    let changes = tags::changes(current, desired);
-    if !changes.set.is_empty() {
-        aws::call(
-            "rds",
-            "AddTagsToResource",
-            client
-                .rds
-                .add_tags_to_resource()
-                .resource_name(arn)
-                .set_tags(Some(rds_tags(&changes.set)))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error(format!("Cannot tag {arn}"), &e))?;
-    }
-    if !changes.remove.is_empty() {
-        aws::call(
-            "rds",
-            "RemoveTagsFromResource",
-            client
-                .rds
-                .remove_tags_from_resource()
-                .resource_name(arn)
-                .set_tag_keys(Some(changes.remove))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error(format!("Cannot untag {arn}"), &e))?;
-    }
-    Ok(())
-}
-
-pub async fn list_rds_tags(
-    client: &SwarmClient,
-    arn: &str,
-) -> Result<BTreeMap<String, String>, Diagnostic> {
-    let out = aws::call(
-        "rds",
-        "ListTagsForResource",
-        client
-            .rds
-            .list_tags_for_resource()
-            .resource_name(arn)
-            .send(),
-    )
-    .await
-    .map_err(|e| aws::error(format!("Cannot read the tags of {arn}"), &e))?;
-    Ok(rds_tag_map(out.tag_list()))
 }
 
 /// Deletes the DB subnet group once no instance uses it any more.

@@ -76,7 +76,7 @@ pub async fn check_free(client: &SwarmClient, name: &str) -> Result<(), Diagnost
         )
     };
     if let Some(primary) = &seen.primary
-        && !ours(&cloud::rds_tag_map(primary.tag_list()))
+        && !ours(&tags::rds::from_sdk(primary.tag_list()))
     {
         return Err(taken(format!("DB instance {name:?}")));
     }
@@ -84,7 +84,7 @@ pub async fn check_free(client: &SwarmClient, name: &str) -> Result<(), Diagnost
         .subnet_group
         .as_ref()
         .and_then(|g| g.db_subnet_group_arn())
-        && !ours(&cloud::list_rds_tags(client, arn).await?)
+        && !ours(&tags::rds::list(client, arn).await?)
     {
         return Err(taken(format!(
             "DB subnet group {:?}",
@@ -115,7 +115,7 @@ async fn ensure_subnet_group(
                         spec.name
                     ))
                     .set_subnet_ids(Some(spec.subnet_ids.clone()))
-                    .set_tags(Some(cloud::rds_tags(&tags)))
+                    .set_tags(Some(tags::rds::to_sdk(&tags)))
                     .send(),
             )
             .await
@@ -225,7 +225,7 @@ async fn create_primary(
         .master_username(&spec.master_username)
         .db_subnet_group_name(cloud::subnet_group_name(&spec.name))
         .vpc_security_group_ids(group_id)
-        .set_tags(Some(cloud::rds_tags(&tags)));
+        .set_tags(Some(tags::rds::to_sdk(&tags)));
     // Autoscaling is off when the ceiling is the storage itself; RDS takes
     // that as "no MaxAllocatedStorage".
     if spec.max_allocated_storage > spec.allocated_storage {
@@ -416,7 +416,7 @@ async fn ensure_replicas(
                     .publicly_accessible(false)
                     .auto_minor_version_upgrade(true)
                     .copy_tags_to_snapshot(true)
-                    .set_tags(Some(cloud::rds_tags(&tags)));
+                    .set_tags(Some(tags::rds::to_sdk(&tags)));
                 if spec.max_allocated_storage > spec.allocated_storage {
                     request = request.max_allocated_storage(spec.max_allocated_storage);
                 }
@@ -493,9 +493,9 @@ async fn sync_tags(client: &SwarmClient, spec: &Spec, seen: &Observed) -> Result
     let instance_tags = try_join_all(instances.into_iter().filter_map(
         |(instance, role, object)| {
             let arn = instance.db_instance_arn()?.to_owned();
-            let current = cloud::rds_tag_map(instance.tag_list());
+            let current = tags::rds::from_sdk(instance.tag_list());
             let desired = spec.object_tags(client, role, &object);
-            Some(async move { cloud::sync_rds_tags(client, &arn, &current, &desired).await })
+            Some(async move { tags::rds::sync(client, &arn, &current, &desired).await })
         },
     ));
     let subnet_group_tags = async {
@@ -506,13 +506,13 @@ async fn sync_tags(client: &SwarmClient, spec: &Spec, seen: &Observed) -> Result
         else {
             return Ok(());
         };
-        let current = cloud::list_rds_tags(client, arn).await?;
+        let current = tags::rds::list(client, arn).await?;
         let desired = spec.object_tags(
             client,
             "subnet-group",
             &cloud::subnet_group_name(&spec.name),
         );
-        cloud::sync_rds_tags(client, arn, &current, &desired).await
+        tags::rds::sync(client, arn, &current, &desired).await
     };
     let group_tags = async {
         match seen.group.clone() {

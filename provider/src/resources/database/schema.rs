@@ -260,7 +260,7 @@ pub fn schema() -> Schema {
                  and security groups), over the provider's `default_tags`. `Name` and keys \
                  starting with `swarm:` or `aws:` are reserved.",
             )
-            .validator(checks::TagKeys),
+            .validator(checks::TAG_KEYS),
     )
     .attribute(computed(
         Attribute::map_of("tags_all", Type::String),

@@ -14,7 +14,7 @@ use super::checks;
 use super::cloud::{self, Observed, PORT};
 use crate::config::{Environment, SwarmClient};
 use crate::resources::lifecycle::{self, TimeoutsModel};
-use crate::tags;
+use crate::tags::{self, Basis, Reserved};
 
 pub const DEFAULT_ENGINE_VERSION: &str = "16";
 pub const DEFAULT_ALLOCATED_STORAGE: i64 = 20;
@@ -245,23 +245,6 @@ impl std::fmt::Debug for Password {
     }
 }
 
-/// The user's tags on an object: its tags less the provider's own, less
-/// the default tags with their default values unless the configuration
-/// (`basis`) names them too.
-fn user_tags(
-    client: &SwarmClient,
-    tags: &BTreeMap<String, String>,
-    basis: Option<&BTreeMap<String, String>>,
-) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter(|(k, _)| !k.starts_with("swarm:") && !k.starts_with("aws:") && k.as_str() != "Name")
-        .filter(|(k, v)| {
-            basis.is_some_and(|b| b.contains_key(*k)) || client.default_tags.get(*k) != Some(v)
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 fn owned(s: Option<&str>) -> Option<String> {
     s.map(str::to_owned)
 }
@@ -370,16 +353,15 @@ impl DatabaseState {
         self.endpoint = owned(endpoint_address(p));
         self.availability_zone = owned(p.availability_zone());
         self.master_secret_arn = owned(p.master_user_secret().and_then(|s| s.secret_arn()));
-        let found = cloud::rds_tag_map(p.tag_list());
-        let tags = user_tags(client, &found, basis.tags.as_ref());
-        self.tags_all = Some(
-            found
-                .into_iter()
-                .filter(|(k, _)| {
-                    !k.starts_with("swarm:") && !k.starts_with("aws:") && k.as_str() != "Name"
-                })
-                .collect(),
+        // The user's tags: also a default tag the configuration names.
+        let found = tags::rds::from_sdk(p.tag_list());
+        let tags = tags::user_tags(
+            &found,
+            &client.default_tags,
+            Reserved::OBJECT,
+            basis.tags.as_ref().map_or(Basis::None, Basis::Named),
         );
+        self.tags_all = Some(Reserved::OBJECT.without(&found));
         self.tags = (!tags.is_empty() || basis.tags.is_some()).then_some(tags);
     }
 

@@ -7,6 +7,7 @@ use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
 use crate::checks::{self, CidrError, PrefixDigits};
+use crate::tags::{self, TagKeys};
 
 /// EC2 takes at most 16 KiB of user data; the bootstrap needs the rest.
 pub const MAX_USER_DATA: usize = 14 * 1024;
@@ -71,43 +72,16 @@ pub fn tag_key(key: &str) -> Result<(), String> {
     if key == "Name" {
         Err("\"Name\" is set by the provider (<name>-<n>)".to_owned())
     } else {
-        checks::tag_key(key)
+        tags::tag_key(key)
     }
 }
 
 /// Checks the keys of a map (validators otherwise see only values).
-pub struct TagKeys;
-
-impl Validator for TagKeys {
-    fn description(&self) -> String {
-        format!(
-            "at most {MAX_TAGS} tags, with keys other than `Name` that do not start with `swarm:` or `aws:`"
-        )
-    }
-
-    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        let Value::Map(tags) = value else { return };
-        if tags.len() > MAX_TAGS {
-            diags.attribute_error(
-                path.clone(),
-                "Too many tags",
-                format!(
-                    "{path} must have at most {MAX_TAGS} tags, got {}; EC2 allows 50 per object and the provider sets the others.",
-                    tags.len()
-                ),
-            );
-        }
-        for key in tags.keys() {
-            if let Err(why) = tag_key(key) {
-                diags.attribute_error(
-                    path.push_key(key),
-                    "Invalid tag key",
-                    format!("{path} keys must not be reserved: {why}."),
-                );
-            }
-        }
-    }
-}
+pub const TAG_KEYS: TagKeys = TagKeys::named(
+    MAX_TAGS,
+    "EC2 allows 50 per object and the provider sets the others",
+    tag_key,
+);
 
 /// A list or set of `min` to `max` elements.
 pub struct Size {

@@ -72,7 +72,7 @@ pub struct Inst {
 impl Inst {
     fn from_sdk(owner: &str, i: &Instance) -> Option<Self> {
         let id = i.instance_id()?.to_owned();
-        let tags = tags::tag_map(i.tags());
+        let tags = tags::ec2::from_sdk(i.tags());
         let owned = |s: Option<&str>| s.unwrap_or_default().to_owned();
         Some(Self {
             index: tags.get(INDEX_TAG).and_then(|v| v.parse().ok()),
@@ -176,7 +176,7 @@ impl Observed {
 /// DescribeSecurityGroups, concurrently.
 pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagnostic> {
     let instance_filters = vec![
-        tags::owner_filter(KIND, name),
+        tags::ec2::owner_filter(KIND, name),
         filter("instance-state-name", &LIVE_STATES),
     ];
     let (instances, groups) = tokio::join!(
@@ -450,9 +450,9 @@ pub async fn run_instance(
             .block_device_mappings(root)
             .metadata_options(metadata)
             .user_data(launch.user_data)
-            .tag_specifications(tags::ec2_spec(ResourceType::Instance, &tags.instance))
-            .tag_specifications(tags::ec2_spec(ResourceType::Volume, &tags.volume))
-            .tag_specifications(tags::ec2_spec(
+            .tag_specifications(tags::ec2::spec(ResourceType::Instance, &tags.instance))
+            .tag_specifications(tags::ec2::spec(ResourceType::Volume, &tags.volume))
+            .tag_specifications(tags::ec2::spec(
                 ResourceType::NetworkInterface,
                 &tags.interface,
             ))

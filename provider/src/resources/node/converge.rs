@@ -10,10 +10,10 @@ use tfplugin::path::AttributePath;
 
 use super::bootstrap;
 use super::cloud::{self, Inst, Launch, Target};
-use super::state::{Progress, Spec, is_reserved_tag, wanted_rules};
+use super::state::{Progress, Spec, wanted_rules};
 use crate::config::SwarmClient;
 use crate::security_group::{self, NewGroup};
-use crate::tags;
+use crate::tags::{self, Reserved};
 use crate::waiter::Wait;
 
 /// Converges the node on `spec`. `prior_tags_all` is what the last apply
@@ -168,7 +168,7 @@ async fn sync_tags(
     let common = spec.tags_all(client);
     let dropped = |tags: &BTreeMap<String, String>| -> BTreeSet<String> {
         tags.keys()
-            .filter(|k| !is_reserved_tag(k) && !common.contains_key(*k))
+            .filter(|k| !Reserved::OBJECT.reserves(k) && !common.contains_key(*k))
             .cloned()
             .collect()
     };
@@ -184,22 +184,17 @@ async fn sync_tags(
         objects.push(inst.id.clone());
         objects.extend(inst.volume_ids.iter().cloned());
         objects.extend(inst.interface_ids.iter().cloned());
-        let own: BTreeMap<String, String> = inst
-            .tags
-            .iter()
-            .filter(|(k, _)| !is_reserved_tag(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let own = Reserved::OBJECT.without(&inst.tags);
         differ |= own != common;
         stale.extend(dropped(&own));
     }
     // Volumes and interfaces are not described: they are tagged whenever
     // the tags change, or the instances' tags drifted.
     if differ || prior_tags_all.is_some_and(|prior| prior != &common) {
-        tags::ec2_set(client, &objects, &common).await?;
+        tags::ec2::create(client, &objects, &common).await?;
     }
     let stale: Vec<String> = stale.into_iter().collect();
-    tags::ec2_remove(client, &objects, &stale).await?;
+    tags::ec2::delete(client, &objects, &stale).await?;
     for inst in &mut progress.instances {
         inst.tags.retain(|k, _| !stale.contains(k));
         inst.tags.extend(common.clone());

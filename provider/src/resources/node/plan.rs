@@ -15,6 +15,7 @@ use super::state::{
 };
 use crate::config::SwarmClient;
 use crate::ec2;
+use crate::tags;
 
 /// The per-instance lists, in instance order.
 const INSTANCE_LISTS: [&str; 4] = ["instance_ids", "private_ips", "availability_zones", "arns"];
@@ -168,24 +169,12 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
 
     let tags_all = match planned::<BTreeMap<String, String>>(&resp.plan, "tags") {
         Planned::Unknown => Value::Unknown,
-        Planned::Null => to_map(client.default_tags.clone()),
-        Planned::Known(own) => {
-            let mut all = client.default_tags.clone();
-            all.extend(own);
-            to_map(all)
-        }
+        Planned::Null => tags::map_value(tags::with_defaults(client, None)),
+        Planned::Known(own) => tags::map_value(tags::with_defaults(client, Some(&own))),
     };
     resp.set("tags_all", tags_all);
 
     plan_instances(req, resp, subnets_changed);
-}
-
-fn to_map(map: BTreeMap<String, String>) -> Value {
-    Value::Map(
-        map.into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect(),
-    )
 }
 
 /// What the plan can say of the instances: unchanged ones keep their

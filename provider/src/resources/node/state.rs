@@ -13,7 +13,7 @@ use super::bootstrap::{self, Bootstrap};
 use super::cloud::{self, Inst, Observed};
 use crate::config::{Environment, SwarmClient};
 use crate::security_group::{self, Group, Rule, Source};
-use crate::tags;
+use crate::tags::{self, Basis, Reserved};
 
 pub const DEFAULT_AGENTS_PER_INSTANCE: i64 = 1;
 pub const DEFAULT_MCP_PORT: i64 = 3000;
@@ -170,9 +170,7 @@ impl Spec {
 
     /// The user's tags with the provider's defaults: what `tags_all` shows.
     pub fn tags_all(&self, client: &SwarmClient) -> BTreeMap<String, String> {
-        let mut all = client.default_tags.clone();
-        all.extend(self.tags.clone().unwrap_or_default());
-        all
+        tags::with_defaults(client, self.tags.as_ref())
     }
 
     fn object_tags(
@@ -310,25 +308,13 @@ pub struct Progress {
     pub tags_synced: bool,
 }
 
-/// Reserved tags: the provider's own and AWS's.
-pub fn is_reserved_tag(key: &str) -> bool {
-    key == "Name" || key.starts_with("swarm:") || key.starts_with("aws:")
-}
-
-fn unreserved(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter(|(k, _)| !is_reserved_tag(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 /// The tags found on the node's objects (the group's, or an instance's
 /// where they differ: drift anywhere shows).
 fn found_tags(instances: &[Inst], group: Option<&Group>) -> BTreeMap<String, String> {
-    let from_group = group.map(|g| unreserved(&g.tags));
+    let from_group = group.map(|g| Reserved::OBJECT.without(&g.tags));
     let mut differing = instances
         .iter()
-        .map(|i| unreserved(&i.tags))
+        .map(|i| Reserved::OBJECT.without(&i.tags))
         .filter(|t| from_group.as_ref() != Some(t));
     differing.next().or(from_group).unwrap_or_default()
 }
@@ -340,13 +326,12 @@ fn own_tags(
     client: &SwarmClient,
     prior: Option<&BTreeMap<String, String>>,
 ) -> Option<BTreeMap<String, String>> {
-    let own: BTreeMap<String, String> = found
-        .iter()
-        .filter(|(k, v)| {
-            client.default_tags.get(*k) != Some(*v) || prior.is_some_and(|p| p.get(*k) == Some(*v))
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let own = tags::user_tags(
+        found,
+        &client.default_tags,
+        Reserved::OBJECT,
+        prior.map_or(Basis::None, Basis::Same),
+    );
     // Empty: keep the configuration's way of saying so (null or {}).
     if own.is_empty() && prior.is_none() {
         None
