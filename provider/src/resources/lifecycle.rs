@@ -46,6 +46,23 @@ pub struct TimeoutsModel {
     pub delete: Option<String>,
 }
 
+/// What a converge did: the error that stopped it, if any, and what exists
+/// when it knows that from its calls' answers (so that the apply need not
+/// read it again; `None` has it read).
+pub struct Converged<O> {
+    pub observed: Option<O>,
+    pub result: Result<(), Diagnostic>,
+}
+
+impl<O> From<Result<(), Diagnostic>> for Converged<O> {
+    fn from(result: Result<(), Diagnostic>) -> Self {
+        Self {
+            observed: None,
+            result,
+        }
+    }
+}
+
 /// What a resource provides to the shared apply, read, delete and import.
 #[tfplugin::async_trait]
 pub trait Lifecycle: Send + Sync {
@@ -94,15 +111,13 @@ pub trait Lifecycle: Send + Sync {
 
     /// Makes AWS match `spec` from whatever exists; changes nothing when
     /// it already does. `prior` is the prior state (`None` on create).
-    /// Returns what exists when it knows it (so the apply need not read it
-    /// again), `None` to have it read.
     async fn converge(
         &self,
         client: &SwarmClient,
         spec: &Self::Spec,
         prior: Option<&Self::State>,
         wait: &Wait<'_>,
-    ) -> Result<Option<Self::Observed>, Diagnostic>;
+    ) -> Converged<Self::Observed>;
 
     /// Reads what exists of the resource `id`: one describe per object kind.
     async fn observe(&self, client: &SwarmClient, id: &str) -> Result<Self::Observed, Diagnostic>;
@@ -250,13 +265,12 @@ pub async fn apply<L: Lifecycle>(
         return resp.diagnostics.push(d);
     }
     let id = L::id_of_spec(&spec);
-    let (known, outcome) = match lifecycle
+    let Converged {
+        observed: known,
+        result: outcome,
+    } = lifecycle
         .converge(client, &spec, prior.as_ref(), &wait)
-        .await
-    {
-        Ok(observed) => (observed, Ok(())),
-        Err(d) => (None, Err(d)),
-    };
+        .await;
     // Whatever happened, the state is what exists: a half-made resource
     // is recorded, and the next apply finishes it.
     match state_of(lifecycle, client, &id, known, &basis).await {

@@ -32,7 +32,7 @@ use tfplugin::value::Value;
 
 use self::cloud::{Desired, Observed};
 use self::state::BucketState;
-use super::lifecycle::{self, Lifecycle};
+use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
 use crate::waiter::{Timeouts, Wait};
 
@@ -74,10 +74,19 @@ impl Lifecycle for Bucket {
         desired: &Desired,
         _prior: Option<&BucketState>,
         wait: &Wait<'_>,
-    ) -> Result<Option<Option<Observed>>, Diagnostic> {
-        converge::ensure(client, desired, wait).await?;
-        let seen = converge::wait_applied(client, desired, wait).await?;
-        Ok(Some(Some(seen)))
+    ) -> Converged<Option<Observed>> {
+        let applied = async {
+            converge::ensure(client, desired, wait).await?;
+            converge::wait_applied(client, desired, wait).await
+        };
+        match applied.await {
+            // What S3 read back once everything took effect.
+            Ok(seen) => Converged {
+                observed: Some(Some(seen)),
+                result: Ok(()),
+            },
+            Err(d) => Err(d).into(),
+        }
     }
 
     async fn observe(

@@ -32,7 +32,7 @@ use tfplugin::value::Value;
 
 use self::cloud::Observed;
 use self::state::{CacheState, Spec};
-use super::lifecycle::{self, Lifecycle};
+use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
 use crate::waiter::{Timeouts, Wait};
 
@@ -73,9 +73,8 @@ impl Lifecycle for Cache {
         spec: &Spec,
         _prior: Option<&CacheState>,
         wait: &Wait<'_>,
-    ) -> Result<Option<Observed>, Diagnostic> {
-        converge::ensure(client, spec, wait).await?;
-        Ok(None)
+    ) -> Converged<Observed> {
+        converge::ensure(client, spec, wait).await.into()
     }
 
     async fn observe(&self, client: &SwarmClient, id: &str) -> Result<Observed, Diagnostic> {

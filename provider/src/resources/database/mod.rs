@@ -27,7 +27,7 @@ use tfplugin::schema::Schema;
 use tfplugin::value::Value;
 
 use self::state::{DatabaseState, Spec};
-use super::lifecycle::{self, Lifecycle};
+use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
 use crate::waiter::{Timeouts, Wait};
 
@@ -73,9 +73,8 @@ impl Lifecycle for Database {
         spec: &Spec,
         _prior: Option<&DatabaseState>,
         wait: &Wait<'_>,
-    ) -> Result<Option<cloud::Observed>, Diagnostic> {
-        converge::converge(client, spec, wait).await?;
-        Ok(None)
+    ) -> Converged<cloud::Observed> {
+        converge::converge(client, spec, wait).await.into()
     }
 
     async fn observe(&self, client: &SwarmClient, id: &str) -> Result<cloud::Observed, Diagnostic> {

@@ -7,11 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tfplugin::diag::Diagnostic;
-use tfplugin::value::{self, Type, Value};
+use tfplugin::value::{self, MaybeUnknown, Value};
 
 use super::bootstrap::{self, Bootstrap};
 use super::cloud::{self, Inst, Observed};
 use crate::config::{Environment, SwarmClient};
+use crate::ec2;
+use crate::resources::lifecycle::TimeoutsModel;
 use crate::security_group::{self, Group, Rule, Source};
 use crate::tags::{self, Basis, Reserved};
 
@@ -60,20 +62,18 @@ pub struct NodeState {
     pub arns: Option<Vec<String>>,
     pub security_group_id: Option<String>,
     pub ingress_rules: Option<Vec<String>>,
+    pub timeouts: Option<TimeoutsModel>,
+}
+
+/// What the lifecycle sees of a node: what AWS has (refresh, import), or
+/// the state an apply's walk left (it knows each instance's fate).
+#[derive(Debug, Clone)]
+pub enum Seen {
+    Found(Observed),
+    Applied(NodeState),
 }
 
 impl NodeState {
-    /// The state as a value of the schema's type, with `timeouts` as given.
-    pub fn to_value(&self, ty: &Type, timeouts: Value) -> Result<Value, Diagnostic> {
-        let mut state = value::to_value(self)
-            .and_then(|v| v.conform(ty))
-            .map_err(|e| Diagnostic::error("Cannot build the node's state", e.to_string()))?;
-        if let Value::Object(attrs) = &mut state {
-            attrs.insert("timeouts".to_owned(), timeouts);
-        }
-        Ok(state)
-    }
-
     pub fn from_value(state: &Value) -> Result<Self, Diagnostic> {
         value::from_value(state)
             .map_err(|e| Diagnostic::error("Unreadable swarm_node state", e.to_string()))
@@ -143,7 +143,81 @@ pub struct Spec {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+/// The plan as apply reads it: a default the plan could not know (it
+/// depends on subnets unknown then) is unknown.
+#[derive(Debug, Deserialize)]
+struct PlanModel {
+    name: Option<String>,
+    ami: MaybeUnknown<Option<String>>,
+    instance_type: Option<String>,
+    instance_count: Option<i64>,
+    subnet_ids: MaybeUnknown<Option<Vec<String>>>,
+    agents_per_instance: Option<i64>,
+    mcp_port: Option<i64>,
+    allowed_cidrs: MaybeUnknown<Option<Vec<String>>>,
+    root_volume_size: Option<i64>,
+    user_data: MaybeUnknown<Option<String>>,
+    associate_public_ip: Option<bool>,
+    tags: MaybeUnknown<Option<BTreeMap<String, String>>>,
+}
+
+/// A planned value that must be known at apply.
+fn required<T>(value: Option<T>, name: &str) -> Result<T, Diagnostic> {
+    value.ok_or_else(|| {
+        Diagnostic::error(
+            "Value unknown at apply",
+            format!("{name} is not known at apply; this is a bug in the provider."),
+        )
+    })
+}
+
 impl Spec {
+    /// The plan, resolved into what apply makes exist. Values the plan
+    /// could not know yet (a default that depends on unknown subnets) are
+    /// looked up now.
+    pub async fn from_plan(client: &SwarmClient, plan: &Value) -> Result<Self, Diagnostic> {
+        let plan: PlanModel = value::from_value(plan).map_err(|e| {
+            Diagnostic::error(
+                "Unreadable swarm_node plan",
+                format!("{e}. This is a bug in the provider."),
+            )
+        })?;
+        let ami = match plan.ami {
+            MaybeUnknown::Known(Some(ami)) => ami,
+            _ => cloud::newest_ubuntu_lts(client).await?,
+        };
+        let subnet_ids = match plan.subnet_ids {
+            MaybeUnknown::Known(Some(ids)) => ids,
+            _ => ec2::default_subnets(client).await?,
+        };
+        let allowed_cidrs = match plan.allowed_cidrs {
+            MaybeUnknown::Known(Some(cidrs)) => cidrs,
+            _ => {
+                let subnets = cloud::subnets(client, &subnet_ids).await?;
+                let vpc = subnets
+                    .first()
+                    .map(|s| s.vpc_id.clone())
+                    .unwrap_or_default();
+                vec![ec2::vpc_cidr(client, &vpc).await?]
+            }
+        };
+        let count = required(plan.instance_count, "instance_count")?;
+        Ok(Self {
+            name: required(plan.name, "name")?,
+            ami,
+            instance_type: required(plan.instance_type, "instance_type")?,
+            instance_count: usize::try_from(count).unwrap_or(0),
+            subnet_ids,
+            agents_per_instance: required(plan.agents_per_instance, "agents_per_instance")?,
+            mcp_port: required(plan.mcp_port, "mcp_port")?,
+            allowed_cidrs,
+            root_volume_size: required(plan.root_volume_size, "root_volume_size")?,
+            user_data: plan.user_data.into_known().flatten(),
+            associate_public_ip: required(plan.associate_public_ip, "associate_public_ip")?,
+            tags: plan.tags.into_known().flatten(),
+        })
+    }
+
     /// The bootstrap script instances of this spec boot with.
     pub fn bootstrap(&self) -> String {
         Bootstrap {

@@ -1,0 +1,217 @@
+//! `swarm_node`: a pool of hardened EC2 hosts running agent processes,
+//! spread over availability zones, behind a security group that opens
+//! only the MCP port.
+//!
+//! Every AWS object carries `swarm:node = <name>`: read, import, drift
+//! detection and destroy find the node's objects by that tag, and the
+//! settings `terraform import` needs are tags too (see `cloud`).
+//!
+//! The files follow the anatomy of `resources/README.md`.
+
+mod bootstrap;
+mod checks;
+mod cloud;
+mod converge;
+mod plan;
+mod schema;
+mod state;
+
+use std::time::Duration;
+
+use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::resource::{
+    ChangeRequest, ChangeResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
+};
+use tfplugin::schema::Schema;
+use tfplugin::value::Value;
+
+pub use self::schema::name_attribute;
+use self::state::{NodeState, Progress, Seen, Spec};
+use super::lifecycle::{self, Converged, Lifecycle};
+use crate::config::SwarmClient;
+use crate::waiter::{Timeouts, Wait};
+
+/// The resource.
+pub struct Node;
+
+/// What a data source shows of a node.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub instance_ids: Vec<String>,
+    pub private_ips: Vec<String>,
+    pub availability_zones: Vec<String>,
+    pub arns: Vec<String>,
+    pub security_group_id: Option<String>,
+    pub instance_type: Option<String>,
+}
+
+/// Looks a node up by name, as `read` does; `None` if nothing of it exists.
+pub async fn find(client: &SwarmClient, name: &str) -> Result<Option<Found>, Diagnostic> {
+    let observed = cloud::observe(client, name).await?;
+    if observed.is_empty() {
+        return Ok(None);
+    }
+    let state = state::refreshed(client, &NodeState::default(), &observed);
+    Ok(Some(Found {
+        instance_ids: state.instance_ids.unwrap_or_default(),
+        private_ips: state.private_ips.unwrap_or_default(),
+        availability_zones: state.availability_zones.unwrap_or_default(),
+        arns: state.arns.unwrap_or_default(),
+        security_group_id: state.security_group_id,
+        instance_type: state.instance_type,
+    }))
+}
+
+#[tfplugin::async_trait]
+impl Lifecycle for Node {
+    const TYPE_NAME: &'static str = "swarm_node";
+    const TIMEOUTS: Timeouts = Timeouts {
+        create: Duration::from_secs(15 * 60),
+        update: Duration::from_secs(30 * 60),
+        delete: Duration::from_secs(15 * 60),
+    };
+
+    type State = NodeState;
+    type Spec = Spec;
+    type Observed = Seen;
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn id_of(state: &NodeState) -> Option<String> {
+        state.name.clone().or_else(|| state.id.clone())
+    }
+
+    fn id_of_spec(spec: &Spec) -> String {
+        spec.name.clone()
+    }
+
+    async fn spec(&self, client: &SwarmClient, req: &ChangeRequest) -> Result<Spec, Diagnostics> {
+        Spec::from_plan(client, &req.plan)
+            .await
+            .map_err(Diagnostics::from)
+    }
+
+    /// The state comes from what the walk made and saw (a node's instances
+    /// are many, and the walk knows each one's fate), not from a new read.
+    async fn converge(
+        &self,
+        client: &SwarmClient,
+        spec: &Spec,
+        prior: Option<&NodeState>,
+        wait: &Wait<'_>,
+    ) -> Converged<Seen> {
+        let mut progress = Progress::default();
+        let prior_tags = prior.and_then(|p| p.tags_all.as_ref());
+        let result = converge::converge(client, spec, prior_tags, &mut progress, wait).await;
+        let anything = progress.group.is_some() || !progress.instances.is_empty();
+        let applied = if result.is_ok() || anything {
+            spec.state(client, &progress, prior)
+        } else {
+            // Nothing was made or seen: the state stays as it was.
+            prior.cloned().unwrap_or_default()
+        };
+        Converged {
+            observed: Some(Seen::Applied(applied)),
+            result,
+        }
+    }
+
+    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<Seen, Diagnostic> {
+        cloud::observe(client, id).await.map(Seen::Found)
+    }
+
+    fn is_gone(observed: &Seen) -> bool {
+        match observed {
+            Seen::Found(found) => found.is_empty(),
+            Seen::Applied(state) => {
+                state.security_group_id.is_none()
+                    && state.instance_ids.as_ref().is_none_or(Vec::is_empty)
+            }
+        }
+    }
+
+    async fn state(
+        &self,
+        client: &SwarmClient,
+        id: &str,
+        observed: &Seen,
+        basis: &NodeState,
+    ) -> Result<NodeState, Diagnostic> {
+        let mut state = match observed {
+            Seen::Applied(state) => state.clone(),
+            // An import leaves only the name: everything else comes from AWS.
+            Seen::Found(found) if basis.instance_count.is_none() => {
+                state::imported(client, id, found).await?
+            }
+            Seen::Found(found) => state::refreshed(client, basis, found),
+        };
+        state.timeouts = basis.timeouts.clone();
+        Ok(state)
+    }
+
+    async fn destroy(
+        &self,
+        client: &SwarmClient,
+        id: &str,
+        _prior: &NodeState,
+        wait: &Wait<'_>,
+    ) -> Result<(), Diagnostic> {
+        converge::destroy(client, id, wait).await
+    }
+
+    fn imported(&self, id: &str) -> Result<Value, Diagnostic> {
+        checks::name(id).map_err(|why| {
+            Diagnostic::error(
+                "Invalid import id",
+                format!(
+                    "Import a swarm_node by its name (1 to 64 letters, digits or hyphens): {why}."
+                ),
+            )
+        })?;
+        Ok(Value::Object(
+            [
+                ("id".to_owned(), Value::from(id)),
+                ("name".to_owned(), Value::from(id)),
+            ]
+            .into(),
+        ))
+    }
+}
+
+#[tfplugin::async_trait]
+impl Resource<SwarmClient> for Node {
+    fn type_name(&self) -> &'static str {
+        Self::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
+        plan::modify_plan(client, req, resp).await;
+    }
+
+    async fn create(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
+        lifecycle::apply(self, client, req, resp, Self::TIMEOUTS.create()).await;
+    }
+
+    async fn read(&self, client: &SwarmClient, req: &ReadRequest, resp: &mut ReadResponse) {
+        lifecycle::read(self, client, req, resp).await;
+    }
+
+    async fn update(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
+        lifecycle::apply(self, client, req, resp, Self::TIMEOUTS.update()).await;
+    }
+
+    async fn delete(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
+        lifecycle::delete(self, client, req, resp).await;
+    }
+
+    async fn import(&self, client: &SwarmClient, id: &str, resp: &mut ImportResponse) {
+        lifecycle::import(self, client, id, resp).await;
+    }
+}
