@@ -30,7 +30,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::resource::{
-    ChangeRequest, ChangeResponse, ImportResponse, ReadRequest, ReadResponse,
+    ChangeRequest, ChangeResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
 };
 use tfplugin::schema::Schema;
 use tfplugin::value::{self, Value};
@@ -79,8 +80,22 @@ pub trait Lifecycle: Send + Sync {
     /// What exists of one resource in AWS, read in one go.
     type Observed: Send + Sync;
 
-    /// The resource's schema (to conform states to its type).
+    /// The resource's schema (`schema.rs`).
     fn schema(&self) -> Schema;
+
+    /// Checks across attributes at validate (`checks.rs`); each
+    /// attribute's own checks are its validators in the schema.
+    async fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Refines a plan (`plan.rs`): tier defaults, checks that need AWS or
+    /// the prior state, what replaces the resource, outputs known at plan.
+    async fn modify_plan(
+        &self,
+        _client: &SwarmClient,
+        _req: &PlanRequest,
+        _resp: &mut PlanResponse,
+    ) {
+    }
 
     /// The id that finds the resource's objects, from a state or a basis.
     fn id_of(state: &Self::State) -> Option<String>;
@@ -235,7 +250,7 @@ async fn state_of<L: Lifecycle>(
 }
 
 /// Create (`operation` is `TIMEOUTS.create()`) and update.
-pub async fn apply<L: Lifecycle>(
+async fn apply<L: Lifecycle>(
     lifecycle: &L,
     client: &SwarmClient,
     req: &ChangeRequest,
@@ -284,7 +299,7 @@ pub async fn apply<L: Lifecycle>(
 }
 
 /// Refresh: the state of what exists, `Null` when nothing does.
-pub async fn read<L: Lifecycle>(
+async fn read<L: Lifecycle>(
     lifecycle: &L,
     client: &SwarmClient,
     req: &ReadRequest,
@@ -308,7 +323,7 @@ pub async fn read<L: Lifecycle>(
 }
 
 /// Destroy: on failure the state keeps what is left, for the next try.
-pub async fn delete<L: Lifecycle>(
+async fn delete<L: Lifecycle>(
     lifecycle: &L,
     client: &SwarmClient,
     req: &ChangeRequest,
@@ -339,7 +354,7 @@ pub async fn delete<L: Lifecycle>(
 
 /// Import by id: checks that something answers to it, and leaves the rest
 /// to the read Terraform makes next.
-pub async fn import<L: Lifecycle>(
+async fn import<L: Lifecycle>(
     lifecycle: &L,
     client: &SwarmClient,
     id: &str,
@@ -361,5 +376,48 @@ pub async fn import<L: Lifecycle>(
         Ok(Some(state)) => resp.state = state,
         Ok(None) => resp.diagnostics.push(lifecycle.not_found(id)),
         Err(d) => resp.diagnostics.push(d),
+    }
+}
+
+/// A resource served through the lifecycle: the one `Resource` impl of
+/// every swarm resource, handing each call to the resource's `Lifecycle`.
+pub struct Managed<L>(pub L);
+
+#[tfplugin::async_trait]
+impl<L: Lifecycle> Resource<SwarmClient> for Managed<L> {
+    fn type_name(&self) -> &'static str {
+        L::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        self.0.schema()
+    }
+
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        self.0.validate(config, diags).await;
+    }
+
+    async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
+        self.0.modify_plan(client, req, resp).await;
+    }
+
+    async fn create(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
+        apply(&self.0, client, req, resp, L::TIMEOUTS.create()).await;
+    }
+
+    async fn read(&self, client: &SwarmClient, req: &ReadRequest, resp: &mut ReadResponse) {
+        read(&self.0, client, req, resp).await;
+    }
+
+    async fn update(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
+        apply(&self.0, client, req, resp, L::TIMEOUTS.update()).await;
+    }
+
+    async fn delete(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
+        delete(&self.0, client, req, resp).await;
+    }
+
+    async fn import(&self, client: &SwarmClient, id: &str, resp: &mut ImportResponse) {
+        import(&self.0, client, id, resp).await;
     }
 }

@@ -1,8 +1,10 @@
-//! Managed resources: one file each, its acceptance test in
-//! `acceptance-tests/tests/`.
+//! Managed resources: a folder each, in the anatomy of `README.md` beside
+//! this file, served through the one lifecycle of `lifecycle.rs`; each
+//! one's acceptance tests are in `acceptance-tests/tests/<resource>.rs`.
 
 use tfplugin::resource::Resource;
 
+use self::lifecycle::Managed;
 use crate::config::SwarmClient;
 
 pub mod bucket;
@@ -16,9 +18,9 @@ pub mod node;
 pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
     vec![
         Box::new(network::Network),
-        Box::new(database::Database),
-        Box::new(cache::Cache),
-        Box::new(bucket::Bucket),
-        Box::new(node::Node),
+        Box::new(Managed(database::Database)),
+        Box::new(Managed(cache::Cache)),
+        Box::new(Managed(bucket::Bucket)),
+        Box::new(Managed(node::Node)),
     ]
 }

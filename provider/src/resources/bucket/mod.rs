@@ -23,16 +23,13 @@ mod schema;
 mod state;
 
 use tfplugin::diag::{Diagnostic, Diagnostics};
-use tfplugin::resource::{
-    ChangeRequest, ChangeResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
-};
+use tfplugin::resource::{ChangeRequest, PlanRequest, PlanResponse};
 use tfplugin::schema::Schema;
 use tfplugin::value::Value;
 
 use self::cloud::{Desired, Observed};
 use self::state::BucketState;
-use super::lifecycle::{self, Converged, Lifecycle};
+use super::lifecycle::{Converged, Lifecycle};
 use crate::config::SwarmClient;
 use crate::waiter::{Timeouts, Wait};
 
@@ -50,6 +47,14 @@ impl Lifecycle for Bucket {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        checks::validate(config, diags);
+    }
+
+    async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
+        plan::modify_plan(client, req, resp).await;
     }
 
     fn id_of(state: &BucketState) -> Option<String> {
@@ -132,44 +137,5 @@ impl Lifecycle for Bucket {
             "Bucket not found",
             format!("No bucket named {id:?} exists; import takes the bucket's name."),
         )
-    }
-}
-
-#[tfplugin::async_trait]
-impl Resource<SwarmClient> for Bucket {
-    fn type_name(&self) -> &'static str {
-        Self::TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        schema::schema()
-    }
-
-    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        checks::validate(config, diags);
-    }
-
-    async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
-        plan::modify_plan(client, req, resp).await;
-    }
-
-    async fn create(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
-        lifecycle::apply(self, client, req, resp, Self::TIMEOUTS.create()).await;
-    }
-
-    async fn read(&self, client: &SwarmClient, req: &ReadRequest, resp: &mut ReadResponse) {
-        lifecycle::read(self, client, req, resp).await;
-    }
-
-    async fn update(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
-        lifecycle::apply(self, client, req, resp, Self::TIMEOUTS.update()).await;
-    }
-
-    async fn delete(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
-        lifecycle::delete(self, client, req, resp).await;
-    }
-
-    async fn import(&self, client: &SwarmClient, id: &str, resp: &mut ImportResponse) {
-        lifecycle::import(self, client, id, resp).await;
     }
 }

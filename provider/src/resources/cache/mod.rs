@@ -23,16 +23,13 @@ mod state;
 use std::time::Duration;
 
 use tfplugin::diag::{Diagnostic, Diagnostics};
-use tfplugin::resource::{
-    ChangeRequest, ChangeResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
-};
+use tfplugin::resource::{ChangeRequest, PlanRequest, PlanResponse};
 use tfplugin::schema::Schema;
 use tfplugin::value::Value;
 
 use self::cloud::Observed;
 use self::state::{CacheState, Spec};
-use super::lifecycle::{self, Converged, Lifecycle};
+use super::lifecycle::{Converged, Lifecycle};
 use crate::config::SwarmClient;
 use crate::waiter::{Timeouts, Wait};
 
@@ -53,6 +50,14 @@ impl Lifecycle for Cache {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        checks::validate(config, diags);
+    }
+
+    async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
+        plan::modify_plan(client, req, resp).await;
     }
 
     fn id_of(state: &CacheState) -> Option<String> {
@@ -120,44 +125,5 @@ impl Lifecycle for Cache {
                 "No ElastiCache replication group {id:?} exists; import takes the cache's name."
             ),
         )
-    }
-}
-
-#[tfplugin::async_trait]
-impl Resource<SwarmClient> for Cache {
-    fn type_name(&self) -> &'static str {
-        Self::TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        schema::schema()
-    }
-
-    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        checks::validate(config, diags);
-    }
-
-    async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
-        plan::modify_plan(client, req, resp).await;
-    }
-
-    async fn create(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
-        lifecycle::apply(self, client, req, resp, Self::TIMEOUTS.create()).await;
-    }
-
-    async fn read(&self, client: &SwarmClient, req: &ReadRequest, resp: &mut ReadResponse) {
-        lifecycle::read(self, client, req, resp).await;
-    }
-
-    async fn update(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
-        lifecycle::apply(self, client, req, resp, Self::TIMEOUTS.update()).await;
-    }
-
-    async fn delete(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {
-        lifecycle::delete(self, client, req, resp).await;
-    }
-
-    async fn import(&self, client: &SwarmClient, id: &str, resp: &mut ImportResponse) {
-        lifecycle::import(self, client, id, resp).await;
     }
 }
