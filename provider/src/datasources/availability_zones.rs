@@ -1,13 +1,22 @@
 //! `swarm_availability_zones`: the usable availability zones of the region.
 
+use serde::Serialize;
 use tfplugin::datasource::{DataSource, DataSourceRequest, DataSourceResponse};
 use tfplugin::schema::{Attribute, Schema};
-use tfplugin::value::{Type, Value};
+use tfplugin::value::{self, Type};
 
 use crate::config::SwarmClient;
-use crate::ec2::{Zone, usable_zones};
+use crate::ec2::usable_zones;
 
 pub struct AvailabilityZones;
+
+/// What the data source exports.
+#[derive(Debug, Serialize)]
+struct Zones {
+    id: String,
+    names: Vec<String>,
+    zone_ids: Vec<String>,
+}
 
 #[tfplugin::async_trait]
 impl DataSource<SwarmClient> for AvailabilityZones {
@@ -48,21 +57,16 @@ impl DataSource<SwarmClient> for AvailabilityZones {
             Ok(zones) => zones,
             Err(diagnostic) => return resp.diagnostics.push(diagnostic),
         };
-        let strings = |f: fn(&Zone) -> &str| {
-            Value::List(
-                zones
-                    .iter()
-                    .map(|z| Value::String(f(z).to_owned()))
-                    .collect(),
-            )
+        let zones = Zones {
+            id: client.region.clone(),
+            names: zones.iter().map(|z| z.name.clone()).collect(),
+            zone_ids: zones.into_iter().map(|z| z.id).collect(),
         };
-        resp.state = Value::Object(
-            [
-                ("id".to_owned(), Value::String(client.region.clone())),
-                ("names".to_owned(), strings(|z| &z.name)),
-                ("zone_ids".to_owned(), strings(|z| &z.id)),
-            ]
-            .into(),
-        );
+        match value::to_value(&zones).and_then(|v| v.conform(&self.schema().value_type())) {
+            Ok(state) => resp.state = state,
+            Err(e) => resp
+                .diagnostics
+                .error("Cannot record the availability zones", e.to_string()),
+        }
     }
 }

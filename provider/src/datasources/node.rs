@@ -1,24 +1,40 @@
 //! `swarm_node` data source: a node's instances and security group, by
 //! name, found as the resource finds them (by their `swarm:node` tag).
 
+use serde::{Deserialize, Serialize};
 use tfplugin::datasource::{DataSource, DataSourceRequest, DataSourceResponse};
 use tfplugin::path::AttributePath;
 use tfplugin::schema::{Attribute, Schema};
-use tfplugin::value::{Type, Value};
+use tfplugin::value::{self, Type};
 
 use crate::config::SwarmClient;
 use crate::resources::node;
 
 pub struct NodeLookup;
 
+/// What the configuration gives: the name to look up.
+#[derive(Debug, Deserialize)]
+struct Lookup {
+    name: Option<String>,
+}
+
+/// What the data source exports.
+#[derive(Debug, Serialize)]
+struct NodeFound {
+    id: String,
+    name: String,
+    instance_ids: Vec<String>,
+    private_ips: Vec<String>,
+    availability_zones: Vec<String>,
+    arns: Vec<String>,
+    instance_type: Option<String>,
+    security_group_id: Option<String>,
+}
+
 fn list(name: &str, description: &str) -> Attribute {
     Attribute::list_of(name, Type::String)
         .computed()
         .description(description)
-}
-
-fn strings(items: Vec<String>) -> Value {
-    Value::List(items.into_iter().map(Value::String).collect())
 }
 
 #[tfplugin::async_trait]
@@ -67,14 +83,18 @@ impl DataSource<SwarmClient> for NodeLookup {
         req: &DataSourceRequest,
         resp: &mut DataSourceResponse,
     ) {
-        let Some(Value::String(name)) = req.config.get_attr("name") else {
-            return resp.diagnostics.attribute_error(
-                AttributePath::attr("name"),
-                "No name",
-                "Set name to the node to look up.",
-            );
+        let name = match req.config_as::<Lookup>() {
+            Ok(Lookup { name: Some(name) }) => name,
+            Ok(Lookup { name: None }) => {
+                return resp.diagnostics.attribute_error(
+                    AttributePath::attr("name"),
+                    "No name",
+                    "Set name to the node to look up.",
+                );
+            }
+            Err(d) => return resp.diagnostics.extend(d),
         };
-        let found = match node::find(client, name).await {
+        let found = match node::find(client, &name).await {
             Ok(Some(found)) => found,
             Ok(None) => {
                 return resp.diagnostics.attribute_error(
@@ -85,24 +105,21 @@ impl DataSource<SwarmClient> for NodeLookup {
             }
             Err(d) => return resp.diagnostics.push(d),
         };
-        resp.state = Value::Object(
-            [
-                ("name".to_owned(), Value::String(name.clone())),
-                ("id".to_owned(), Value::String(name.clone())),
-                ("instance_ids".to_owned(), strings(found.instance_ids)),
-                ("private_ips".to_owned(), strings(found.private_ips)),
-                (
-                    "availability_zones".to_owned(),
-                    strings(found.availability_zones),
-                ),
-                ("arns".to_owned(), strings(found.arns)),
-                ("instance_type".to_owned(), Value::from(found.instance_type)),
-                (
-                    "security_group_id".to_owned(),
-                    Value::from(found.security_group_id),
-                ),
-            ]
-            .into(),
-        );
+        let state = NodeFound {
+            id: name.clone(),
+            name,
+            instance_ids: found.instance_ids,
+            private_ips: found.private_ips,
+            availability_zones: found.availability_zones,
+            arns: found.arns,
+            instance_type: found.instance_type,
+            security_group_id: found.security_group_id,
+        };
+        match value::to_value(&state).and_then(|v| v.conform(&self.schema().value_type())) {
+            Ok(state) => resp.state = state,
+            Err(e) => resp
+                .diagnostics
+                .error("Cannot record the swarm_node data source", e.to_string()),
+        }
     }
 }
