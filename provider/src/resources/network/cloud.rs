@@ -417,6 +417,32 @@ impl<'a> Calls<'a> {
             .map_err(|e| e.diagnostic(|e| self.fail(what, &e)))
     }
 
+    /// `retried` for a delete that EC2 refuses while something still
+    /// holds the object: DependencyViolation for a while after a NAT
+    /// gateway is deleted and its address released.
+    async fn retried_while_held<T, E, F, Fut>(&self, what: &str, call: F) -> Result<(), Diagnostic>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.retried(what, &[DEPENDENCY_VIOLATION], call)
+            .await
+            .map(drop)
+    }
+
+    /// A call made once: EC2's answer, or the error.
+    async fn once<T, E>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, Diagnostic>
+    where
+        E: std::error::Error + 'static,
+    {
+        call.await.map_err(|e| self.fail(what, &e))
+    }
+
     /// A wait that did not end well, as the network's waits have always
     /// told it.
     fn unfinished(&self, state: &str, err: WaitError<String>) -> Diagnostic {
@@ -426,20 +452,21 @@ impl<'a> Calls<'a> {
         )
     }
 
+    fn ec2(&self) -> &'a aws_sdk_ec2::Client {
+        &self.client.ec2
+    }
+
     /// CreateVpc: the VPC and its id.
     pub async fn create_vpc(&self, cidr: &str, tags: &Tags) -> Result<(String, Vpc), Diagnostic> {
-        let created = aws::call(
-            "ec2",
-            "CreateVpc",
-            self.client
-                .ec2
-                .create_vpc()
-                .cidr_block(cidr)
-                .tag_specifications(tags::ec2_spec(ResourceType::Vpc, tags))
-                .send(),
-        )
-        .await
-        .map_err(|e| self.fail("create the VPC", &e))?;
+        let request = self
+            .ec2()
+            .create_vpc()
+            .cidr_block(cidr)
+            .tag_specifications(tags::ec2_spec(ResourceType::Vpc, tags))
+            .send();
+        let created = self
+            .once("create the VPC", aws::call("ec2", "CreateVpc", request))
+            .await?;
         created
             .vpc()
             .and_then(|vpc| Some((vpc.vpc_id()?.to_owned(), vpc.clone())))
@@ -449,19 +476,14 @@ impl<'a> Calls<'a> {
     /// Waits until the new VPC is available; until EC2 knows it, it is
     /// not yet.
     pub async fn wait_vpc_available(&self, vpc_id: &str) -> Result<(), Diagnostic> {
-        let ec2 = &self.client.ec2;
+        let ec2 = self.ec2();
         waiter::wait_for(
             "the VPC to be available",
             self.wait.remaining(),
             self.wait.cancel,
             || async {
-                let out = match aws::call(
-                    "ec2",
-                    "DescribeVpcs",
-                    ec2.describe_vpcs().vpc_ids(vpc_id).send(),
-                )
-                .await
-                {
+                let request = ec2.describe_vpcs().vpc_ids(vpc_id).send();
+                let out = match aws::call("ec2", "DescribeVpcs", request).await {
                     Ok(out) => out,
                     Err(e) if e.code() == Some(VPC_NOT_FOUND) => {
                         return Ok(Poll::Pending("not found yet".to_owned()));
@@ -484,7 +506,7 @@ impl<'a> Calls<'a> {
         let on = AttributeBooleanValue::builder().value(true).build();
         for (support, hostnames) in [(true, false), (false, true)] {
             self.retried("turn on DNS in the VPC", &[VPC_NOT_FOUND], || {
-                let mut call = self.client.ec2.modify_vpc_attribute().vpc_id(vpc_id);
+                let mut call = self.ec2().modify_vpc_attribute().vpc_id(vpc_id);
                 if support {
                     call = call.enable_dns_support(on.clone());
                 }
@@ -500,46 +522,42 @@ impl<'a> Calls<'a> {
 
     /// CreateInternetGateway: the gateway's id.
     pub async fn create_internet_gateway(&self, tags: &Tags) -> Result<String, Diagnostic> {
-        Ok(aws::call(
-            "ec2",
-            "CreateInternetGateway",
-            self.client
-                .ec2
-                .create_internet_gateway()
-                .tag_specifications(tags::ec2_spec(ResourceType::InternetGateway, tags))
-                .send(),
-        )
-        .await
-        .map_err(|e| self.fail("create the internet gateway", &e))?
-        .internet_gateway()
-        .and_then(InternetGateway::internet_gateway_id)
-        .unwrap_or_default()
-        .to_owned())
+        let request = self
+            .ec2()
+            .create_internet_gateway()
+            .tag_specifications(tags::ec2_spec(ResourceType::InternetGateway, tags))
+            .send();
+        let created = self
+            .once(
+                "create the internet gateway",
+                aws::call("ec2", "CreateInternetGateway", request),
+            )
+            .await?;
+        Ok(created
+            .internet_gateway()
+            .and_then(InternetGateway::internet_gateway_id)
+            .unwrap_or_default()
+            .to_owned())
     }
 
+    /// AttachInternetGateway, of a gateway or to a VPC made a moment ago.
     pub async fn attach_internet_gateway(
         &self,
         igw_id: &str,
         vpc_id: &str,
     ) -> Result<(), Diagnostic> {
-        self.retried(
-            "attach the internet gateway",
-            &[INTERNET_GATEWAY_NOT_FOUND, VPC_NOT_FOUND],
-            || {
-                aws::call(
-                    "ec2",
-                    "AttachInternetGateway",
-                    self.client
-                        .ec2
-                        .attach_internet_gateway()
-                        .internet_gateway_id(igw_id)
-                        .vpc_id(vpc_id)
-                        .send(),
-                )
-            },
-        )
+        let codes = [INTERNET_GATEWAY_NOT_FOUND, VPC_NOT_FOUND];
+        self.retried("attach the internet gateway", &codes, || {
+            let request = self
+                .ec2()
+                .attach_internet_gateway()
+                .internet_gateway_id(igw_id)
+                .vpc_id(vpc_id)
+                .send();
+            aws::call("ec2", "AttachInternetGateway", request)
+        })
         .await
-        .map(|_| ())
+        .map(drop)
     }
 
     /// CreateSubnet: the subnet as EC2 describes it.
@@ -552,18 +570,15 @@ impl<'a> Calls<'a> {
     ) -> Result<Option<Subnet>, Diagnostic> {
         let out = self
             .retried("create subnets", &[VPC_NOT_FOUND], || {
-                aws::call(
-                    "ec2",
-                    "CreateSubnet",
-                    self.client
-                        .ec2
-                        .create_subnet()
-                        .vpc_id(vpc_id)
-                        .cidr_block(&cidr)
-                        .availability_zone(zone)
-                        .tag_specifications(tags::ec2_spec(ResourceType::Subnet, &tags))
-                        .send(),
-                )
+                let request = self
+                    .ec2()
+                    .create_subnet()
+                    .vpc_id(vpc_id)
+                    .cidr_block(&cidr)
+                    .availability_zone(zone)
+                    .tag_specifications(tags::ec2_spec(ResourceType::Subnet, &tags))
+                    .send();
+                aws::call("ec2", "CreateSubnet", request)
             })
             .await?;
         Ok(out.subnet().cloned())
@@ -571,21 +586,19 @@ impl<'a> Calls<'a> {
 
     /// AllocateAddress: the allocation id of a new elastic IP.
     pub async fn allocate_address(&self, tags: &Tags) -> Result<String, Diagnostic> {
-        Ok(aws::call(
-            "ec2",
-            "AllocateAddress",
-            self.client
-                .ec2
-                .allocate_address()
-                .domain(DomainType::Vpc)
-                .tag_specifications(tags::ec2_spec(ResourceType::ElasticIp, tags))
-                .send(),
-        )
-        .await
-        .map_err(|e| self.fail("allocate an elastic IP", &e))?
-        .allocation_id()
-        .unwrap_or_default()
-        .to_owned())
+        let request = self
+            .ec2()
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tags::ec2_spec(ResourceType::ElasticIp, tags))
+            .send();
+        let allocated = self
+            .once(
+                "allocate an elastic IP",
+                aws::call("ec2", "AllocateAddress", request),
+            )
+            .await?;
+        Ok(allocated.allocation_id().unwrap_or_default().to_owned())
     }
 
     /// Creates the NAT gateway of `zone`. The client token, derived from
@@ -607,6 +620,7 @@ impl<'a> Calls<'a> {
         allocation: String,
         tags: Tags,
     ) -> Result<(), Diagnostic> {
+        const WHAT: &str = "create a NAT gateway";
         let tag_text: String = tags.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         let mut salt = String::new();
         let mut refused = 0;
@@ -615,25 +629,19 @@ impl<'a> Calls<'a> {
                 "swarm-nat-{}",
                 aws::fingerprint(&[self.name, zone, &subnet, &allocation, &tag_text, &salt])
             );
+            let codes = [ALLOCATION_NOT_FOUND, SUBNET_NOT_FOUND];
             let answer = self
-                .retry_while(
-                    "create a NAT gateway",
-                    &[ALLOCATION_NOT_FOUND, SUBNET_NOT_FOUND],
-                    || {
-                        aws::call(
-                            "ec2",
-                            "CreateNatGateway",
-                            self.client
-                                .ec2
-                                .create_nat_gateway()
-                                .subnet_id(&subnet)
-                                .allocation_id(&allocation)
-                                .client_token(&token)
-                                .tag_specifications(tags::ec2_spec(ResourceType::Natgateway, &tags))
-                                .send(),
-                        )
-                    },
-                )
+                .retry_while(WHAT, &codes, || {
+                    let request = self
+                        .ec2()
+                        .create_nat_gateway()
+                        .subnet_id(&subnet)
+                        .allocation_id(&allocation)
+                        .client_token(&token)
+                        .tag_specifications(tags::ec2_spec(ResourceType::Natgateway, &tags))
+                        .send();
+                    aws::call("ec2", "CreateNatGateway", request)
+                })
                 .await;
             let out = match answer {
                 Ok(out) => out,
@@ -642,7 +650,7 @@ impl<'a> Calls<'a> {
                     salt.push_str("/parameters");
                     continue;
                 }
-                Err(e) => return Err(e.diagnostic(|e| self.fail("create a NAT gateway", &e))),
+                Err(e) => return Err(e.diagnostic(|e| self.fail(WHAT, &e))),
             };
             match out.nat_gateway() {
                 Some(old)
@@ -740,97 +748,96 @@ impl<'a> Calls<'a> {
         vpc_id: &str,
         tags: &Tags,
     ) -> Result<String, Diagnostic> {
-        Ok(self
+        let created = self
             .retried("create a route table", &[VPC_NOT_FOUND], || {
-                aws::call(
-                    "ec2",
-                    "CreateRouteTable",
-                    self.client
-                        .ec2
-                        .create_route_table()
-                        .vpc_id(vpc_id)
-                        .tag_specifications(tags::ec2_spec(ResourceType::RouteTable, tags))
-                        .send(),
-                )
+                let request = self
+                    .ec2()
+                    .create_route_table()
+                    .vpc_id(vpc_id)
+                    .tag_specifications(tags::ec2_spec(ResourceType::RouteTable, tags))
+                    .send();
+                aws::call("ec2", "CreateRouteTable", request)
             })
-            .await?
+            .await?;
+        Ok(created
             .route_table()
             .and_then(RouteTable::route_table_id)
             .unwrap_or_default()
             .to_owned())
     }
 
-    /// CreateRoute: the table's default route, to `route`.
-    pub async fn create_route(&self, table_id: &str, route: Route<'_>) -> Result<(), Diagnostic> {
+    /// The table's default route to `route`: made (CreateRoute), or, with
+    /// `replace`, pointed there (ReplaceRoute) from where it leads now.
+    pub async fn default_route(
+        &self,
+        table_id: &str,
+        route: Route<'_>,
+        replace: bool,
+    ) -> Result<(), Diagnostic> {
         let (gateway, nat) = route.targets();
-        self.retried("add the default route", &ROUTE_NOT_YET, || {
-            let call = self
-                .client
-                .ec2
-                .create_route()
-                .route_table_id(table_id)
-                .destination_cidr_block(ANYWHERE)
-                .set_gateway_id(gateway.clone())
-                .set_nat_gateway_id(nat.clone());
-            aws::call("ec2", "CreateRoute", call.send())
-        })
-        .await
-        .map(|_| ())
-    }
-
-    /// ReplaceRoute: the table's default route, pointed at `route`.
-    pub async fn replace_route(&self, table_id: &str, route: Route<'_>) -> Result<(), Diagnostic> {
-        let (gateway, nat) = route.targets();
-        self.retried("repair the default route", &ROUTE_NOT_YET, || {
-            let call = self
-                .client
-                .ec2
-                .replace_route()
-                .route_table_id(table_id)
-                .destination_cidr_block(ANYWHERE)
-                .set_gateway_id(gateway.clone())
-                .set_nat_gateway_id(nat.clone());
-            aws::call("ec2", "ReplaceRoute", call.send())
-        })
-        .await
-        .map(|_| ())
+        // The two operations take the same request, each its own type.
+        macro_rules! to_route {
+            ($operation:ident, $name:literal) => {
+                || {
+                    let request = self
+                        .ec2()
+                        .$operation()
+                        .route_table_id(table_id)
+                        .destination_cidr_block(ANYWHERE)
+                        .set_gateway_id(gateway.clone())
+                        .set_nat_gateway_id(nat.clone())
+                        .send();
+                    aws::call("ec2", $name, request)
+                }
+            };
+        }
+        if replace {
+            self.retried(
+                "repair the default route",
+                &ROUTE_NOT_YET,
+                to_route!(replace_route, "ReplaceRoute"),
+            )
+            .await
+            .map(drop)
+        } else {
+            self.retried(
+                "add the default route",
+                &ROUTE_NOT_YET,
+                to_route!(create_route, "CreateRoute"),
+            )
+            .await
+            .map(drop)
+        }
     }
 
     /// AssociateRouteTable: `subnet` routes through the table.
     pub async fn associate(&self, table_id: &str, subnet_id: &str) -> Result<(), Diagnostic> {
-        self.retried(
-            "associate subnets with a route table",
-            &[ROUTE_TABLE_NOT_FOUND, SUBNET_NOT_FOUND],
-            || {
-                aws::call(
-                    "ec2",
-                    "AssociateRouteTable",
-                    self.client
-                        .ec2
-                        .associate_route_table()
-                        .route_table_id(table_id)
-                        .subnet_id(subnet_id)
-                        .send(),
-                )
-            },
-        )
+        let codes = [ROUTE_TABLE_NOT_FOUND, SUBNET_NOT_FOUND];
+        self.retried("associate subnets with a route table", &codes, || {
+            let request = self
+                .ec2()
+                .associate_route_table()
+                .route_table_id(table_id)
+                .subnet_id(subnet_id)
+                .send();
+            aws::call("ec2", "AssociateRouteTable", request)
+        })
         .await
-        .map(|_| ())
+        .map(drop)
     }
 
     pub async fn delete_nat_gateway(&self, nat_id: &str) -> Result<(), Diagnostic> {
-        aws::call(
-            "ec2",
-            "DeleteNatGateway",
-            self.client
-                .ec2
-                .delete_nat_gateway()
-                .nat_gateway_id(nat_id)
-                .send(),
+        let request = self
+            .ec2()
+            .delete_nat_gateway()
+            .nat_gateway_id(nat_id)
+            .send();
+        self.once(
+            "delete the NAT gateways",
+            aws::call("ec2", "DeleteNatGateway", request),
         )
         .await
-        .map_err(|e| self.fail("delete the NAT gateways", &e))
-        .map(|_| ())
+        .map(drop)
     }
 
     /// Waits until the network has no NAT gateway left (they hold its
@@ -856,49 +863,39 @@ impl<'a> Calls<'a> {
     }
 
     pub async fn release_address(&self, allocation_id: &str) -> Result<(), Diagnostic> {
-        aws::call(
-            "ec2",
-            "ReleaseAddress",
-            self.client
-                .ec2
-                .release_address()
-                .allocation_id(allocation_id)
-                .send(),
+        let request = self
+            .ec2()
+            .release_address()
+            .allocation_id(allocation_id)
+            .send();
+        self.once(
+            "release the elastic IPs",
+            aws::call("ec2", "ReleaseAddress", request),
         )
         .await
-        .map_err(|e| self.fail("release the elastic IPs", &e))
-        .map(|_| ())
+        .map(drop)
     }
 
     pub async fn disassociate(&self, association_id: &str) -> Result<(), Diagnostic> {
-        aws::call(
-            "ec2",
-            "DisassociateRouteTable",
-            self.client
-                .ec2
-                .disassociate_route_table()
-                .association_id(association_id)
-                .send(),
+        let request = self
+            .ec2()
+            .disassociate_route_table()
+            .association_id(association_id)
+            .send();
+        self.once(
+            "disassociate the route tables",
+            aws::call("ec2", "DisassociateRouteTable", request),
         )
         .await
-        .map_err(|e| self.fail("disassociate the route tables", &e))
-        .map(|_| ())
+        .map(drop)
     }
 
     pub async fn delete_route_table(&self, table_id: &str) -> Result<(), Diagnostic> {
-        self.retried("delete the route tables", &[DEPENDENCY_VIOLATION], || {
-            aws::call(
-                "ec2",
-                "DeleteRouteTable",
-                self.client
-                    .ec2
-                    .delete_route_table()
-                    .route_table_id(table_id)
-                    .send(),
-            )
+        self.retried_while_held("delete the route tables", || {
+            let request = self.ec2().delete_route_table().route_table_id(table_id);
+            aws::call("ec2", "DeleteRouteTable", request.send())
         })
         .await
-        .map(|_| ())
     }
 
     pub async fn detach_internet_gateway(
@@ -906,89 +903,74 @@ impl<'a> Calls<'a> {
         igw_id: &str,
         vpc_id: &str,
     ) -> Result<(), Diagnostic> {
-        self.retried(
-            "detach the internet gateway",
-            &[DEPENDENCY_VIOLATION],
-            || {
-                aws::call(
-                    "ec2",
-                    "DetachInternetGateway",
-                    self.client
-                        .ec2
-                        .detach_internet_gateway()
-                        .internet_gateway_id(igw_id)
-                        .vpc_id(vpc_id)
-                        .send(),
-                )
-            },
-        )
+        self.retried_while_held("detach the internet gateway", || {
+            let request = self.ec2().detach_internet_gateway().vpc_id(vpc_id);
+            let request = request.internet_gateway_id(igw_id);
+            aws::call("ec2", "DetachInternetGateway", request.send())
+        })
         .await
-        .map(|_| ())
     }
 
     pub async fn delete_internet_gateway(&self, igw_id: &str) -> Result<(), Diagnostic> {
-        self.retried(
-            "delete the internet gateway",
-            &[DEPENDENCY_VIOLATION],
-            || {
-                aws::call(
-                    "ec2",
-                    "DeleteInternetGateway",
-                    self.client
-                        .ec2
-                        .delete_internet_gateway()
-                        .internet_gateway_id(igw_id)
-                        .send(),
-                )
-            },
-        )
+        self.retried_while_held("delete the internet gateway", || {
+            let request = self.ec2().delete_internet_gateway();
+            let request = request.internet_gateway_id(igw_id);
+            aws::call("ec2", "DeleteInternetGateway", request.send())
+        })
         .await
-        .map(|_| ())
     }
 
     /// DeleteSubnet; a subnet an instance of someone else's still uses
     /// answers DependencyViolation too, until the budget is spent.
     pub async fn delete_subnet(&self, subnet_id: &str) -> Result<(), Diagnostic> {
-        self.retried(
-            "delete the subnets (do instances still use them?)",
-            &[DEPENDENCY_VIOLATION],
-            || {
-                aws::call(
-                    "ec2",
-                    "DeleteSubnet",
-                    self.client.ec2.delete_subnet().subnet_id(subnet_id).send(),
-                )
-            },
-        )
+        let what = "delete the subnets (do instances still use them?)";
+        self.retried_while_held(what, || {
+            let request = self.ec2().delete_subnet().subnet_id(subnet_id);
+            aws::call("ec2", "DeleteSubnet", request.send())
+        })
         .await
-        .map(|_| ())
     }
 
     pub async fn delete_vpc(&self, vpc_id: &str) -> Result<(), Diagnostic> {
-        self.retried("delete the VPC", &[DEPENDENCY_VIOLATION], || {
-            aws::call(
-                "ec2",
-                "DeleteVpc",
-                self.client.ec2.delete_vpc().vpc_id(vpc_id).send(),
-            )
+        self.retried_while_held("delete the VPC", || {
+            let request = self.ec2().delete_vpc().vpc_id(vpc_id);
+            aws::call("ec2", "DeleteVpc", request.send())
         })
         .await
-        .map(|_| ())
     }
 }
 
+/// What the network's objects look like to its tests.
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn tag(key: &str, value: &str) -> Tag {
+    pub fn tag(key: &str, value: &str) -> Tag {
         Tag::builder().key(key).value(value).build()
     }
 
-    fn nat(id: &str, zone: &str, state: NatGatewayState) -> NatGateway {
+    pub fn nat(id: &str, zone: &str, state: NatGatewayState) -> NatGateway {
         NatGateway::builder()
             .nat_gateway_id(id)
             .state(state)
+            .tags(tag(AZ_KEY, zone))
+            .build()
+    }
+
+    /// A subnet of the network's VPC, `vpc-1`.
+    pub fn subnet(id: &str, role: &str, zone: &str) -> Subnet {
+        Subnet::builder()
+            .subnet_id(id)
+            .vpc_id("vpc-1")
+            .availability_zone(zone)
+            .tags(tag(tags::ROLE_KEY, role))
+            .build()
+    }
+
+    pub fn table(id: &str, role: &str, zone: &str) -> RouteTable {
+        RouteTable::builder()
+            .route_table_id(id)
+            .tags(tag(tags::ROLE_KEY, role))
             .tags(tag(AZ_KEY, zone))
             .build()
     }
@@ -1048,13 +1030,6 @@ mod tests {
 
     #[test]
     fn subnets_are_found_by_tier_and_zone() {
-        let subnet = |id: &str, role: &str, zone: &str| {
-            Subnet::builder()
-                .subnet_id(id)
-                .availability_zone(zone)
-                .tags(tag(tags::ROLE_KEY, role))
-                .build()
-        };
         let seen = Observed {
             subnets: vec![
                 subnet("s-pb", "public-subnet", "b"),

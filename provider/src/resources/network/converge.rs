@@ -266,8 +266,8 @@ impl Builder<'_> {
         if let Some(route) = route {
             match route_repair(existing, route) {
                 RouteRepair::None => {}
-                RouteRepair::Create => self.cloud.create_route(&table_id, route).await?,
-                RouteRepair::Replace => self.cloud.replace_route(&table_id, route).await?,
+                RouteRepair::Create => self.cloud.default_route(&table_id, route, false).await?,
+                RouteRepair::Replace => self.cloud.default_route(&table_id, route, true).await?,
             }
         }
         let associated: Vec<&str> = existing

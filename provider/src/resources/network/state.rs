@@ -267,32 +267,26 @@ impl Spec {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_ec2::types::{NatGatewayState, Tag};
+    use aws_sdk_ec2::types::NatGatewayState;
 
+    use super::super::cloud::tests::{nat, subnet, table};
     use super::*;
 
     #[test]
     fn subnets_tile_the_network_without_overlap() {
-        assert_eq!(
-            subnet_cidr("10.20.0.0/16", Tier::Public, 0).unwrap(),
-            "10.20.0.0/20"
-        );
-        assert_eq!(
-            subnet_cidr("10.20.0.0/16", Tier::Public, 1).unwrap(),
-            "10.20.16.0/20"
-        );
-        assert_eq!(
-            subnet_cidr("10.20.0.0/16", Tier::Private, 0).unwrap(),
-            "10.20.80.0/20"
-        );
-        assert_eq!(
-            subnet_cidr("10.20.0.0/16", Tier::Database, 4).unwrap(),
-            "10.20.224.0/20"
-        );
-        assert_eq!(
-            subnet_cidr("192.168.4.0/24", Tier::Private, 2).unwrap(),
-            "192.168.4.112/28"
-        );
+        for (network, tier, zone, subnet) in [
+            ("10.20.0.0/16", Tier::Public, 0, "10.20.0.0/20"),
+            ("10.20.0.0/16", Tier::Public, 1, "10.20.16.0/20"),
+            ("10.20.0.0/16", Tier::Private, 0, "10.20.80.0/20"),
+            ("10.20.0.0/16", Tier::Database, 4, "10.20.224.0/20"),
+            ("192.168.4.0/24", Tier::Private, 2, "192.168.4.112/28"),
+        ] {
+            assert_eq!(
+                subnet_cidr(network, tier, zone).as_deref(),
+                Ok(subnet),
+                "{network} {tier:?} {zone}"
+            );
+        }
     }
 
     #[test]
@@ -374,27 +368,6 @@ mod tests {
         assert!(!without(|s| s.route_table_ids = None));
     }
 
-    fn tag(key: &str, value: &str) -> Tag {
-        Tag::builder().key(key).value(value).build()
-    }
-
-    fn subnet(id: &str, role: &str, zone: &str) -> Subnet {
-        Subnet::builder()
-            .subnet_id(id)
-            .vpc_id("vpc-1")
-            .availability_zone(zone)
-            .tags(tag(tags::ROLE_KEY, role))
-            .build()
-    }
-
-    fn table(id: &str, role: &str, zone: &str) -> RouteTable {
-        RouteTable::builder()
-            .route_table_id(id)
-            .tags(tag(tags::ROLE_KEY, role))
-            .tags(tag(AZ_KEY, zone))
-            .build()
-    }
-
     #[test]
     fn the_state_lists_objects_in_zone_and_tier_order() {
         let seen = Observed {
@@ -416,21 +389,9 @@ mod tests {
                 subnet("subnet-qa", "private-subnet", "us-east-1a"),
             ],
             nat_gateways: vec![
-                NatGateway::builder()
-                    .nat_gateway_id("nat-b")
-                    .state(NatGatewayState::Available)
-                    .tags(tag(AZ_KEY, "us-east-1b"))
-                    .build(),
-                NatGateway::builder()
-                    .nat_gateway_id("nat-old")
-                    .state(NatGatewayState::Deleting)
-                    .tags(tag(AZ_KEY, "us-east-1a"))
-                    .build(),
-                NatGateway::builder()
-                    .nat_gateway_id("nat-a")
-                    .state(NatGatewayState::Pending)
-                    .tags(tag(AZ_KEY, "us-east-1a"))
-                    .build(),
+                nat("nat-b", "us-east-1b", NatGatewayState::Available),
+                nat("nat-old", "us-east-1a", NatGatewayState::Deleting),
+                nat("nat-a", "us-east-1a", NatGatewayState::Pending),
             ],
             route_tables: vec![
                 table("rtb-db", "database-rt", "shared"),
