@@ -17,7 +17,7 @@ pub mod node;
 /// Every resource type the provider offers.
 pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
     vec![
-        Box::new(network::Network),
+        Box::new(Managed(network::Network)),
         Box::new(Managed(database::Database)),
         Box::new(Managed(cache::Cache)),
         Box::new(Managed(bucket::Bucket)),

@@ -241,17 +241,6 @@ pub fn map_value(tags: BTreeMap<String, String>) -> Value {
     )
 }
 
-/// The user's tags as a state's `tags`: null when there are none, unless
-/// `keep_empty` (the configuration gives `tags`, maybe as `{}`, and the
-/// state must say the same).
-pub fn state_value(tags: BTreeMap<String, String>, keep_empty: bool) -> Value {
-    if tags.is_empty() && !keep_empty {
-        Value::Null
-    } else {
-        map_value(tags)
-    }
-}
-
 /// A limit on the number of the user's tags: AWS's per object, less what
 /// the provider sets.
 #[derive(Debug, Clone, Copy)]

@@ -39,7 +39,7 @@ pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Resul
         .as_ref()
         .is_some_and(|g| g.status() == Some(DELETING))
     {
-        wait_gone(client, name, &wait).await?;
+        wait_gone(client, name, wait).await?;
         seen = Observed::load(client, name).await?;
     }
 
@@ -116,7 +116,7 @@ pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Resul
                 vpc_id: &vpc_id,
                 tags: &sg_tags,
             };
-            security_group::create(client, &new, &wait).await?
+            security_group::create(client, &new, wait).await?
         }
     };
     let wanted: Vec<Rule> = spec
@@ -162,7 +162,7 @@ pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Resul
             aws::call("elasticache", "CreateReplicationGroup", request.send())
                 .await
                 .map_err(|e| fail("create the replication group", &e))?;
-            wait_available(client, name, &wait).await?
+            wait_available(client, name, wait).await?
         }
         Some(_) => {
             let member_groups = seen.member.as_ref().map(member_group_ids);
@@ -171,7 +171,7 @@ pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Resul
                 .as_ref()
                 .and_then(CacheCluster::engine_version)
                 .map(str::to_owned);
-            converge(client, spec, &sg_id, member_groups, actual_version, &wait).await?
+            converge(client, spec, &sg_id, member_groups, actual_version, wait).await?
         }
     };
 
@@ -420,7 +420,7 @@ pub async fn destroy(
         .await?;
     }
     if seen.group.is_some() {
-        wait_gone(client, name, &wait).await?;
+        wait_gone(client, name, wait).await?;
     }
     if seen.subnet_group.is_some() {
         wait.until("the cache subnet group to be released", || async {
@@ -452,7 +452,7 @@ pub async fn destroy(
     }
     if let Some(group_id) = seen.security_group_id() {
         // The cache's network interfaces take a while to let go of it.
-        security_group::delete(client, group_id, &wait).await?;
+        security_group::delete(client, group_id, wait).await?;
     }
     Ok(())
 }

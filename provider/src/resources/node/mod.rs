@@ -115,7 +115,7 @@ impl Lifecycle for Node {
             prior.cloned().unwrap_or_default()
         };
         Converged {
-            observed: Some(Seen::Applied(applied)),
+            observed: Some(Seen::Applied(Box::new(applied))),
             result,
         }
     }
@@ -142,7 +142,7 @@ impl Lifecycle for Node {
         basis: &NodeState,
     ) -> Result<NodeState, Diagnostic> {
         let mut state = match observed {
-            Seen::Applied(state) => state.clone(),
+            Seen::Applied(state) => state.as_ref().clone(),
             // An import leaves only the name: everything else comes from AWS.
             Seen::Found(found) if basis.instance_count.is_none() => {
                 state::imported(client, id, found).await?

@@ -70,7 +70,8 @@ pub struct NodeState {
 #[derive(Debug, Clone)]
 pub enum Seen {
     Found(Observed),
-    Applied(NodeState),
+    /// Boxed: a state is far larger than what AWS has of a node.
+    Applied(Box<NodeState>),
 }
 
 impl NodeState {
