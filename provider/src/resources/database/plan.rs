@@ -499,3 +499,60 @@ fn plan_outputs(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tfplugin::value::from_value;
+
+    use super::*;
+
+    fn ids(ids: &[&str]) -> Value {
+        Value::Set(ids.iter().map(|id| Value::from(*id)).collect())
+    }
+
+    fn planned(attributes: &[(&str, Value)]) -> Planned {
+        let object = attributes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        from_value(&Value::Object(object)).expect("a plan decodes")
+    }
+
+    #[test]
+    fn partly_unknown_sets_read_as_unknown() {
+        let partly = Value::Set(vec![Value::from("subnet-a"), Value::Unknown]);
+        let plan = planned(&[
+            ("subnet_ids", partly),
+            ("allowed_security_group_ids", Value::Unknown),
+            (
+                "tags",
+                Value::Map([("team".to_owned(), Value::Unknown)].into()),
+            ),
+        ]);
+        assert!(plan.subnet_ids.is_unknown());
+        assert!(plan.allowed_security_group_ids.is_unknown());
+        let tags = given(&plan.tags).expect("the map is known");
+        assert!(tags["team"].is_unknown());
+        // Attributes left out read as null.
+        assert_eq!(plan.name, MaybeUnknown::Known(None));
+
+        let plan = planned(&[("subnet_ids", ids(&["subnet-b", "subnet-a"]))]);
+        assert_eq!(
+            given(&plan.subnet_ids),
+            Some(&vec!["subnet-b".to_owned(), "subnet-a".to_owned()])
+        );
+    }
+
+    #[test]
+    fn sets_compare_regardless_of_order() {
+        let plan = planned(&[("subnet_ids", ids(&["subnet-b", "subnet-a"]))]);
+        let prior = |ids: &[&str]| Some(ids.iter().map(|id| (*id).to_owned()).collect());
+        assert!(!set_changed(
+            &plan.subnet_ids,
+            &prior(&["subnet-a", "subnet-b"])
+        ));
+        assert!(set_changed(&plan.subnet_ids, &prior(&["subnet-a"])));
+        assert!(set_changed(&plan.subnet_ids, &None));
+        assert!(set_changed(&MaybeUnknown::Unknown, &prior(&["subnet-a"])));
+    }
+}
