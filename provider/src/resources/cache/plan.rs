@@ -2,23 +2,62 @@
 //! VPC, two zones for Multi-AZ), what replaces it (another VPC, an engine
 //! downgrade, cluster mode switched), and drift of its security group.
 
+use std::collections::BTreeSet;
+
 use aws_sdk_ec2::error::ProvideErrorMetadata;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
 use super::checks::parse_version;
+use super::state::CacheState;
 use crate::config::{Environment, SwarmClient};
 use crate::ec2::{self, SubnetsError};
+
+/// A planned or configured value: unknown until apply, null, or known.
+type Maybe<T> = MaybeUnknown<Option<T>>;
 
 /// The configuration as written (defaults not yet resolved).
 #[derive(Debug, Deserialize)]
 struct ConfigModel {
-    node_type: MaybeUnknown<Option<String>>,
-    replicas: MaybeUnknown<Option<i64>>,
-    snapshot_retention_days: MaybeUnknown<Option<i64>>,
+    node_type: Maybe<String>,
+    replicas: Maybe<i64>,
+    snapshot_retention_days: Maybe<i64>,
+}
+
+/// The plan, as far as planning reads it. `modify_plan` keeps `replicas`
+/// in step with the default it plans.
+#[derive(Debug, Deserialize)]
+struct Planned {
+    name: Maybe<String>,
+    engine_version: Maybe<String>,
+    replicas: Maybe<i64>,
+    shards: Maybe<i64>,
+    #[serde(deserialize_with = "wholly_known")]
+    subnet_ids: Maybe<Vec<String>>,
+}
+
+/// Ids from resources not yet created leave a set partly unknown at
+/// plan; the subnets are checked as a whole, so such a set reads as
+/// unknown (`MaybeUnknown<Option<Vec<String>>>` alone would fail to decode
+/// it).
+fn wholly_known<'de, D: Deserializer<'de>>(d: D) -> Result<Maybe<Vec<String>>, D::Error> {
+    Ok(match Maybe::<Vec<MaybeUnknown<String>>>::deserialize(d)? {
+        MaybeUnknown::Known(Some(items)) => items
+            .into_iter()
+            .map(MaybeUnknown::into_known)
+            .collect::<Option<Vec<String>>>()
+            .map_or(MaybeUnknown::Unknown, |ids| MaybeUnknown::Known(Some(ids))),
+        MaybeUnknown::Known(None) => MaybeUnknown::Known(None),
+        MaybeUnknown::Unknown => MaybeUnknown::Unknown,
+    })
+}
+
+/// A value when it is known and not null.
+fn given<T>(value: &Maybe<T>) -> Option<&T> {
+    value.known().and_then(Option::as_ref)
 }
 
 /// The node type by tier of environment: burstable nodes, bigger in
@@ -49,33 +88,16 @@ fn default_retention_days(environment: Environment) -> i64 {
     }
 }
 
-fn number_of(value: &Value, attribute: &str) -> Option<i64> {
-    value
-        .get_attr(attribute)
-        .and_then(Value::as_number)
-        .and_then(|n| n.as_i64())
-}
-
-fn strings_of(value: &Value, attribute: &str) -> Option<Vec<String>> {
-    let items = value.get_attr(attribute)?;
-    if !items.is_wholly_known() {
-        return None;
-    }
-    items
-        .as_elements()?
-        .iter()
-        .map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
-
 /// Checks the subnets at plan time: they must exist, share one VPC, and
 /// span two zones when there are replicas (Multi-AZ). Moving to another
-/// VPC replaces the cache.
+/// VPC replaces the cache. `replicas` as planned; `prior_vpc` is the
+/// prior state's (`None` on create).
 async fn plan_subnets(
     client: &SwarmClient,
-    req: &PlanRequest,
     resp: &mut PlanResponse,
     subnet_ids: &[String],
+    replicas: Option<i64>,
+    prior_vpc: Option<&str>,
 ) {
     let path = AttributePath::attr("subnet_ids");
     let unknown = |detail: String| Diagnostic::error("Unknown subnets", detail).at(path.clone());
@@ -115,7 +137,6 @@ async fn plan_subnets(
             );
         }
     };
-    let replicas = number_of(&resp.plan, "replicas");
     if replicas.is_some_and(|r| r >= 1)
         && let Err(zones) = ec2::at_least_zones(&subnets, 2)
     {
@@ -131,8 +152,7 @@ async fn plan_subnets(
             ),
         );
     }
-    let prior_vpc = req.prior_state.get_attr("vpc_id").and_then(Value::as_str);
-    if !req.creating() && prior_vpc.is_some_and(|p| p != vpc) {
+    if prior_vpc.is_some_and(|p| p != vpc) {
         resp.require_replace(path);
     }
     resp.set("vpc_id", Value::String(vpc.to_owned()));
@@ -142,17 +162,30 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     if resp.destroying() {
         return;
     }
-    if let Some(Value::String(name)) = resp.plan.get_attr("name").cloned() {
-        resp.set("id", Value::String(name));
-    }
     let config: ConfigModel = match req.config_as() {
         Ok(config) => config,
         Err(d) => return resp.diagnostics.extend(d),
     };
+    let mut plan: Planned = match resp.plan_as() {
+        Ok(plan) => plan,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    // A null prior state (create) does not decode: there is none.
+    let prior: Option<CacheState> = if req.creating() {
+        None
+    } else {
+        match req.prior_state_as() {
+            Ok(prior) => Some(prior),
+            Err(d) => return resp.diagnostics.extend(d),
+        }
+    };
+    if let Some(name) = given(&plan.name) {
+        resp.set("id", Value::String(name.clone()));
+    }
     let env = client.environment;
-    let shards = number_of(&resp.plan, "shards");
+    let shards = given(&plan.shards).copied();
     // Defaults by environment, where the configuration leaves them out.
-    if req.creating() {
+    if prior.is_none() {
         if let MaybeUnknown::Known(None) = config.node_type {
             resp.set(
                 "node_type",
@@ -163,6 +196,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             let minimum = if shards.is_some_and(|s| s > 1) { 1 } else { 0 };
             let replicas = default_replicas(env).max(minimum);
             resp.set("replicas", Value::Number(replicas.into()));
+            plan.replicas = MaybeUnknown::Known(Some(replicas));
         }
         if let MaybeUnknown::Known(None) = config.snapshot_retention_days {
             resp.set(
@@ -171,53 +205,50 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             );
         }
     }
-    match number_of(&resp.plan, "replicas") {
+    let replicas = given(&plan.replicas).copied();
+    match replicas {
         Some(replicas) => resp.set("multi_az", Value::Bool(replicas >= 1)),
         None => resp.set("multi_az", Value::Unknown),
     }
 
-    if let Some(subnet_ids) = strings_of(&resp.plan, "subnet_ids") {
-        let changed = strings_of(&req.prior_state, "subnet_ids").is_none_or(|prior| {
-            let (mut a, mut b) = (prior, subnet_ids.clone());
-            a.sort();
-            b.sort();
-            a != b
+    if let Some(subnet_ids) = given(&plan.subnet_ids) {
+        // Compared as sets: Terraform does not keep a set's order.
+        let changed = prior.as_ref().is_none_or(|prior| {
+            prior
+                .subnet_ids
+                .as_ref()
+                .is_none_or(|before| *before != subnet_ids.iter().cloned().collect::<BTreeSet<_>>())
         });
-        if req.creating() || changed {
-            plan_subnets(client, req, resp, &subnet_ids).await;
+        if changed {
+            let prior_vpc = prior.as_ref().and_then(|p| p.vpc_id.as_deref());
+            plan_subnets(client, resp, subnet_ids, replicas, prior_vpc).await;
         }
-    } else if !req.creating() {
+    } else if prior.is_some() {
         // Not known yet: the VPC is found at apply.
         resp.set("vpc_id", Value::Unknown);
     }
-    if req.creating() {
+    let Some(prior) = prior else {
         return;
-    }
+    };
 
     // An engine downgrade cannot be done in place.
-    let version = |v: &Value| {
-        v.get_attr("engine_version")
-            .and_then(Value::as_str)
-            .and_then(|s| parse_version(s).ok())
-    };
-    if let (Some(prior), Some(planned)) = (version(&req.prior_state), version(&resp.plan))
-        && planned < prior
+    let version = |v: Option<&String>| v.and_then(|s| parse_version(s).ok());
+    if let (Some(before), Some(planned)) = (
+        version(prior.engine_version.as_ref()),
+        version(given(&plan.engine_version)),
+    ) && planned < before
     {
         resp.require_replace(AttributePath::attr("engine_version"));
     }
     // Cluster mode is set at creation.
-    if let (Some(prior), Some(planned)) = (number_of(&req.prior_state, "shards"), shards)
-        && (prior > 1) != (planned > 1)
+    if let (Some(before), Some(planned)) = (prior.shards, shards)
+        && (before > 1) != (planned > 1)
     {
         resp.require_replace(AttributePath::attr("shards"));
     }
     // Drift: the replication group no longer uses (only) the cache's
     // security group, or the group is gone; read leaves it null.
-    if req
-        .prior_state
-        .get_attr("security_group_id")
-        .is_none_or(Value::is_null)
-    {
+    if prior.security_group_id.is_none() {
         resp.set("security_group_id", Value::Unknown);
     }
 }
@@ -232,5 +263,21 @@ mod tests {
         assert_eq!(default_replicas(Environment::Production), 1);
         assert_eq!(default_node_type(Environment::Staging), "cache.t3.small");
         assert_eq!(default_retention_days(Environment::Production), 7);
+    }
+
+    #[test]
+    fn partly_unknown_subnets_read_as_unknown() {
+        let plan = |subnet_ids: Value| -> Planned {
+            let object = Value::Object([("subnet_ids".to_owned(), subnet_ids)].into());
+            tfplugin::value::from_value(&object).expect("a plan decodes")
+        };
+        let partly = Value::Set(vec![Value::from("subnet-a"), Value::Unknown]);
+        assert!(plan(partly).subnet_ids.is_unknown());
+        let known = Value::Set(vec![Value::from("subnet-a")]);
+        assert_eq!(
+            given(&plan(known).subnet_ids),
+            Some(&vec!["subnet-a".to_owned()])
+        );
+        assert_eq!(plan(Value::Null).subnet_ids, MaybeUnknown::Known(None));
     }
 }

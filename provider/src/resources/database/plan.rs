@@ -4,104 +4,208 @@
 //! destroyed or replaced), and what the plan can already tell of the
 //! outputs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Deserializer};
 use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
-use tfplugin::value::Value;
+use tfplugin::value::{MaybeUnknown, Value};
 
 use super::checks;
 use super::cloud::{self, PORT};
 use super::state::{
-    attr, default_backup_retention, default_deletion_protection, default_instance_class,
-    default_max_storage, default_multi_az, known,
+    DatabaseState, default_backup_retention, default_deletion_protection, default_instance_class,
+    default_max_storage, default_multi_az,
 };
 use crate::config::SwarmClient;
 use crate::ec2;
 
-/// Settings of the primary that ModifyDBInstance changes: when one does,
-/// RDS may fail over to the standby, so the primary's zone is not known.
-const PRIMARY_SETTINGS: [&str; 10] = [
-    "engine_version",
-    "instance_class",
-    "allocated_storage",
-    "max_allocated_storage",
-    "multi_az",
-    "backup_retention_days",
-    "backup_window",
-    "maintenance_window",
-    "deletion_protection",
-    "master_password_wo_version",
-];
+/// A planned or configured value: unknown until apply, null, or known.
+type Maybe<T> = MaybeUnknown<Option<T>>;
 
-/// Equal as Terraform compares them: sets regardless of order.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Set(x), Value::Set(y)) => x.len() == y.len() && x.iter().all(|e| y.contains(e)),
-        _ => a == b,
+/// The configuration, as far as planning reads it: a value left out
+/// (null) gets the tier's default. Attributes missing from the object read
+/// as null, so the fields need no `#[serde(default)]` (whose default would
+/// be `Unknown`).
+#[derive(Debug, Deserialize)]
+struct Configured {
+    instance_class: Maybe<String>,
+    multi_az: Maybe<bool>,
+    deletion_protection: Maybe<bool>,
+    backup_retention_days: Maybe<i64>,
+    max_allocated_storage: Maybe<i64>,
+    /// Write-only: in the configuration only.
+    master_password_wo: Maybe<String>,
+}
+
+/// The plan, as far as planning reads it. `modify_plan` keeps it in step
+/// with the values it plans (the tier's defaults), so that the checks
+/// after them see what Terraform will.
+#[derive(Debug, Deserialize)]
+struct Planned {
+    name: Maybe<String>,
+    engine_version: Maybe<String>,
+    instance_class: Maybe<String>,
+    allocated_storage: Maybe<i64>,
+    max_allocated_storage: Maybe<i64>,
+    multi_az: Maybe<bool>,
+    backup_retention_days: Maybe<i64>,
+    backup_window: Maybe<String>,
+    maintenance_window: Maybe<String>,
+    deletion_protection: Maybe<bool>,
+    master_password_wo_version: Maybe<i64>,
+    read_replicas: Maybe<i64>,
+    #[serde(deserialize_with = "wholly_known")]
+    subnet_ids: Maybe<Vec<String>>,
+    #[serde(deserialize_with = "wholly_known")]
+    allowed_security_group_ids: Maybe<Vec<String>>,
+    /// A tag's value may come from another resource: unknown alone.
+    tags: Maybe<BTreeMap<String, Maybe<String>>>,
+}
+
+/// Ids from resources not yet created leave a set partly unknown at
+/// plan; the checks need the whole set, so such a set reads as unknown
+/// (`MaybeUnknown<Option<Vec<String>>>` alone would fail to decode it).
+fn wholly_known<'de, D: Deserializer<'de>>(d: D) -> Result<Maybe<Vec<String>>, D::Error> {
+    Ok(match Maybe::<Vec<MaybeUnknown<String>>>::deserialize(d)? {
+        MaybeUnknown::Known(Some(items)) => items
+            .into_iter()
+            .map(MaybeUnknown::into_known)
+            .collect::<Option<Vec<String>>>()
+            .map_or(MaybeUnknown::Unknown, |ids| MaybeUnknown::Known(Some(ids))),
+        MaybeUnknown::Known(None) => MaybeUnknown::Known(None),
+        MaybeUnknown::Unknown => MaybeUnknown::Unknown,
+    })
+}
+
+/// A value when it is known and not null.
+fn given<T>(value: &Maybe<T>) -> Option<&T> {
+    value.known().and_then(Option::as_ref)
+}
+
+/// A string as the plan holds it.
+fn string_value(value: &Maybe<String>) -> Value {
+    match value {
+        MaybeUnknown::Unknown => Value::Unknown,
+        MaybeUnknown::Known(v) => v.clone().map_or(Value::Null, Value::String),
     }
 }
 
-fn changed(req: &PlanRequest, resp: &PlanResponse, attribute: &str) -> bool {
-    !same(
-        &attr(&resp.plan, attribute),
-        &attr(&req.prior_state, attribute),
-    )
+/// Whether the configuration leaves a value out (null; unknown is not).
+fn left_out<T>(value: &Maybe<T>) -> bool {
+    matches!(value, MaybeUnknown::Known(None))
+}
+
+/// Whether the plan changes a value of the prior state (unknown: it may).
+fn changed<T: PartialEq>(planned: &Maybe<T>, prior: &Option<T>) -> bool {
+    planned.known() != Some(prior)
+}
+
+/// Whether the plan changes a set of the prior state, compared as
+/// Terraform compares sets: regardless of order.
+fn set_changed(planned: &Maybe<Vec<String>>, prior: &Option<Vec<String>>) -> bool {
+    fn as_set(ids: &Option<Vec<String>>) -> Option<BTreeSet<&String>> {
+        ids.as_ref().map(|ids| ids.iter().collect())
+    }
+    planned
+        .known()
+        .is_none_or(|planned| as_set(planned) != as_set(prior))
+}
+
+/// Whether ModifyDBInstance changes a setting of the primary: when it
+/// does, RDS may fail over to the standby, so the primary's zone is not
+/// known.
+fn primary_changed(plan: &Planned, prior: &DatabaseState) -> bool {
+    changed(&plan.engine_version, &prior.engine_version)
+        || changed(&plan.instance_class, &prior.instance_class)
+        || changed(&plan.allocated_storage, &prior.allocated_storage)
+        || changed(&plan.max_allocated_storage, &prior.max_allocated_storage)
+        || changed(&plan.multi_az, &prior.multi_az)
+        || changed(&plan.backup_retention_days, &prior.backup_retention_days)
+        || changed(&plan.backup_window, &prior.backup_window)
+        || changed(&plan.maintenance_window, &prior.maintenance_window)
+        || changed(&plan.deletion_protection, &prior.deletion_protection)
+        || changed(
+            &plan.master_password_wo_version,
+            &prior.master_password_wo_version,
+        )
 }
 
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
-    let prior = &req.prior_state;
+    // A null prior state (create) does not decode: there is none.
+    let prior: Option<DatabaseState> = if req.creating() {
+        None
+    } else {
+        match req.prior_state_as() {
+            Ok(prior) => Some(prior),
+            Err(d) => return resp.diagnostics.extend(d),
+        }
+    };
     let at = AttributePath::attr;
     if resp.destroying() {
-        if known::<bool>(prior, "deletion_protection") == Some(true) {
+        if let Some(prior) = &prior
+            && prior.deletion_protection == Some(true)
+        {
             resp.diagnostics.attribute_error(
                 at("deletion_protection"),
                 "Deletion protection is on",
                 format!(
                     "Database {:?} has deletion protection. To destroy it, set \
                      deletion_protection = false and apply first.",
-                    known::<String>(prior, "name").unwrap_or_default()
+                    prior.name.clone().unwrap_or_default()
                 ),
             );
         }
         return;
     }
-    let config = &req.config;
-    let creating = req.creating();
-    let name: Option<String> = known(&resp.plan, "name");
-    resp.set("id", attr(&resp.plan, "name"));
+    let config: Configured = match req.config_as() {
+        Ok(config) => config,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    let mut plan: Planned = match resp.plan_as() {
+        Ok(plan) => plan,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    let name = given(&plan.name).cloned();
+    resp.set("id", string_value(&plan.name));
 
     // The tier's defaults, planned whenever the configuration leaves them
     // out: a changed environment resizes the database, and a setting
     // changed out of band is changed back.
     let env = client.environment;
-    let defaults = [
-        ("instance_class", Value::from(default_instance_class(env))),
-        ("multi_az", Value::Bool(default_multi_az(env))),
-        (
-            "deletion_protection",
-            Value::Bool(default_deletion_protection(env)),
-        ),
-        (
-            "backup_retention_days",
-            Value::from(default_backup_retention(env)),
-        ),
-    ];
-    for (attribute, default) in defaults {
-        if attr(config, attribute).is_null() {
-            resp.set(attribute, default);
-        }
+    if left_out(&config.instance_class) {
+        let class = default_instance_class(env);
+        resp.set("instance_class", Value::from(class));
+        plan.instance_class = MaybeUnknown::Known(Some(class.to_owned()));
     }
-    if attr(config, "max_allocated_storage").is_null() {
-        let max = known::<i64>(&resp.plan, "allocated_storage")
-            .map_or(Value::Unknown, |a| Value::from(default_max_storage(a)));
-        resp.set("max_allocated_storage", max);
+    if left_out(&config.multi_az) {
+        let multi_az = default_multi_az(env);
+        resp.set("multi_az", Value::Bool(multi_az));
+        plan.multi_az = MaybeUnknown::Known(Some(multi_az));
+    }
+    if left_out(&config.deletion_protection) {
+        let protection = default_deletion_protection(env);
+        resp.set("deletion_protection", Value::Bool(protection));
+        plan.deletion_protection = MaybeUnknown::Known(Some(protection));
+    }
+    if left_out(&config.backup_retention_days) {
+        let days = default_backup_retention(env);
+        resp.set("backup_retention_days", Value::from(days));
+        plan.backup_retention_days = MaybeUnknown::Known(Some(days));
+    }
+    if left_out(&config.max_allocated_storage) {
+        let max = given(&plan.allocated_storage).map(|a| default_max_storage(*a));
+        resp.set(
+            "max_allocated_storage",
+            max.map_or(Value::Unknown, Value::from),
+        );
+        plan.max_allocated_storage = max.map_or(MaybeUnknown::Unknown, |m| Some(m).into());
     }
     // Known only now when it comes from another resource or a variable.
     if let (Some(replicas), Some(0)) = (
-        known::<i64>(&resp.plan, "read_replicas"),
-        known::<i64>(&resp.plan, "backup_retention_days"),
-    ) && replicas > 0
+        given(&plan.read_replicas),
+        given(&plan.backup_retention_days),
+    ) && *replicas > 0
     {
         resp.diagnostics.attribute_error(
             at("backup_retention_days"),
@@ -110,16 +214,16 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
              replicas from the primary's backups.",
         );
     }
-    let tags_all = match attr(&resp.plan, "tags") {
-        Value::Unknown => Value::Unknown,
-        tags => {
+    let tags_all = match &plan.tags {
+        MaybeUnknown::Unknown => Value::Unknown,
+        MaybeUnknown::Known(own) => {
             let mut all: BTreeMap<String, Value> = client
                 .default_tags
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect();
-            if let Some(own) = tags.as_entries() {
-                all.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+            if let Some(own) = own {
+                all.extend(own.iter().map(|(k, v)| (k.clone(), string_value(v))));
             }
             Value::Map(all)
         }
@@ -133,15 +237,15 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         }),
     );
 
-    if !creating {
-        check_changes(req, resp);
+    if let Some(prior) = &prior {
+        check_changes(&plan, prior, resp);
     }
-    check_placement(client, req, resp).await;
-    plan_outputs(req, resp);
+    check_placement(client, &plan, prior.as_ref(), resp).await;
+    plan_outputs(&config, &plan, prior.as_ref(), resp);
 
-    if !creating
+    if let Some(prior) = &prior
         && !resp.requires_replace.is_empty()
-        && known::<bool>(prior, "deletion_protection") == Some(true)
+        && prior.deletion_protection == Some(true)
     {
         resp.diagnostics.attribute_error(
             at("deletion_protection"),
@@ -153,13 +257,11 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
 }
 
 /// Changes RDS cannot make.
-fn check_changes(req: &PlanRequest, resp: &mut PlanResponse) {
-    let prior = &req.prior_state;
+fn check_changes(plan: &Planned, prior: &DatabaseState, resp: &mut PlanResponse) {
     let at = AttributePath::attr;
-    if let (Some(planned), Some(before)) = (
-        known::<i64>(&resp.plan, "allocated_storage"),
-        known::<i64>(prior, "allocated_storage"),
-    ) && planned < before
+    if let (Some(&planned), Some(before)) =
+        (given(&plan.allocated_storage), prior.allocated_storage)
+        && planned < before
     {
         resp.diagnostics.attribute_error(
             at("allocated_storage"),
@@ -171,16 +273,18 @@ fn check_changes(req: &PlanRequest, resp: &mut PlanResponse) {
         );
     }
     let versions = (
-        known::<String>(&resp.plan, "engine_version"),
-        known::<String>(prior, "engine_version_actual")
-            .or_else(|| known::<String>(prior, "engine_version")),
+        given(&plan.engine_version),
+        prior
+            .engine_version_actual
+            .as_ref()
+            .or(prior.engine_version.as_ref()),
     );
     if let (Some(wanted), Some(running)) = versions
         && let (Ok(w), Ok(r)) = (
-            checks::parse_version(&wanted),
-            checks::parse_version(&running),
+            checks::parse_version(wanted),
+            checks::parse_version(running),
         )
-        && !checks::version_matches(&wanted, &running)
+        && !checks::version_matches(wanted, running)
     {
         let older = w.0 < r.0 || (w.0 == r.0 && w.1.is_some_and(|m| r.1.is_some_and(|n| m < n)));
         if older {
@@ -207,49 +311,60 @@ fn check_changes(req: &PlanRequest, resp: &mut PlanResponse) {
 }
 
 /// The subnets (one VPC, two zones at least) and the allowed groups
-/// (existing, in that VPC), looked up when they are new.
-async fn check_placement(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
-    let prior = &req.prior_state;
-    let creating = req.creating();
+/// (existing, in that VPC), looked up when they are new. `prior` is
+/// `None` on create.
+async fn check_placement(
+    client: &SwarmClient,
+    plan: &Planned,
+    prior: Option<&DatabaseState>,
+    resp: &mut PlanResponse,
+) {
     let at = AttributePath::attr;
-    let subnet_ids = attr(&resp.plan, "subnet_ids");
-    let mut vpc = if creating {
-        None
-    } else {
-        known::<String>(prior, "vpc_id")
-    };
-    if !subnet_ids.is_wholly_known() {
-        resp.set("vpc_id", Value::Unknown);
-        vpc = None;
-    } else if creating || changed(req, resp, "subnet_ids") || vpc.is_none() {
-        let ids: Vec<String> = known(&resp.plan, "subnet_ids").unwrap_or_default();
-        match cloud::subnets(client, &ids).await {
-            Ok(subnets) => {
-                let new_vpc = subnets
-                    .first()
-                    .map(|s| s.vpc_id.clone())
-                    .unwrap_or_default();
-                if let Some(old) = known::<String>(prior, "vpc_id")
-                    && !creating
-                    && old != new_vpc
-                {
-                    // The database and its security group live in one VPC.
-                    resp.require_replace(at("subnet_ids"));
-                }
-                resp.set("vpc_id", Value::String(new_vpc.clone()));
-                vpc = Some(new_vpc);
-            }
-            Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+    let prior_vpc = prior.and_then(|p| p.vpc_id.clone());
+    let mut vpc = prior_vpc.clone();
+    match &plan.subnet_ids {
+        MaybeUnknown::Unknown => {
+            resp.set("vpc_id", Value::Unknown);
+            vpc = None;
         }
-    } else {
-        resp.set("vpc_id", attr(prior, "vpc_id"));
+        MaybeUnknown::Known(ids)
+            if prior.is_none_or(|p| set_changed(&plan.subnet_ids, &p.subnet_ids))
+                || vpc.is_none() =>
+        {
+            let ids = ids.as_deref().unwrap_or_default();
+            match cloud::subnets(client, ids).await {
+                Ok(subnets) => {
+                    let new_vpc = subnets
+                        .first()
+                        .map(|s| s.vpc_id.clone())
+                        .unwrap_or_default();
+                    if let Some(old) = &prior_vpc
+                        && *old != new_vpc
+                    {
+                        // The database and its security group live in one VPC.
+                        resp.require_replace(at("subnet_ids"));
+                    }
+                    resp.set("vpc_id", Value::String(new_vpc.clone()));
+                    vpc = Some(new_vpc);
+                }
+                Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+            }
+        }
+        // Unchanged subnets, and the VPC known: it stays.
+        MaybeUnknown::Known(_) => resp.set("vpc_id", prior_vpc.map_or(Value::Null, Value::String)),
     }
 
-    let allowed = attr(&resp.plan, "allowed_security_group_ids");
-    if allowed.is_wholly_known() && (creating || changed(req, resp, "allowed_security_group_ids")) {
-        let ids: Vec<String> = known(&resp.plan, "allowed_security_group_ids").unwrap_or_default();
+    if let MaybeUnknown::Known(ids) = &plan.allowed_security_group_ids
+        && prior.is_none_or(|p| {
+            set_changed(
+                &plan.allowed_security_group_ids,
+                &p.allowed_security_group_ids,
+            )
+        })
+    {
+        let ids = ids.as_deref().unwrap_or_default();
         if !ids.is_empty() {
-            match ec2::vpcs_of(client, &ids, "allowed_security_group_ids").await {
+            match ec2::vpcs_of(client, ids, "allowed_security_group_ids").await {
                 Ok(found) => {
                     if let Some(vpc) = &vpc
                         && let Some((id, other)) = found.iter().find(|(_, v)| *v != vpc)
@@ -272,19 +387,40 @@ async fn check_placement(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     }
 }
 
+/// A value of the prior state kept by the plan; one the prior state lacks
+/// is known after apply.
+fn kept(value: &Option<String>) -> Value {
+    value.clone().map_or(Value::Unknown, Value::String)
+}
+
+/// A list of the prior state, as it is.
+fn list_value(list: &Option<Vec<Option<String>>>) -> Value {
+    list.as_ref().map_or(Value::Null, |items| {
+        Value::List(
+            items
+                .iter()
+                .map(|item| item.clone().map_or(Value::Null, Value::String))
+                .collect(),
+        )
+    })
+}
+
 /// What the plan can say of the outputs: unchanged ones keep their
 /// values, the others are known after apply. A database short of an
 /// object (deleted out of band, or a create that failed half way) plans
-/// an update that builds it.
-fn plan_outputs(req: &PlanRequest, resp: &mut PlanResponse) {
-    let prior = &req.prior_state;
-    let creating = req.creating();
-    // `master_password_wo` is in the configuration only (write-only).
-    let password_given = !attr(&req.config, "master_password_wo").is_null();
+/// an update that builds it. `prior` is `None` on create.
+fn plan_outputs(
+    config: &Configured,
+    plan: &Planned,
+    prior: Option<&DatabaseState>,
+    resp: &mut PlanResponse,
+) {
+    // Unknown counts as given: it will be a password at apply.
+    let password_given = !left_out(&config.master_password_wo);
 
-    let ingress = match known::<Vec<String>>(&resp.plan, "allowed_security_group_ids") {
+    let ingress = match given(&plan.allowed_security_group_ids) {
         Some(ids) => Value::List(
-            cloud::wanted_rules(&ids)
+            cloud::wanted_rules(ids)
                 .iter()
                 .map(|r| Value::String(r.to_string()))
                 .collect(),
@@ -293,7 +429,7 @@ fn plan_outputs(req: &PlanRequest, resp: &mut PlanResponse) {
     };
     resp.set("ingress_rules", ingress);
 
-    if creating {
+    let Some(prior) = prior else {
         for output in [
             "arn",
             "endpoint",
@@ -314,31 +450,27 @@ fn plan_outputs(req: &PlanRequest, resp: &mut PlanResponse) {
             },
         );
         return;
-    }
-
-    let kept = |attribute: &str| match attr(prior, attribute) {
-        Value::Null => Value::Unknown,
-        value => value,
     };
-    let primary_missing = attr(prior, "arn").is_null();
-    for output in ["arn", "endpoint", "security_group_id"] {
-        resp.set(output, kept(output));
-    }
-    let modified = primary_missing || PRIMARY_SETTINGS.iter().any(|a| changed(req, resp, a));
+
+    let primary_missing = prior.arn.is_none();
+    resp.set("arn", kept(&prior.arn));
+    resp.set("endpoint", kept(&prior.endpoint));
+    resp.set("security_group_id", kept(&prior.security_group_id));
+    let modified = primary_missing || primary_changed(plan, prior);
     resp.set(
         "availability_zone",
         if modified {
             Value::Unknown
         } else {
-            kept("availability_zone")
+            kept(&prior.availability_zone)
         },
     );
     resp.set(
         "engine_version_actual",
-        if primary_missing || changed(req, resp, "engine_version") {
+        if primary_missing || changed(&plan.engine_version, &prior.engine_version) {
             Value::Unknown
         } else {
-            kept("engine_version_actual")
+            kept(&prior.engine_version_actual)
         },
     );
     resp.set(
@@ -346,18 +478,81 @@ fn plan_outputs(req: &PlanRequest, resp: &mut PlanResponse) {
         if password_given {
             Value::Null
         } else {
-            kept("master_secret_arn")
+            kept(&prior.master_secret_arn)
         },
     );
-    let same_replicas = !changed(req, resp, "read_replicas");
-    for output in ["replica_endpoints", "replica_availability_zones"] {
+    let same_replicas = !changed(&plan.read_replicas, &prior.read_replicas);
+    for (output, prior_value) in [
+        ("replica_endpoints", &prior.replica_endpoints),
+        (
+            "replica_availability_zones",
+            &prior.replica_availability_zones,
+        ),
+    ] {
         resp.set(
             output,
             if same_replicas {
-                attr(prior, output)
+                list_value(prior_value)
             } else {
                 Value::Unknown
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tfplugin::value::from_value;
+
+    use super::*;
+
+    fn ids(ids: &[&str]) -> Value {
+        Value::Set(ids.iter().map(|id| Value::from(*id)).collect())
+    }
+
+    fn planned(attributes: &[(&str, Value)]) -> Planned {
+        let object = attributes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        from_value(&Value::Object(object)).expect("a plan decodes")
+    }
+
+    #[test]
+    fn partly_unknown_sets_read_as_unknown() {
+        let partly = Value::Set(vec![Value::from("subnet-a"), Value::Unknown]);
+        let plan = planned(&[
+            ("subnet_ids", partly),
+            ("allowed_security_group_ids", Value::Unknown),
+            (
+                "tags",
+                Value::Map([("team".to_owned(), Value::Unknown)].into()),
+            ),
+        ]);
+        assert!(plan.subnet_ids.is_unknown());
+        assert!(plan.allowed_security_group_ids.is_unknown());
+        let tags = given(&plan.tags).expect("the map is known");
+        assert!(tags["team"].is_unknown());
+        // Attributes left out read as null.
+        assert_eq!(plan.name, MaybeUnknown::Known(None));
+
+        let plan = planned(&[("subnet_ids", ids(&["subnet-b", "subnet-a"]))]);
+        assert_eq!(
+            given(&plan.subnet_ids),
+            Some(&vec!["subnet-b".to_owned(), "subnet-a".to_owned()])
+        );
+    }
+
+    #[test]
+    fn sets_compare_regardless_of_order() {
+        let plan = planned(&[("subnet_ids", ids(&["subnet-b", "subnet-a"]))]);
+        let prior = |ids: &[&str]| Some(ids.iter().map(|id| (*id).to_owned()).collect());
+        assert!(!set_changed(
+            &plan.subnet_ids,
+            &prior(&["subnet-a", "subnet-b"])
+        ));
+        assert!(set_changed(&plan.subnet_ids, &prior(&["subnet-a"])));
+        assert!(set_changed(&plan.subnet_ids, &None));
+        assert!(set_changed(&MaybeUnknown::Unknown, &prior(&["subnet-a"])));
     }
 }

@@ -4,11 +4,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::DbInstance;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tfplugin::diag::Diagnostic;
 use tfplugin::resource::ChangeRequest;
-use tfplugin::value::{self, Value};
+use tfplugin::value;
 
 use super::checks;
 use super::cloud::{self, Observed, PORT};
@@ -52,20 +51,6 @@ pub fn default_backup_retention(environment: Environment) -> i64 {
 /// Storage autoscaling's ceiling when none is given: twice the storage.
 pub fn default_max_storage(allocated: i64) -> i64 {
     (allocated * 2).min(MAX_STORAGE)
-}
-
-/// A value of a planned or stored object, when it is known and not null
-/// (for plan-time code, which sees unknown values).
-pub fn known<T: DeserializeOwned>(object: &Value, attribute: &str) -> Option<T> {
-    let value = object.get_attr(attribute)?;
-    if value.is_null() || !value.is_wholly_known() {
-        return None;
-    }
-    value::from_value(value).ok()
-}
-
-pub fn attr(object: &Value, attribute: &str) -> Value {
-    object.get_attr(attribute).cloned().unwrap_or(Value::Null)
 }
 
 /// The database's state as Terraform stores it, one field per attribute
