@@ -3,8 +3,10 @@
 //! shows), what the plan can tell of the name, ARN and domain, and a
 //! destroy refused while the bucket holds objects.
 
+use serde::Deserialize;
+use tfplugin::diag::Diagnostics;
 use tfplugin::resource::{PlanRequest, PlanResponse};
-use tfplugin::value::{self, Value};
+use tfplugin::value::{MaybeUnknown, Value};
 
 use super::cloud;
 use super::state::{
@@ -12,10 +14,35 @@ use super::state::{
 };
 use crate::config::SwarmClient;
 
+/// What the configuration says of the attributes the plan resolves.
+#[derive(Debug, Deserialize)]
+struct Configured {
+    purpose: MaybeUnknown<Option<String>>,
+    versioning: MaybeUnknown<Option<bool>>,
+    expiration_days: MaybeUnknown<Option<i64>>,
+    noncurrent_version_expiration_days: MaybeUnknown<Option<i64>>,
+    kms_key_id: MaybeUnknown<Option<String>>,
+}
+
+/// What the proposed plan holds of the attributes read here.
+#[derive(Debug, Deserialize)]
+struct Proposed {
+    name: MaybeUnknown<Option<String>>,
+}
+
+/// Left out of the configuration (null; unknown is set, just not yet).
+fn unset<T>(configured: &MaybeUnknown<Option<T>>) -> bool {
+    matches!(configured, MaybeUnknown::Known(None))
+}
+
 /// A configured attribute's value, or what it defaults to.
-fn resolve(config: &Value, attribute: &str, default: Option<Value>, resp: &mut PlanResponse) {
-    let configured = config.get_attr(attribute).unwrap_or(&Value::Null);
-    if configured.is_null() {
+fn resolve<T>(
+    configured: &MaybeUnknown<Option<T>>,
+    attribute: &str,
+    default: Option<Value>,
+    resp: &mut PlanResponse,
+) {
+    if unset(configured) {
         resp.set(attribute, default.unwrap_or(Value::Unknown));
     }
 }
@@ -24,18 +51,23 @@ fn days_value(days: Option<i64>) -> Value {
     days.map_or(Value::Null, Value::from)
 }
 
+/// A prior state that does not decode, reported as it always was: under
+/// one summary, with the place in the state after the message.
+fn unreadable_state(diags: Diagnostics, resp: &mut PlanResponse) {
+    for d in diags {
+        let detail = match &d.attribute {
+            Some(path) if !path.is_root() => format!("{} (at {path})", d.detail),
+            _ => d.detail,
+        };
+        resp.diagnostics
+            .error("Unreadable swarm_bucket state", detail);
+    }
+}
+
 /// Destroying (or replacing): refuses a bucket with objects unless
 /// force_destroy was applied, so that Terraform stops before deleting
 /// anything.
-async fn plan_destroy(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
-    let prior: BucketState = match value::from_value(&req.prior_state) {
-        Ok(prior) => prior,
-        Err(e) => {
-            return resp
-                .diagnostics
-                .error("Unreadable swarm_bucket state", e.to_string());
-        }
-    };
+async fn plan_destroy(client: &SwarmClient, prior: &BucketState, resp: &mut PlanResponse) {
     let Some(name) = prior.id.as_deref() else {
         return;
     };
@@ -59,21 +91,42 @@ async fn plan_destroy(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanRe
 }
 
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
-    if resp.destroying() {
-        return plan_destroy(client, req, resp).await;
-    }
-    // A replacement destroys the bucket too.
-    if !req.creating() && !resp.requires_replace.is_empty() {
-        plan_destroy(client, req, resp).await;
-    }
-    let config = &req.config;
-    let region = match req.prior_state.get_attr("region") {
-        Some(Value::String(region)) => region.clone(),
-        _ => client.region.clone(),
+    // A create has no prior state (null): nothing to keep or check.
+    let prior: Option<BucketState> = if req.creating() {
+        None
+    } else {
+        match req.prior_state_as() {
+            Ok(prior) => Some(prior),
+            Err(d) => return unreadable_state(d, resp),
+        }
     };
+    if resp.destroying() {
+        if let Some(prior) = &prior {
+            plan_destroy(client, prior, resp).await;
+        }
+        return;
+    }
+    let config: Configured = match req.config_as() {
+        Ok(config) => config,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    let proposed: Proposed = match resp.plan_as() {
+        Ok(proposed) => proposed,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    // A replacement destroys the bucket too.
+    if let Some(prior) = &prior
+        && !resp.requires_replace.is_empty()
+    {
+        plan_destroy(client, prior, resp).await;
+    }
+    let region = prior
+        .as_ref()
+        .and_then(|p| p.region.clone())
+        .unwrap_or_else(|| client.region.clone());
     resp.set("region", Value::String(region.clone()));
-    match resp.plan.get_attr("name").cloned() {
-        Some(Value::String(name)) => {
+    match proposed.name {
+        MaybeUnknown::Known(Some(name)) => {
             resp.set("id", Value::String(name.clone()));
             resp.set("arn", Value::String(bucket_arn(&name, &region)));
             resp.set(
@@ -98,34 +151,34 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     // Defaults from the purpose (and the environment), resolved on
     // every plan so that drift from them shows.
     let purpose = config
-        .get_attr("purpose")
-        .and_then(Value::as_str)
+        .purpose
+        .known()
+        .and_then(Option::as_deref)
         .and_then(Purpose::parse);
     resolve(
-        config,
+        &config.versioning,
         "versioning",
         purpose.map(|p| Value::Bool(p.versioning(client.environment))),
         resp,
     );
     resolve(
-        config,
+        &config.expiration_days,
         "expiration_days",
         purpose.map(|p| days_value(p.expiration_days())),
         resp,
     );
     resolve(
-        config,
+        &config.noncurrent_version_expiration_days,
         "noncurrent_version_expiration_days",
         purpose.map(|p| days_value(p.noncurrent_days())),
         resp,
     );
 
     // The hardening settings, always.
-    let kms = config.get_attr("kms_key_id").unwrap_or(&Value::Null);
-    let (algorithm, bucket_key) = match kms {
-        Value::Unknown => (Value::Unknown, Value::Unknown),
-        Value::Null => (Value::from(SSE_S3), Value::Bool(false)),
-        _ => (Value::from(SSE_KMS), Value::Bool(true)),
+    let (algorithm, bucket_key) = match &config.kms_key_id {
+        MaybeUnknown::Unknown => (Value::Unknown, Value::Unknown),
+        MaybeUnknown::Known(None) => (Value::from(SSE_S3), Value::Bool(false)),
+        MaybeUnknown::Known(Some(_)) => (Value::from(SSE_KMS), Value::Bool(true)),
     };
     resp.set("sse_algorithm", algorithm);
     resp.set("bucket_key_enabled", bucket_key);

@@ -4,54 +4,110 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
-use tfplugin::value::Value;
+use tfplugin::value::{MaybeUnknown, Value};
 
 use super::cloud;
 use super::state::{
-    NodeState, Planned, default_instance_count, default_instance_type, planned, rule_texts,
-    wanted_rules,
+    NodeState, default_instance_count, default_instance_type, rule_texts, wanted_rules,
 };
 use crate::config::SwarmClient;
 use crate::ec2;
 use crate::tags;
 
-/// The per-instance lists, in instance order.
+/// The per-instance lists, in instance order (written only: the prior
+/// values are read from `NodeState`).
 const INSTANCE_LISTS: [&str; 4] = ["instance_ids", "private_ips", "availability_zones", "arns"];
 
-/// Settings the instances are launched with: changing one replaces them.
-pub const LAUNCH_SETTINGS: [&str; 7] = [
-    "ami",
-    "subnet_ids",
-    "user_data",
-    "agents_per_instance",
-    "mcp_port",
-    "root_volume_size",
-    "associate_public_ip",
-];
+/// A set of strings that may be partly unknown at plan (subnet ids and
+/// blocks from other resources). Each element is read as it is, so that a
+/// set with an unknown element still decodes (a `Vec<String>` would not)
+/// and is planned back unchanged; only a wholly known set is used.
+type Strings = MaybeUnknown<Option<Vec<MaybeUnknown<String>>>>;
 
-fn attr(object: &Value, name: &str) -> Value {
-    object.get_attr(name).cloned().unwrap_or(Value::Null)
+/// What the configuration says of the attributes the plan resolves (a
+/// null one gets a default).
+#[derive(Debug, Deserialize)]
+struct Configured {
+    ami: MaybeUnknown<Option<String>>,
+    instance_type: MaybeUnknown<Option<String>>,
+    instance_count: MaybeUnknown<Option<i64>>,
+    subnet_ids: Strings,
+    allowed_cidrs: Strings,
 }
 
-/// Equal as Terraform compares them: sets regardless of order.
-pub fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Set(x), Value::Set(y)) => x.len() == y.len() && x.iter().all(|e| y.contains(e)),
-        _ => a == b,
+/// What the proposed plan (the configuration with the schema's defaults)
+/// holds of the attributes this file reads but does not resolve.
+#[derive(Debug, Deserialize)]
+struct Proposed {
+    name: MaybeUnknown<Option<String>>,
+    user_data: MaybeUnknown<Option<String>>,
+    agents_per_instance: MaybeUnknown<Option<i64>>,
+    mcp_port: MaybeUnknown<Option<i64>>,
+    root_volume_size: MaybeUnknown<Option<i64>>,
+    associate_public_ip: MaybeUnknown<Option<bool>>,
+    /// A tag's value may come from another resource: unknown alone.
+    tags: MaybeUnknown<Option<BTreeMap<String, MaybeUnknown<String>>>>,
+}
+
+/// A planned scalar as Terraform's value.
+fn value_of<T: Into<Value>>(planned: MaybeUnknown<Option<T>>) -> Value {
+    match planned {
+        MaybeUnknown::Unknown => Value::Unknown,
+        MaybeUnknown::Known(None) => Value::Null,
+        MaybeUnknown::Known(Some(v)) => v.into(),
     }
 }
 
-fn string_set(items: impl IntoIterator<Item = String>) -> Value {
-    Value::Set(items.into_iter().map(Value::String).collect())
+fn known_strings(items: Vec<String>) -> Strings {
+    MaybeUnknown::Known(Some(items.into_iter().map(MaybeUnknown::Known).collect()))
 }
 
-fn strings(value: &Value) -> Option<Vec<String>> {
-    if !value.is_wholly_known() {
-        return None;
+/// A planned set as Terraform's value, unknown elements included.
+fn strings_value(planned: &Strings) -> Value {
+    match planned {
+        MaybeUnknown::Unknown => Value::Unknown,
+        MaybeUnknown::Known(None) => Value::Null,
+        MaybeUnknown::Known(Some(items)) => Value::Set(
+            items
+                .iter()
+                .map(|item| match item {
+                    MaybeUnknown::Known(s) => Value::String(s.clone()),
+                    MaybeUnknown::Unknown => Value::Unknown,
+                })
+                .collect(),
+        ),
     }
-    tfplugin::value::from_value(value).ok()
+}
+
+/// The strings of a set, when it is wholly known (and not null).
+fn wholly_known(planned: &Strings) -> Option<Vec<String>> {
+    match planned {
+        MaybeUnknown::Known(Some(items)) => items.iter().map(|i| i.known().cloned()).collect(),
+        _ => None,
+    }
+}
+
+/// Whether a planned set equals the prior one as Terraform compares sets:
+/// regardless of order; an unknown element equals nothing.
+fn same_strings(planned: &Strings, prior: Option<&Vec<String>>) -> bool {
+    match (planned, prior) {
+        (MaybeUnknown::Known(None), None) => true,
+        (MaybeUnknown::Known(Some(items)), Some(prior)) => {
+            items.len() == prior.len()
+                && items
+                    .iter()
+                    .all(|i| i.known().is_some_and(|s| prior.contains(s)))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a planned scalar differs from the prior one; unknown differs.
+fn differs<T: PartialEq>(planned: &MaybeUnknown<Option<T>>, prior: &Option<T>) -> bool {
+    planned.known() != Some(prior)
 }
 
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
@@ -59,51 +115,59 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         return;
     }
     let creating = req.creating();
-    let (config, prior) = (&req.config, &req.prior_state);
     let at = AttributePath::attr;
+    let config: Configured = match req.config_as() {
+        Ok(config) => config,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    let proposed: Proposed = match resp.plan_as() {
+        Ok(proposed) => proposed,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    // A create has no prior state (null): nothing to keep or compare.
+    let prior: Option<NodeState> = if creating {
+        None
+    } else {
+        match req.prior_state_as() {
+            Ok(prior) => Some(prior),
+            Err(d) => return resp.diagnostics.extend(d),
+        }
+    };
+    let prior = prior.as_ref();
 
-    resp.set("id", attr(&resp.plan, "name"));
+    resp.set("id", value_of(proposed.name.clone()));
 
     // The tier's defaults are planned whenever the configuration leaves
     // them out: changing `environment` resizes the node, and an instance
     // type changed out of band is changed back.
     let env = client.environment;
-    let or = |configured: Value, default: Value| {
-        if configured.is_null() {
-            default
-        } else {
-            configured
-        }
+    let instance_type = match config.instance_type {
+        MaybeUnknown::Known(None) => MaybeUnknown::Known(Some(default_instance_type(env).into())),
+        configured => configured,
     };
-    resp.set(
-        "instance_type",
-        or(
-            attr(config, "instance_type"),
-            Value::from(default_instance_type(env)),
-        ),
-    );
-    resp.set(
-        "instance_count",
-        or(
-            attr(config, "instance_count"),
-            Value::from(default_instance_count(env)),
-        ),
-    );
+    resp.set("instance_type", value_of::<String>(instance_type));
+    let instance_count = match config.instance_count {
+        MaybeUnknown::Known(None) => MaybeUnknown::Known(Some(default_instance_count(env))),
+        configured => configured,
+    };
+    resp.set("instance_count", value_of(instance_count.clone()));
 
     // Looked-up defaults are looked up once, then kept: a newer Ubuntu
     // release or a new default subnet does not replace running instances.
-    let ami = match attr(config, "ami") {
-        Value::Null => match attr(prior, "ami") {
-            kept @ Value::String(_) if !creating => kept,
-            _ => match cloud::newest_ubuntu_lts(client).await {
-                Ok(id) => Value::String(id),
+    let prior_ami = prior.and_then(|p| p.ami.clone());
+    let ami = match config.ami {
+        MaybeUnknown::Known(None) => match prior_ami {
+            Some(kept) => MaybeUnknown::Known(Some(kept)),
+            None => match cloud::newest_ubuntu_lts(client).await {
+                Ok(id) => MaybeUnknown::Known(Some(id)),
                 Err(d) => return resp.diagnostics.push(d.at(at("ami"))),
             },
         },
         configured => {
-            // A typo fails the plan, not an apply half way.
-            if let Value::String(id) = &configured
-                && (creating || attr(prior, "ami") != configured)
+            // A typo fails the plan, not an apply half way (a create has
+            // no prior AMI, so it is always checked).
+            if let MaybeUnknown::Known(Some(id)) = &configured
+                && prior_ami.as_ref() != Some(id)
                 && let Err(d) = cloud::root_device(client, id).await
             {
                 return resp.diagnostics.push(d.at(at("ami")));
@@ -111,28 +175,28 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             configured
         }
     };
-    resp.set("ami", ami);
+    resp.set("ami", value_of(ami.clone()));
 
-    let subnet_ids = match attr(config, "subnet_ids") {
-        Value::Null => match attr(prior, "subnet_ids") {
-            kept @ Value::Set(_) if !creating => kept,
-            _ => match ec2::default_subnets(client).await {
-                Ok(ids) => string_set(ids),
+    let subnet_ids = match config.subnet_ids {
+        MaybeUnknown::Known(None) => match prior.and_then(|p| p.subnet_ids.clone()) {
+            Some(kept) => known_strings(kept),
+            None => match ec2::default_subnets(client).await {
+                Ok(ids) => known_strings(ids),
                 Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
             },
         },
         configured => configured,
     };
-    resp.set("subnet_ids", subnet_ids.clone());
-    let subnets_changed = creating || !same(&subnet_ids, &attr(prior, "subnet_ids"));
+    resp.set("subnet_ids", strings_value(&subnet_ids));
+    let subnets_changed = prior.is_none_or(|p| !same_strings(&subnet_ids, p.subnet_ids.as_ref()));
 
     // New subnets are checked now (one VPC, one per zone), and give the
     // default for allowed_cidrs: the VPC's block.
-    let configured_cidrs = attr(config, "allowed_cidrs");
+    let cidrs_configured = !matches!(config.allowed_cidrs, MaybeUnknown::Known(None));
     let mut vpc_cidr = None;
-    if let (true, Some(ids)) = (subnets_changed, strings(&subnet_ids)) {
+    if let (true, Some(ids)) = (subnets_changed, wholly_known(&subnet_ids)) {
         match cloud::placed_subnets(client, &ids).await {
-            Ok(placed) if configured_cidrs.is_null() => {
+            Ok(placed) if !cidrs_configured => {
                 let vpc = placed.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
                 match ec2::vpc_cidr(client, &vpc).await {
                     Ok(cidr) => vpc_cidr = Some(cidr),
@@ -143,22 +207,21 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
         }
     }
-    let allowed_cidrs = match configured_cidrs {
-        Value::Null => match (attr(prior, "allowed_cidrs"), vpc_cidr) {
-            (kept @ Value::Set(_), _) if !subnets_changed => kept,
-            (_, Some(cidr)) => string_set([cidr]),
-            _ => Value::Unknown,
-        },
+    let allowed_cidrs = match config.allowed_cidrs {
+        MaybeUnknown::Known(None) => {
+            match (prior.and_then(|p| p.allowed_cidrs.clone()), vpc_cidr) {
+                (Some(kept), _) if !subnets_changed => known_strings(kept),
+                (_, Some(cidr)) => known_strings(vec![cidr]),
+                _ => MaybeUnknown::Unknown,
+            }
+        }
         configured => configured,
     };
-    resp.set("allowed_cidrs", allowed_cidrs.clone());
+    resp.set("allowed_cidrs", strings_value(&allowed_cidrs));
 
-    let rules = match (
-        planned::<i64>(&resp.plan, "mcp_port"),
-        strings(&allowed_cidrs),
-    ) {
-        (Planned::Known(port), Some(cidrs)) => Value::List(
-            rule_texts(&wanted_rules(port, &cidrs))
+    let rules = match (&proposed.mcp_port, wholly_known(&allowed_cidrs)) {
+        (MaybeUnknown::Known(Some(port)), Some(cidrs)) => Value::List(
+            rule_texts(&wanted_rules(*port, &cidrs))
                 .into_iter()
                 .map(Value::String)
                 .collect(),
@@ -167,49 +230,96 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     };
     resp.set("ingress_rules", rules);
 
-    let tags_all = match planned::<BTreeMap<String, String>>(&resp.plan, "tags") {
-        Planned::Unknown => Value::Unknown,
-        Planned::Null => tags::map_value(tags::with_defaults(client, None)),
-        Planned::Known(own) => tags::map_value(tags::with_defaults(client, Some(&own))),
+    let tags_all = match &proposed.tags {
+        MaybeUnknown::Unknown => Value::Unknown,
+        MaybeUnknown::Known(None) => tags::map_value(tags::with_defaults(client, None)),
+        MaybeUnknown::Known(Some(own)) => {
+            // Only a wholly known map is used.
+            let own: Option<BTreeMap<String, String>> = own
+                .iter()
+                .map(|(k, v)| v.known().map(|v| (k.clone(), v.clone())))
+                .collect();
+            match own {
+                Some(own) => tags::map_value(tags::with_defaults(client, Some(&own))),
+                None => Value::Unknown,
+            }
+        }
     };
     resp.set("tags_all", tags_all);
 
-    plan_instances(req, resp, subnets_changed);
-}
-
-/// What the plan can say of the instances: unchanged ones keep their
-/// ids; new ones are known after apply. A node short of instances (some
-/// terminated out of band) plans an update that replaces them.
-fn plan_instances(req: &PlanRequest, resp: &mut PlanResponse, subnets_changed: bool) {
-    let prior = &req.prior_state;
-    if req.creating() {
+    let Some(prior) = prior else {
         for list in INSTANCE_LISTS {
             resp.set(list, Value::Unknown);
         }
         resp.set("security_group_id", Value::Unknown);
         return;
-    }
-    let prior_state = NodeState::from_value(prior).unwrap_or_default();
-    let changed: Vec<&str> = LAUNCH_SETTINGS
-        .into_iter()
-        .filter(|a| !same(&attr(&resp.plan, a), &attr(prior, a)))
-        .collect();
+    };
+    let changed = launch_changes(&ami, &subnet_ids, &proposed, prior);
+    let count = match instance_count {
+        MaybeUnknown::Known(Some(n)) => usize::try_from(n).ok(),
+        _ => None,
+    };
+    plan_instances(resp, prior, &changed, count, subnets_changed);
+}
+
+/// The settings the instances are launched with that the plan changes:
+/// changing one replaces them. Compared field by field; unknown counts as
+/// changed.
+fn launch_changes(
+    ami: &MaybeUnknown<Option<String>>,
+    subnet_ids: &Strings,
+    proposed: &Proposed,
+    prior: &NodeState,
+) -> Vec<&'static str> {
+    [
+        ("ami", differs(ami, &prior.ami)),
+        (
+            "subnet_ids",
+            !same_strings(subnet_ids, prior.subnet_ids.as_ref()),
+        ),
+        ("user_data", differs(&proposed.user_data, &prior.user_data)),
+        (
+            "agents_per_instance",
+            differs(&proposed.agents_per_instance, &prior.agents_per_instance),
+        ),
+        ("mcp_port", differs(&proposed.mcp_port, &prior.mcp_port)),
+        (
+            "root_volume_size",
+            differs(&proposed.root_volume_size, &prior.root_volume_size),
+        ),
+        (
+            "associate_public_ip",
+            differs(&proposed.associate_public_ip, &prior.associate_public_ip),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
+}
+
+/// What the plan can say of an existing node's instances: unchanged ones
+/// keep their ids; new ones are known after apply. A node short of
+/// instances (some terminated out of band) plans an update that replaces
+/// them. `count` is the planned instance count, when known.
+fn plan_instances(
+    resp: &mut PlanResponse,
+    prior: &NodeState,
+    changed: &[&str],
+    count: Option<usize>,
+    subnets_changed: bool,
+) {
     let lists: Vec<Vec<String>> = [
-        prior_state.instance_ids.clone(),
-        prior_state.private_ips.clone(),
-        prior_state.availability_zones.clone(),
-        prior_state.arns.clone(),
+        prior.instance_ids.clone(),
+        prior.private_ips.clone(),
+        prior.availability_zones.clone(),
+        prior.arns.clone(),
     ]
     .into_iter()
     .map(Option::unwrap_or_default)
     .collect();
     let existing = lists[0].len();
-    let short_or_extra = prior_state.instance_count != Some(existing as i64)
-        || lists.iter().any(|l| l.len() != existing);
-    let count = match planned::<i64>(&resp.plan, "instance_count") {
-        Planned::Known(n) => usize::try_from(n).ok(),
-        _ => None,
-    };
+    let short_or_extra =
+        prior.instance_count != Some(existing as i64) || lists.iter().any(|l| l.len() != existing);
     for (name, prior_list) in INSTANCE_LISTS.iter().zip(&lists) {
         let value = match count {
             Some(n) if changed.is_empty() && !short_or_extra => {
@@ -226,7 +336,7 @@ fn plan_instances(req: &PlanRequest, resp: &mut PlanResponse, subnets_changed: b
         };
         resp.set(name, value);
     }
-    let group = match &prior_state.security_group_id {
+    let group = match &prior.security_group_id {
         Some(id) if !subnets_changed => Value::String(id.clone()),
         _ => Value::Unknown,
     };
@@ -240,5 +350,65 @@ fn plan_instances(req: &PlanRequest, resp: &mut PlanResponse, subnets_changed: b
                 changed.join(", ")
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(attrs: &[(&str, Value)]) -> Value {
+        Value::Object(
+            attrs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_partly_unknown_set_decodes_and_is_planned_back_unchanged() {
+        let partly = Value::Set(vec![Value::from("subnet-a"), Value::Unknown]);
+        let config = object(&[("subnet_ids", partly.clone())]);
+        let configured: Configured = tfplugin::value::from_value(&config).unwrap();
+        assert_eq!(strings_value(&configured.subnet_ids), partly);
+        assert_eq!(wholly_known(&configured.subnet_ids), None);
+        let prior = vec!["subnet-a".to_owned(), "subnet-b".to_owned()];
+        assert!(!same_strings(&configured.subnet_ids, Some(&prior)));
+        // Left out: null, not unknown.
+        assert!(matches!(
+            configured.allowed_cidrs,
+            MaybeUnknown::Known(None)
+        ));
+        assert!(configured.ami.is_known());
+    }
+
+    #[test]
+    fn sets_compare_regardless_of_order() {
+        let planned = known_strings(vec!["b".into(), "a".into()]);
+        assert!(same_strings(&planned, Some(&vec!["a".into(), "b".into()])));
+        assert!(!same_strings(&planned, Some(&vec!["a".into()])));
+        assert!(!same_strings(&planned, None));
+        assert!(!same_strings(&MaybeUnknown::Unknown, Some(&vec![])));
+        assert!(same_strings(&MaybeUnknown::Known(None), None));
+        assert_eq!(wholly_known(&planned), Some(vec!["b".into(), "a".into()]));
+    }
+
+    #[test]
+    fn an_unknown_setting_counts_as_changed() {
+        assert!(differs::<i64>(&MaybeUnknown::Unknown, &Some(3000)));
+        assert!(differs(&MaybeUnknown::Known(Some(3001)), &Some(3000)));
+        assert!(!differs(&MaybeUnknown::Known(Some(3000)), &Some(3000)));
+        assert!(!differs::<String>(&MaybeUnknown::Known(None), &None));
+    }
+
+    #[test]
+    fn a_tag_from_another_resource_leaves_the_plan_readable() {
+        let tags = Value::Map([("team".to_owned(), Value::Unknown)].into());
+        let plan = object(&[("name", Value::from("n")), ("tags", tags)]);
+        let proposed: Proposed = tfplugin::value::from_value(&plan).unwrap();
+        let own = proposed.tags.known().cloned().flatten().unwrap_or_default();
+        assert!(own["team"].is_unknown());
+        assert_eq!(value_of(proposed.name), Value::from("n"));
     }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tfplugin::diag::Diagnostic;
 use tfplugin::value::{self, MaybeUnknown, Value};
@@ -75,11 +74,6 @@ pub enum Seen {
 }
 
 impl NodeState {
-    pub fn from_value(state: &Value) -> Result<Self, Diagnostic> {
-        value::from_value(state)
-            .map_err(|e| Diagnostic::error("Unreadable swarm_node state", e.to_string()))
-    }
-
     /// Fills the attributes that come from the instances and the group.
     fn observe(&mut self, client: &SwarmClient, instances: &[Inst], group: Option<&Group>) {
         let list = |f: fn(&Inst) -> String| Some(instances.iter().map(f).collect());
@@ -109,21 +103,6 @@ pub fn wanted_rules(mcp_port: i64, allowed_cidrs: &[String]) -> Vec<Rule> {
     rules.sort();
     rules.dedup();
     rules
-}
-
-/// One attribute of a planned value, read when wholly known.
-pub enum Planned<T> {
-    Unknown,
-    Null,
-    Known(T),
-}
-
-pub fn planned<T: DeserializeOwned>(object: &Value, attribute: &str) -> Planned<T> {
-    match object.get_attr(attribute) {
-        None | Some(Value::Null) => Planned::Null,
-        Some(v) if !v.is_wholly_known() => Planned::Unknown,
-        Some(v) => value::from_value(v).map_or(Planned::Unknown, Planned::Known),
-    }
 }
 
 /// The configuration, resolved: what apply makes exist.
