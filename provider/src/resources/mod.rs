@@ -13,6 +13,7 @@ pub mod database;
 mod lifecycle;
 pub mod network;
 pub mod node;
+mod planned;
 
 /// Every resource type the provider offers.
 pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {

@@ -13,36 +13,32 @@ use super::state::{
     ABORT_MULTIPART_DAYS, BucketState, Purpose, SSE_KMS, SSE_S3, bucket_arn, bucket_domain_name,
 };
 use crate::config::SwarmClient;
+use crate::resources::planned::{self, Maybe};
 
 /// What the configuration says of the attributes the plan resolves.
 #[derive(Debug, Deserialize)]
 struct Configured {
-    purpose: MaybeUnknown<Option<String>>,
-    versioning: MaybeUnknown<Option<bool>>,
-    expiration_days: MaybeUnknown<Option<i64>>,
-    noncurrent_version_expiration_days: MaybeUnknown<Option<i64>>,
-    kms_key_id: MaybeUnknown<Option<String>>,
+    purpose: Maybe<String>,
+    versioning: Maybe<bool>,
+    expiration_days: Maybe<i64>,
+    noncurrent_version_expiration_days: Maybe<i64>,
+    kms_key_id: Maybe<String>,
 }
 
 /// What the proposed plan holds of the attributes read here.
 #[derive(Debug, Deserialize)]
 struct Proposed {
-    name: MaybeUnknown<Option<String>>,
-}
-
-/// Left out of the configuration (null; unknown is set, just not yet).
-fn unset<T>(configured: &MaybeUnknown<Option<T>>) -> bool {
-    matches!(configured, MaybeUnknown::Known(None))
+    name: Maybe<String>,
 }
 
 /// A configured attribute's value, or what it defaults to.
 fn resolve<T>(
-    configured: &MaybeUnknown<Option<T>>,
+    configured: &Maybe<T>,
     attribute: &str,
     default: Option<Value>,
     resp: &mut PlanResponse,
 ) {
-    if unset(configured) {
+    if planned::left_out(configured) {
         resp.set(attribute, default.unwrap_or(Value::Unknown));
     }
 }

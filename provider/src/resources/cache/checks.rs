@@ -6,9 +6,10 @@
 use serde::Deserialize;
 use tfplugin::diag::Diagnostics;
 use tfplugin::path::AttributePath;
-use tfplugin::value::{self, MaybeUnknown, Value};
+use tfplugin::value::{self, Value};
 
 use crate::checks;
+use crate::resources::planned::Maybe;
 
 pub const MAX_REPLICAS: i64 = 5;
 pub const MAX_SHARDS: i64 = 500;
@@ -81,8 +82,8 @@ pub fn aws_id_check(prefix: &'static str) -> impl Fn(&str) -> Result<(), String>
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Configured {
-    shards: MaybeUnknown<Option<i64>>,
-    replicas: MaybeUnknown<Option<i64>>,
+    shards: Maybe<i64>,
+    replicas: Maybe<i64>,
 }
 
 /// Checks across attributes, at validate.

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
@@ -15,9 +15,7 @@ use super::checks::parse_version;
 use super::state::CacheState;
 use crate::config::{Environment, SwarmClient};
 use crate::ec2::{self, SubnetsError};
-
-/// A planned or configured value: unknown until apply, null, or known.
-type Maybe<T> = MaybeUnknown<Option<T>>;
+use crate::resources::planned::{self, Maybe, given};
 
 /// The configuration as written (defaults not yet resolved).
 #[derive(Debug, Deserialize)]
@@ -35,29 +33,8 @@ struct Planned {
     engine_version: Maybe<String>,
     replicas: Maybe<i64>,
     shards: Maybe<i64>,
-    #[serde(deserialize_with = "wholly_known")]
+    #[serde(deserialize_with = "planned::wholly_known")]
     subnet_ids: Maybe<Vec<String>>,
-}
-
-/// Ids from resources not yet created leave a set partly unknown at
-/// plan; the subnets are checked as a whole, so such a set reads as
-/// unknown (`MaybeUnknown<Option<Vec<String>>>` alone would fail to decode
-/// it).
-fn wholly_known<'de, D: Deserializer<'de>>(d: D) -> Result<Maybe<Vec<String>>, D::Error> {
-    Ok(match Maybe::<Vec<MaybeUnknown<String>>>::deserialize(d)? {
-        MaybeUnknown::Known(Some(items)) => items
-            .into_iter()
-            .map(MaybeUnknown::into_known)
-            .collect::<Option<Vec<String>>>()
-            .map_or(MaybeUnknown::Unknown, |ids| MaybeUnknown::Known(Some(ids))),
-        MaybeUnknown::Known(None) => MaybeUnknown::Known(None),
-        MaybeUnknown::Unknown => MaybeUnknown::Unknown,
-    })
-}
-
-/// A value when it is known and not null.
-fn given<T>(value: &Maybe<T>) -> Option<&T> {
-    value.known().and_then(Option::as_ref)
 }
 
 /// The node type by tier of environment: burstable nodes, bigger in

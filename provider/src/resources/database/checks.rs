@@ -11,6 +11,7 @@ use tfplugin::value::{self, MaybeUnknown, Value};
 use super::state::DEFAULT_ALLOCATED_STORAGE;
 
 use crate::checks::{self, MINUTES_PER_DAY};
+use crate::resources::planned::Maybe;
 use crate::tags::{self, TagKeys};
 
 const MINUTES_PER_WEEK: u32 = 7 * MINUTES_PER_DAY;
@@ -26,14 +27,14 @@ const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Configured {
-    allocated_storage: MaybeUnknown<Option<i64>>,
-    max_allocated_storage: MaybeUnknown<Option<i64>>,
-    read_replicas: MaybeUnknown<Option<i64>>,
-    backup_retention_days: MaybeUnknown<Option<i64>>,
-    master_password_wo: MaybeUnknown<Option<String>>,
-    master_password_wo_version: MaybeUnknown<Option<i64>>,
-    backup_window: MaybeUnknown<Option<String>>,
-    maintenance_window: MaybeUnknown<Option<String>>,
+    allocated_storage: Maybe<i64>,
+    max_allocated_storage: Maybe<i64>,
+    read_replicas: Maybe<i64>,
+    backup_retention_days: Maybe<i64>,
+    master_password_wo: Maybe<String>,
+    master_password_wo_version: Maybe<i64>,
+    backup_window: Maybe<String>,
+    maintenance_window: Maybe<String>,
 }
 
 /// Checks across attributes, at validate (each attribute's own checks are
@@ -44,7 +45,7 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
         Ok(config) => config,
         Err(e) => return diags.error("Unreadable swarm_database configuration", e.to_string()),
     };
-    let known = |v: &MaybeUnknown<Option<i64>>| v.known().copied().flatten();
+    let known = |v: &Maybe<i64>| v.known().copied().flatten();
     let allocated = match config.allocated_storage {
         MaybeUnknown::Known(None) => Some(DEFAULT_ALLOCATED_STORAGE),
         ref v => known(v),

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
@@ -19,9 +19,7 @@ use super::state::{
 };
 use crate::config::SwarmClient;
 use crate::ec2;
-
-/// A planned or configured value: unknown until apply, null, or known.
-type Maybe<T> = MaybeUnknown<Option<T>>;
+use crate::resources::planned::{self, Maybe, given, left_out};
 
 /// The configuration, as far as planning reads it: a value left out
 /// (null) gets the tier's default. Attributes missing from the object read
@@ -55,32 +53,12 @@ struct Planned {
     deletion_protection: Maybe<bool>,
     master_password_wo_version: Maybe<i64>,
     read_replicas: Maybe<i64>,
-    #[serde(deserialize_with = "wholly_known")]
+    #[serde(deserialize_with = "planned::wholly_known")]
     subnet_ids: Maybe<Vec<String>>,
-    #[serde(deserialize_with = "wholly_known")]
+    #[serde(deserialize_with = "planned::wholly_known")]
     allowed_security_group_ids: Maybe<Vec<String>>,
     /// A tag's value may come from another resource: unknown alone.
     tags: Maybe<BTreeMap<String, Maybe<String>>>,
-}
-
-/// Ids from resources not yet created leave a set partly unknown at
-/// plan; the checks need the whole set, so such a set reads as unknown
-/// (`MaybeUnknown<Option<Vec<String>>>` alone would fail to decode it).
-fn wholly_known<'de, D: Deserializer<'de>>(d: D) -> Result<Maybe<Vec<String>>, D::Error> {
-    Ok(match Maybe::<Vec<MaybeUnknown<String>>>::deserialize(d)? {
-        MaybeUnknown::Known(Some(items)) => items
-            .into_iter()
-            .map(MaybeUnknown::into_known)
-            .collect::<Option<Vec<String>>>()
-            .map_or(MaybeUnknown::Unknown, |ids| MaybeUnknown::Known(Some(ids))),
-        MaybeUnknown::Known(None) => MaybeUnknown::Known(None),
-        MaybeUnknown::Unknown => MaybeUnknown::Unknown,
-    })
-}
-
-/// A value when it is known and not null.
-fn given<T>(value: &Maybe<T>) -> Option<&T> {
-    value.known().and_then(Option::as_ref)
 }
 
 /// A string as the plan holds it.
@@ -89,11 +67,6 @@ fn string_value(value: &Maybe<String>) -> Value {
         MaybeUnknown::Unknown => Value::Unknown,
         MaybeUnknown::Known(v) => v.clone().map_or(Value::Null, Value::String),
     }
-}
-
-/// Whether the configuration leaves a value out (null; unknown is not).
-fn left_out<T>(value: &Maybe<T>) -> bool {
-    matches!(value, MaybeUnknown::Known(None))
 }
 
 /// Whether the plan changes a value of the prior state (unknown: it may).

@@ -10,6 +10,7 @@ use tfplugin::value::{self, MaybeUnknown, Value};
 use super::state::{NetworkState, default_zone_count};
 use crate::config::SwarmClient;
 use crate::ec2::usable_zones;
+use crate::resources::planned::Maybe;
 
 /// The attributes that describe the built network; planned unknown when
 /// the network must be repaired.
@@ -25,7 +26,7 @@ const BUILT: [&str; 6] = [
 /// The configuration as written (defaults not yet resolved).
 #[derive(Debug, Deserialize)]
 struct ConfigModel {
-    availability_zones: MaybeUnknown<Option<Vec<String>>>,
+    availability_zones: Maybe<Vec<String>>,
 }
 
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {

@@ -15,6 +15,7 @@ use super::state::{
 };
 use crate::config::SwarmClient;
 use crate::ec2;
+use crate::resources::planned::Maybe;
 use crate::tags;
 
 /// The per-instance lists, in instance order (written only: the prior
@@ -31,9 +32,9 @@ type Strings = MaybeUnknown<Option<Vec<MaybeUnknown<String>>>>;
 /// null one gets a default).
 #[derive(Debug, Deserialize)]
 struct Configured {
-    ami: MaybeUnknown<Option<String>>,
-    instance_type: MaybeUnknown<Option<String>>,
-    instance_count: MaybeUnknown<Option<i64>>,
+    ami: Maybe<String>,
+    instance_type: Maybe<String>,
+    instance_count: Maybe<i64>,
     subnet_ids: Strings,
     allowed_cidrs: Strings,
 }
@@ -42,18 +43,18 @@ struct Configured {
 /// holds of the attributes this file reads but does not resolve.
 #[derive(Debug, Deserialize)]
 struct Proposed {
-    name: MaybeUnknown<Option<String>>,
-    user_data: MaybeUnknown<Option<String>>,
-    agents_per_instance: MaybeUnknown<Option<i64>>,
-    mcp_port: MaybeUnknown<Option<i64>>,
-    root_volume_size: MaybeUnknown<Option<i64>>,
-    associate_public_ip: MaybeUnknown<Option<bool>>,
+    name: Maybe<String>,
+    user_data: Maybe<String>,
+    agents_per_instance: Maybe<i64>,
+    mcp_port: Maybe<i64>,
+    root_volume_size: Maybe<i64>,
+    associate_public_ip: Maybe<bool>,
     /// A tag's value may come from another resource: unknown alone.
     tags: MaybeUnknown<Option<BTreeMap<String, MaybeUnknown<String>>>>,
 }
 
 /// A planned scalar as Terraform's value.
-fn value_of<T: Into<Value>>(planned: MaybeUnknown<Option<T>>) -> Value {
+fn value_of<T: Into<Value>>(planned: Maybe<T>) -> Value {
     match planned {
         MaybeUnknown::Unknown => Value::Unknown,
         MaybeUnknown::Known(None) => Value::Null,
@@ -106,7 +107,7 @@ fn same_strings(planned: &Strings, prior: Option<&Vec<String>>) -> bool {
 }
 
 /// Whether a planned scalar differs from the prior one; unknown differs.
-fn differs<T: PartialEq>(planned: &MaybeUnknown<Option<T>>, prior: &Option<T>) -> bool {
+fn differs<T: PartialEq>(planned: &Maybe<T>, prior: &Option<T>) -> bool {
     planned.known() != Some(prior)
 }
 
@@ -266,7 +267,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
 /// changing one replaces them. Compared field by field; unknown counts as
 /// changed.
 fn launch_changes(
-    ami: &MaybeUnknown<Option<String>>,
+    ami: &Maybe<String>,
     subnet_ids: &Strings,
     proposed: &Proposed,
     prior: &NodeState,
