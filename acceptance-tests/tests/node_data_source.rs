@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use acceptance_tests::checks::{err, sdk_check};
 use acceptance_tests::emulator::Emulator;
+use acceptance_tests::fixtures::filter;
 use acceptance_tests::{config, test_case};
-use aws_sdk_ec2::types::Filter;
 use serde_json::Value as Json;
 use swarm_provider::SwarmProvider;
 use tfplugin::testing::{Check, Step};
@@ -32,7 +33,6 @@ data "swarm_node" "lookup" {{
 #[tokio::test]
 async fn finds_a_node_by_name() {
     let emulator = Arc::new(Emulator::start());
-    let sdk = Arc::clone(&emulator);
     test_case()
         .step(
             Step::apply(node_and_lookup(&emulator))
@@ -57,45 +57,31 @@ async fn finds_a_node_by_name() {
                     }
                     Ok(())
                 }))
-                .check(Check::new(move |state| {
-                    let listed = state.attr(LOOKUP, "instance_ids").cloned();
-                    let sdk = Arc::clone(&sdk);
-                    Box::pin(async move {
-                        let listed = listed?;
-                        let out = sdk
-                            .ec2()
-                            .await
-                            .describe_instances()
-                            .filters(
-                                Filter::builder()
-                                    .name("tag:swarm:node")
-                                    .values("pool")
-                                    .build(),
-                            )
-                            .filters(
-                                Filter::builder()
-                                    .name("instance-state-name")
-                                    .values("running")
-                                    .build(),
-                            )
-                            .send()
-                            .await
-                            .map_err(|e| format!("DescribeInstances: {e:?}"))?;
-                        let running = out
-                            .reservations()
-                            .iter()
-                            .map(|r| r.instances().len())
-                            .sum::<usize>();
-                        match listed.as_array() {
-                            Some(ids) if ids.len() == 3 && running == 3 => Ok(()),
-                            _ => Err(format!("listed {listed}, EC2 runs {running}")),
-                        }
-                    })
+                .check(sdk_check(&emulator, |e, state| async move {
+                    let listed = state.attr(LOOKUP, "instance_ids")?;
+                    let out = e
+                        .ec2()
+                        .await
+                        .describe_instances()
+                        .filters(filter("tag:swarm:node", &["pool"]))
+                        .filters(filter("instance-state-name", &["running"]))
+                        .send()
+                        .await
+                        .map_err(err)?;
+                    let running = out
+                        .reservations()
+                        .iter()
+                        .map(|r| r.instances().len())
+                        .sum::<usize>();
+                    match listed.as_array() {
+                        Some(ids) if ids.len() == 3 && running == 3 => Ok(()),
+                        _ => Err(format!("listed {listed}, EC2 runs {running}")),
+                    }
                 })),
         )
         .run(SwarmProvider::new())
         .await
-        .unwrap();
+        .expect("the test case failed");
 }
 
 #[tokio::test]
@@ -116,5 +102,5 @@ async fn a_missing_node_is_an_error_on_name() {
         )
         .run(SwarmProvider::new())
         .await
-        .unwrap();
+        .expect("the test case failed");
 }

@@ -35,7 +35,7 @@ async fn valid_provider_block_validates_plans_and_applies() {
         )
         .run(SwarmProvider::new())
         .await
-        .unwrap();
+        .expect("the test case failed");
 }
 
 #[tokio::test]
@@ -55,7 +55,7 @@ async fn per_service_endpoint_overrides_the_global_one() {
         )))
         .run(SwarmProvider::new())
         .await
-        .unwrap();
+        .expect("the test case failed");
 }
 
 fn provider_with(attribute: &str) -> String {
@@ -72,7 +72,7 @@ async fn unknown_environment_is_an_error_on_environment() {
         )
         .run(SwarmProvider::new())
         .await
-        .unwrap();
+        .expect("the test case failed");
 }
 
 #[tokio::test]
@@ -88,7 +88,7 @@ async fn malformed_endpoints_are_errors_on_their_attribute() {
         )
         .run(SwarmProvider::new())
         .await
-        .unwrap();
+        .expect("the test case failed");
 }
 
 #[tokio::test]
@@ -108,5 +108,5 @@ async fn other_bad_values_name_their_attribute() {
         )
         .run(SwarmProvider::new())
         .await
-        .unwrap();
+        .expect("the test case failed");
 }
