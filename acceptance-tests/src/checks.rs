@@ -17,6 +17,12 @@ pub fn err(e: impl std::error::Error) -> String {
     aws_sdk_ec2::error::DisplayErrorContext(e).to_string()
 }
 
+/// What a check makes of an SDK request it sent: the answer does not
+/// matter, an error is the check's message.
+pub fn sent<T, E: std::error::Error>(result: Result<T, E>) -> CheckResult {
+    result.map(|_| ()).map_err(err)
+}
+
 /// A check that reads AWS back through the SDK, given the emulator and
 /// the state after the step.
 pub fn sdk_check<F, Fut>(emulator: &Arc<Emulator>, f: F) -> Check
@@ -238,21 +244,44 @@ pub fn tcp_from(port: i32, sources: &[&str]) -> Vec<(String, i32, i32, String)> 
 /// Opens `port` to the whole internet on `group`, out of band.
 pub async fn open_to_the_world(emulator: &Emulator, group: &str, port: i32) -> CheckResult {
     use aws_sdk_ec2::types::{IpPermission, IpRange};
-    emulator
+    let rule = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    sent(
+        emulator
+            .ec2()
+            .await
+            .authorize_security_group_ingress()
+            .group_id(group)
+            .ip_permissions(rule)
+            .send()
+            .await,
+    )
+}
+
+/// The region's usable availability zones as (name, id), in name order.
+pub async fn usable_zones(emulator: &Emulator) -> Result<Vec<(String, String)>, String> {
+    let out = emulator
         .ec2()
         .await
-        .authorize_security_group_ingress()
-        .group_id(group)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(port)
-                .to_port(port)
-                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build(),
-        )
+        .describe_availability_zones()
         .send()
         .await
-        .map(|_| ())
-        .map_err(err)
+        .map_err(err)?;
+    let mut zones: Vec<(String, String)> = out
+        .availability_zones()
+        .iter()
+        .filter(|z| z.state().is_none_or(|s| s.as_str() == "available"))
+        .map(|z| {
+            (
+                z.zone_name().unwrap_or_default().to_owned(),
+                z.zone_id().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    zones.sort();
+    Ok(zones)
 }

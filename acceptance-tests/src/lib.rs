@@ -16,6 +16,14 @@ pub fn test_case() -> TestCase {
     TestCase::new(swarm_provider::ADDRESS)
 }
 
+/// Runs `case` against a new provider; a failure panics with the test's
+/// name and why it failed (the step, the command and its output).
+pub async fn run(test: &str, case: TestCase) {
+    if let Err(failure) = case.run(swarm_provider::SwarmProvider::new()).await {
+        panic!("{test}: {failure}");
+    }
+}
+
 /// The `terraform` block every test configuration starts with.
 pub const REQUIRED_PROVIDERS: &str = r#"
 terraform {

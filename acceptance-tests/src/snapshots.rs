@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tfplugin::testing::{Check, Step};
 
-use crate::checks::{Memo, err, out_of_band, sdk_check};
+use crate::checks::{Memo, err, out_of_band, sdk_check, sent};
 use crate::emulator::Emulator;
 
 /// The service whose final snapshots a test looks at.
@@ -17,43 +17,39 @@ pub enum Snapshots {
     ElastiCache,
 }
 
+/// Every item of a paginated SDK listing (`$request`, a fluent builder),
+/// or the error as a check's message.
+macro_rules! every_item {
+    ($request:expr) => {
+        $request
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(err)
+    };
+}
+
 impl Snapshots {
     /// The final snapshots of `name` (`<name>-final-…`), by name.
     pub async fn finals(self, emulator: &Emulator, name: &str) -> Result<Vec<String>, String> {
+        // Every page: a test takes more snapshots than one page holds.
         let names: Vec<String> = match self {
-            Self::Rds => {
-                let snapshots: Vec<_> = emulator
+            Self::Rds => every_item!(
+                emulator
                     .rds()
                     .await
                     .describe_db_snapshots()
                     .snapshot_type("manual")
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .collect::<Result<_, _>>()
-                    .await
-                    .map_err(err)?;
-                snapshots
-                    .iter()
-                    .filter_map(|s| s.db_snapshot_identifier().map(str::to_owned))
-                    .collect()
-            }
-            Self::ElastiCache => {
-                let snapshots: Vec<_> = emulator
-                    .elasticache()
-                    .await
-                    .describe_snapshots()
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .collect::<Result<_, _>>()
-                    .await
-                    .map_err(err)?;
-                snapshots
-                    .iter()
-                    .filter_map(|s| s.snapshot_name().map(str::to_owned))
-                    .collect()
-            }
+            )?
+            .iter()
+            .filter_map(|s| s.db_snapshot_identifier().map(str::to_owned))
+            .collect(),
+            Self::ElastiCache => every_item!(emulator.elasticache().await.describe_snapshots())?
+                .iter()
+                .filter_map(|s| s.snapshot_name().map(str::to_owned))
+                .collect(),
         };
         let prefix = format!("{name}-final-");
         Ok(names
@@ -65,26 +61,26 @@ impl Snapshots {
     /// Takes a snapshot `snapshot` of `name`, out of band.
     async fn take(self, emulator: &Emulator, name: &str, snapshot: &str) -> Result<(), String> {
         match self {
-            Self::Rds => emulator
-                .rds()
-                .await
-                .create_db_snapshot()
-                .db_instance_identifier(name)
-                .db_snapshot_identifier(snapshot)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-            Self::ElastiCache => emulator
-                .elasticache()
-                .await
-                .create_snapshot()
-                .replication_group_id(name)
-                .snapshot_name(snapshot)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
+            Self::Rds => sent(
+                emulator
+                    .rds()
+                    .await
+                    .create_db_snapshot()
+                    .db_instance_identifier(name)
+                    .db_snapshot_identifier(snapshot)
+                    .send()
+                    .await,
+            ),
+            Self::ElastiCache => sent(
+                emulator
+                    .elasticache()
+                    .await
+                    .create_snapshot()
+                    .replication_group_id(name)
+                    .snapshot_name(snapshot)
+                    .send()
+                    .await,
+            ),
         }
     }
 }

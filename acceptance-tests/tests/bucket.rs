@@ -13,9 +13,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use acceptance_tests::checks::{Memo, drifted, err, out_of_band, same, sdk_check, tag_map};
+use acceptance_tests::checks::{Memo, drifted, err, out_of_band, same, sdk_check, sent, tag_map};
 use acceptance_tests::emulator::{Emulator, REGION};
-use acceptance_tests::{config, test_case, with_import_block};
+use acceptance_tests::{config, run, test_case, with_import_block};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketVersioningStatus, ExpirationStatus, LifecycleExpiration,
@@ -24,8 +24,7 @@ use aws_sdk_s3::types::{
     VersioningConfiguration,
 };
 use serde_json::{Value as Json, json};
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, CheckResult, Step};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
 
 type S3 = aws_sdk_s3::Client;
 
@@ -428,35 +427,25 @@ fn gone(emulator: &Arc<Emulator>, name: &str) -> Check {
 }
 
 async fn suspend_versioning(s3: S3, name: String) -> CheckResult {
-    s3.put_bucket_versioning()
-        .bucket(name)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Suspended)
-                .build(),
-        )
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    sent(
+        s3.put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Suspended)
+                    .build(),
+            )
+            .send()
+            .await,
+    )
 }
 
 async fn delete_public_access_block(s3: S3, name: String) -> CheckResult {
-    s3.delete_public_access_block()
-        .bucket(name)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    sent(s3.delete_public_access_block().bucket(name).send().await)
 }
 
 async fn delete_policy(s3: S3, name: String) -> CheckResult {
-    s3.delete_bucket_policy()
-        .bucket(name)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    sent(s3.delete_bucket_policy().bucket(name).send().await)
 }
 
 async fn keep_for_400_days(s3: S3, name: String) -> CheckResult {
@@ -467,18 +456,18 @@ async fn keep_for_400_days(s3: S3, name: String) -> CheckResult {
         .expiration(LifecycleExpiration::builder().days(400).build())
         .build()
         .map_err(err)?;
-    s3.put_bucket_lifecycle_configuration()
-        .bucket(name)
-        .lifecycle_configuration(
-            BucketLifecycleConfiguration::builder()
-                .rules(rule)
-                .build()
-                .map_err(err)?,
-        )
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    sent(
+        s3.put_bucket_lifecycle_configuration()
+            .bucket(name)
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .rules(rule)
+                    .build()
+                    .map_err(err)?,
+            )
+            .send()
+            .await,
+    )
 }
 
 async fn encrypt_with_s3_keys(s3: S3, name: String) -> CheckResult {
@@ -510,18 +499,18 @@ async fn retag(s3: S3, name: String) -> CheckResult {
         .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(err)?;
-    s3.put_bucket_tagging()
-        .bucket(&name)
-        .tagging(
-            Tagging::builder()
-                .set_tag_set(Some(tags))
-                .build()
-                .map_err(err)?,
-        )
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    sent(
+        s3.put_bucket_tagging()
+            .bucket(&name)
+            .tagging(
+                Tagging::builder()
+                    .set_tag_set(Some(tags))
+                    .build()
+                    .map_err(err)?,
+            )
+            .send()
+            .await,
+    )
 }
 
 /// The backups bucket of the lifecycle tests: its configurations and what
@@ -586,6 +575,11 @@ impl Backups {
         }
     }
 
+    /// A test case whose destroy must leave no bucket.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(gone(&self.emulator, &self.name))
+    }
+
     /// The bucket is as `want` says; the same bucket.
     fn matches(&self, want: &Expect) -> Check {
         bucket_matches(&self.emulator, want, &self.created)
@@ -598,39 +592,35 @@ impl Backups {
 async fn basic() {
     let b = Backups::start();
     let arn = format!("arn:aws:s3:::{}", b.name);
-    test_case()
-        .step(
-            Step::apply(b.created_hcl())
-                .check(Check::attr_equals(ADDRESS, "id", b.name.as_str()))
-                .check(Check::attr_equals(ADDRESS, "arn", arn.as_str()))
-                .check(Check::attr_equals(
-                    ADDRESS,
-                    "bucket_domain_name",
-                    format!("{}.s3.amazonaws.com", b.name),
-                ))
-                .check(Check::attr_equals(ADDRESS, "region", REGION))
-                .check(Check::attr_equals(ADDRESS, "versioning", true))
-                .check(Check::attr_equals(ADDRESS, "expiration_days", 30))
-                .check(Check::attr_equals(
-                    ADDRESS,
-                    "noncurrent_version_expiration_days",
-                    30,
-                ))
-                .check(Check::attr_equals(ADDRESS, "sse_algorithm", "AES256"))
-                .check(Check::attr_equals(ADDRESS, "public_access_blocked", true))
-                .check(Check::attr_equals(ADDRESS, "tls_required", true))
-                .check(Check::attr_equals(
-                    ADDRESS,
-                    "abort_incomplete_multipart_upload_days",
-                    7,
-                ))
-                .check(Check::attr_equals(ADDRESS, "force_destroy", false))
-                .check(b.matches(&b.created())),
-        )
-        .check_destroy(gone(&b.emulator, &b.name))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the basic bucket test failed");
+    let case = b.case().step(
+        Step::apply(b.created_hcl())
+            .check(Check::attr_equals(ADDRESS, "id", b.name.as_str()))
+            .check(Check::attr_equals(ADDRESS, "arn", arn.as_str()))
+            .check(Check::attr_equals(
+                ADDRESS,
+                "bucket_domain_name",
+                format!("{}.s3.amazonaws.com", b.name),
+            ))
+            .check(Check::attr_equals(ADDRESS, "region", REGION))
+            .check(Check::attr_equals(ADDRESS, "versioning", true))
+            .check(Check::attr_equals(ADDRESS, "expiration_days", 30))
+            .check(Check::attr_equals(
+                ADDRESS,
+                "noncurrent_version_expiration_days",
+                30,
+            ))
+            .check(Check::attr_equals(ADDRESS, "sse_algorithm", "AES256"))
+            .check(Check::attr_equals(ADDRESS, "public_access_blocked", true))
+            .check(Check::attr_equals(ADDRESS, "tls_required", true))
+            .check(Check::attr_equals(
+                ADDRESS,
+                "abort_incomplete_multipart_upload_days",
+                7,
+            ))
+            .check(Check::attr_equals(ADDRESS, "force_destroy", false))
+            .check(b.matches(&b.created())),
+    );
+    run("bucket::basic", case).await;
 }
 
 /// Retention, encryption and tags change in place: the same bucket (its
@@ -640,7 +630,8 @@ async fn basic() {
 async fn update() {
     let b = Backups::start();
     let updated = b.updated_hcl();
-    test_case()
+    let case = b
+        .case()
         .step(Step::apply(b.created_hcl()).check(b.matches(&b.created())))
         .step(
             Step::apply(updated.clone())
@@ -655,11 +646,8 @@ async fn update() {
                 .check(Check::attr_equals(ADDRESS, "purpose", "backups"))
                 .check(Check::attr_equals(ADDRESS, "expiration_days", 45))
                 .check(Check::attr_equals(ADDRESS, "kms_key_id", KMS_ALIAS)),
-        )
-        .check_destroy(gone(&b.emulator, &b.name))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the bucket update test failed");
+        );
+    run("bucket::update", case).await;
 }
 
 /// Drift, one setting at a time: each shows in the plan, and apply puts
@@ -669,7 +657,8 @@ async fn drift() {
     let b = Backups::start();
     let hcl = b.updated_hcl();
     let repaired = || Step::apply(hcl.clone()).check(b.matches(&b.updated()));
-    test_case()
+    let case = b
+        .case()
         .step(repaired())
         .step(changed(&b.emulator, &hcl, &b.name, suspend_versioning))
         .step(repaired())
@@ -687,11 +676,8 @@ async fn drift() {
         .step(changed(&b.emulator, &hcl, &b.name, encrypt_with_s3_keys))
         .step(repaired())
         .step(changed(&b.emulator, &hcl, &b.name, retag))
-        .step(repaired())
-        .check_destroy(gone(&b.emulator, &b.name))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the bucket drift test failed");
+        .step(repaired());
+    run("bucket::drift", case).await;
 }
 
 /// A bucket with objects is not destroyed without force_destroy, and
@@ -711,7 +697,8 @@ async fn objects_block_destroy_until_force_destroy() {
     let written: Memo<usize> = Memo::default();
     let (count_put, name_filled) = (written.clone(), b.name.clone());
     let (count_seen, name_seen) = (written.clone(), b.name.clone());
-    test_case()
+    let case = b
+        .case()
         .step(Step::apply(b.updated_hcl()).check(b.matches(&b.updated())))
         .step(
             Step::apply(provider_only.clone())
@@ -736,11 +723,8 @@ async fn objects_block_destroy_until_force_destroy() {
                         )
                     }
                 })),
-        )
-        .check_destroy(gone(&b.emulator, &b.name))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the force_destroy test failed");
+        );
+    run("bucket::objects_block_destroy_until_force_destroy", case).await;
 }
 
 const KMS_KEY_ARN: &str =
@@ -821,7 +805,7 @@ async fn purpose_and_environment_pick_the_defaults() {
     let prefix_check = prefix.clone();
     let artifacts_gone = artifacts_name.clone();
 
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(hcl("  purpose     = \"logs\""))
                 .check(Check::sync(move |state| {
@@ -909,10 +893,8 @@ async fn purpose_and_environment_pick_the_defaults() {
                     false,
                 )
             }
-        }))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the test case failed");
+        }));
+    run("bucket::purpose_and_environment_pick_the_defaults", case).await;
 }
 
 #[tokio::test]
@@ -995,49 +977,48 @@ async fn invalid_values_fail_early_and_touch_nothing() {
         };
         case = case.step(Step::validate(hcl).expect_error(error));
     }
-    case.step(
-        Step::apply(named("  expiration_days = 0"))
-            .expect_error("expiration_days must be a whole number from 1 to 36500"),
-    )
-    // A bucket of this account that the provider does not manage: the plan
-    // says to import it, and apply changes nothing on it.
-    .step(
-        Step::apply(bad(&format!(
-            "  name    = \"{unmanaged}\"\n  purpose = \"logs\""
-        )))
-        .before(out_of_band(&emulator, move |e| {
-            let name = kept.clone();
+    let case = case
+        .step(
+            Step::apply(named("  expiration_days = 0"))
+                .expect_error("expiration_days must be a whole number from 1 to 36500"),
+        )
+        // A bucket of this account that the provider does not manage: the plan
+        // says to import it, and apply changes nothing on it.
+        .step(
+            Step::apply(bad(&format!(
+                "  name    = \"{unmanaged}\"\n  purpose = \"logs\""
+            )))
+            .before(out_of_band(&emulator, move |e| {
+                let name = kept.clone();
+                async move {
+                    e.s3()
+                        .await
+                        .create_bucket()
+                        .bucket(name)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(err)
+                }
+            }))
+            .expect_error("is not managed by this provider. Import it"),
+        )
+        .check_destroy(sdk_check(&emulator, move |e, _| {
+            let name = unmanaged.clone();
             async move {
-                e.s3()
-                    .await
-                    .create_bucket()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err)
+                let s3 = e.s3().await;
+                let buckets = s3.list_buckets().send().await.map_err(err)?;
+                let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+                same("buckets", names, vec![name.as_str()])?;
+                match s3.get_bucket_tagging().bucket(&name).send().await {
+                    Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => {}
+                    other => return Err(format!("the unmanaged bucket was tagged: {other:?}")),
+                }
+                match s3.get_bucket_policy().bucket(&name).send().await {
+                    Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(()),
+                    other => Err(format!("the unmanaged bucket got a policy: {other:?}")),
+                }
             }
-        }))
-        .expect_error("is not managed by this provider. Import it"),
-    )
-    .check_destroy(sdk_check(&emulator, move |e, _| {
-        let name = unmanaged.clone();
-        async move {
-            let s3 = e.s3().await;
-            let buckets = s3.list_buckets().send().await.map_err(err)?;
-            let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
-            same("buckets", names, vec![name.as_str()])?;
-            match s3.get_bucket_tagging().bucket(&name).send().await {
-                Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => {}
-                other => return Err(format!("the unmanaged bucket was tagged: {other:?}")),
-            }
-            match s3.get_bucket_policy().bucket(&name).send().await {
-                Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(()),
-                other => Err(format!("the unmanaged bucket got a policy: {other:?}")),
-            }
-        }
-    }))
-    .run(SwarmProvider::new())
-    .await
-    .expect("the test case failed");
+        }));
+    run("bucket::invalid_values_fail_early_and_touch_nothing", case).await;
 }

@@ -13,20 +13,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use acceptance_tests::checks::{
-    Memo, attr_str, drifted, ensure, err, ingress, open_to_the_world, out_of_band, sdk_check,
+    Memo, attr_str, drifted, ensure, err, ingress, open_to_the_world, out_of_band, sdk_check, sent,
     tag_map, tcp_from,
 };
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::{filter, security_group, subnet, vpc};
 use acceptance_tests::snapshots::{Snapshots, destroy_onto_taken_names};
-use acceptance_tests::{config, test_case, with_import_block};
+use acceptance_tests::{config, run, test_case, with_import_block};
 use aws_sdk_ec2::types::SecurityGroup;
+use aws_sdk_elasticache::operation::modify_replication_group::builders::ModifyReplicationGroupFluentBuilder as ModifyReplicationGroup;
 use aws_sdk_elasticache::types::{
     AutomaticFailoverStatus, CacheCluster, CacheSubnetGroup, MultiAzStatus, ReplicationGroup,
 };
 use serde_json::{Value as Json, json};
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, CheckResult, Step};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
 
 const CACHE: &str = "swarm_cache.main";
 
@@ -432,6 +432,65 @@ fn sorted(ids: &[&str]) -> Vec<String> {
     ids
 }
 
+/// A test of the cache "agents": the emulator, the network made through
+/// the SDK, and the replication group's identity across the test's steps.
+struct Fixture {
+    emulator: Arc<Emulator>,
+    net: Net,
+    identity: Memo<(String, String)>,
+}
+
+impl Fixture {
+    async fn start() -> Self {
+        let emulator = Arc::new(Emulator::start());
+        let net = make_network(&emulator).await;
+        Self {
+            emulator,
+            net,
+            identity: Memo::default(),
+        }
+    }
+
+    fn hcl(&self, settings: &Settings) -> String {
+        agents(&self.emulator, &self.net, settings)
+    }
+
+    /// An apply of `settings`, after which AWS has the cache as they say,
+    /// the same replication group.
+    fn applied(&self, settings: Settings) -> Step {
+        Step::apply(self.hcl(&settings)).check(cache_matches(
+            &self.emulator,
+            &self.net,
+            settings,
+            &self.identity,
+        ))
+    }
+
+    /// A test case whose destroy must leave nothing but the final snapshot.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(nothing_left(&self.emulator, "agents", true))
+    }
+
+    /// A plan step after `change` to the replication group, out of band.
+    fn modified<F>(&self, change: F) -> Step
+    where
+        F: Fn(ModifyReplicationGroup) -> ModifyReplicationGroup + Clone + Send + Sync + 'static,
+    {
+        drifted(&self.emulator, &self.hcl(&updated(&self.net)), move |e| {
+            let change = change.clone();
+            async move {
+                let modify = e
+                    .elasticache()
+                    .await
+                    .modify_replication_group()
+                    .replication_group_id("agents")
+                    .apply_immediately(true);
+                sent(change(modify).send().await)
+            }
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The tests.
 
@@ -439,40 +498,29 @@ fn sorted(ids: &[&str]) -> Vec<String> {
 /// destroy leaves nothing but the final snapshot.
 #[tokio::test]
 async fn basic() {
-    let emulator = Arc::new(Emulator::start());
-    let net = make_network(&emulator).await;
-    test_case()
-        .step(
-            Step::apply(agents(&emulator, &net, &created(&net)))
-                .check(Check::attr_equals(CACHE, "id", "agents"))
-                .check(Check::attr_equals(CACHE, "port", 6379))
-                .check(Check::attr_equals(CACHE, "multi_az", true))
-                .check(Check::attr_equals(CACHE, "replicas", 1))
-                .check(Check::attr_equals(CACHE, "shards", 1))
-                .check(Check::attr_set(CACHE, "arn"))
-                .check(Check::attr_set(CACHE, "primary_endpoint"))
-                .check(Check::attr_set(CACHE, "reader_endpoint"))
-                .check(Check::attr_set(CACHE, "security_group_id"))
-                .check(Check::attr_set(CACHE, "vpc_id"))
-                .check(Check::sync(|state| {
-                    let primary = attr_str(state, CACHE, "primary_endpoint")?;
-                    let reader = attr_str(state, CACHE, "reader_endpoint")?;
-                    if primary == reader {
-                        return Err(format!("primary and reader endpoints are both {primary}"));
-                    }
-                    Ok(())
-                }))
-                .check(cache_matches(
-                    &emulator,
-                    &net,
-                    created(&net),
-                    &Memo::default(),
-                )),
-        )
-        .check_destroy(nothing_left(&emulator, "agents", true))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the basic cache test failed");
+    let f = Fixture::start().await;
+    let case = f.case().step(
+        f.applied(created(&f.net))
+            .check(Check::attr_equals(CACHE, "id", "agents"))
+            .check(Check::attr_equals(CACHE, "port", 6379))
+            .check(Check::attr_equals(CACHE, "multi_az", true))
+            .check(Check::attr_equals(CACHE, "replicas", 1))
+            .check(Check::attr_equals(CACHE, "shards", 1))
+            .check(Check::attr_set(CACHE, "arn"))
+            .check(Check::attr_set(CACHE, "primary_endpoint"))
+            .check(Check::attr_set(CACHE, "reader_endpoint"))
+            .check(Check::attr_set(CACHE, "security_group_id"))
+            .check(Check::attr_set(CACHE, "vpc_id"))
+            .check(Check::sync(|state| {
+                let primary = attr_str(state, CACHE, "primary_endpoint")?;
+                let reader = attr_str(state, CACHE, "reader_endpoint")?;
+                if primary == reader {
+                    return Err(format!("primary and reader endpoints are both {primary}"));
+                }
+                Ok(())
+            })),
+    );
+    run("cache::basic", case).await;
 }
 
 /// In place, on the same replication group: node type, engine upgrade, a
@@ -481,33 +529,24 @@ async fn basic() {
 /// replicas, where failover and Multi-AZ go off first.
 #[tokio::test]
 async fn update() {
-    let emulator = Arc::new(Emulator::start());
-    let net = make_network(&emulator).await;
-    let identity = Memo::default();
-    let updated_hcl = agents(&emulator, &net, &updated(&net));
+    let f = Fixture::start().await;
+    let updated_hcl = f.hcl(&updated(&f.net));
     let single = Settings {
         replicas: 0,
-        ..updated(&net)
+        ..updated(&f.net)
     };
-    test_case()
+    let case = f
+        .case()
+        .step(f.applied(created(&f.net)))
         .step(
-            Step::apply(agents(&emulator, &net, &created(&net))).check(cache_matches(
-                &emulator,
-                &net,
-                created(&net),
-                &identity,
-            )),
-        )
-        .step(
-            Step::apply(updated_hcl.clone())
+            f.applied(updated(&f.net))
                 .check(Check::attr_equals(CACHE, "engine_version", "7.1"))
                 .check(Check::attr_equals(CACHE, "replicas", 2))
                 .check(Check::attr_equals(
                     CACHE,
                     "allowed_security_group_ids",
-                    json!(sorted(&[&net.app, &net.worker])),
-                ))
-                .check(cache_matches(&emulator, &net, updated(&net), &identity)),
+                    json!(sorted(&[&f.net.app, &f.net.worker])),
+                )),
         )
         .step(Step::import(updated_hcl.clone(), CACHE, "agents"))
         .step(
@@ -515,15 +554,11 @@ async fn update() {
                 .check(Check::attr_equals(CACHE, "node_type", "cache.t3.medium")),
         )
         .step(
-            Step::apply(agents(&emulator, &net, &single))
+            f.applied(single)
                 .check(Check::attr_equals(CACHE, "multi_az", false))
-                .check(Check::attr_equals(CACHE, "replicas", 0))
-                .check(cache_matches(&emulator, &net, single.clone(), &identity)),
-        )
-        .check_destroy(nothing_left(&emulator, "agents", true))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the cache update test failed");
+                .check(Check::attr_equals(CACHE, "replicas", 0)),
+        );
+    run("cache::update", case).await;
 }
 
 /// Changes made out of band show in the plan and apply sets them back, on
@@ -532,60 +567,36 @@ async fn update() {
 /// onto another security group.
 #[tokio::test]
 async fn drift() {
-    let emulator = Arc::new(Emulator::start());
-    let net = make_network(&emulator).await;
-    let identity = Memo::default();
-    let hcl = agents(&emulator, &net, &updated(&net));
-    let repaired =
-        || Step::apply(hcl.clone()).check(cache_matches(&emulator, &net, updated(&net), &identity));
-    let moved_to = net.app.clone();
-    test_case()
+    let f = Fixture::start().await;
+    let repaired = || f.applied(updated(&f.net));
+    let moved_to = f.net.app.clone();
+    let case = f
+        .case()
         .step(repaired())
-        .step(drifted(&emulator, &hcl, |e| async move {
-            e.elasticache()
-                .await
-                .modify_replication_group()
-                .replication_group_id("agents")
+        .step(f.modified(|modify| {
+            modify
                 .cache_node_type("cache.t3.large")
                 .snapshot_retention_limit(10)
-                .apply_immediately(true)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err)
         }))
         .step(repaired())
-        .step(drifted(&emulator, &hcl, |e| async move {
-            let s = seen(&e, "agents").await?;
-            let sg = s
-                .security_groups
-                .first()
-                .and_then(|g| g.group_id())
-                .ok_or("no security group")?
-                .to_owned();
-            open_to_the_world(&e, &sg, 22).await
-        }))
+        .step(drifted(
+            &f.emulator,
+            &f.hcl(&updated(&f.net)),
+            |e| async move {
+                let s = seen(&e, "agents").await?;
+                let sg = s
+                    .security_groups
+                    .first()
+                    .and_then(|g| g.group_id())
+                    .ok_or("no security group")?
+                    .to_owned();
+                open_to_the_world(&e, &sg, 22).await
+            },
+        ))
         .step(repaired())
-        .step(drifted(&emulator, &hcl, move |e| {
-            let app = moved_to.clone();
-            async move {
-                e.elasticache()
-                    .await
-                    .modify_replication_group()
-                    .replication_group_id("agents")
-                    .security_group_ids(app)
-                    .apply_immediately(true)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err)
-            }
-        }))
-        .step(repaired())
-        .check_destroy(nothing_left(&emulator, "agents", true))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the cache drift test failed");
+        .step(f.modified(move |modify| modify.security_group_ids(moved_to.clone())))
+        .step(repaired());
+    run("cache::drift", case).await;
 }
 
 #[tokio::test]
@@ -669,7 +680,7 @@ async fn cluster_mode_reshards_in_place() {
             }
         }
     };
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(cache(&emulator, "production", &body(2)))
                 .check(Check::attr_equals(CACHE, "replicas", 1))
@@ -733,10 +744,8 @@ async fn cluster_mode_reshards_in_place() {
                     }
                 })),
         )
-        .check_destroy(nothing_left(&emulator, "sessions", true))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the test case failed");
+        .check_destroy(nothing_left(&emulator, "sessions", true));
+    run("cache::cluster_mode_reshards_in_place", case).await;
 }
 
 #[tokio::test]
@@ -751,7 +760,7 @@ async fn development_defaults_are_a_single_node() {
             net.subnet_a
         ),
     );
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(hcl)
                 .check(Check::attr_equals(CACHE, "node_type", "cache.t3.micro"))
@@ -782,10 +791,8 @@ async fn development_defaults_are_a_single_node() {
                     Ok(())
                 })),
         )
-        .check_destroy(nothing_left(&emulator, "scratch", false))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the test case failed");
+        .check_destroy(nothing_left(&emulator, "scratch", false));
+    run("cache::development_defaults_are_a_single_node", case).await;
 }
 
 /// A final snapshot whose name is taken (here: a snapshot by that name for
@@ -807,7 +814,7 @@ async fn final_snapshot_takes_the_next_free_name() {
     let gone = sdk_check(&emulator, |e, _| async move {
         nothing_exists(&e, "taken").await
     });
-    test_case()
+    let case = test_case()
         .step(Step::apply(hcl))
         .step(destroy_onto_taken_names(
             &emulator,
@@ -815,10 +822,8 @@ async fn final_snapshot_takes_the_next_free_name() {
             Snapshots::ElastiCache,
             "taken",
             gone,
-        ))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the final snapshot test failed");
+        ));
+    run("cache::final_snapshot_takes_the_next_free_name", case).await;
 }
 
 #[tokio::test]
@@ -842,7 +847,7 @@ async fn invalid_values_fail_early_and_create_nothing() {
     };
     let nothing = |e: Arc<Emulator>| async move { nothing_exists(&e, "agents").await };
     let nothing_left = sdk_check(&emulator, move |e, _| nothing(e));
-    test_case()
+    let case = test_case()
         .step(
             Step::validate(bad("  replicas = 6"))
                 .expect_error("replicas must be a whole number from 0 to 5, got 6"),
@@ -905,8 +910,6 @@ async fn invalid_values_fail_early_and_create_nothing() {
             .before(out_of_band(&emulator, nothing))
             .expect_error("Unknown subnets"),
         )
-        .check_destroy(nothing_left)
-        .run(SwarmProvider::new())
-        .await
-        .expect("the test case failed");
+        .check_destroy(nothing_left);
+    run("cache::invalid_values_fail_early_and_create_nothing", case).await;
 }

@@ -23,11 +23,10 @@ use acceptance_tests::checks::{
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::{filter, security_group, subnet, vpc};
 use acceptance_tests::snapshots::{Snapshots, destroy_onto_taken_names};
-use acceptance_tests::{config, test_case, with_import_block};
+use acceptance_tests::{config, run, test_case, with_import_block};
 use aws_sdk_rds::types::DbInstance;
 use serde_json::{Value as Json, json};
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, CheckResult, Step};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
 
 const DB: &str = "swarm_database.main";
 const PASSWORD: &str = "correct-horse-battery-9";
@@ -155,6 +154,23 @@ struct Network {
     one_zone: Vec<String>,
 }
 
+impl Network {
+    /// The client groups `settings` allow in ("ops", else "app").
+    fn allowed(&self, settings: &Settings) -> Vec<&String> {
+        settings
+            .groups
+            .iter()
+            .map(|g| {
+                if *g == "ops" {
+                    &self.ops_group
+                } else {
+                    &self.app_group
+                }
+            })
+            .collect()
+    }
+}
+
 async fn network(ec2: &Ec2) -> Network {
     let main = vpc(ec2, "10.30.0.0/16").await;
     let other = vpc(ec2, "10.40.0.0/16").await;
@@ -192,17 +208,7 @@ fn database(emulator: &Emulator, environment: &str, body: &str) -> String {
 
 /// The lifecycle's configuration; `extra` is appended.
 fn body(net: &Network, settings: &Settings, extra: &str) -> String {
-    let allowed: Vec<&String> = settings
-        .groups
-        .iter()
-        .map(|g| {
-            if *g == "ops" {
-                &net.ops_group
-            } else {
-                &net.app_group
-            }
-        })
-        .collect();
+    let allowed: Vec<&String> = net.allowed(settings);
     format!(
         r#"  name                       = "agents"
   engine_version             = "{version}"
@@ -401,16 +407,10 @@ async fn check_database(
     if attached != [group.group_id().unwrap_or_default()] {
         return Err(format!("the primary has security groups {attached:?}"));
     }
-    let allowed: Vec<&str> = settings
-        .groups
-        .iter()
-        .map(|g| {
-            if *g == "ops" {
-                net.ops_group.as_str()
-            } else {
-                net.app_group.as_str()
-            }
-        })
+    let allowed: Vec<&str> = net
+        .allowed(settings)
+        .into_iter()
+        .map(String::as_str)
         .collect();
     let wanted = tcp_from(5432, &allowed);
     if ingress(&group) != wanted {
@@ -585,6 +585,11 @@ impl Fixture {
         )
     }
 
+    /// A test case whose destroy must leave nothing but the final snapshot.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(nothing_left(&self.emulator, true))
+    }
+
     /// An apply of the updated configuration; everything is as it says
     /// (again), on the same primary.
     fn repaired(&self) -> Step {
@@ -600,30 +605,26 @@ impl Fixture {
 #[tokio::test]
 async fn basic() {
     let f = Fixture::start().await;
-    test_case()
-        .step(
-            Step::apply(f.hcl(&created_settings(), ""))
-                .check(Check::attr_equals(DB, "id", "agents"))
-                .check(Check::attr_equals(DB, "engine_version", "15"))
-                .check(Check::attr_equals(DB, "port", 5432))
-                .check(Check::attr_equals(DB, "vpc_id", f.net.vpc.as_str()))
-                .check(Check::attr_equals(
-                    DB,
-                    "ingress_rules",
-                    json!([format!("tcp/5432 from {}", f.net.app_group)]),
-                ))
-                .check(Check::attr_set(DB, "master_secret_arn"))
-                .check(Check::attr_equals(
-                    DB,
-                    "tags_all",
-                    json!({"owner": "platform", "team": "agents"}),
-                ))
-                .check(f.matches(&created_settings(), true)),
-        )
-        .check_destroy(nothing_left(&f.emulator, true))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the basic database test failed");
+    let case = f.case().step(
+        Step::apply(f.hcl(&created_settings(), ""))
+            .check(Check::attr_equals(DB, "id", "agents"))
+            .check(Check::attr_equals(DB, "engine_version", "15"))
+            .check(Check::attr_equals(DB, "port", 5432))
+            .check(Check::attr_equals(DB, "vpc_id", f.net.vpc.as_str()))
+            .check(Check::attr_equals(
+                DB,
+                "ingress_rules",
+                json!([format!("tcp/5432 from {}", f.net.app_group)]),
+            ))
+            .check(Check::attr_set(DB, "master_secret_arn"))
+            .check(Check::attr_equals(
+                DB,
+                "tags_all",
+                json!({"owner": "platform", "team": "agents"}),
+            ))
+            .check(f.matches(&created_settings(), true)),
+    );
+    run("database::basic", case).await;
 }
 
 /// In place: class, storage, major version, windows, retention, replicas
@@ -652,7 +653,8 @@ async fn update() {
             }
         })
     };
-    test_case()
+    let case = f
+        .case()
         .step(
             Step::apply(f.hcl(&created_settings(), "")).check(f.matches(&created_settings(), true)),
         )
@@ -706,11 +708,8 @@ async fn update() {
             Step::apply(updated)
                 .check(Check::attr_set(DB, "master_secret_arn"))
                 .check(f.matches(&updated_settings(), true)),
-        )
-        .check_destroy(nothing_left(&f.emulator, true))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the database update test failed");
+        );
+    run("database::update", case).await;
 }
 
 /// Changes made out of band show in the plan and apply sets them back, on
@@ -723,7 +722,8 @@ async fn update() {
 async fn drift() {
     let f = Fixture::start().await;
     let updated = f.hcl(&updated_settings(), "");
-    test_case()
+    let case = f
+        .case()
         .step(f.repaired())
         .step(drifted(&f.emulator, &updated, |e| async move {
             let rds = e.rds().await;
@@ -804,11 +804,8 @@ async fn drift() {
                         other => Err(format!("storage {other:?}, autoscaled to 45 expected")),
                     }
                 })),
-        )
-        .check_destroy(nothing_left(&f.emulator, true))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the database drift test failed");
+        );
+    run("database::drift", case).await;
 }
 
 /// A replica deleted out of band is planned back and rebuilt, beside the
@@ -816,7 +813,8 @@ async fn drift() {
 #[tokio::test]
 async fn disappears() {
     let f = Fixture::start().await;
-    test_case()
+    let case = f
+        .case()
         .step(f.repaired())
         .step(drifted(
             &f.emulator,
@@ -833,11 +831,8 @@ async fn disappears() {
                     .map_err(err)
             },
         ))
-        .step(f.repaired())
-        .check_destroy(nothing_left(&f.emulator, true))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the database disappears test failed");
+        .step(f.repaired());
+    run("database::disappears", case).await;
 }
 
 /// Makes DB instance `instance` a `db.t3.small`, out of band.
@@ -889,7 +884,7 @@ fn production(emulator: &Emulator, db: Option<&str>) -> String {
 async fn production_defaults_on_a_network_and_deletion_protection() {
     let emulator = Arc::new(Emulator::start());
     let only_network = production(&emulator, None);
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(production(&emulator, Some("")))
                 .check(Check::attr_equals(DB, "instance_class", "db.t3.medium"))
@@ -961,10 +956,12 @@ async fn production_defaults_on_a_network_and_deletion_protection() {
         // Destroyed with the network still there: nothing is left of the
         // database, and no final snapshot was taken.
         .step(Step::apply(only_network).check(nothing_left(&emulator, false)))
-        .check_destroy(nothing_left(&emulator, false))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the production defaults test failed");
+        .check_destroy(nothing_left(&emulator, false));
+    run(
+        "database::production_defaults_on_a_network_and_deletion_protection",
+        case,
+    )
+    .await;
 }
 
 /// A final snapshot whose name is taken (here: a snapshot by that name for
@@ -980,7 +977,7 @@ async fn final_snapshot_takes_the_next_free_name() {
             Err("DB instances are left".to_owned())
         }
     });
-    test_case()
+    let case = test_case()
         .step(Step::apply(production(
             &emulator,
             Some("  deletion_protection = false\n"),
@@ -991,10 +988,8 @@ async fn final_snapshot_takes_the_next_free_name() {
             Snapshots::Rds,
             "agents",
             instances_gone,
-        ))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the final snapshot test failed");
+        ));
+    run("database::final_snapshot_takes_the_next_free_name", case).await;
 }
 
 #[tokio::test]
@@ -1025,7 +1020,7 @@ async fn invalid_values_fail_early_and_create_nothing() {
         .send()
         .await
         .expect("CreateDBInstance");
-    test_case()
+    let case = test_case()
         .step(validate(
             "  name = \"Agents_1\"",
             "name must be an RDS identifier: \"Agents_1\" is not 1 to 53 lower-case letters",
@@ -1127,8 +1122,10 @@ async fn invalid_values_fail_early_and_create_nothing() {
                 (Some("someone"), Some("db.t3.micro")) => Ok(()),
                 other => Err(format!("someone else's instance was changed: {other:?}")),
             }
-        }))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the invalid values test failed");
+        }));
+    run(
+        "database::invalid_values_fail_early_and_create_nothing",
+        case,
+    )
+    .await;
 }

@@ -8,12 +8,11 @@
 
 use std::sync::Arc;
 
-use acceptance_tests::checks::{Memo, drifted, err, sdk_check, tag_map};
+use acceptance_tests::checks::{Memo, drifted, err, sdk_check, sent, tag_map, usable_zones};
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::filter;
-use acceptance_tests::{config, test_case, with_import_block};
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, CheckResult, Step};
+use acceptance_tests::{config, run, test_case, with_import_block};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
 
 const ADDRESS: &str = "swarm_network.main";
 
@@ -291,14 +290,14 @@ async fn delete_nat(e: Arc<Emulator>) -> CheckResult {
         .and_then(|n| n.nat_gateway_id())
         .ok_or("no NAT gateway")?
         .to_owned();
-    e.ec2()
-        .await
-        .delete_nat_gateway()
-        .nat_gateway_id(nat)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    sent(
+        e.ec2()
+            .await
+            .delete_nat_gateway()
+            .nat_gateway_id(nat)
+            .send()
+            .await,
+    )
 }
 
 /// Deletes the database subnet of us-east-1b out of band (with its route
@@ -318,55 +317,103 @@ async fn delete_subnet(e: Arc<Emulator>) -> CheckResult {
     for table in &s.tables {
         for assoc in table.associations() {
             if assoc.subnet_id() == Some(subnet.as_str()) {
-                ec2.disassociate_route_table()
-                    .association_id(assoc.route_table_association_id().unwrap_or_default())
-                    .send()
-                    .await
-                    .map_err(err)?;
+                let association = assoc.route_table_association_id().unwrap_or_default();
+                sent(
+                    ec2.disassociate_route_table()
+                        .association_id(association)
+                        .send()
+                        .await,
+                )?;
             }
         }
     }
-    ec2.delete_subnet()
-        .subnet_id(subnet)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    sent(ec2.delete_subnet().subnet_id(subnet).send().await)
+}
+
+/// Tags the network's VPC `team = "someone-else"`, out of band.
+async fn retag_vpc(e: Arc<Emulator>) -> CheckResult {
+    let s = seen(&e, "agents").await?;
+    let vpc = s
+        .vpcs
+        .first()
+        .and_then(|v| v.vpc_id())
+        .ok_or("no VPC")?
+        .to_owned();
+    let tag = aws_sdk_ec2::types::Tag::builder()
+        .key("team")
+        .value("someone-else")
+        .build();
+    sent(
+        e.ec2()
+            .await
+            .create_tags()
+            .resources(vpc)
+            .tags(tag)
+            .send()
+            .await,
+    )
+}
+
+/// A test of the two-zone network: the emulator, and its VPC's id across
+/// the test's steps.
+struct Fixture {
+    emulator: Arc<Emulator>,
+    vpc: Memo<String>,
+}
+
+impl Fixture {
+    fn start() -> Self {
+        Self {
+            emulator: Arc::new(Emulator::start()),
+            vpc: Memo::default(),
+        }
+    }
+
+    /// The configuration, tagged `team`.
+    fn hcl(&self, team: &str) -> String {
+        two_zones(&self.emulator, team)
+    }
+
+    /// An apply of the configuration tagged `team`, after which AWS has
+    /// the network as it says, in the same VPC.
+    fn applied(&self, team: &'static str) -> Step {
+        Step::apply(self.hcl(team)).check(two_zone_network(&self.emulator, team, &self.vpc))
+    }
+
+    /// A test case whose destroy must leave nothing.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(nothing_left(&self.emulator))
+    }
 }
 
 /// Create: what Terraform shows, every AWS object read back, an empty
 /// plan; destroy leaves nothing.
 #[tokio::test]
 async fn basic() {
-    let emulator = Arc::new(Emulator::start());
-    test_case()
-        .step(
-            Step::apply(two_zones(&emulator, "agents"))
-                .check(Check::attr_equals(ADDRESS, "id", "agents"))
-                .check(Check::attr_equals(
-                    ADDRESS,
-                    "availability_zones",
-                    serde_json::json!(["us-east-1a", "us-east-1b"]),
-                ))
-                .check(Check::sync(|state| {
-                    for attribute in [
-                        "public_subnet_ids",
-                        "private_subnet_ids",
-                        "database_subnet_ids",
-                    ] {
-                        let ids = state.attr(ADDRESS, attribute)?;
-                        if ids.as_array().map(Vec::len) != Some(2) {
-                            return Err(format!("{attribute} = {ids}"));
-                        }
+    let f = Fixture::start();
+    let case = f.case().step(
+        f.applied("agents")
+            .check(Check::attr_equals(ADDRESS, "id", "agents"))
+            .check(Check::attr_equals(
+                ADDRESS,
+                "availability_zones",
+                serde_json::json!(["us-east-1a", "us-east-1b"]),
+            ))
+            .check(Check::sync(|state| {
+                for attribute in [
+                    "public_subnet_ids",
+                    "private_subnet_ids",
+                    "database_subnet_ids",
+                ] {
+                    let ids = state.attr(ADDRESS, attribute)?;
+                    if ids.as_array().map(Vec::len) != Some(2) {
+                        return Err(format!("{attribute} = {ids}"));
                     }
-                    Ok(())
-                }))
-                .check(two_zone_network(&emulator, "agents", &Memo::default())),
-        )
-        .check_destroy(nothing_left(&emulator))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the basic network test failed");
+                }
+                Ok(())
+            })),
+    );
+    run("network::basic", case).await;
 }
 
 /// Tags change in place (the same VPC, new tags on AWS); the updated
@@ -374,147 +421,102 @@ async fn basic() {
 /// an empty plan.
 #[tokio::test]
 async fn update() {
-    let emulator = Arc::new(Emulator::start());
-    let updated = two_zones(&emulator, "swarm");
-    let vpc = Memo::default();
-    test_case()
-        .step(
-            Step::apply(two_zones(&emulator, "agents"))
-                .check(two_zone_network(&emulator, "agents", &vpc)),
-        )
-        .step(Step::apply(updated.clone()).check(two_zone_network(&emulator, "swarm", &vpc)))
+    let f = Fixture::start();
+    let updated = f.hcl("swarm");
+    let case = f
+        .case()
+        .step(f.applied("agents"))
+        .step(f.applied("swarm"))
         .step(Step::import(updated.clone(), ADDRESS, "agents"))
         .step(
             Step::import_block(with_import_block(&updated, ADDRESS, "agents"))
                 .check(Check::attr_equals(ADDRESS, "cidr_block", "10.20.0.0/16")),
-        )
-        .check_destroy(nothing_left(&emulator))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the network update test failed");
+        );
+    run("network::update", case).await;
 }
 
 /// A tag changed out of band is planned back and restored, on the same VPC.
 #[tokio::test]
 async fn drift() {
-    let emulator = Arc::new(Emulator::start());
-    let hcl = two_zones(&emulator, "swarm");
-    let vpc = Memo::default();
-    test_case()
-        .step(Step::apply(hcl.clone()).check(two_zone_network(&emulator, "swarm", &vpc)))
-        .step(drifted(&emulator, &hcl, |e| async move {
-            let s = seen(&e, "agents").await?;
-            let vpc = s
-                .vpcs
-                .first()
-                .and_then(|v| v.vpc_id())
-                .ok_or("no VPC")?
-                .to_owned();
-            e.ec2()
-                .await
-                .create_tags()
-                .resources(vpc)
-                .tags(
-                    aws_sdk_ec2::types::Tag::builder()
-                        .key("team")
-                        .value("someone-else")
-                        .build(),
-                )
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err)
-        }))
-        .step(Step::apply(hcl).check(two_zone_network(&emulator, "swarm", &vpc)))
-        .check_destroy(nothing_left(&emulator))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the network drift test failed");
+    let f = Fixture::start();
+    let case = f
+        .case()
+        .step(f.applied("swarm"))
+        .step(drifted(&f.emulator, &f.hcl("swarm"), retag_vpc))
+        .step(f.applied("swarm"));
+    run("network::drift", case).await;
 }
 
-/// Parts deleted out of band are planned back and rebuilt: a subnet; then
-/// the NAT gateway, for which apply makes a new one and points the
-/// private route at it. The NAT gateway twice: the second time EC2
-/// answers the new gateway's remembered client token with the deleted
-/// gateway, and the provider must salt the token.
+/// Parts deleted out of band are planned back and rebuilt, in the same
+/// VPC: a subnet; then the NAT gateway, for which apply makes a new one
+/// and points the private route at it. The NAT gateway twice: the second
+/// time EC2 answers the new gateway's remembered client token with the
+/// deleted gateway, and the provider must salt the token.
 #[tokio::test]
 async fn disappears() {
-    let emulator = Arc::new(Emulator::start());
-    let hcl = two_zones(&emulator, "swarm");
-    let vpc = Memo::default();
-    let rebuilt = || Step::apply(hcl.clone()).check(two_zone_network(&emulator, "swarm", &vpc));
-    test_case()
-        .step(rebuilt())
-        .step(drifted(&emulator, &hcl, delete_subnet))
-        .step(rebuilt())
-        .step(drifted(&emulator, &hcl, delete_nat))
-        .step(rebuilt())
-        .step(drifted(&emulator, &hcl, delete_nat))
-        .step(rebuilt())
-        .check_destroy(nothing_left(&emulator))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the network disappears test failed");
+    let f = Fixture::start();
+    let hcl = f.hcl("swarm");
+    let case = f
+        .case()
+        .step(f.applied("swarm"))
+        .step(drifted(&f.emulator, &hcl, delete_subnet))
+        .step(f.applied("swarm"))
+        .step(drifted(&f.emulator, &hcl, delete_nat))
+        .step(f.applied("swarm"))
+        .step(drifted(&f.emulator, &hcl, delete_nat))
+        .step(f.applied("swarm"));
+    run("network::disappears", case).await;
 }
 
 #[tokio::test]
 async fn production_defaults_span_three_zones_with_a_nat_each() {
     let emulator = Arc::new(Emulator::start());
     let hcl = network(&emulator, "production", "  name = \"agents\"");
-    let zones = Arc::clone(&emulator);
-    test_case()
-        .step(
-            Step::apply(hcl)
-                .check(Check::attr_equals(ADDRESS, "cidr_block", "10.0.0.0/16"))
-                .check(Check::new(move |state| {
-                    let planned = state.attr(ADDRESS, "availability_zones").cloned();
-                    let e = Arc::clone(&zones);
-                    Box::pin(async move {
-                        let planned = planned?;
-                        let out = e
-                            .ec2()
-                            .await
-                            .describe_availability_zones()
-                            .send()
-                            .await
-                            .map_err(err)?;
-                        let mut names: Vec<String> = out
-                            .availability_zones()
-                            .iter()
-                            .filter_map(|z| z.zone_name().map(str::to_owned))
-                            .collect();
-                        names.sort();
-                        names.truncate(3);
-                        if planned != serde_json::json!(names) {
-                            return Err(format!("zones {planned}, expected the first three: {names:?}"));
-                        }
-                        let s = seen(&e, "agents").await?;
-                        let private_routes: usize =
-                            s.tables.iter().filter(|t| role(t.tags()) == "private-rt").count();
-                        if s.nats.len() != 3 || s.addresses.len() != 3 || private_routes != 3 {
-                            return Err(format!(
-                                "{} NAT gateways, {} EIPs, {private_routes} private route tables; expected 3 each",
-                                s.nats.len(),
-                                s.addresses.len()
-                            ));
-                        }
-                        if s.subnets.len() != 9 {
-                            return Err(format!("{} subnets", s.subnets.len()));
-                        }
-                        Ok(())
-                    })
-                })),
-        )
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+    let case = test_case().step(
+        Step::apply(hcl)
+            .check(Check::attr_equals(ADDRESS, "cidr_block", "10.0.0.0/16"))
+            .check(sdk_check(&emulator, |e, state| async move {
+                let planned = state.attr(ADDRESS, "availability_zones")?;
+                let names: Vec<String> = usable_zones(&e)
+                    .await?
+                    .into_iter()
+                    .take(3)
+                    .map(|(name, _)| name)
+                    .collect();
+                if *planned != serde_json::json!(names) {
+                    return Err(format!("zones {planned}, expected the first three: {names:?}"));
+                }
+                let s = seen(&e, "agents").await?;
+                let private_routes: usize = s
+                    .tables
+                    .iter()
+                    .filter(|t| role(t.tags()) == "private-rt")
+                    .count();
+                if s.nats.len() != 3 || s.addresses.len() != 3 || private_routes != 3 {
+                    return Err(format!(
+                        "{} NAT gateways, {} EIPs, {private_routes} private route tables; expected 3 each",
+                        s.nats.len(),
+                        s.addresses.len()
+                    ));
+                }
+                if s.subnets.len() != 9 {
+                    return Err(format!("{} subnets", s.subnets.len()));
+                }
+                Ok(())
+            })),
+    );
+    run(
+        "network::production_defaults_span_three_zones_with_a_nat_each",
+        case,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn invalid_values_fail_early_and_create_nothing() {
     let emulator = Arc::new(Emulator::start());
     let bad = |body: &str| network(&emulator, "staging", body);
-    test_case()
+    let case = test_case()
         .step(
             Step::validate(bad("  name = \"agents\"\n  cidr_block = \"10.20.1.0/16\""))
                 .expect_error("did you mean 10.20.0.0/16"),
@@ -550,8 +552,10 @@ async fn invalid_values_fail_early_and_create_nothing() {
             } else {
                 Err("an invalid configuration created AWS objects".into())
             }
-        }))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        }));
+    run(
+        "network::invalid_values_fail_early_and_create_nothing",
+        case,
+    )
+    .await;
 }

@@ -14,19 +14,18 @@ use std::future::Future;
 use std::sync::Arc;
 
 use acceptance_tests::checks::{
-    Memo, drifted, err, has_tags, ingress, open_to_the_world, out_of_band, sdk_check, strings,
-    tag_map, tcp_from,
+    Memo, drifted, err, has_tags, ingress, open_to_the_world, out_of_band, sdk_check, sent,
+    strings, tag_map, tcp_from,
 };
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::{default_subnets, default_vpc, filter, subnet, vpc};
-use acceptance_tests::{config, test_case, with_import_block};
+use acceptance_tests::{config, run, test_case, with_import_block};
 use aws_sdk_ec2::types::{
     AttributeValue, HttpTokensState, Instance, InstanceAttributeName, InstanceType, SecurityGroup,
     Volume, VolumeType,
 };
 use serde_json::{Value as Json, json};
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, CheckResult, Step};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
 
 const NODE: &str = "swarm_node.agents";
 
@@ -453,37 +452,87 @@ impl Fixture {
         node(&self.emulator, &self.subnets, &attrs(count, extra))
     }
 
+    /// A test case whose destroy must leave nothing.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(nothing_left(&self.emulator, "agents"))
+    }
+
+    /// A test case that starts by creating the node `hcl`, its instances
+    /// remembered in `first`; destroy must leave nothing.
+    fn created(&self, hcl: &str, first: &Saved) -> TestCase {
+        self.case().step(Step::apply(hcl).check(save_ids(first)))
+    }
+
     fn zones(&self) -> [String; 2] {
         [self.subnets[0].1.clone(), self.subnets[1].1.clone()]
     }
 }
 
 const ROLE_TAG: &str = "  tags = { role = \"agents\" }\n";
+
+/// A test that starts from the node of two instances, remembered in
+/// `first`.
+struct Pair {
+    f: Fixture,
+    hcl: String,
+    first: Saved,
+}
+
+impl Pair {
+    async fn start() -> Self {
+        let f = Fixture::start().await;
+        let hcl = f.hcl(2, ROLE_TAG);
+        Self {
+            f,
+            hcl,
+            first: Memo::default(),
+        }
+    }
+
+    /// A test case that creates the node; destroy must leave nothing.
+    fn case(&self) -> TestCase {
+        self.f.created(&self.hcl, &self.first)
+    }
+
+    /// A plan step after `change` was made out of band.
+    fn drifted<F, Fut>(&self, change: F) -> Step
+    where
+        F: Fn(Arc<Emulator>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = CheckResult> + Send + 'static,
+    {
+        drifted(&self.f.emulator, &self.hcl, change)
+    }
+}
+
+/// The id of the node's live instance `n` (from 0).
+async fn nth_instance(ec2: &Ec2, n: usize) -> Result<String, String> {
+    let live = live_instances(ec2, "agents").await?;
+    ids(&live)
+        .get(n)
+        .cloned()
+        .ok_or_else(|| format!("no instance {n} of {}", live.len()))
+}
 const TIER_TAG: &str = "  tags = { tier = \"gold\" }\n";
 
 #[tokio::test]
 async fn basic() {
     let f = Fixture::start().await;
-    test_case()
-        .step(
-            Step::apply(f.hcl(3, ROLE_TAG))
-                .check(Check::attr_equals(NODE, "id", "agents"))
-                .check(Check::attr_equals(
-                    NODE,
-                    "ingress_rules",
-                    json!(["tcp/3000 from 10.20.0.0/16"]),
-                ))
-                .check(Check::attr_equals(
-                    NODE,
-                    "tags_all",
-                    json!({"team": "platform", "role": "agents"}),
-                ))
-                .check(hardened_pool(&f.emulator, f.zones())),
-        )
-        .check_destroy(nothing_left(&f.emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the basic node test failed");
+    let case = f.case().step(
+        Step::apply(f.hcl(3, ROLE_TAG))
+            .check(Check::attr_equals(NODE, "id", "agents"))
+            .check(Check::attr_equals(
+                NODE,
+                "ingress_rules",
+                json!(["tcp/3000 from 10.20.0.0/16"]),
+            ))
+            .check(Check::attr_equals(
+                NODE,
+                "tags_all",
+                json!({"team": "platform", "role": "agents"}),
+            ))
+            .check(hardened_pool(&f.emulator, f.zones())),
+    );
+    run("node::basic", case).await;
 }
 
 /// Scaling keeps the surviving instances; the type and the tags change in
@@ -493,7 +542,8 @@ async fn update() {
     let f = Fixture::start().await;
     let first: Saved = Memo::default();
     let medium = |tags: &str| f.hcl(2, tags).replace("t3.small", "t3.medium");
-    test_case()
+    let case = f
+        .case()
         .step(Step::apply(f.hcl(3, ROLE_TAG)).check(save_ids(&first)))
         // One more: the three keep running untouched; the fourth goes to
         // the first zone's neighbour.
@@ -560,11 +610,8 @@ async fn update() {
                         &["role"],
                     )
                 })),
-        )
-        .check_destroy(nothing_left(&f.emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the node update test failed");
+        );
+    run("node::update", case).await;
 }
 
 /// Import by name: `terraform import` in a fresh state gives the created
@@ -573,13 +620,11 @@ async fn update() {
 /// after it is empty.
 #[tokio::test]
 async fn import() {
-    let f = Fixture::start().await;
-    let hcl = f.hcl(2, ROLE_TAG);
-    let first: Saved = Memo::default();
-    test_case()
-        .step(Step::apply(hcl.clone()).check(save_ids(&first)))
-        .step(Step::import(hcl.clone(), NODE, "agents").check({
-            let first = first.clone();
+    let p = Pair::start().await;
+    let case = p
+        .case()
+        .step(Step::import(p.hcl.clone(), NODE, "agents").check({
+            let first = p.first.clone();
             Check::sync(move |state| {
                 let imported = strings(state.values(NODE)?, "instance_ids");
                 let created = saved(&first);
@@ -591,28 +636,22 @@ async fn import() {
             })
         }))
         .step(
-            Step::import_block(with_import_block(&hcl, NODE, "agents"))
-                .check(same_instances(&f.emulator, &first)),
-        )
-        .check_destroy(nothing_left(&f.emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the node import test failed");
+            Step::import_block(with_import_block(&p.hcl, NODE, "agents"))
+                .check(same_instances(&p.f.emulator, &p.first)),
+        );
+    run("node::import", case).await;
 }
 
 /// Out of band, an instance resized and SSH opened to the world: the plan
 /// shows both, and apply puts them right without replacing anything.
 #[tokio::test]
 async fn drift() {
-    let f = Fixture::start().await;
-    let hcl = f.hcl(2, ROLE_TAG);
-    let first: Saved = Memo::default();
-    test_case()
-        .step(Step::apply(hcl.clone()).check(save_ids(&first)))
-        .step(drifted(&f.emulator, &hcl, |e| async move {
+    let p = Pair::start().await;
+    let case = p
+        .case()
+        .step(p.drifted(|e| async move {
             let ec2 = e.ec2().await;
-            let live = live_instances(&ec2, "agents").await?;
-            let id = ids(&live).first().cloned().ok_or("no instance")?;
+            let id = nth_instance(&ec2, 0).await?;
             ec2.stop_instances()
                 .instance_ids(&id)
                 .send()
@@ -633,9 +672,9 @@ async fn drift() {
             open_to_the_world(&e, group.group_id().unwrap_or_default(), 22).await
         }))
         .step(
-            Step::apply(hcl)
-                .check(same_instances(&f.emulator, &first))
-                .check(node_check(&f.emulator, |ec2, _| async move {
+            Step::apply(p.hcl.clone())
+                .check(same_instances(&p.f.emulator, &p.first))
+                .check(node_check(&p.f.emulator, |ec2, _| async move {
                     let live = live_instances(&ec2, "agents").await?;
                     if let Some(i) = live
                         .iter()
@@ -653,36 +692,25 @@ async fn drift() {
                     }
                     Ok(())
                 })),
-        )
-        .check_destroy(nothing_left(&f.emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the node drift test failed");
+        );
+    run("node::drift", case).await;
 }
 
 /// An instance terminated out of band is planned back, and apply replaces
 /// it alone.
 #[tokio::test]
 async fn disappears() {
-    let f = Fixture::start().await;
-    let hcl = f.hcl(2, ROLE_TAG);
-    let first: Saved = Memo::default();
-    test_case()
-        .step(Step::apply(hcl.clone()).check(save_ids(&first)))
-        .step(drifted(&f.emulator, &hcl, |e| async move {
+    let p = Pair::start().await;
+    let case = p
+        .case()
+        .step(p.drifted(|e| async move {
             let ec2 = e.ec2().await;
-            let live = live_instances(&ec2, "agents").await?;
-            let victim = ids(&live).get(1).cloned().ok_or("no second instance")?;
-            ec2.terminate_instances()
-                .instance_ids(victim)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err)
+            let victim = nth_instance(&ec2, 1).await?;
+            sent(ec2.terminate_instances().instance_ids(victim).send().await)
         }))
-        .step(Step::apply(hcl).check({
-            let first = first.clone();
-            node_check(&f.emulator, move |ec2, values| {
+        .step(Step::apply(p.hcl.clone()).check({
+            let first = p.first.clone();
+            node_check(&p.f.emulator, move |ec2, values| {
                 let first = saved(&first);
                 async move {
                     let live = state_matches_ec2(&ec2, &values, 2).await?;
@@ -693,11 +721,8 @@ async fn disappears() {
                     Ok(())
                 }
             })
-        }))
-        .check_destroy(nothing_left(&f.emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the node disappears test failed");
+        }));
+    run("node::disappears", case).await;
 }
 
 #[tokio::test]
@@ -750,7 +775,7 @@ async fn launch_changes_replace_the_instances_and_keep_the_group() {
         })
     };
 
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(with("  allowed_cidrs = [\"10.20.0.0/16\"]\n"))
                 .check(save_ids(&first))
@@ -809,10 +834,12 @@ async fn launch_changes_replace_the_instances_and_keep_the_group() {
             ))
             .check(same_group(&group_id)),
         )
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the test case failed");
+        .check_destroy(nothing_left(&emulator, "agents"));
+    run(
+        "node::launch_changes_replace_the_instances_and_keep_the_group",
+        case,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -822,7 +849,7 @@ async fn defaults_follow_the_environment_and_the_default_vpc() {
         "{}\nresource \"swarm_node\" \"agents\" {{\n  name = \"agents\"\n  timeouts {{\n    create = \"5m\"\n  }}\n}}\n",
         provider(&emulator, "development")
     ));
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(hcl)
                 .check(Check::attr_equals(NODE, "instance_type", "t3.small"))
@@ -906,10 +933,12 @@ async fn defaults_follow_the_environment_and_the_default_vpc() {
                     Ok(())
                 })),
         )
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the test case failed");
+        .check_destroy(nothing_left(&emulator, "agents"));
+    run(
+        "node::defaults_follow_the_environment_and_the_default_vpc",
+        case,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -997,33 +1026,36 @@ async fn invalid_values_fail_validation_and_create_nothing() {
             nothing_exists(&e.ec2().await, "agents").await
         })
     };
-    case.step(
-        Step::apply(bad("agents", "  mcp_port = 70000"))
-            .expect_error("mcp_port must be a whole number"),
-    )
-    // Only AWS knows the subnets' zones: plan refuses, before creating anything.
-    .step(
-        Step::apply(bad(
-            "agents",
-            &format!("  subnet_ids = [\"{}\", \"{twin}\"]", subnets[0].0),
-        ))
-        .before(check_nothing())
-        .expect_error("give one subnet per availability zone"),
-    )
-    .step(
-        Step::apply(bad("agents", "  subnet_ids = [\"subnet-0000ffff\"]"))
+    let case = case
+        .step(
+            Step::apply(bad("agents", "  mcp_port = 70000"))
+                .expect_error("mcp_port must be a whole number"),
+        )
+        // Only AWS knows the subnets' zones: plan refuses, before creating anything.
+        .step(
+            Step::apply(bad(
+                "agents",
+                &format!("  subnet_ids = [\"{}\", \"{twin}\"]", subnets[0].0),
+            ))
             .before(check_nothing())
-            .expect_error("subnet_ids"),
+            .expect_error("give one subnet per availability zone"),
+        )
+        .step(
+            Step::apply(bad("agents", "  subnet_ids = [\"subnet-0000ffff\"]"))
+                .before(check_nothing())
+                .expect_error("subnet_ids"),
+        )
+        .step(
+            Step::apply(bad("agents", "  ami = \"ami-0000dead\""))
+                .before(check_nothing())
+                .expect_error("ami: ami-0000dead does not exist in us-east-1"),
+        )
+        .step(Step::validate(bad("agents", "")).before(check_nothing()));
+    run(
+        "node::invalid_values_fail_validation_and_create_nothing",
+        case,
     )
-    .step(
-        Step::apply(bad("agents", "  ami = \"ami-0000dead\""))
-            .before(check_nothing())
-            .expect_error("ami: ami-0000dead does not exist in us-east-1"),
-    )
-    .step(Step::validate(bad("agents", "")).before(check_nothing()))
-    .run(SwarmProvider::new())
-    .await
-    .expect("the test case failed");
+    .await;
 }
 
 #[tokio::test]
@@ -1042,7 +1074,7 @@ async fn moving_to_another_vpc_replaces_the_group_and_the_instances() {
     let first: Saved = Memo::default();
     let group: Saved = Memo::default();
     let count = "  instance_count = 2\n";
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(node(&emulator, &defaults, count))
                 .check(save_ids(&first))
@@ -1090,10 +1122,12 @@ async fn moving_to_another_vpc_replaces_the_group_and_the_instances() {
                     })
                 }),
         )
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the test case failed");
+        .check_destroy(nothing_left(&emulator, "agents"));
+    run(
+        "node::moving_to_another_vpc_replaces_the_group_and_the_instances",
+        case,
+    )
+    .await;
 }
 
 /// A create that fails half way (here: the subnet runs out of addresses)
@@ -1121,7 +1155,7 @@ async fn a_create_failing_half_way_keeps_what_it_made_in_the_state() {
             Err(format!("{live} instances, {groups} groups"))
         }
     });
-    test_case()
+    let case = test_case()
         .step(Step::apply(hcl("")).expect_error("Cannot launch instance"))
         // Had the failed create saved no state, this would plan a create;
         // it plans to replace the (tainted) node, which the lifecycle forbids.
@@ -1132,8 +1166,10 @@ async fn a_create_failing_half_way_keeps_what_it_made_in_the_state() {
         )
         // The configuration destroy runs with.
         .step(Step::validate(hcl("")))
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .expect("the test case failed");
+        .check_destroy(nothing_left(&emulator, "agents"));
+    run(
+        "node::a_create_failing_half_way_keeps_what_it_made_in_the_state",
+        case,
+    )
+    .await;
 }
