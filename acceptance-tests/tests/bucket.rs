@@ -513,7 +513,7 @@ async fn retag(s3: S3, name: String) -> CheckResult {
     )
 }
 
-/// The backups bucket of the lifecycle tests: its configurations and what
+/// The backups bucket of the focused tests: its configurations and what
 /// S3 must have for each.
 struct Backups {
     emulator: Arc<Emulator>,

@@ -206,7 +206,7 @@ fn database(emulator: &Emulator, environment: &str, body: &str) -> String {
     ))
 }
 
-/// The lifecycle's configuration; `extra` is appended.
+/// The configuration of `settings`; `extra` is appended.
 fn body(net: &Network, settings: &Settings, extra: &str) -> String {
     let allowed: Vec<&String> = net.allowed(settings);
     format!(
