@@ -2,11 +2,21 @@
 //! on a loopback port of its own choosing, one per test, stopped when
 //! dropped (also when the test fails).
 //!
+//! Importing moto takes seconds of CPU, more than many a test's steps, so
+//! the emulators are forked from one process that has imported it (the
+//! zygote, `swarm_moto.py --zygote`), started by the first test that needs
+//! one. Each test still has an emulator of its own, started from moto's
+//! untouched state. `SWARM_EMULATOR_FORK=0` starts a whole process per
+//! test instead, as does a zygote that fails to start.
+//!
 //! `SWARM_TEST_ENDPOINT` points the tests at another endpoint instead
 //! (LocalStack, or a real AWS account with `SWARM_TEST_ENDPOINT=aws`).
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,6 +36,9 @@ pub struct Emulator {
     process: Option<Child>,
     /// Where the emulator wrote its port; removed when dropped.
     port_file: Option<PathBuf>,
+    /// A forked emulator's connection to the zygote: it lives as long as
+    /// this stays open.
+    forked: Option<UnixStream>,
 }
 
 impl Emulator {
@@ -35,30 +48,38 @@ impl Emulator {
             .ok()
             .filter(|v| !v.is_empty())
         {
-            Some(v) if v == "aws" => Self {
-                endpoint: None,
-                process: None,
-                port_file: None,
-            },
-            Some(endpoint) => Self {
-                endpoint: Some(endpoint),
-                process: None,
-                port_file: None,
-            },
-            None => Self::start_moto(),
+            Some(v) if v == "aws" => Self::at(None),
+            Some(endpoint) => Self::at(Some(endpoint)),
+            None => {
+                // Unique among the tests of this run; kept after the test
+                // for a look at what the emulator saw.
+                static STARTED: AtomicU32 = AtomicU32::new(0);
+                let run = format!(
+                    "swarm-moto-{}-{}",
+                    std::process::id(),
+                    STARTED.fetch_add(1, Ordering::Relaxed)
+                );
+                match Zygote::get() {
+                    Some(zygote) => zygote.fork(&run),
+                    None => Self::start_moto(&run),
+                }
+            }
         }
     }
 
-    fn start_moto() -> Self {
+    /// An endpoint this crate does not start (`None`: real AWS).
+    fn at(endpoint: Option<String>) -> Self {
+        Self {
+            endpoint,
+            process: None,
+            port_file: None,
+            forked: None,
+        }
+    }
+
+    /// A whole moto process of its own.
+    fn start_moto(run: &str) -> Self {
         let python = python();
-        // Unique among the tests of this run; kept after the test for a
-        // look at what the emulator saw.
-        static STARTED: AtomicU32 = AtomicU32::new(0);
-        let run = format!(
-            "swarm-moto-{}-{}",
-            std::process::id(),
-            STARTED.fetch_add(1, Ordering::Relaxed)
-        );
         let log = std::env::temp_dir().join(format!("{run}.log"));
         let port_file = std::env::temp_dir().join(format!("{run}.port"));
         let _ = std::fs::remove_file(&port_file);
@@ -88,6 +109,7 @@ impl Emulator {
             endpoint: None,
             process: Some(process),
             port_file: Some(port_file.clone()),
+            forked: None,
         };
         let port = emulator.wait_listening(&port_file, &log);
         emulator.endpoint = Some(format!("http://127.0.0.1:{port}"));
@@ -172,12 +194,110 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        if let Some(mut connection) = self.forked.take() {
+            // Closing our end stops the forked emulator; its end closes
+            // when it has exited, which the read waits for.
+            let _ = connection.shutdown(std::net::Shutdown::Write);
+            let _ = connection.read_to_end(&mut Vec::new());
+        }
         if let Some(mut process) = self.process.take() {
             let _ = process.kill();
             let _ = process.wait();
         }
         if let Some(port_file) = self.port_file.take() {
             let _ = std::fs::remove_file(port_file);
+        }
+    }
+}
+
+/// The process that forks the emulators (see the module's doc).
+struct Zygote {
+    socket: PathBuf,
+    /// Its standard input, held open for as long as this process runs:
+    /// the zygote exits when it closes.
+    _stdin: ChildStdin,
+}
+
+impl Zygote {
+    /// The zygote, started on first use; `None` when forking is off or
+    /// the zygote could not start (then each test starts a process).
+    fn get() -> Option<&'static Zygote> {
+        static ZYGOTE: OnceLock<Option<Zygote>> = OnceLock::new();
+        ZYGOTE
+            .get_or_init(|| {
+                if std::env::var("SWARM_EMULATOR_FORK").is_ok_and(|v| v == "0") {
+                    return None;
+                }
+                Self::start()
+                    .map_err(|e| eprintln!("no emulator zygote ({e}); one moto process per test"))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    fn start() -> Result<Self, String> {
+        let run = format!("swarm-moto-{}-zygote", std::process::id());
+        let socket = std::env::temp_dir().join(format!("{run}.sock"));
+        let log = std::env::temp_dir().join(format!("{run}.log"));
+        let _ = std::fs::remove_file(&socket);
+        let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let server = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("emulator/swarm_moto.py");
+        let mut process = Command::new(python())
+            .arg(&server)
+            .arg("--zygote")
+            .arg(&socket)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let stdin = process.stdin.take().ok_or("no stdin")?;
+        let stdout = process.stdout.take().ok_or("no stdout")?;
+        // It says "ready" once it listens; nothing (EOF) if it failed.
+        let mut ready = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut ready)
+            .map_err(|e| e.to_string())?;
+        if ready.trim() != "ready" {
+            let output = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!("it did not start:\n{output}"));
+        }
+        Ok(Self {
+            socket,
+            _stdin: stdin,
+        })
+    }
+
+    /// A new emulator, forked; it logs to `$TMPDIR/<run>.log`.
+    fn fork(&self, run: &str) -> Emulator {
+        let log = std::env::temp_dir().join(format!("{run}.log"));
+        let mut connection = UnixStream::connect(&self.socket).unwrap_or_else(|e| {
+            panic!(
+                "cannot reach the emulator zygote at {}: {e}",
+                self.socket.display()
+            )
+        });
+        writeln!(connection, "{}", log.display()).expect("cannot ask the zygote for an emulator");
+        // One line: the port. The read is bounded like a process's start.
+        connection
+            .set_read_timeout(Some(START_TIMEOUT))
+            .expect("cannot set a timeout on the zygote's connection");
+        let mut answer = String::new();
+        BufReader::new(&connection)
+            .read_line(&mut answer)
+            .expect("the emulator zygote did not answer");
+        let port: u16 = answer.trim().parse().unwrap_or_else(|_| {
+            let output = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("the forked emulator did not start (answer {answer:?}); its log:\n{output}")
+        });
+        connection
+            .set_read_timeout(None)
+            .expect("cannot clear the timeout on the zygote's connection");
+        Emulator {
+            endpoint: Some(format!("http://127.0.0.1:{port}")),
+            process: None,
+            port_file: None,
+            forked: Some(connection),
         }
     }
 }

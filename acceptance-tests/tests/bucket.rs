@@ -1,17 +1,21 @@
-//! `swarm_bucket` end to end: create, the bucket read back through the
-//! SDK (versioning, encryption, public access block, TLS-only policy,
-//! lifecycle rule, tags, ownership), an empty plan, update in place,
-//! import (CLI and `import {}`), drift of each hardening setting shown by
-//! the plan and repaired by apply, a refused destroy of a bucket with
-//! objects that deletes nothing, force_destroy, and nothing left.
+//! `swarm_bucket` end to end, one focused test per concern: `basic`
+//! (create, the bucket read back through the SDK: versioning, encryption,
+//! public access block, TLS-only policy, lifecycle rule, tags, ownership;
+//! an empty plan; destroy leaves nothing), `update` (retention, encryption
+//! and tags in place on the same bucket, then import by name with the CLI
+//! and `import {}`), `drift` (each hardening setting changed out of band,
+//! shown by the plan and repaired by apply), a refused destroy of a bucket
+//! with objects that deletes nothing, then force_destroy; the purpose's
+//! and environment's defaults, and invalid values.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use acceptance_tests::checks::{Memo, drifted, err, out_of_band, same, sdk_check, sent, tag_map};
 use acceptance_tests::emulator::{Emulator, REGION};
-use acceptance_tests::{config, test_case};
-use aws_sdk_s3::error::DisplayErrorContext;
+use acceptance_tests::{config, run, test_case, with_import_block};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketVersioningStatus, ExpirationStatus, LifecycleExpiration,
@@ -20,18 +24,15 @@ use aws_sdk_s3::types::{
     VersioningConfiguration,
 };
 use serde_json::{Value as Json, json};
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, Step};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
+
+type S3 = aws_sdk_s3::Client;
 
 const ADDRESS: &str = "swarm_bucket.backups";
 const KMS_ALIAS: &str = "alias/agents-backups";
 /// Objects the destroy test writes: more than one page of listings and
 /// one DeleteObjects batch (1000 each).
 const OBJECTS: usize = 1003;
-
-fn err(e: impl std::error::Error + 'static) -> String {
-    DisplayErrorContext(e).to_string()
-}
 
 /// A bucket name unique enough for a real AWS account (names are global).
 fn unique(stem: &str) -> String {
@@ -63,19 +64,6 @@ fn backups(emulator: &Emulator, body: &str) -> String {
     )
 }
 
-fn sdk_check<F, Fut>(emulator: &Arc<Emulator>, f: F) -> Check
-where
-    F: Fn(Arc<Emulator>) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
-{
-    let emulator = Arc::clone(emulator);
-    let f = Arc::new(f);
-    Check::new(move |_| {
-        let (emulator, f) = (Arc::clone(&emulator), Arc::clone(&f));
-        Box::pin(async move { f(emulator).await })
-    })
-}
-
 /// What a bucket must look like in S3.
 #[derive(Clone)]
 struct Expect {
@@ -86,14 +74,6 @@ struct Expect {
     noncurrent: Option<i32>,
     kms_key: Option<&'static str>,
     tags: Vec<(&'static str, &'static str)>,
-}
-
-fn same<T: PartialEq + std::fmt::Debug>(what: &str, actual: T, expected: T) -> Result<(), String> {
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(format!("{what} is {actual:?}, expected {expected:?}"))
-    }
 }
 
 /// Reads every setting of the bucket through the SDK and compares.
@@ -236,16 +216,20 @@ async fn check_bucket(e: &Emulator, want: &Expect) -> Result<(), String> {
         .send()
         .await
         .map_err(err)?;
-    let tags: BTreeMap<&str, &str> = tagging
-        .tag_set()
+    let tags = tag_map(tagging.tag_set());
+    let mut expected: BTreeMap<String, String> = want
+        .tags
         .iter()
-        .map(|t| (t.key(), t.value()))
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let mut expected: BTreeMap<&str, &str> = want.tags.iter().copied().collect();
-    expected.insert("owner", "platform");
-    expected.insert("swarm:bucket", name);
-    expected.insert("swarm:managed-by", "terraform-provider-swarm");
-    expected.insert("swarm:purpose", want.purpose);
+    for (k, v) in [
+        ("owner", "platform"),
+        ("swarm:bucket", name),
+        ("swarm:managed-by", "terraform-provider-swarm"),
+        ("swarm:purpose", want.purpose),
+    ] {
+        expected.insert(k.to_owned(), v.to_owned());
+    }
     same("tags", tags, expected)?;
 
     let ownership = s3
@@ -401,330 +385,346 @@ async fn fill(e: &Emulator, name: &str) -> Result<usize, String> {
     Ok(OBJECTS + 4)
 }
 
-/// Changes one thing out of band, so that the next plan must show it.
-fn drift<F, Fut>(emulator: &Arc<Emulator>, hcl: &str, change: F) -> Step
+/// A plan step after `change` was made to the bucket `name` out of band.
+fn changed<F, Fut>(emulator: &Arc<Emulator>, hcl: &str, name: &str, change: F) -> Step
 where
-    F: Fn(aws_sdk_s3::Client) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    F: Fn(S3, String) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = CheckResult> + Send + 'static,
 {
-    let emulator = Arc::clone(emulator);
-    let change = Arc::new(change);
-    Step::plan(hcl)
-        .before(move || {
-            let (emulator, change) = (Arc::clone(&emulator), Arc::clone(&change));
-            async move { change(emulator.s3().await).await }
-        })
-        .expect_changes()
+    let name = name.to_owned();
+    drifted(emulator, hcl, move |e| {
+        let name = name.clone();
+        async move { change(e.s3().await, name).await }
+    })
 }
 
-/// An apply that must bring the bucket back to `want`.
-fn repaired(emulator: &Arc<Emulator>, hcl: &str, want: &Expect) -> Step {
-    let want = want.clone();
-    Step::apply(hcl).check(sdk_check(emulator, move |e| {
-        let want = want.clone();
-        async move { check_bucket(&e, &want).await }
-    }))
+/// A check that the bucket is as `want` says, and was created when the
+/// test's earlier steps saw it created (`created`): not replaced.
+fn bucket_matches(emulator: &Arc<Emulator>, want: &Expect, created: &Memo<String>) -> Check {
+    let (want, created) = (want.clone(), created.clone());
+    sdk_check(emulator, move |e, _| {
+        let (want, created) = (want.clone(), created.clone());
+        async move {
+            check_bucket(&e, &want).await?;
+            created.first_or_same("the bucket", created_at(&e, &want.name).await?)
+        }
+    })
 }
 
-#[tokio::test]
-async fn bucket_lifecycle() {
-    let emulator = Arc::new(Emulator::start());
-    let name = unique("backups");
-    let created = backups(
-        &emulator,
-        &format!(
-            "  name    = \"{name}\"\n  purpose = \"backups\"\n  tags    = {{ team = \"agents\" }}"
-        ),
-    );
-    let updated_body = format!(
-        "  name            = \"{name}\"\n  purpose         = \"backups\"\n  expiration_days = 45\n  \
-         noncurrent_version_expiration_days = 90\n  kms_key_id      = \"{KMS_ALIAS}\"\n  \
-         tags            = {{ team = \"swarm\" }}"
-    );
-    let updated = backups(&emulator, &updated_body);
-    let forced = backups(
-        &emulator,
-        &format!("{updated_body}\n  force_destroy = true"),
-    );
-    let provider_only = with_resources(&emulator, "staging", "");
+/// A check after destroy: the bucket `name` is gone.
+fn gone(emulator: &Arc<Emulator>, name: &str) -> Check {
+    let name = name.to_owned();
+    sdk_check(emulator, move |e, _| {
+        let name = name.clone();
+        async move {
+            same(
+                "bucket exists after destroy",
+                bucket_exists(&e, &name).await?,
+                false,
+            )
+        }
+    })
+}
 
-    let first = Expect {
-        name: name.clone(),
-        purpose: "backups",
-        versioning: true,
-        expiration: Some(30),
-        noncurrent: Some(30),
-        kms_key: None,
-        tags: vec![("team", "agents")],
-    };
-    let second = Expect {
-        expiration: Some(45),
-        noncurrent: Some(90),
-        kms_key: Some(KMS_ALIAS),
-        tags: vec![("team", "swarm")],
-        ..first.clone()
-    };
+async fn suspend_versioning(s3: S3, name: String) -> CheckResult {
+    sent(
+        s3.put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Suspended)
+                    .build(),
+            )
+            .send()
+            .await,
+    )
+}
 
-    let created_date = Arc::new(Mutex::new(String::new()));
-    let expected_versions = Arc::new(Mutex::new(0usize));
-    let (date_first, date_second) = (Arc::clone(&created_date), Arc::clone(&created_date));
-    let (count_put, count_seen) = (
-        Arc::clone(&expected_versions),
-        Arc::clone(&expected_versions),
-    );
-    let (want_first, want_second) = (first.clone(), second.clone());
-    let (name_filled, name_seen, name_gone) = (name.clone(), name.clone(), name.clone());
-    let filler = Arc::clone(&emulator);
-    let arn = format!("arn:aws:s3:::{name}");
+async fn delete_public_access_block(s3: S3, name: String) -> CheckResult {
+    sent(s3.delete_public_access_block().bucket(name).send().await)
+}
 
-    test_case()
-        .step(
-            Step::apply(created)
-                .check(Check::attr_equals(ADDRESS, "id", name.as_str()))
-                .check(Check::attr_equals(ADDRESS, "arn", arn.as_str()))
-                .check(Check::attr_equals(
-                    ADDRESS,
-                    "bucket_domain_name",
-                    format!("{name}.s3.amazonaws.com"),
-                ))
-                .check(Check::attr_equals(ADDRESS, "region", REGION))
-                .check(Check::attr_equals(ADDRESS, "versioning", true))
-                .check(Check::attr_equals(ADDRESS, "expiration_days", 30))
-                .check(Check::attr_equals(
-                    ADDRESS,
-                    "noncurrent_version_expiration_days",
-                    30,
-                ))
-                .check(Check::attr_equals(ADDRESS, "sse_algorithm", "AES256"))
-                .check(Check::attr_equals(ADDRESS, "public_access_blocked", true))
-                .check(Check::attr_equals(ADDRESS, "tls_required", true))
-                .check(Check::attr_equals(
-                    ADDRESS,
-                    "abort_incomplete_multipart_upload_days",
-                    7,
-                ))
-                .check(Check::attr_equals(ADDRESS, "force_destroy", false))
-                .check(sdk_check(&emulator, move |e| {
-                    let (want, date) = (want_first.clone(), Arc::clone(&date_first));
-                    async move {
-                        check_bucket(&e, &want).await?;
-                        *date.lock().map_err(|e| e.to_string())? =
-                            created_at(&e, &want.name).await?;
-                        Ok(())
-                    }
-                })),
+async fn delete_policy(s3: S3, name: String) -> CheckResult {
+    sent(s3.delete_bucket_policy().bucket(name).send().await)
+}
+
+async fn keep_for_400_days(s3: S3, name: String) -> CheckResult {
+    let rule = LifecycleRule::builder()
+        .id("swarm-retention")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .expiration(LifecycleExpiration::builder().days(400).build())
+        .build()
+        .map_err(err)?;
+    sent(
+        s3.put_bucket_lifecycle_configuration()
+            .bucket(name)
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .rules(rule)
+                    .build()
+                    .map_err(err)?,
+            )
+            .send()
+            .await,
+    )
+}
+
+async fn encrypt_with_s3_keys(s3: S3, name: String) -> CheckResult {
+    let default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::Aes256)
+        .build()
+        .map_err(err)?;
+    s3.put_bucket_encryption()
+        .bucket(&name)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(default)
+                        .build(),
+                )
+                .build()
+                .map_err(err)?,
         )
-        // Retention, encryption and tags change in place: the same bucket.
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err)
+}
+
+async fn retag(s3: S3, name: String) -> CheckResult {
+    let tags = [("team", "someone-else"), ("swarm:bucket", name.as_str())]
+        .iter()
+        .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    sent(
+        s3.put_bucket_tagging()
+            .bucket(&name)
+            .tagging(
+                Tagging::builder()
+                    .set_tag_set(Some(tags))
+                    .build()
+                    .map_err(err)?,
+            )
+            .send()
+            .await,
+    )
+}
+
+/// The backups bucket of the focused tests: its configurations and what
+/// S3 must have for each.
+struct Backups {
+    emulator: Arc<Emulator>,
+    name: String,
+    created: Memo<String>,
+}
+
+impl Backups {
+    fn start() -> Self {
+        Self {
+            emulator: Arc::new(Emulator::start()),
+            name: unique("backups"),
+            created: Memo::default(),
+        }
+    }
+
+    fn created_hcl(&self) -> String {
+        backups(
+            &self.emulator,
+            &format!(
+                "  name    = \"{}\"\n  purpose = \"backups\"\n  tags    = {{ team = \"agents\" }}",
+                self.name
+            ),
+        )
+    }
+
+    fn updated_body(&self) -> String {
+        format!(
+            "  name            = \"{}\"\n  purpose         = \"backups\"\n  expiration_days = 45\n  \
+             noncurrent_version_expiration_days = 90\n  kms_key_id      = \"{KMS_ALIAS}\"\n  \
+             tags            = {{ team = \"swarm\" }}",
+            self.name
+        )
+    }
+
+    fn updated_hcl(&self) -> String {
+        backups(&self.emulator, &self.updated_body())
+    }
+
+    fn created(&self) -> Expect {
+        Expect {
+            name: self.name.clone(),
+            purpose: "backups",
+            versioning: true,
+            expiration: Some(30),
+            noncurrent: Some(30),
+            kms_key: None,
+            tags: vec![("team", "agents")],
+        }
+    }
+
+    fn updated(&self) -> Expect {
+        Expect {
+            expiration: Some(45),
+            noncurrent: Some(90),
+            kms_key: Some(KMS_ALIAS),
+            tags: vec![("team", "swarm")],
+            ..self.created()
+        }
+    }
+
+    /// A test case whose destroy must leave no bucket.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(gone(&self.emulator, &self.name))
+    }
+
+    /// The bucket is as `want` says; the same bucket.
+    fn matches(&self, want: &Expect) -> Check {
+        bucket_matches(&self.emulator, want, &self.created)
+    }
+}
+
+/// Create: what Terraform shows, then every setting read back from S3;
+/// the plan is empty; destroy deletes the bucket.
+#[tokio::test]
+async fn basic() {
+    let b = Backups::start();
+    let arn = format!("arn:aws:s3:::{}", b.name);
+    let case = b.case().step(
+        Step::apply(b.created_hcl())
+            .check(Check::attr_equals(ADDRESS, "id", b.name.as_str()))
+            .check(Check::attr_equals(ADDRESS, "arn", arn.as_str()))
+            .check(Check::attr_equals(
+                ADDRESS,
+                "bucket_domain_name",
+                format!("{}.s3.amazonaws.com", b.name),
+            ))
+            .check(Check::attr_equals(ADDRESS, "region", REGION))
+            .check(Check::attr_equals(ADDRESS, "versioning", true))
+            .check(Check::attr_equals(ADDRESS, "expiration_days", 30))
+            .check(Check::attr_equals(
+                ADDRESS,
+                "noncurrent_version_expiration_days",
+                30,
+            ))
+            .check(Check::attr_equals(ADDRESS, "sse_algorithm", "AES256"))
+            .check(Check::attr_equals(ADDRESS, "public_access_blocked", true))
+            .check(Check::attr_equals(ADDRESS, "tls_required", true))
+            .check(Check::attr_equals(
+                ADDRESS,
+                "abort_incomplete_multipart_upload_days",
+                7,
+            ))
+            .check(Check::attr_equals(ADDRESS, "force_destroy", false))
+            .check(b.matches(&b.created())),
+    );
+    run("bucket::basic", case).await;
+}
+
+/// Retention, encryption and tags change in place: the same bucket (its
+/// creation date unchanged). The updated bucket imports by name, with the
+/// CLI and with an import block.
+#[tokio::test]
+async fn update() {
+    let b = Backups::start();
+    let updated = b.updated_hcl();
+    let case = b
+        .case()
+        .step(Step::apply(b.created_hcl()).check(b.matches(&b.created())))
         .step(
             Step::apply(updated.clone())
                 .check(Check::attr_equals(ADDRESS, "kms_key_id", KMS_ALIAS))
                 .check(Check::attr_equals(ADDRESS, "sse_algorithm", "aws:kms"))
                 .check(Check::attr_equals(ADDRESS, "bucket_key_enabled", true))
-                .check(sdk_check(&emulator, move |e| {
-                    let (want, date) = (want_second.clone(), Arc::clone(&date_second));
-                    async move {
-                        check_bucket(&e, &want).await?;
-                        let before = date.lock().map_err(|e| e.to_string())?.clone();
-                        same("creation date", created_at(&e, &want.name).await?, before)
-                    }
-                })),
+                .check(b.matches(&b.updated())),
         )
-        // Import by name, with the CLI and with an import block.
-        .step(Step::import(updated.clone(), ADDRESS, name.as_str()))
+        .step(Step::import(updated.clone(), ADDRESS, b.name.as_str()))
         .step(
-            Step::import_block(format!(
-                "{updated}\nimport {{\n  to = {ADDRESS}\n  id = \"{name}\"\n}}\n"
-            ))
-            .check(Check::attr_equals(ADDRESS, "purpose", "backups"))
-            .check(Check::attr_equals(ADDRESS, "expiration_days", 45))
-            .check(Check::attr_equals(ADDRESS, "kms_key_id", KMS_ALIAS)),
-        )
-        // Drift, one setting at a time: each shows in the plan, and apply
-        // puts it back.
-        .step(drift(&emulator, &updated, {
-            let name = name.clone();
-            move |s3| {
-                let name = name.clone();
-                async move {
-                    s3.put_bucket_versioning()
-                        .bucket(name)
-                        .versioning_configuration(
-                            VersioningConfiguration::builder()
-                                .status(BucketVersioningStatus::Suspended)
-                                .build(),
-                        )
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }
-            }
-        }))
-        .step(repaired(&emulator, &updated, &second))
-        .step(drift(&emulator, &updated, {
-            let name = name.clone();
-            move |s3| {
-                let name = name.clone();
-                async move {
-                    s3.delete_public_access_block()
-                        .bucket(name)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }
-            }
-        }))
-        .step(repaired(&emulator, &updated, &second))
-        .step(drift(&emulator, &updated, {
-            let name = name.clone();
-            move |s3| {
-                let name = name.clone();
-                async move {
-                    s3.delete_bucket_policy()
-                        .bucket(name)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }
-            }
-        }))
-        .step(repaired(&emulator, &updated, &second))
-        .step(drift(&emulator, &updated, {
-            let name = name.clone();
-            move |s3| {
-                let name = name.clone();
-                async move {
-                    let rule = LifecycleRule::builder()
-                        .id("swarm-retention")
-                        .status(ExpirationStatus::Enabled)
-                        .filter(LifecycleRuleFilter::builder().prefix("").build())
-                        .expiration(LifecycleExpiration::builder().days(400).build())
-                        .build()
-                        .map_err(err)?;
-                    s3.put_bucket_lifecycle_configuration()
-                        .bucket(name)
-                        .lifecycle_configuration(
-                            BucketLifecycleConfiguration::builder()
-                                .rules(rule)
-                                .build()
-                                .map_err(err)?,
-                        )
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }
-            }
-        }))
-        .step(repaired(&emulator, &updated, &second))
-        .step(drift(&emulator, &updated, {
-            let name = name.clone();
-            move |s3| {
-                let name = name.clone();
-                async move {
-                    let default = ServerSideEncryptionByDefault::builder()
-                        .sse_algorithm(ServerSideEncryption::Aes256)
-                        .build()
-                        .map_err(err)?;
-                    s3.put_bucket_encryption()
-                        .bucket(&name)
-                        .server_side_encryption_configuration(
-                            ServerSideEncryptionConfiguration::builder()
-                                .rules(
-                                    ServerSideEncryptionRule::builder()
-                                        .apply_server_side_encryption_by_default(default)
-                                        .build(),
-                                )
-                                .build()
-                                .map_err(err)?,
-                        )
-                        .send()
-                        .await
-                        .map_err(err)?;
-                    Ok(())
-                }
-            }
-        }))
-        .step(repaired(&emulator, &updated, &second))
-        .step(drift(&emulator, &updated, {
-            let name = name.clone();
-            move |s3| {
-                let name = name.clone();
-                async move {
-                    let tags = [("team", "someone-else"), ("swarm:bucket", name.as_str())]
-                        .iter()
-                        .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(err)?;
-                    s3.put_bucket_tagging()
-                        .bucket(&name)
-                        .tagging(
-                            Tagging::builder()
-                                .set_tag_set(Some(tags))
-                                .build()
-                                .map_err(err)?,
-                        )
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }
-            }
-        }))
-        .step(repaired(&emulator, &updated, &second))
-        // Objects written after a destroy was planned (the bucket was empty
-        // then): applying the saved plan refuses, deletes nothing.
+            Step::import_block(with_import_block(&updated, ADDRESS, &b.name))
+                .check(Check::attr_equals(ADDRESS, "purpose", "backups"))
+                .check(Check::attr_equals(ADDRESS, "expiration_days", 45))
+                .check(Check::attr_equals(ADDRESS, "kms_key_id", KMS_ALIAS)),
+        );
+    run("bucket::update", case).await;
+}
+
+/// Drift, one setting at a time: each shows in the plan, and apply puts
+/// it back (on the same bucket).
+#[tokio::test]
+async fn drift() {
+    let b = Backups::start();
+    let hcl = b.updated_hcl();
+    let repaired = || Step::apply(hcl.clone()).check(b.matches(&b.updated()));
+    let case = b
+        .case()
+        .step(repaired())
+        .step(changed(&b.emulator, &hcl, &b.name, suspend_versioning))
+        .step(repaired())
+        .step(changed(
+            &b.emulator,
+            &hcl,
+            &b.name,
+            delete_public_access_block,
+        ))
+        .step(repaired())
+        .step(changed(&b.emulator, &hcl, &b.name, delete_policy))
+        .step(repaired())
+        .step(changed(&b.emulator, &hcl, &b.name, keep_for_400_days))
+        .step(repaired())
+        .step(changed(&b.emulator, &hcl, &b.name, encrypt_with_s3_keys))
+        .step(repaired())
+        .step(changed(&b.emulator, &hcl, &b.name, retag))
+        .step(repaired());
+    run("bucket::drift", case).await;
+}
+
+/// A bucket with objects is not destroyed without force_destroy, and
+/// nothing in it is deleted: neither when the objects were written after
+/// the destroy was planned (the bucket was empty then: applying the saved
+/// plan refuses), nor when they were there at plan time (the plan fails
+/// with a clear message). With force_destroy applied, every object version
+/// is still there, and destroy empties and deletes the bucket.
+#[tokio::test]
+async fn objects_block_destroy_until_force_destroy() {
+    let b = Backups::start();
+    let provider_only = with_resources(&b.emulator, "staging", "");
+    let forced = backups(
+        &b.emulator,
+        &format!("{}\n  force_destroy = true", b.updated_body()),
+    );
+    let written: Memo<usize> = Memo::default();
+    let (count_put, name_filled) = (written.clone(), b.name.clone());
+    let (count_seen, name_seen) = (written.clone(), b.name.clone());
+    let case = b
+        .case()
+        .step(Step::apply(b.updated_hcl()).check(b.matches(&b.updated())))
         .step(
             Step::apply(provider_only.clone())
-                .after_plan(move || {
-                    let (e, name, count) = (
-                        Arc::clone(&filler),
-                        name_filled.clone(),
-                        Arc::clone(&count_put),
-                    );
-                    async move {
-                        let written = fill(&e, &name).await?;
-                        *count.lock().map_err(|e| e.to_string())? = written;
-                        Ok(())
-                    }
-                })
+                .after_plan(out_of_band(&b.emulator, move |e| {
+                    let (name, count) = (name_filled.clone(), count_put.clone());
+                    async move { count.set(fill(&e, &name).await?) }
+                }))
                 .expect_error("is not empty"),
         )
-        // Objects in the bucket: destroying it without force_destroy fails
-        // with a clear message, at plan time, and deletes nothing.
         .step(Step::apply(provider_only).expect_error("is not empty"))
         .step(
             Step::apply(forced)
                 .check(Check::attr_equals(ADDRESS, "force_destroy", true))
-                .check(sdk_check(&emulator, move |e| {
-                    let (name, count) = (name_seen.clone(), Arc::clone(&count_seen));
+                .check(sdk_check(&b.emulator, move |e, _| {
+                    let (name, count) = (name_seen.clone(), count_seen.clone());
                     async move {
-                        let expected = *count.lock().map_err(|e| e.to_string())?;
                         same("bucket exists", bucket_exists(&e, &name).await?, true)?;
                         same(
                             "object versions",
                             count_versions(&e, &name).await?,
-                            expected,
+                            count.get()?,
                         )
                     }
                 })),
-        )
-        // With force_destroy applied, destroy empties and deletes it.
-        .check_destroy(sdk_check(&emulator, move |e| {
-            let name = name_gone.clone();
-            async move {
-                same(
-                    "bucket exists after destroy",
-                    bucket_exists(&e, &name).await?,
-                    false,
-                )
-            }
-        }))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        );
+    run("bucket::objects_block_destroy_until_force_destroy", case).await;
 }
 
 const KMS_KEY_ARN: &str =
@@ -795,17 +795,17 @@ async fn purpose_and_environment_pick_the_defaults() {
         noncurrent: Some(90),
         ..logs.clone()
     };
-    let generated = Arc::new(Mutex::new(String::new()));
+    let generated: Memo<String> = Memo::default();
     let (first_name, same_name, filled_name, gone_name) = (
-        Arc::clone(&generated),
-        Arc::clone(&generated),
-        Arc::clone(&generated),
-        Arc::clone(&generated),
+        generated.clone(),
+        generated.clone(),
+        generated.clone(),
+        generated,
     );
-    let (prefix_check, filler) = (prefix.clone(), Arc::clone(&emulator));
+    let prefix_check = prefix.clone();
     let artifacts_gone = artifacts_name.clone();
 
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(hcl("  purpose     = \"logs\""))
                 .check(Check::sync(move |state| {
@@ -816,8 +816,7 @@ async fn purpose_and_environment_pick_the_defaults() {
                     if suffix.len() != 26 || !suffix.chars().all(|c| c.is_ascii_hexdigit()) {
                         return Err(format!("{name}: the unique suffix is {suffix:?}"));
                     }
-                    *first_name.lock().map_err(|e| e.to_string())? = name;
-                    Ok(())
+                    first_name.set(name)
                 }))
                 .check(Check::attr_equals("swarm_bucket.logs", "versioning", false))
                 .check(Check::attr_equals(
@@ -851,10 +850,10 @@ async fn purpose_and_environment_pick_the_defaults() {
         // before versioning was on is deleted by force_destroy at the end.
         .step(
             Step::apply(hcl("  purpose       = \"config\"\n  force_destroy = true"))
-                .before(move || {
-                    let (e, name) = (Arc::clone(&filler), Arc::clone(&filled_name));
+                .before(out_of_band(&emulator, move |e| {
+                    let name = filled_name.clone();
                     async move {
-                        let name = name.lock().map_err(|e| e.to_string())?.clone();
+                        let name = name.get()?;
                         e.s3()
                             .await
                             .put_object()
@@ -866,9 +865,9 @@ async fn purpose_and_environment_pick_the_defaults() {
                             .map(|_| ())
                             .map_err(err)
                     }
-                })
+                }))
                 .check(Check::sync(move |state| {
-                    let before = same_name.lock().map_err(|e| e.to_string())?.clone();
+                    let before = same_name.get()?;
                     same(
                         "logs bucket name",
                         state_name(state, "swarm_bucket.logs")?,
@@ -883,10 +882,10 @@ async fn purpose_and_environment_pick_the_defaults() {
                 .check(named_check(&emulator, "swarm_bucket.logs", config_bucket))
                 .check(named_check(&emulator, "swarm_bucket.artifacts", artifacts)),
         )
-        .check_destroy(sdk_check(&emulator, move |e| {
-            let (logs, artifacts) = (Arc::clone(&gone_name), artifacts_gone.clone());
+        .check_destroy(sdk_check(&emulator, move |e, _| {
+            let (logs, artifacts) = (gone_name.clone(), artifacts_gone.clone());
             async move {
-                let logs = logs.lock().map_err(|e| e.to_string())?.clone();
+                let logs = logs.get()?;
                 same("logs bucket exists", bucket_exists(&e, &logs).await?, false)?;
                 same(
                     "artifacts bucket exists",
@@ -894,10 +893,8 @@ async fn purpose_and_environment_pick_the_defaults() {
                     false,
                 )
             }
-        }))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        }));
+    run("bucket::purpose_and_environment_pick_the_defaults", case).await;
 }
 
 #[tokio::test]
@@ -910,7 +907,7 @@ async fn invalid_values_fail_early_and_touch_nothing() {
         ))
     };
     let unmanaged = unique("unmanaged");
-    let (creator, kept) = (Arc::clone(&emulator), unmanaged.clone());
+    let kept = unmanaged.clone();
     let mut case = test_case();
     for (body, error) in [
         (
@@ -980,49 +977,48 @@ async fn invalid_values_fail_early_and_touch_nothing() {
         };
         case = case.step(Step::validate(hcl).expect_error(error));
     }
-    case.step(
-        Step::apply(named("  expiration_days = 0"))
-            .expect_error("expiration_days must be a whole number from 1 to 36500"),
-    )
-    // A bucket of this account that the provider does not manage: the plan
-    // says to import it, and apply changes nothing on it.
-    .step(
-        Step::apply(bad(&format!(
-            "  name    = \"{unmanaged}\"\n  purpose = \"logs\""
-        )))
-        .before(move || {
-            let (e, name) = (Arc::clone(&creator), kept.clone());
+    let case = case
+        .step(
+            Step::apply(named("  expiration_days = 0"))
+                .expect_error("expiration_days must be a whole number from 1 to 36500"),
+        )
+        // A bucket of this account that the provider does not manage: the plan
+        // says to import it, and apply changes nothing on it.
+        .step(
+            Step::apply(bad(&format!(
+                "  name    = \"{unmanaged}\"\n  purpose = \"logs\""
+            )))
+            .before(out_of_band(&emulator, move |e| {
+                let name = kept.clone();
+                async move {
+                    e.s3()
+                        .await
+                        .create_bucket()
+                        .bucket(name)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(err)
+                }
+            }))
+            .expect_error("is not managed by this provider. Import it"),
+        )
+        .check_destroy(sdk_check(&emulator, move |e, _| {
+            let name = unmanaged.clone();
             async move {
-                e.s3()
-                    .await
-                    .create_bucket()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err)
+                let s3 = e.s3().await;
+                let buckets = s3.list_buckets().send().await.map_err(err)?;
+                let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+                same("buckets", names, vec![name.as_str()])?;
+                match s3.get_bucket_tagging().bucket(&name).send().await {
+                    Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => {}
+                    other => return Err(format!("the unmanaged bucket was tagged: {other:?}")),
+                }
+                match s3.get_bucket_policy().bucket(&name).send().await {
+                    Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(()),
+                    other => Err(format!("the unmanaged bucket got a policy: {other:?}")),
+                }
             }
-        })
-        .expect_error("is not managed by this provider. Import it"),
-    )
-    .check_destroy(sdk_check(&emulator, move |e| {
-        let name = unmanaged.clone();
-        async move {
-            let s3 = e.s3().await;
-            let buckets = s3.list_buckets().send().await.map_err(err)?;
-            let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
-            same("buckets", names, vec![name.as_str()])?;
-            match s3.get_bucket_tagging().bucket(&name).send().await {
-                Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => {}
-                other => return Err(format!("the unmanaged bucket was tagged: {other:?}")),
-            }
-            match s3.get_bucket_policy().bucket(&name).send().await {
-                Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(()),
-                other => Err(format!("the unmanaged bucket got a policy: {other:?}")),
-            }
-        }
-    }))
-    .run(SwarmProvider::new())
-    .await
-    .unwrap();
+        }));
+    run("bucket::invalid_values_fail_early_and_touch_nothing", case).await;
 }

@@ -1,32 +1,39 @@
 //! `swarm_cache` through terraform against the emulator, each change
-//! checked on the ElastiCache and EC2 objects through the SDK: create
-//! (encryption, Multi-AZ with failover, replicas, snapshots, the subnet
-//! group, the security group's single rule and no egress, tags), updates
-//! in place (node type, engine upgrade, replicas up and down, snapshot
-//! settings, allowed groups, tags), import (CLI and `import {}`), drift
-//! repaired by apply, cluster mode with online resharding, final snapshots
-//! under the next free name, the environment's defaults, and invalid
-//! values that fail early and create nothing.
+//! checked on the ElastiCache and EC2 objects through the SDK, one focused
+//! test per concern: `basic` (create: encryption, Multi-AZ with failover,
+//! replicas, snapshots, the subnet group, the security group's single rule
+//! and no egress, tags; destroy leaves only the final snapshot), `update`
+//! (node type, engine upgrade, replicas up and down, snapshot settings,
+//! allowed groups, tags in place, and import by name), `drift` (changes
+//! made out of band planned back and repaired), cluster mode with online
+//! resharding, final snapshots under the next free name, the environment's
+//! defaults, and invalid values that fail early and create nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use acceptance_tests::checks::{
+    Memo, attr_str, drifted, ensure, err, ingress, open_to_the_world, out_of_band, sdk_check, sent,
+    tag_map, tcp_from,
+};
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::{config, final_snapshot_names_ahead, test_case, took_the_next_free_name};
-use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, SecurityGroup};
+use acceptance_tests::fixtures::{filter, security_group, subnet, vpc};
+use acceptance_tests::snapshots::{Snapshots, destroy_onto_taken_names};
+use acceptance_tests::{config, run, test_case, with_import_block};
+use aws_sdk_ec2::types::SecurityGroup;
+use aws_sdk_elasticache::operation::modify_replication_group::builders::ModifyReplicationGroupFluentBuilder as ModifyReplicationGroup;
 use aws_sdk_elasticache::types::{
     AutomaticFailoverStatus, CacheCluster, CacheSubnetGroup, MultiAzStatus, ReplicationGroup,
 };
 use serde_json::{Value as Json, json};
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, CheckResult, Step};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
 
 const CACHE: &str = "swarm_cache.main";
 
 // ---------------------------------------------------------------------------
 // The network the caches live in, made through the SDK.
 
+#[derive(Clone)]
 struct Net {
     /// Subnets in us-east-1a and us-east-1b.
     subnet_a: String,
@@ -38,55 +45,12 @@ struct Net {
 
 async fn make_network(emulator: &Emulator) -> Net {
     let ec2 = emulator.ec2().await;
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.30.0.0/16")
-        .send()
-        .await
-        .expect("CreateVpc")
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .expect("a VPC id")
-        .to_owned();
-    let mut subnets = Vec::new();
-    for (cidr, zone) in [
-        ("10.30.1.0/24", "us-east-1a"),
-        ("10.30.2.0/24", "us-east-1b"),
-    ] {
-        let subnet = ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(cidr)
-            .availability_zone(zone)
-            .send()
-            .await
-            .expect("CreateSubnet")
-            .subnet()
-            .and_then(|s| s.subnet_id())
-            .expect("a subnet id")
-            .to_owned();
-        subnets.push(subnet);
-    }
-    let mut groups = Vec::new();
-    for name in ["app", "worker"] {
-        let group = ec2
-            .create_security_group()
-            .group_name(format!("clients-{name}"))
-            .description("cache clients")
-            .vpc_id(&vpc)
-            .send()
-            .await
-            .expect("CreateSecurityGroup")
-            .group_id()
-            .expect("a group id")
-            .to_owned();
-        groups.push(group);
-    }
+    let vpc = vpc(&ec2, "10.30.0.0/16").await;
     Net {
-        subnet_a: subnets[0].clone(),
-        subnet_b: subnets[1].clone(),
-        app: groups[0].clone(),
-        worker: groups[1].clone(),
+        subnet_a: subnet(&ec2, &vpc, "10.30.1.0/24", "us-east-1a").await,
+        subnet_b: subnet(&ec2, &vpc, "10.30.2.0/24", "us-east-1b").await,
+        app: security_group(&ec2, &vpc, "clients-app", "cache clients").await,
+        worker: security_group(&ec2, &vpc, "clients-worker", "cache clients").await,
     }
 }
 
@@ -100,10 +64,6 @@ struct Seen {
     subnet_group: Option<CacheSubnetGroup>,
     security_groups: Vec<SecurityGroup>,
     tags: BTreeMap<String, String>,
-}
-
-fn err(e: impl std::fmt::Debug) -> String {
-    format!("{e:?}")
 }
 
 async fn seen(emulator: &Emulator, name: &str) -> Result<Seen, String> {
@@ -141,11 +101,7 @@ async fn seen(emulator: &Emulator, name: &str) -> Result<Seen, String> {
             .send()
             .await
             .map_err(err)?;
-        tags = out
-            .tag_list()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-            .collect();
+        tags = tag_map(out.tag_list());
     }
     let subnet_group = match ec
         .describe_cache_subnet_groups()
@@ -166,12 +122,7 @@ async fn seen(emulator: &Emulator, name: &str) -> Result<Seen, String> {
         .ec2()
         .await
         .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name("tag:swarm:cache")
-                .values(name)
-                .build(),
-        )
+        .filters(filter("tag:swarm:cache", &[name]))
         .send()
         .await
         .map_err(err)?
@@ -186,54 +137,55 @@ async fn seen(emulator: &Emulator, name: &str) -> Result<Seen, String> {
     })
 }
 
-/// A cache-mode-disabled cache as AWS must have it.
-struct Expected<'a> {
-    node_type: &'a str,
-    version_prefix: &'a str,
+/// A cluster-mode-disabled cache "agents": its configuration, and what
+/// AWS must have.
+#[derive(Clone)]
+struct Settings {
+    node_type: &'static str,
+    /// The configured version, a prefix of the members' engine version.
+    version: &'static str,
     replicas: usize,
+    /// The client groups allowed in.
+    allowed: Vec<String>,
     retention: i32,
-    window: &'a str,
-    subnets: Vec<&'a str>,
-    allowed: Vec<&'a str>,
-    team: &'a str,
+    window: &'static str,
+    team: &'static str,
 }
 
-fn ingress(group: &SecurityGroup) -> Vec<(String, Option<i32>, Option<i32>, String)> {
-    let mut rules: Vec<_> = group
-        .ip_permissions()
-        .iter()
-        .flat_map(|p| {
-            let rule = |source: &str| {
-                (
-                    p.ip_protocol().unwrap_or_default().to_owned(),
-                    p.from_port(),
-                    p.to_port(),
-                    source.to_owned(),
-                )
-            };
-            p.user_id_group_pairs()
-                .iter()
-                .filter_map(|g| g.group_id())
-                .map(rule)
-                .chain(p.ip_ranges().iter().filter_map(|r| r.cidr_ip()).map(rule))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    rules.sort();
-    rules
+fn created(net: &Net) -> Settings {
+    Settings {
+        node_type: "cache.t3.small",
+        version: "7.0",
+        replicas: 1,
+        allowed: vec![net.app.clone()],
+        retention: 7,
+        window: "05:00-06:00",
+        team: "agents",
+    }
+}
+
+/// The `update` test's second configuration, which `drift` starts from.
+fn updated(net: &Net) -> Settings {
+    Settings {
+        node_type: "cache.t3.medium",
+        version: "7.1",
+        replicas: 2,
+        allowed: vec![net.app.clone(), net.worker.clone()],
+        retention: 3,
+        window: "03:00-04:00",
+        team: "swarm",
+    }
 }
 
 /// Checks the cache "agents" against `x`; returns its ARN and creation time.
-async fn check_cache(emulator: &Emulator, x: &Expected<'_>) -> Result<(String, String), String> {
+async fn check_cache(
+    emulator: &Emulator,
+    net: &Net,
+    x: &Settings,
+) -> Result<(String, String), String> {
     let s = seen(emulator, "agents").await?;
     let group = s.group.as_ref().ok_or("no replication group")?;
-    let expect = |what: &str, ok: bool, seen: &dyn std::fmt::Debug| {
-        if ok {
-            Ok(())
-        } else {
-            Err(format!("{what}: {seen:?}"))
-        }
-    };
+    let expect = ensure;
     expect(
         "node type",
         group.cache_node_type() == Some(x.node_type),
@@ -300,11 +252,7 @@ async fn check_cache(emulator: &Emulator, x: &Expected<'_>) -> Result<(String, S
     let sg_id = sg.group_id().unwrap_or_default();
     for member in &s.members {
         let version = member.engine_version().unwrap_or_default();
-        expect(
-            "engine version",
-            version.starts_with(x.version_prefix),
-            &version,
-        )?;
+        expect("engine version", version.starts_with(x.version), &version)?;
         expect(
             "member subnet group",
             member.cache_subnet_group_name() == Some("agents"),
@@ -325,17 +273,13 @@ async fn check_cache(emulator: &Emulator, x: &Expected<'_>) -> Result<(String, S
         .collect();
     expect(
         "subnets",
-        subnets == x.subnets.iter().copied().collect(),
+        subnets == BTreeSet::from([net.subnet_a.as_str(), net.subnet_b.as_str()]),
         &subnets,
     )?;
 
     // Only Redis in, from the allowed groups; nothing out.
-    let mut wanted: Vec<_> = x
-        .allowed
-        .iter()
-        .map(|g| ("tcp".to_owned(), Some(6379), Some(6379), (*g).to_owned()))
-        .collect();
-    wanted.sort();
+    let allowed: Vec<&str> = x.allowed.iter().map(String::as_str).collect();
+    let wanted = tcp_from(6379, &allowed);
     expect("ingress", ingress(sg) == wanted, &ingress(sg))?;
     expect(
         "egress",
@@ -360,14 +304,10 @@ async fn check_cache(emulator: &Emulator, x: &Expected<'_>) -> Result<(String, S
             &s.tags,
         )?;
     }
-    let sg_tags: BTreeMap<_, _> = sg
-        .tags()
-        .iter()
-        .filter_map(|t| Some((t.key()?, t.value()?)))
-        .collect();
+    let sg_tags = tag_map(sg.tags());
     expect(
         "security group tags",
-        sg_tags.get("team") == Some(&x.team),
+        sg_tags.get("team").map(String::as_str) == Some(x.team),
         &sg_tags,
     )?;
     Ok((
@@ -379,34 +319,23 @@ async fn check_cache(emulator: &Emulator, x: &Expected<'_>) -> Result<(String, S
     ))
 }
 
-fn sdk_check<F, Fut>(emulator: &Arc<Emulator>, f: F) -> Check
-where
-    F: Fn(Arc<Emulator>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = CheckResult> + Send + 'static,
-{
-    let emulator = Arc::clone(emulator);
-    let f = Arc::new(f);
-    Check::new(move |_| {
-        let (emulator, f) = (Arc::clone(&emulator), Arc::clone(&f));
-        Box::pin(async move { f(emulator).await })
-    })
-}
-
-/// A step hook that changes something out of band.
-fn out_of_band<F, Fut>(
+/// A check that the cache "agents" is as `settings` say, and is the
+/// replication group the test's earlier steps saw (`identity`: its ARN and
+/// creation time).
+fn cache_matches(
     emulator: &Arc<Emulator>,
-    f: F,
-) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = CheckResult> + Send>> + Send + Sync + 'static
-where
-    F: Fn(Arc<Emulator>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = CheckResult> + Send + 'static,
-{
-    let emulator = Arc::clone(emulator);
-    let f = Arc::new(f);
-    move || {
-        let (emulator, f) = (Arc::clone(&emulator), Arc::clone(&f));
-        Box::pin(async move { f(emulator).await })
-    }
+    net: &Net,
+    settings: Settings,
+    identity: &Memo<(String, String)>,
+) -> Check {
+    let (net, identity) = (net.clone(), identity.clone());
+    sdk_check(emulator, move |e, _| {
+        let (net, settings, identity) = (net.clone(), settings.clone(), identity.clone());
+        async move {
+            let id = check_cache(&e, &net, &settings).await?;
+            identity.first_or_same("the replication group", id)
+        }
+    })
 }
 
 /// Nothing of the cache `name` is left on AWS.
@@ -435,32 +364,11 @@ async fn nothing_exists(emulator: &Emulator, name: &str) -> CheckResult {
     }
 }
 
-/// The final snapshots of the cache `name`, read back through the SDK.
-async fn final_snapshots(emulator: &Emulator, name: &str) -> Result<Vec<String>, String> {
-    let prefix = format!("{name}-final-");
-    let snapshots: Vec<_> = emulator
-        .elasticache()
-        .await
-        .describe_snapshots()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(err)?;
-    Ok(snapshots
-        .iter()
-        .filter_map(|s| s.snapshot_name())
-        .filter(|n| n.starts_with(&prefix))
-        .map(str::to_owned)
-        .collect())
-}
-
 /// Nothing of the cache is left, and destroying it left a final snapshot
 /// (`want_snapshot`) or none.
 async fn destroyed(emulator: &Emulator, name: &str, want_snapshot: bool) -> CheckResult {
     nothing_exists(emulator, name).await?;
-    let snapshots = final_snapshots(emulator, name).await?;
+    let snapshots = Snapshots::ElastiCache.finals(emulator, name).await?;
     match (want_snapshot, snapshots.len()) {
         (true, 0) => Err(format!("no final snapshot of cache {name:?}")),
         (false, n) if n > 0 => Err(format!(
@@ -468,6 +376,13 @@ async fn destroyed(emulator: &Emulator, name: &str, want_snapshot: bool) -> Chec
         )),
         _ => Ok(()),
     }
+}
+
+/// A check after destroy: [`destroyed`].
+fn nothing_left(emulator: &Arc<Emulator>, name: &'static str, want_snapshot: bool) -> Check {
+    sdk_check(emulator, move |e, _| async move {
+        destroyed(&e, name, want_snapshot).await
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -482,31 +397,32 @@ fn cache(emulator: &Emulator, environment: &str, body: &str) -> String {
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn agents(
-    net: &Net,
-    node_type: &str,
-    version: &str,
-    replicas: usize,
-    allowed: &[&str],
-    retention: i32,
-    window: &str,
-    team: &str,
-) -> String {
-    let allowed: Vec<String> = allowed.iter().map(|g| format!("\"{g}\"")).collect();
-    format!(
-        r#"  name                       = "agents"
-  node_type                  = "{node_type}"
-  engine_version             = "{version}"
-  replicas                   = {replicas}
+/// The staging configuration of the cache "agents".
+fn agents(emulator: &Emulator, net: &Net, s: &Settings) -> String {
+    let allowed: Vec<String> = s.allowed.iter().map(|g| format!("\"{g}\"")).collect();
+    cache(
+        emulator,
+        "staging",
+        &format!(
+            r#"  name                       = "agents"
+  node_type                  = "{}"
+  engine_version             = "{}"
+  replicas                   = {}
   subnet_ids                 = ["{}", "{}"]
   allowed_security_group_ids = [{}]
-  snapshot_retention_days    = {retention}
-  snapshot_window            = "{window}"
-  tags                       = {{ team = "{team}" }}"#,
-        net.subnet_a,
-        net.subnet_b,
-        allowed.join(", ")
+  snapshot_retention_days    = {}
+  snapshot_window            = "{}"
+  tags                       = {{ team = "{}" }}"#,
+            s.node_type,
+            s.version,
+            s.replicas,
+            net.subnet_a,
+            net.subnet_b,
+            allowed.join(", "),
+            s.retention,
+            s.window,
+            s.team,
+        ),
     )
 }
 
@@ -516,279 +432,171 @@ fn sorted(ids: &[&str]) -> Vec<String> {
     ids
 }
 
-fn attr_str(state: &tfplugin::testing::State, attribute: &str) -> Result<String, String> {
-    state
-        .attr(CACHE, attribute)?
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("{CACHE}.{attribute} is not a string"))
+/// A test of the cache "agents": the emulator, the network made through
+/// the SDK, and the replication group's identity across the test's steps.
+struct Fixture {
+    emulator: Arc<Emulator>,
+    net: Net,
+    identity: Memo<(String, String)>,
+}
+
+impl Fixture {
+    async fn start() -> Self {
+        let emulator = Arc::new(Emulator::start());
+        let net = make_network(&emulator).await;
+        Self {
+            emulator,
+            net,
+            identity: Memo::default(),
+        }
+    }
+
+    fn hcl(&self, settings: &Settings) -> String {
+        agents(&self.emulator, &self.net, settings)
+    }
+
+    /// An apply of `settings`, after which AWS has the cache as they say,
+    /// the same replication group.
+    fn applied(&self, settings: Settings) -> Step {
+        Step::apply(self.hcl(&settings)).check(cache_matches(
+            &self.emulator,
+            &self.net,
+            settings,
+            &self.identity,
+        ))
+    }
+
+    /// A test case whose destroy must leave nothing but the final snapshot.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(nothing_left(&self.emulator, "agents", true))
+    }
+
+    /// A plan step after `change` to the replication group, out of band.
+    fn modified<F>(&self, change: F) -> Step
+    where
+        F: Fn(ModifyReplicationGroup) -> ModifyReplicationGroup + Clone + Send + Sync + 'static,
+    {
+        drifted(&self.emulator, &self.hcl(&updated(&self.net)), move |e| {
+            let change = change.clone();
+            async move {
+                let modify = e
+                    .elasticache()
+                    .await
+                    .modify_replication_group()
+                    .replication_group_id("agents")
+                    .apply_immediately(true);
+                sent(change(modify).send().await)
+            }
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------
 // The tests.
 
+/// Create: what Terraform shows, then what AWS has; the plan is empty;
+/// destroy leaves nothing but the final snapshot.
 #[tokio::test]
-async fn cache_lifecycle() {
-    let emulator = Arc::new(Emulator::start());
-    let net = make_network(&emulator).await;
-    let created = cache(
-        &emulator,
-        "staging",
-        &agents(
-            &net,
-            "cache.t3.small",
-            "7.0",
-            1,
-            &[&net.app],
-            7,
-            "05:00-06:00",
-            "agents",
-        ),
-    );
-    let updated_body = agents(
-        &net,
-        "cache.t3.medium",
-        "7.1",
-        2,
-        &[&net.app, &net.worker],
-        3,
-        "03:00-04:00",
-        "swarm",
-    );
-    let updated = cache(&emulator, "staging", &updated_body);
-    let single = cache(
-        &emulator,
-        "staging",
-        &agents(
-            &net,
-            "cache.t3.medium",
-            "7.1",
-            0,
-            &[&net.app, &net.worker],
-            3,
-            "03:00-04:00",
-            "swarm",
-        ),
-    );
-    let (subnet_a, subnet_b) = (net.subnet_a.clone(), net.subnet_b.clone());
-    let (app, worker) = (net.app.clone(), net.worker.clone());
-    let first: Arc<Mutex<(String, String)>> = Arc::default();
-
-    let expected_created = {
-        let (a, b, app) = (subnet_a.clone(), subnet_b.clone(), app.clone());
-        move |e: Arc<Emulator>, first: Arc<Mutex<(String, String)>>| {
-            let (a, b, app) = (a.clone(), b.clone(), app.clone());
-            async move {
-                let identity = check_cache(
-                    &e,
-                    &Expected {
-                        node_type: "cache.t3.small",
-                        version_prefix: "7.0",
-                        replicas: 1,
-                        retention: 7,
-                        window: "05:00-06:00",
-                        subnets: vec![&a, &b],
-                        allowed: vec![&app],
-                        team: "agents",
-                    },
-                )
-                .await?;
-                *first.lock().map_err(err)? = identity;
-                Ok(())
-            }
-        }
-    };
-    let expected_updated = {
-        let (a, b, app, worker) = (
-            subnet_a.clone(),
-            subnet_b.clone(),
-            app.clone(),
-            worker.clone(),
-        );
-        move |e: Arc<Emulator>, replicas: usize, first: Arc<Mutex<(String, String)>>| {
-            let (a, b, app, worker) = (a.clone(), b.clone(), app.clone(), worker.clone());
-            async move {
-                let identity = check_cache(
-                    &e,
-                    &Expected {
-                        node_type: "cache.t3.medium",
-                        version_prefix: "7.1",
-                        replicas,
-                        retention: 3,
-                        window: "03:00-04:00",
-                        subnets: vec![&a, &b],
-                        allowed: vec![&app, &worker],
-                        team: "swarm",
-                    },
-                )
-                .await?;
-                let before = first.lock().map_err(err)?.clone();
-                if identity == before {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "the replication group was replaced: {before:?} → {identity:?}"
-                    ))
+async fn basic() {
+    let f = Fixture::start().await;
+    let case = f.case().step(
+        f.applied(created(&f.net))
+            .check(Check::attr_equals(CACHE, "id", "agents"))
+            .check(Check::attr_equals(CACHE, "port", 6379))
+            .check(Check::attr_equals(CACHE, "multi_az", true))
+            .check(Check::attr_equals(CACHE, "replicas", 1))
+            .check(Check::attr_equals(CACHE, "shards", 1))
+            .check(Check::attr_set(CACHE, "arn"))
+            .check(Check::attr_set(CACHE, "primary_endpoint"))
+            .check(Check::attr_set(CACHE, "reader_endpoint"))
+            .check(Check::attr_set(CACHE, "security_group_id"))
+            .check(Check::attr_set(CACHE, "vpc_id"))
+            .check(Check::sync(|state| {
+                let primary = attr_str(state, CACHE, "primary_endpoint")?;
+                let reader = attr_str(state, CACHE, "reader_endpoint")?;
+                if primary == reader {
+                    return Err(format!("primary and reader endpoints are both {primary}"));
                 }
-            }
-        }
-    };
+                Ok(())
+            })),
+    );
+    run("cache::basic", case).await;
+}
 
-    let on_create = {
-        let (f, first) = (expected_created.clone(), Arc::clone(&first));
-        sdk_check(&emulator, move |e| f(e, Arc::clone(&first)))
+/// In place, on the same replication group: node type, engine upgrade, a
+/// replica more, snapshot settings, another allowed group, tags; the
+/// updated cache imports by name (CLI and `import {}`); then down to no
+/// replicas, where failover and Multi-AZ go off first.
+#[tokio::test]
+async fn update() {
+    let f = Fixture::start().await;
+    let updated_hcl = f.hcl(&updated(&f.net));
+    let single = Settings {
+        replicas: 0,
+        ..updated(&f.net)
     };
-    let after_update = {
-        let (f, first) = (expected_updated.clone(), Arc::clone(&first));
-        sdk_check(&emulator, move |e| f(e, 2, Arc::clone(&first)))
-    };
-    let after_repair = {
-        let (f, first) = (expected_updated.clone(), Arc::clone(&first));
-        sdk_check(&emulator, move |e| f(e, 2, Arc::clone(&first)))
-    };
-    let after_rule_repair = {
-        let (f, first) = (expected_updated.clone(), Arc::clone(&first));
-        sdk_check(&emulator, move |e| f(e, 2, Arc::clone(&first)))
-    };
-    let after_group_repair = {
-        let (f, first) = (expected_updated.clone(), Arc::clone(&first));
-        sdk_check(&emulator, move |e| f(e, 2, Arc::clone(&first)))
-    };
-    let moved_to = app.clone();
-    let after_single = {
-        let (f, first) = (expected_updated, Arc::clone(&first));
-        sdk_check(&emulator, move |e| f(e, 0, Arc::clone(&first)))
-    };
-
-    test_case()
-        // Create: what terraform shows, then what AWS has.
+    let case = f
+        .case()
+        .step(f.applied(created(&f.net)))
         .step(
-            Step::apply(created)
-                .check(Check::attr_equals(CACHE, "id", "agents"))
-                .check(Check::attr_equals(CACHE, "port", 6379))
-                .check(Check::attr_equals(CACHE, "multi_az", true))
-                .check(Check::attr_equals(CACHE, "replicas", 1))
-                .check(Check::attr_equals(CACHE, "shards", 1))
-                .check(Check::attr_set(CACHE, "arn"))
-                .check(Check::attr_set(CACHE, "primary_endpoint"))
-                .check(Check::attr_set(CACHE, "reader_endpoint"))
-                .check(Check::attr_set(CACHE, "security_group_id"))
-                .check(Check::attr_set(CACHE, "vpc_id"))
-                .check(Check::sync(|state| {
-                    let primary = attr_str(state, "primary_endpoint")?;
-                    let reader = attr_str(state, "reader_endpoint")?;
-                    if primary == reader {
-                        return Err(format!("primary and reader endpoints are both {primary}"));
-                    }
-                    Ok(())
-                }))
-                .check(on_create),
-        )
-        // In place: node type, engine upgrade, a replica more, snapshot
-        // settings, another allowed group, tags.
-        .step(
-            Step::apply(updated.clone())
+            f.applied(updated(&f.net))
                 .check(Check::attr_equals(CACHE, "engine_version", "7.1"))
                 .check(Check::attr_equals(CACHE, "replicas", 2))
                 .check(Check::attr_equals(
                     CACHE,
                     "allowed_security_group_ids",
-                    json!(sorted(&[&app, &worker])),
-                ))
-                .check(after_update),
+                    json!(sorted(&[&f.net.app, &f.net.worker])),
+                )),
         )
-        // Import by name, with the CLI and with an import block.
-        .step(Step::import(updated.clone(), CACHE, "agents"))
+        .step(Step::import(updated_hcl.clone(), CACHE, "agents"))
         .step(
-            Step::import_block(format!(
-                "{updated}\nimport {{\n  to = {CACHE}\n  id = \"agents\"\n}}\n"
-            ))
-            .check(Check::attr_equals(CACHE, "node_type", "cache.t3.medium")),
+            Step::import_block(with_import_block(&updated_hcl, CACHE, "agents"))
+                .check(Check::attr_equals(CACHE, "node_type", "cache.t3.medium")),
         )
-        // Drift: node type and snapshot retention changed out of band.
         .step(
-            Step::plan(updated.clone())
-                .before(out_of_band(&emulator, |e| async move {
-                    e.elasticache()
-                        .await
-                        .modify_replication_group()
-                        .replication_group_id("agents")
-                        .cache_node_type("cache.t3.large")
-                        .snapshot_retention_limit(10)
-                        .apply_immediately(true)
-                        .send()
-                        .await
-                        .map_err(err)?;
-                    Ok(())
-                }))
-                .expect_changes(),
-        )
-        .step(Step::apply(updated.clone()).check(after_repair))
-        // Drift: SSH opened to the world on the cache's security group.
-        .step(
-            Step::plan(updated.clone())
-                .before(out_of_band(&emulator, |e| async move {
-                    let s = seen(&e, "agents").await?;
-                    let sg = s
-                        .security_groups
-                        .first()
-                        .and_then(|g| g.group_id())
-                        .ok_or("no security group")?
-                        .to_owned();
-                    e.ec2()
-                        .await
-                        .authorize_security_group_ingress()
-                        .group_id(sg)
-                        .ip_permissions(
-                            IpPermission::builder()
-                                .ip_protocol("tcp")
-                                .from_port(22)
-                                .to_port(22)
-                                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                                .build(),
-                        )
-                        .send()
-                        .await
-                        .map_err(err)?;
-                    Ok(())
-                }))
-                .expect_changes(),
-        )
-        .step(Step::apply(updated.clone()).check(after_rule_repair))
-        // Drift: the cache moved onto another security group out of band.
-        .step(
-            Step::plan(updated.clone())
-                .before(out_of_band(&emulator, move |e| {
-                    let app = moved_to.clone();
-                    async move {
-                        e.elasticache()
-                            .await
-                            .modify_replication_group()
-                            .replication_group_id("agents")
-                            .security_group_ids(app)
-                            .apply_immediately(true)
-                            .send()
-                            .await
-                            .map_err(err)?;
-                        Ok(())
-                    }
-                }))
-                .expect_changes(),
-        )
-        .step(Step::apply(updated).check(after_group_repair))
-        // Down to no replicas: failover and Multi-AZ go off first.
-        .step(
-            Step::apply(single)
+            f.applied(single)
                 .check(Check::attr_equals(CACHE, "multi_az", false))
-                .check(Check::attr_equals(CACHE, "replicas", 0))
-                .check(after_single),
-        )
-        .check_destroy(sdk_check(&emulator, |e| async move {
-            destroyed(&e, "agents", true).await
+                .check(Check::attr_equals(CACHE, "replicas", 0)),
+        );
+    run("cache::update", case).await;
+}
+
+/// Changes made out of band show in the plan and apply sets them back, on
+/// the same replication group: the node type and snapshot retention; SSH
+/// opened to the world on the cache's security group; the cache moved
+/// onto another security group.
+#[tokio::test]
+async fn drift() {
+    let f = Fixture::start().await;
+    let repaired = || f.applied(updated(&f.net));
+    let moved_to = f.net.app.clone();
+    let case = f
+        .case()
+        .step(repaired())
+        .step(f.modified(|modify| {
+            modify
+                .cache_node_type("cache.t3.large")
+                .snapshot_retention_limit(10)
         }))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .step(repaired())
+        .step(drifted(
+            &f.emulator,
+            &f.hcl(&updated(&f.net)),
+            |e| async move {
+                let s = seen(&e, "agents").await?;
+                let sg = s
+                    .security_groups
+                    .first()
+                    .and_then(|g| g.group_id())
+                    .ok_or("no security group")?
+                    .to_owned();
+                open_to_the_world(&e, &sg, 22).await
+            },
+        ))
+        .step(repaired())
+        .step(f.modified(move |modify| modify.security_group_ids(moved_to.clone())))
+        .step(repaired());
+    run("cache::drift", case).await;
 }
 
 #[tokio::test]
@@ -809,14 +617,14 @@ async fn cluster_mode_reshards_in_place() {
             net.subnet_a, net.subnet_b, net.app
         )
     };
-    let arn: Arc<Mutex<String>> = Arc::default();
-    let created_at: Arc<Mutex<String>> = Arc::default();
-    let saved_time = Arc::clone(&created_at);
-    let shape = move |shards: usize, arn: Arc<Mutex<String>>| {
-        let saved_time = Arc::clone(&saved_time);
-        move |e: Arc<Emulator>| {
-            let arn = Arc::clone(&arn);
-            let created_at = Arc::clone(&saved_time);
+    let arn: Memo<String> = Memo::default();
+    let created_at: Memo<String> = Memo::default();
+    let saved_time = created_at.clone();
+    let shape = move |shards: usize, arn: Memo<String>| {
+        let saved_time = saved_time.clone();
+        move |e: Arc<Emulator>, _| {
+            let arn = arn.clone();
+            let created_at = saved_time.clone();
             async move {
                 let s = seen(&e, "sessions").await?;
                 let group = s.group.ok_or("no replication group")?;
@@ -859,61 +667,59 @@ async fn cluster_mode_reshards_in_place() {
                 if groups != BTreeSet::from([Some("default.redis7.cluster.on")]) {
                     return Err(format!("parameter groups {groups:?}"));
                 }
-                let id = group.arn().unwrap_or_default().to_owned();
-                *created_at.lock().map_err(err)? = group
-                    .replication_group_create_time()
-                    .map(|t| t.to_string())
-                    .unwrap_or_default();
-                let mut saved = arn.lock().map_err(err)?;
-                if saved.is_empty() {
-                    *saved = id;
-                } else if *saved != id {
-                    return Err("the replication group was replaced".into());
-                }
-                Ok(())
+                created_at.set(
+                    group
+                        .replication_group_create_time()
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                )?;
+                arn.first_or_same(
+                    "the replication group",
+                    group.arn().unwrap_or_default().to_owned(),
+                )
             }
         }
     };
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(cache(&emulator, "production", &body(2)))
                 .check(Check::attr_equals(CACHE, "replicas", 1))
                 .check(Check::attr_equals(CACHE, "node_type", "cache.t3.medium"))
                 .check(Check::attr_equals(CACHE, "reader_endpoint", Json::Null))
                 .check(Check::sync(|state| {
-                    let primary = attr_str(state, "primary_endpoint")?;
+                    let primary = attr_str(state, CACHE, "primary_endpoint")?;
                     if primary.starts_with("clustercfg.") {
                         Ok(())
                     } else {
                         Err(format!("primary_endpoint {primary} is not the configuration endpoint"))
                     }
                 }))
-                .check(sdk_check(&emulator, shape(2, Arc::clone(&arn)))),
+                .check(sdk_check(&emulator, shape(2, arn.clone()))),
         )
         .step(
             Step::apply(cache(&emulator, "production", &body(3)))
                 .check(Check::attr_equals(CACHE, "shards", 3))
-                .check(sdk_check(&emulator, shape(3, Arc::clone(&arn)))),
+                .check(sdk_check(&emulator, shape(3, arn.clone()))),
         )
         .step(
             Step::apply(cache(&emulator, "production", &body(2)))
                 .check(Check::attr_equals(CACHE, "shards", 2))
-                .check(sdk_check(&emulator, shape(2, Arc::clone(&arn)))),
+                .check(sdk_check(&emulator, shape(2, arn.clone()))),
         )
         // One shard is cluster mode off: that replaces the group.
         .step(
             Step::apply(cache(&emulator, "production", &body(1)))
                 .check(Check::attr_equals(CACHE, "shards", 1))
                 .check(Check::sync(|state| {
-                    let primary = attr_str(state, "primary_endpoint")?;
-                    let reader = attr_str(state, "reader_endpoint")?;
+                    let primary = attr_str(state, CACHE, "primary_endpoint")?;
+                    let reader = attr_str(state, CACHE, "reader_endpoint")?;
                     if primary.starts_with("clustercfg.") || reader.is_empty() {
                         return Err(format!("endpoints {primary} and {reader}"));
                     }
                     Ok(())
                 }))
-                .check(sdk_check(&emulator, move |e| {
-                    let created = Arc::clone(&created_at);
+                .check(sdk_check(&emulator, move |e, _| {
+                    let created = created_at.clone();
                     async move {
                         let group = seen(&e, "sessions")
                             .await?
@@ -923,7 +729,7 @@ async fn cluster_mode_reshards_in_place() {
                             .replication_group_create_time()
                             .map(|t| t.to_string())
                             .unwrap_or_default();
-                        let before = created.lock().map_err(err)?.clone();
+                        let before = created.get()?;
                         if group.cluster_enabled() != Some(false)
                             || group.node_groups().len() != 1
                             || time == before
@@ -938,12 +744,8 @@ async fn cluster_mode_reshards_in_place() {
                     }
                 })),
         )
-        .check_destroy(sdk_check(&emulator, |e| async move {
-            destroyed(&e, "sessions", true).await
-        }))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .check_destroy(nothing_left(&emulator, "sessions", true));
+    run("cache::cluster_mode_reshards_in_place", case).await;
 }
 
 #[tokio::test]
@@ -958,7 +760,7 @@ async fn development_defaults_are_a_single_node() {
             net.subnet_a
         ),
     );
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(hcl)
                 .check(Check::attr_equals(CACHE, "node_type", "cache.t3.micro"))
@@ -971,7 +773,7 @@ async fn development_defaults_are_a_single_node() {
                     "allowed_security_group_ids",
                     json!([]),
                 ))
-                .check(sdk_check(&emulator, |e| async move {
+                .check(sdk_check(&emulator, |e, _| async move {
                     let s = seen(&e, "scratch").await?;
                     let group = s.group.ok_or("no replication group")?;
                     if group.member_clusters().len() != 1
@@ -989,12 +791,8 @@ async fn development_defaults_are_a_single_node() {
                     Ok(())
                 })),
         )
-        .check_destroy(sdk_check(&emulator, |e| async move {
-            destroyed(&e, "scratch", false).await
-        }))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .check_destroy(nothing_left(&emulator, "scratch", false));
+    run("cache::development_defaults_are_a_single_node", case).await;
 }
 
 /// A final snapshot whose name is taken (here: a snapshot by that name for
@@ -1013,42 +811,19 @@ async fn final_snapshot_takes_the_next_free_name() {
         ),
     );
     let without_cache = config(&emulator.provider_block("  environment = \"development\""));
-    let taken: Arc<Mutex<Vec<String>>> = Arc::default();
-    let (made, seen_taken) = (Arc::clone(&taken), Arc::clone(&taken));
-    test_case()
+    let gone = sdk_check(&emulator, |e, _| async move {
+        nothing_exists(&e, "taken").await
+    });
+    let case = test_case()
         .step(Step::apply(hcl))
-        .step(
-            Step::apply(without_cache)
-                .after_plan(out_of_band(&emulator, move |e| {
-                    let made = Arc::clone(&made);
-                    async move {
-                        let names = final_snapshot_names_ahead("taken", 60);
-                        let ec = e.elasticache().await;
-                        for snapshot in &names {
-                            ec.create_snapshot()
-                                .replication_group_id("taken")
-                                .snapshot_name(snapshot)
-                                .send()
-                                .await
-                                .map_err(err)?;
-                        }
-                        *made.lock().map_err(err)? = names;
-                        Ok(())
-                    }
-                }))
-                .check(sdk_check(&emulator, move |e| {
-                    let taken = Arc::clone(&seen_taken);
-                    async move {
-                        nothing_exists(&e, "taken").await?;
-                        let existing = final_snapshots(&e, "taken").await?;
-                        let taken = taken.lock().map_err(err)?.clone();
-                        took_the_next_free_name("taken", &taken, &existing)
-                    }
-                })),
-        )
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .step(destroy_onto_taken_names(
+            &emulator,
+            without_cache,
+            Snapshots::ElastiCache,
+            "taken",
+            gone,
+        ));
+    run("cache::final_snapshot_takes_the_next_free_name", case).await;
 }
 
 #[tokio::test]
@@ -1071,7 +846,8 @@ async fn invalid_values_fail_early_and_create_nothing() {
         )
     };
     let nothing = |e: Arc<Emulator>| async move { nothing_exists(&e, "agents").await };
-    test_case()
+    let nothing_left = sdk_check(&emulator, move |e, _| nothing(e));
+    let case = test_case()
         .step(
             Step::validate(bad("  replicas = 6"))
                 .expect_error("replicas must be a whole number from 0 to 5, got 6"),
@@ -1134,8 +910,6 @@ async fn invalid_values_fail_early_and_create_nothing() {
             .before(out_of_band(&emulator, nothing))
             .expect_error("Unknown subnets"),
         )
-        .check_destroy(sdk_check(&emulator, nothing))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .check_destroy(nothing_left);
+    run("cache::invalid_values_fail_early_and_create_nothing", case).await;
 }

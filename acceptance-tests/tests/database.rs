@@ -1,25 +1,32 @@
 //! `swarm_database` through terraform against the emulator, each change
-//! checked on the RDS and EC2 objects through the SDK: create (encrypted
-//! gp3 storage, Multi-AZ, windows, backups, no public access, the
-//! RDS-managed secret, replicas in the other zones, the security group's
-//! single kind of rule, tags), updates in place (class, storage, version,
-//! replicas, rules, tags), import (CLI and `import {}`), drift repaired by
-//! apply, the write-only password, deletion protection blocking destroy,
-//! the environment's defaults with a `swarm_network`, final snapshots under
-//! the next free name, and invalid values that fail early and create
-//! nothing.
+//! checked on the RDS and EC2 objects through the SDK, one focused test
+//! per concern: `basic` (create: encrypted gp3 storage, Multi-AZ, windows,
+//! backups, no public access, the RDS-managed secret, replicas in the
+//! other zones, the security group's single kind of rule, tags; destroy
+//! leaves only the final snapshot), `update` (class, storage, version,
+//! replicas, rules, tags in place, changes RDS cannot make refused at
+//! plan, import by name, the write-only password), `drift` (changes made
+//! out of band planned back and repaired; autoscaled storage is not
+//! drift), `disappears` (a replica deleted out of band is rebuilt), the
+//! environment's defaults with a `swarm_network` and deletion protection,
+//! final snapshots under the next free name, and invalid values that fail
+//! early and create nothing.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::sync::{Arc, Mutex};
 
+use std::sync::Arc;
+
+use acceptance_tests::checks::{
+    Memo, drifted, ensure, err, has_tags, ingress, open_to_the_world, out_of_band, sdk_check,
+    strings, tag_map, tcp_from,
+};
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::{config, final_snapshot_names_ahead, test_case, took_the_next_free_name};
-use aws_sdk_ec2::types::{Filter, IpPermission, IpRange};
+use acceptance_tests::fixtures::{filter, security_group, subnet, vpc};
+use acceptance_tests::snapshots::{Snapshots, destroy_onto_taken_names};
+use acceptance_tests::{config, run, test_case, with_import_block};
 use aws_sdk_rds::types::DbInstance;
 use serde_json::{Value as Json, json};
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, CheckResult, Step};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
 
 const DB: &str = "swarm_database.main";
 const PASSWORD: &str = "correct-horse-battery-9";
@@ -27,10 +34,6 @@ const ROTATED: &str = "staple-lantern-orbit-42";
 
 type Rds = aws_sdk_rds::Client;
 type Ec2 = aws_sdk_ec2::Client;
-
-fn err(e: impl std::fmt::Debug) -> String {
-    format!("{e:?}")
-}
 
 // ---------------------------------------------------------------------------
 // Looking at RDS and EC2 through the SDK.
@@ -65,70 +68,14 @@ async fn replicas(rds: &Rds, name: &str) -> Result<Vec<DbInstance>, String> {
         .collect())
 }
 
-fn rds_tags(instance: &DbInstance) -> BTreeMap<String, String> {
-    instance
-        .tag_list()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-        .collect()
-}
-
-fn has_tags(what: &str, tags: &BTreeMap<String, String>, expected: &[(&str, &str)]) -> CheckResult {
-    for (k, v) in expected {
-        if tags.get(*k).map(String::as_str) != Some(*v) {
-            return Err(format!(
-                "{what}: tag {k} should be {v:?}; tags are {tags:?}"
-            ));
-        }
-    }
-    Ok(())
-}
-
 async fn groups(ec2: &Ec2, name: &str) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>, String> {
     let out = ec2
         .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name("tag:swarm:database")
-                .values(name)
-                .build(),
-        )
+        .filters(filter("tag:swarm:database", &[name]))
         .send()
         .await
         .map_err(err)?;
     Ok(out.security_groups().to_vec())
-}
-
-/// The group's ingress as (protocol, from, to, source), sorted.
-fn ingress(group: &aws_sdk_ec2::types::SecurityGroup) -> Vec<(String, i32, i32, String)> {
-    let mut rules = Vec::new();
-    for p in group.ip_permissions() {
-        let rule = |source: &str| {
-            (
-                p.ip_protocol().unwrap_or_default().to_owned(),
-                p.from_port().unwrap_or(-1),
-                p.to_port().unwrap_or(-1),
-                source.to_owned(),
-            )
-        };
-        rules.extend(
-            p.ip_ranges()
-                .iter()
-                .map(|r| rule(r.cidr_ip().unwrap_or_default())),
-        );
-        rules.extend(
-            p.user_id_group_pairs()
-                .iter()
-                .map(|g| rule(g.group_id().unwrap_or_default())),
-        );
-        rules.extend(
-            p.ipv6_ranges()
-                .iter()
-                .map(|r| rule(r.cidr_ipv6().unwrap_or_default())),
-        );
-    }
-    rules.sort();
-    rules
 }
 
 async fn subnet_group_ids(rds: &Rds, name: &str) -> Result<Vec<String>, String> {
@@ -148,27 +95,9 @@ async fn subnet_group_ids(rds: &Rds, name: &str) -> Result<Vec<String>, String> 
     Ok(ids)
 }
 
-async fn final_snapshots(rds: &Rds, name: &str) -> Result<Vec<String>, String> {
-    let snapshots: Vec<_> = rds
-        .describe_db_snapshots()
-        .snapshot_type("manual")
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(err)?;
-    Ok(snapshots
-        .iter()
-        .filter_map(|s| s.db_snapshot_identifier())
-        .filter(|id| id.starts_with(&format!("{name}-final-")))
-        .map(str::to_owned)
-        .collect())
-}
-
 /// Nothing of the database is left but, when `snapshot`, its final
 /// snapshot.
-async fn nothing_left(emulator: &Emulator, name: &str, snapshot: bool) -> CheckResult {
+async fn nothing_exists(emulator: &Emulator, name: &str, snapshot: bool) -> CheckResult {
     let rds = emulator.rds().await;
     let left = instances(&rds, name).await?;
     if !left.is_empty() {
@@ -186,7 +115,7 @@ async fn nothing_left(emulator: &Emulator, name: &str, snapshot: bool) -> CheckR
     if !groups.is_empty() {
         return Err(format!("{} security groups left", groups.len()));
     }
-    let snapshots = final_snapshots(&rds, name).await?;
+    let snapshots = Snapshots::Rds.finals(emulator, name).await?;
     match (snapshot, snapshots.len()) {
         (true, 1) | (false, 0) => Ok(()),
         (_, n) => Err(format!(
@@ -196,43 +125,12 @@ async fn nothing_left(emulator: &Emulator, name: &str, snapshot: bool) -> CheckR
     }
 }
 
-/// A check with the database's attributes and the emulator.
-fn sdk_check<F, Fut>(emulator: &Arc<Emulator>, f: F) -> Check
-where
-    F: Fn(Arc<Emulator>, Json) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = CheckResult> + Send + 'static,
-{
-    let emulator = Arc::clone(emulator);
-    let f = Arc::new(f);
-    Check::new(move |state| {
-        let values = state.values(DB).cloned();
-        let (emulator, f) = (Arc::clone(&emulator), Arc::clone(&f));
-        Box::pin(async move { f(emulator, values?).await })
+/// A check after destroy: nothing of the database "agents" is left but,
+/// when `snapshot`, its final snapshot.
+fn nothing_left(emulator: &Arc<Emulator>, snapshot: bool) -> Check {
+    sdk_check(emulator, move |e, _| async move {
+        nothing_exists(&e, "agents", snapshot).await
     })
-}
-
-/// An action before a step, through the SDK (drift made out of band).
-fn out_of_band<F, Fut>(
-    emulator: &Arc<Emulator>,
-    f: F,
-) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = CheckResult> + Send>> + Send + Sync + 'static
-where
-    F: Fn(Arc<Emulator>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = CheckResult> + Send + 'static,
-{
-    let emulator = Arc::clone(emulator);
-    move || Box::pin(f(Arc::clone(&emulator)))
-}
-
-fn strings(values: &Json, attribute: &str) -> Vec<String> {
-    values[attribute]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------
@@ -243,6 +141,7 @@ fn strings(values: &Json, attribute: &str) -> Vec<String> {
 /// instances in their subnets' zones).
 const ZONES: [&str; 3] = ["us-east-1b", "us-east-1c", "us-east-1d"];
 
+#[derive(Clone)]
 struct Network {
     vpc: String,
     /// In us-east-1b, us-east-1c, us-east-1d.
@@ -255,67 +154,40 @@ struct Network {
     one_zone: Vec<String>,
 }
 
+impl Network {
+    /// The client groups `settings` allow in ("ops", else "app").
+    fn allowed(&self, settings: &Settings) -> Vec<&String> {
+        settings
+            .groups
+            .iter()
+            .map(|g| {
+                if *g == "ops" {
+                    &self.ops_group
+                } else {
+                    &self.app_group
+                }
+            })
+            .collect()
+    }
+}
+
 async fn network(ec2: &Ec2) -> Network {
-    let vpc = |cidr: &'static str| {
-        let ec2 = ec2.clone();
-        async move {
-            ec2.create_vpc()
-                .cidr_block(cidr)
-                .send()
-                .await
-                .expect("CreateVpc")
-                .vpc()
-                .and_then(|v| v.vpc_id())
-                .expect("a VPC id")
-                .to_owned()
-        }
-    };
-    let subnet = |vpc: String, cidr: &'static str, zone: &'static str| {
-        let ec2 = ec2.clone();
-        async move {
-            ec2.create_subnet()
-                .vpc_id(vpc)
-                .cidr_block(cidr)
-                .availability_zone(zone)
-                .send()
-                .await
-                .expect("CreateSubnet")
-                .subnet()
-                .and_then(|s| s.subnet_id())
-                .expect("a subnet id")
-                .to_owned()
-        }
-    };
-    let group = |vpc: String, name: &'static str| {
-        let ec2 = ec2.clone();
-        async move {
-            ec2.create_security_group()
-                .group_name(name)
-                .description("clients of the database")
-                .vpc_id(vpc)
-                .send()
-                .await
-                .expect("CreateSecurityGroup")
-                .group_id()
-                .expect("a group id")
-                .to_owned()
-        }
-    };
-    let main = vpc("10.30.0.0/16").await;
-    let other = vpc("10.40.0.0/16").await;
+    let main = vpc(ec2, "10.30.0.0/16").await;
+    let other = vpc(ec2, "10.40.0.0/16").await;
+    let description = "clients of the database";
     Network {
         subnets: vec![
-            subnet(main.clone(), "10.30.1.0/24", ZONES[0]).await,
-            subnet(main.clone(), "10.30.2.0/24", ZONES[1]).await,
-            subnet(main.clone(), "10.30.3.0/24", ZONES[2]).await,
+            subnet(ec2, &main, "10.30.1.0/24", ZONES[0]).await,
+            subnet(ec2, &main, "10.30.2.0/24", ZONES[1]).await,
+            subnet(ec2, &main, "10.30.3.0/24", ZONES[2]).await,
         ],
         one_zone: vec![
-            subnet(other.clone(), "10.40.1.0/24", "us-east-1a").await,
-            subnet(other.clone(), "10.40.2.0/24", "us-east-1a").await,
+            subnet(ec2, &other, "10.40.1.0/24", "us-east-1a").await,
+            subnet(ec2, &other, "10.40.2.0/24", "us-east-1a").await,
         ],
-        app_group: group(main.clone(), "app").await,
-        ops_group: group(main.clone(), "ops").await,
-        foreign_group: group(other.clone(), "elsewhere").await,
+        app_group: security_group(ec2, &main, "app", description).await,
+        ops_group: security_group(ec2, &main, "ops", description).await,
+        foreign_group: security_group(ec2, &other, "elsewhere", description).await,
         vpc: main,
     }
 }
@@ -334,19 +206,9 @@ fn database(emulator: &Emulator, environment: &str, body: &str) -> String {
     ))
 }
 
-/// The lifecycle's configuration; `extra` is appended.
+/// The configuration of `settings`; `extra` is appended.
 fn body(net: &Network, settings: &Settings, extra: &str) -> String {
-    let allowed: Vec<&String> = settings
-        .groups
-        .iter()
-        .map(|g| {
-            if *g == "ops" {
-                &net.ops_group
-            } else {
-                &net.app_group
-            }
-        })
-        .collect();
+    let allowed: Vec<&String> = net.allowed(settings);
     format!(
         r#"  name                       = "agents"
   engine_version             = "{version}"
@@ -415,18 +277,14 @@ const CREATED: Settings = Settings {
 async fn check_database(
     e: &Emulator,
     values: &Json,
-    net: &NetIds,
+    net: &Network,
     settings: &Settings,
     secret_managed: bool,
 ) -> Result<String, String> {
     let rds = e.rds().await;
     let p = primary(&rds, "agents").await?;
     let expect = |what: &str, ok: bool, seen: &dyn std::fmt::Debug| {
-        if ok {
-            Ok(())
-        } else {
-            Err(format!("primary {what}: {seen:?}"))
-        }
+        ensure(&format!("primary {what}"), ok, seen)
     };
     expect("engine", p.engine() == Some("postgres"), &p.engine())?;
     expect(
@@ -512,7 +370,7 @@ async fn check_database(
     }
     has_tags(
         "primary",
-        &rds_tags(&p),
+        &tag_map(p.tag_list()),
         &[
             ("team", settings.team),
             ("owner", "platform"),
@@ -520,6 +378,7 @@ async fn check_database(
             ("swarm:database", "agents"),
             ("swarm:role", "primary"),
         ],
+        &[],
     )?;
 
     let mut subnets: Vec<String> = net.subnets.iter().take(settings.subnets).cloned().collect();
@@ -548,19 +407,12 @@ async fn check_database(
     if attached != [group.group_id().unwrap_or_default()] {
         return Err(format!("the primary has security groups {attached:?}"));
     }
-    let mut wanted: Vec<(String, i32, i32, String)> = settings
-        .groups
-        .iter()
-        .map(|g| {
-            let id = if *g == "ops" {
-                &net.ops_group
-            } else {
-                &net.app_group
-            };
-            ("tcp".to_owned(), 5432, 5432, id.clone())
-        })
+    let allowed: Vec<&str> = net
+        .allowed(settings)
+        .into_iter()
+        .map(String::as_str)
         .collect();
-    wanted.sort();
+    let wanted = tcp_from(5432, &allowed);
     if ingress(&group) != wanted {
         return Err(format!(
             "ingress {:?}, expected {wanted:?}",
@@ -618,8 +470,9 @@ async fn check_database(
         }
         has_tags(
             id,
-            &rds_tags(r),
+            &tag_map(r.tag_list()),
             &[("swarm:role", "replica"), ("team", settings.team)],
+            &[],
         )?;
         zones.push(r.availability_zone().unwrap_or_default().to_owned());
     }
@@ -653,55 +506,30 @@ async fn check_database(
     Ok(p.dbi_resource_id().unwrap_or_default().to_owned())
 }
 
-/// What the checks need of the network, owned (checks are 'static).
-#[derive(Clone)]
-struct NetIds {
-    vpc: String,
-    subnets: Vec<String>,
-    app_group: String,
-    ops_group: String,
-}
-
+/// A check that the database is as `settings` describe it, and that its
+/// primary is the one the test's earlier steps saw (`identity`).
 fn database_matches(
     emulator: &Arc<Emulator>,
-    net: &NetIds,
+    net: &Network,
     settings: &Settings,
     secret_managed: bool,
-    identity: &Arc<Mutex<String>>,
+    identity: &Memo<String>,
 ) -> Check {
-    let (net, settings, identity) = (net.clone(), settings.clone(), Arc::clone(identity));
-    sdk_check(emulator, move |e, values| {
-        let (net, settings, identity) = (net.clone(), settings.clone(), Arc::clone(&identity));
+    let (net, settings, identity) = (net.clone(), settings.clone(), identity.clone());
+    sdk_check(emulator, move |e, state| {
+        let (net, settings, identity) = (net.clone(), settings.clone(), identity.clone());
         async move {
-            let id = check_database(&e, &values, &net, &settings, secret_managed).await?;
-            let mut known = identity.lock().map_err(err)?;
-            if known.is_empty() {
-                *known = id;
-            } else if *known != id {
-                return Err(format!("the primary was replaced: {known} → {id}"));
-            }
-            Ok(())
+            let values = state.values(DB)?;
+            let id = check_database(&e, values, &net, &settings, secret_managed).await?;
+            identity.first_or_same("the primary", id)
         }
     })
 }
 
-// ---------------------------------------------------------------------------
-
-#[tokio::test]
-async fn database_lifecycle() {
-    let emulator = Arc::new(Emulator::start());
-    let net = network(&emulator.ec2().await).await;
-    let ids = NetIds {
-        vpc: net.vpc.clone(),
-        subnets: net.subnets.clone(),
-        app_group: net.app_group.clone(),
-        ops_group: net.ops_group.clone(),
-    };
-    let created_settings = Settings {
-        groups: vec!["app"],
-        ..CREATED
-    };
-    let updated_settings = Settings {
+/// The settings of the `update` test's second configuration, which the
+/// other tests start from.
+fn updated_settings() -> Settings {
+    Settings {
         version: "16",
         class: "db.t3.large",
         storage: 30,
@@ -712,267 +540,249 @@ async fn database_lifecycle() {
         subnets: 2,
         groups: vec!["app", "ops"],
         team: "swarm",
-    };
-    let hcl = |settings: &Settings, extra: &str| {
-        database(&emulator, "staging", &body(&net, settings, extra))
-    };
-    let created = hcl(&created_settings, "");
-    let updated = hcl(&updated_settings, "");
+    }
+}
+
+fn created_settings() -> Settings {
+    Settings {
+        groups: vec!["app"],
+        ..CREATED
+    }
+}
+
+/// A test's database: the emulator, the network made through the SDK, and
+/// the primary's identity across the test's steps.
+struct Fixture {
+    emulator: Arc<Emulator>,
+    net: Network,
+    identity: Memo<String>,
+}
+
+impl Fixture {
+    async fn start() -> Self {
+        let emulator = Arc::new(Emulator::start());
+        let net = network(&emulator.ec2().await).await;
+        Self {
+            emulator,
+            net,
+            identity: Memo::default(),
+        }
+    }
+
+    /// The staging configuration of `settings`, with `extra` attributes.
+    fn hcl(&self, settings: &Settings, extra: &str) -> String {
+        database(&self.emulator, "staging", &body(&self.net, settings, extra))
+    }
+
+    /// The database is as `settings` describe it; the same primary.
+    fn matches(&self, settings: &Settings, secret_managed: bool) -> Check {
+        database_matches(
+            &self.emulator,
+            &self.net,
+            settings,
+            secret_managed,
+            &self.identity,
+        )
+    }
+
+    /// A test case whose destroy must leave nothing but the final snapshot.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(nothing_left(&self.emulator, true))
+    }
+
+    /// An apply of the updated configuration; everything is as it says
+    /// (again), on the same primary.
+    fn repaired(&self) -> Step {
+        Step::apply(self.hcl(&updated_settings(), ""))
+            .check(self.matches(&updated_settings(), true))
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// Create: what Terraform shows, then everything checked through the SDK;
+/// the plan is empty; destroy leaves nothing but the final snapshot.
+#[tokio::test]
+async fn basic() {
+    let f = Fixture::start().await;
+    let case = f.case().step(
+        Step::apply(f.hcl(&created_settings(), ""))
+            .check(Check::attr_equals(DB, "id", "agents"))
+            .check(Check::attr_equals(DB, "engine_version", "15"))
+            .check(Check::attr_equals(DB, "port", 5432))
+            .check(Check::attr_equals(DB, "vpc_id", f.net.vpc.as_str()))
+            .check(Check::attr_equals(
+                DB,
+                "ingress_rules",
+                json!([format!("tcp/5432 from {}", f.net.app_group)]),
+            ))
+            .check(Check::attr_set(DB, "master_secret_arn"))
+            .check(Check::attr_equals(
+                DB,
+                "tags_all",
+                json!({"owner": "platform", "team": "agents"}),
+            ))
+            .check(f.matches(&created_settings(), true)),
+    );
+    run("database::basic", case).await;
+}
+
+/// In place: class, storage, major version, windows, retention, replicas
+/// (one removed), rules and tags, on the same primary; changes RDS cannot
+/// make fail in the plan. The updated database imports by name (CLI and
+/// `import {}`). Then the password: given (write-only, never in the
+/// state), rotated, handed back to RDS.
+#[tokio::test]
+async fn update() {
+    let f = Fixture::start().await;
+    let updated = f.hcl(&updated_settings(), "");
     let with_password = |version: u32, password: &str| {
-        hcl(
-            &updated_settings,
+        f.hcl(
+            &updated_settings(),
             &format!(
                 "  master_password_wo         = \"{password}\"\n  master_password_wo_version = {version}\n"
             ),
         )
     };
-    let identity = Arc::new(Mutex::new(String::new()));
-    // Apply the updated configuration; everything is as it says again.
-    let repaired = || {
-        Step::apply(updated.clone()).check(database_matches(
-            &emulator,
-            &ids,
-            &updated_settings,
-            true,
-            &identity,
-        ))
+    let not_in_state = |secret: &'static str| {
+        Check::sync(move |state| {
+            if state.json.to_string().contains(secret) {
+                Err("the password is in the state".into())
+            } else {
+                Ok(())
+            }
+        })
     };
-
-    test_case()
-        // Create: everything checked through the SDK.
+    let case = f
+        .case()
         .step(
-            Step::apply(created.clone())
-                .check(Check::attr_equals(DB, "id", "agents"))
-                .check(Check::attr_equals(DB, "engine_version", "15"))
-                .check(Check::attr_equals(DB, "port", 5432))
-                .check(Check::attr_equals(DB, "vpc_id", net.vpc.as_str()))
-                .check(Check::attr_equals(
-                    DB,
-                    "ingress_rules",
-                    json!([format!("tcp/5432 from {}", net.app_group)]),
-                ))
-                .check(Check::attr_set(DB, "master_secret_arn"))
-                .check(Check::attr_equals(
-                    DB,
-                    "tags_all",
-                    json!({"owner": "platform", "team": "agents"}),
-                ))
-                .check(database_matches(
-                    &emulator,
-                    &ids,
-                    &created_settings,
-                    true,
-                    &identity,
-                )),
+            Step::apply(f.hcl(&created_settings(), "")).check(f.matches(&created_settings(), true)),
         )
-        // Changes RDS cannot make fail in the plan.
         .step(
-            Step::plan(hcl(
+            Step::plan(f.hcl(
                 &Settings {
                     version: "14",
-                    ..created_settings.clone()
+                    ..created_settings()
                 },
                 "",
             ))
             .expect_error("Engine version cannot go back"),
         )
-        // In place: class, storage, major version, windows, retention,
-        // replicas (one removed), rules and tags; same primary.
         .step(
             Step::apply(updated.clone())
                 .check(Check::attr_equals(DB, "engine_version_actual", "16"))
                 .check(Check::attr_equals(DB, "read_replicas", 1))
-                .check(database_matches(
-                    &emulator,
-                    &ids,
-                    &updated_settings,
-                    true,
-                    &identity,
-                )),
+                .check(f.matches(&updated_settings(), true)),
         )
         .step(
-            Step::plan(hcl(
+            Step::plan(f.hcl(
                 &Settings {
                     storage: 20,
-                    ..updated_settings.clone()
+                    ..updated_settings()
                 },
                 "",
             ))
             .expect_error("Storage cannot shrink"),
         )
-        // Import by name, with the CLI and with an import block.
         .step(Step::import(updated.clone(), DB, "agents"))
         .step(
-            Step::import_block(format!(
-                "{updated}\nimport {{\n  to = {DB}\n  id = \"agents\"\n}}\n"
-            ))
-            .check(Check::attr_equals(DB, "instance_class", "db.t3.large"))
-            .check(Check::attr_equals(DB, "read_replicas", 1)),
-        )
-        // Drift: the instance changed out of band is planned back and
-        // repaired.
-        .step(
-            Step::plan(updated.clone())
-                .before(out_of_band(&emulator, |e| async move {
-                    let rds = e.rds().await;
-                    let modified = rds
-                        .modify_db_instance()
-                        .db_instance_identifier("agents")
-                        .db_instance_class("db.t3.small")
-                        .backup_retention_period(3)
-                        .apply_immediately(true)
-                        .send()
-                        .await
-                        .map_err(err)?;
-                    let arn = modified
-                        .db_instance()
-                        .and_then(|i| i.db_instance_arn())
-                        .unwrap_or_default()
-                        .to_owned();
-                    rds.add_tags_to_resource()
-                        .resource_name(arn)
-                        .tags(
-                            aws_sdk_rds::types::Tag::builder()
-                                .key("rogue")
-                                .value("yes")
-                                .build(),
-                        )
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }))
-                .expect_changes(),
+            Step::import_block(with_import_block(&updated, DB, "agents"))
+                .check(Check::attr_equals(DB, "instance_class", "db.t3.large"))
+                .check(Check::attr_equals(DB, "read_replicas", 1)),
         )
         .step(
-            Step::apply(updated.clone())
-                .check(database_matches(
-                    &emulator,
-                    &ids,
-                    &updated_settings,
-                    true,
-                    &identity,
-                ))
-                .check(sdk_check(&emulator, |e, _| async move {
-                    let tags = rds_tags(&primary(&e.rds().await, "agents").await?);
+            Step::apply(with_password(1, PASSWORD))
+                .check(Check::attr_equals(DB, "master_secret_arn", Json::Null))
+                .check(Check::attr_equals(DB, "master_password_wo", Json::Null))
+                .check(Check::attr_equals(DB, "master_password_wo_version", 1))
+                .check(not_in_state(PASSWORD))
+                .check(f.matches(&updated_settings(), false)),
+        )
+        .step(
+            Step::apply(with_password(2, ROTATED))
+                .check(Check::attr_equals(DB, "master_password_wo_version", 2))
+                .check(not_in_state(ROTATED))
+                .check(f.matches(&updated_settings(), false)),
+        )
+        .step(
+            Step::apply(updated)
+                .check(Check::attr_set(DB, "master_secret_arn"))
+                .check(f.matches(&updated_settings(), true)),
+        );
+    run("database::update", case).await;
+}
+
+/// Changes made out of band show in the plan and apply sets them back, on
+/// the same primary: the class, backup retention and a tag; the primary's
+/// class alone (its replica still as configured); a replica's class (shown
+/// as the database's instance_class); the port opened to the internet.
+/// Storage grown by autoscaling (up to max_allocated_storage) is not
+/// drift: the plan stays empty.
+#[tokio::test]
+async fn drift() {
+    let f = Fixture::start().await;
+    let updated = f.hcl(&updated_settings(), "");
+    let case = f
+        .case()
+        .step(f.repaired())
+        .step(drifted(&f.emulator, &updated, |e| async move {
+            let rds = e.rds().await;
+            let modified = rds
+                .modify_db_instance()
+                .db_instance_identifier("agents")
+                .db_instance_class("db.t3.small")
+                .backup_retention_period(3)
+                .apply_immediately(true)
+                .send()
+                .await
+                .map_err(err)?;
+            let arn = modified
+                .db_instance()
+                .and_then(|i| i.db_instance_arn())
+                .unwrap_or_default()
+                .to_owned();
+            rds.add_tags_to_resource()
+                .resource_name(arn)
+                .tags(
+                    aws_sdk_rds::types::Tag::builder()
+                        .key("rogue")
+                        .value("yes")
+                        .build(),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err)
+        }))
+        .step(
+            f.repaired()
+                .check(sdk_check(&f.emulator, |e, _| async move {
+                    let tags = tag_map(primary(&e.rds().await, "agents").await?.tag_list());
                     match tags.get("rogue") {
                         None => Ok(()),
                         Some(_) => Err(format!("a tag added out of band is still there: {tags:?}")),
                     }
                 })),
         )
-        // Drift: a replica deleted out of band is planned back and rebuilt.
+        .step(drifted(&f.emulator, &updated, |e| {
+            class_changed(e, "agents")
+        }))
+        .step(f.repaired())
+        .step(drifted(&f.emulator, &updated, |e| {
+            class_changed(e, "agents-replica-1")
+        }))
+        .step(f.repaired())
+        .step(drifted(&f.emulator, &updated, |e| async move {
+            let group = groups(&e.ec2().await, "agents")
+                .await?
+                .first()
+                .and_then(|g| g.group_id().map(str::to_owned))
+                .ok_or("no security group")?;
+            open_to_the_world(&e, &group, 5432).await
+        }))
+        .step(f.repaired())
         .step(
-            Step::plan(updated.clone())
-                .before(out_of_band(&emulator, |e| async move {
-                    e.rds()
-                        .await
-                        .delete_db_instance()
-                        .db_instance_identifier("agents-replica-1")
-                        .skip_final_snapshot(true)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }))
-                .expect_changes(),
-        )
-        .step(repaired())
-        // Drift: the primary's class alone changed out of band (its
-        // replica still as configured) shows in the plan and is set back.
-        .step(class_changed_out_of_band(&emulator, &updated, "agents"))
-        .step(repaired())
-        // Drift: a replica's class changed out of band shows in the plan
-        // (as the database's instance_class) and is set back.
-        .step(class_changed_out_of_band(
-            &emulator,
-            &updated,
-            "agents-replica-1",
-        ))
-        .step(repaired())
-        // Drift: the port opened to the internet out of band is closed again.
-        .step(
-            Step::plan(updated.clone())
-                .before(out_of_band(&emulator, |e| async move {
-                    let ec2 = e.ec2().await;
-                    let group = groups(&ec2, "agents")
-                        .await?
-                        .first()
-                        .and_then(|g| g.group_id().map(str::to_owned))
-                        .ok_or("no security group")?;
-                    ec2.authorize_security_group_ingress()
-                        .group_id(group)
-                        .ip_permissions(
-                            IpPermission::builder()
-                                .ip_protocol("tcp")
-                                .from_port(5432)
-                                .to_port(5432)
-                                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                                .build(),
-                        )
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(err)
-                }))
-                .expect_changes(),
-        )
-        .step(repaired())
-        // The password: given (write-only, never in the state), rotated,
-        // then handed back to RDS.
-        .step(
-            Step::apply(with_password(1, PASSWORD))
-                .check(Check::attr_equals(DB, "master_secret_arn", Json::Null))
-                .check(Check::attr_equals(DB, "master_password_wo", Json::Null))
-                .check(Check::attr_equals(DB, "master_password_wo_version", 1))
-                .check(Check::sync(|state| {
-                    if state.json.to_string().contains(PASSWORD) {
-                        Err("the password is in the state".into())
-                    } else {
-                        Ok(())
-                    }
-                }))
-                .check(database_matches(
-                    &emulator,
-                    &ids,
-                    &updated_settings,
-                    false,
-                    &identity,
-                )),
-        )
-        .step(
-            Step::apply(with_password(2, ROTATED))
-                .check(Check::attr_equals(DB, "master_password_wo_version", 2))
-                .check(Check::sync(|state| {
-                    if state.json.to_string().contains(ROTATED) {
-                        Err("the password is in the state".into())
-                    } else {
-                        Ok(())
-                    }
-                }))
-                .check(database_matches(
-                    &emulator,
-                    &ids,
-                    &updated_settings,
-                    false,
-                    &identity,
-                )),
-        )
-        .step(
-            Step::apply(updated.clone())
-                .check(Check::attr_set(DB, "master_secret_arn"))
-                .check(database_matches(
-                    &emulator,
-                    &ids,
-                    &updated_settings,
-                    true,
-                    &identity,
-                )),
-        )
-        // Storage grown by autoscaling (up to max_allocated_storage) is not
-        // drift: the plan stays empty.
-        .step(
-            Step::plan(updated.clone()).before(out_of_band(&emulator, |e| async move {
+            Step::plan(updated.clone()).before(out_of_band(&f.emulator, |e| async move {
                 e.rds()
                     .await
                     .modify_db_instance()
@@ -986,50 +796,57 @@ async fn database_lifecycle() {
             })),
         )
         .step(
-            Step::apply(updated.clone())
+            Step::apply(updated)
                 .check(Check::attr_equals(DB, "allocated_storage", 30))
-                .check(sdk_check(&emulator, |e, _| async move {
+                .check(sdk_check(&f.emulator, |e, _| async move {
                     match primary(&e.rds().await, "agents").await?.allocated_storage() {
                         Some(45) => Ok(()),
                         other => Err(format!("storage {other:?}, autoscaled to 45 expected")),
                     }
                 })),
-        )
-        .check_destroy(sdk_check_destroy(&emulator, true))
-        .run(SwarmProvider::new())
+        );
+    run("database::drift", case).await;
+}
+
+/// A replica deleted out of band is planned back and rebuilt, beside the
+/// same primary.
+#[tokio::test]
+async fn disappears() {
+    let f = Fixture::start().await;
+    let case = f
+        .case()
+        .step(f.repaired())
+        .step(drifted(
+            &f.emulator,
+            &f.hcl(&updated_settings(), ""),
+            |e| async move {
+                e.rds()
+                    .await
+                    .delete_db_instance()
+                    .db_instance_identifier("agents-replica-1")
+                    .skip_final_snapshot(true)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(err)
+            },
+        ))
+        .step(f.repaired());
+    run("database::disappears", case).await;
+}
+
+/// Makes DB instance `instance` a `db.t3.small`, out of band.
+async fn class_changed(e: Arc<Emulator>, instance: &'static str) -> CheckResult {
+    e.rds()
         .await
-        .unwrap();
-}
-
-/// A plan step that first makes DB instance `instance` a `db.t3.small` out
-/// of band, and expects the plan to show it.
-fn class_changed_out_of_band(
-    emulator: &Arc<Emulator>,
-    config: &str,
-    instance: &'static str,
-) -> Step {
-    Step::plan(config)
-        .before(out_of_band(emulator, move |e| async move {
-            e.rds()
-                .await
-                .modify_db_instance()
-                .db_instance_identifier(instance)
-                .db_instance_class("db.t3.small")
-                .apply_immediately(true)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err)
-        }))
-        .expect_changes()
-}
-
-fn sdk_check_destroy(emulator: &Arc<Emulator>, snapshot: bool) -> Check {
-    let emulator = Arc::clone(emulator);
-    Check::new(move |_| {
-        let emulator = Arc::clone(&emulator);
-        Box::pin(async move { nothing_left(&emulator, "agents", snapshot).await })
-    })
+        .modify_db_instance()
+        .db_instance_identifier(instance)
+        .db_instance_class("db.t3.small")
+        .apply_immediately(true)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err)
 }
 
 const NETWORK: &str = r#"resource "swarm_network" "main" {
@@ -1067,7 +884,7 @@ fn production(emulator: &Emulator, db: Option<&str>) -> String {
 async fn production_defaults_on_a_network_and_deletion_protection() {
     let emulator = Arc::new(Emulator::start());
     let only_network = production(&emulator, None);
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(production(&emulator, Some("")))
                 .check(Check::attr_equals(DB, "instance_class", "db.t3.medium"))
@@ -1138,11 +955,13 @@ async fn production_defaults_on_a_network_and_deletion_protection() {
         )
         // Destroyed with the network still there: nothing is left of the
         // database, and no final snapshot was taken.
-        .step(Step::apply(only_network).check(sdk_check_destroy(&emulator, false)))
-        .check_destroy(sdk_check_destroy(&emulator, false))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .step(Step::apply(only_network).check(nothing_left(&emulator, false)))
+        .check_destroy(nothing_left(&emulator, false));
+    run(
+        "database::production_defaults_on_a_network_and_deletion_protection",
+        case,
+    )
+    .await;
 }
 
 /// A final snapshot whose name is taken (here: a snapshot by that name for
@@ -1151,48 +970,26 @@ async fn production_defaults_on_a_network_and_deletion_protection() {
 #[tokio::test]
 async fn final_snapshot_takes_the_next_free_name() {
     let emulator = Arc::new(Emulator::start());
-    let taken: Arc<Mutex<Vec<String>>> = Arc::default();
-    let (made, seen_taken) = (Arc::clone(&taken), Arc::clone(&taken));
-    test_case()
+    let instances_gone = sdk_check(&emulator, |e, _| async move {
+        if instances(&e.rds().await, "agents").await?.is_empty() {
+            Ok(())
+        } else {
+            Err("DB instances are left".to_owned())
+        }
+    });
+    let case = test_case()
         .step(Step::apply(production(
             &emulator,
             Some("  deletion_protection = false\n"),
         )))
-        .step(
-            Step::apply(production(&emulator, None))
-                .after_plan(out_of_band(&emulator, move |e| {
-                    let made = Arc::clone(&made);
-                    async move {
-                        let names = final_snapshot_names_ahead("agents", 60);
-                        let rds = e.rds().await;
-                        for snapshot in &names {
-                            rds.create_db_snapshot()
-                                .db_instance_identifier("agents")
-                                .db_snapshot_identifier(snapshot)
-                                .send()
-                                .await
-                                .map_err(err)?;
-                        }
-                        *made.lock().map_err(err)? = names;
-                        Ok(())
-                    }
-                }))
-                .check(Check::new(move |_| {
-                    let (emulator, taken) = (Arc::clone(&emulator), Arc::clone(&seen_taken));
-                    Box::pin(async move {
-                        let rds = emulator.rds().await;
-                        if !instances(&rds, "agents").await?.is_empty() {
-                            return Err("DB instances are left".to_owned());
-                        }
-                        let existing = final_snapshots(&rds, "agents").await?;
-                        let taken = taken.lock().map_err(err)?.clone();
-                        took_the_next_free_name("agents", &taken, &existing)
-                    })
-                })),
-        )
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .step(destroy_onto_taken_names(
+            &emulator,
+            production(&emulator, None),
+            Snapshots::Rds,
+            "agents",
+            instances_gone,
+        ));
+    run("database::final_snapshot_takes_the_next_free_name", case).await;
 }
 
 #[tokio::test]
@@ -1223,7 +1020,7 @@ async fn invalid_values_fail_early_and_create_nothing() {
         .send()
         .await
         .expect("CreateDBInstance");
-    test_case()
+    let case = test_case()
         .step(validate(
             "  name = \"Agents_1\"",
             "name must be an RDS identifier: \"Agents_1\" is not 1 to 53 lower-case letters",
@@ -1318,21 +1115,17 @@ async fn invalid_values_fail_early_and_create_nothing() {
         .step(
             Step::apply(bad("  name = \"taken\"")).expect_error("DB instance \"taken\" already exists"),
         )
-        .check_destroy(sdk_check_destroy(&emulator, false))
-        .check_destroy({
-            let emulator = Arc::clone(&emulator);
-            Check::new(move |_| {
-                let emulator = Arc::clone(&emulator);
-                Box::pin(async move {
-                    let taken = primary(&emulator.rds().await, "taken").await?;
-                    match (taken.master_username(), taken.db_instance_class()) {
-                        (Some("someone"), Some("db.t3.micro")) => Ok(()),
-                        other => Err(format!("someone else's instance was changed: {other:?}")),
-                    }
-                })
-            })
-        })
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .check_destroy(nothing_left(&emulator, false))
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            let taken = primary(&e.rds().await, "taken").await?;
+            match (taken.master_username(), taken.db_instance_class()) {
+                (Some("someone"), Some("db.t3.micro")) => Ok(()),
+                other => Err(format!("someone else's instance was changed: {other:?}")),
+            }
+        }));
+    run(
+        "database::invalid_values_fail_early_and_create_nothing",
+        case,
+    )
+    .await;
 }

@@ -1,30 +1,20 @@
-//! `swarm_network` end to end: create, the AWS objects read back through
-//! the SDK, an empty plan, update in place, import (CLI and `import {}`),
-//! drift repaired, destroy leaving nothing.
+//! `swarm_network` end to end, one focused test per concern: `basic`
+//! (create, the AWS objects read back through the SDK, an empty plan,
+//! destroy leaving nothing), `update` (tags in place, then import of the
+//! updated network by name with the CLI and `import {}`), `drift` (a tag
+//! changed out of band is planned back and restored), `disappears` (a
+//! subnet and the NAT gateway deleted out of band are planned back and
+//! rebuilt), the production defaults, and invalid values.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use acceptance_tests::checks::{Memo, drifted, err, sdk_check, sent, tag_map, usable_zones};
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::{config, test_case};
-use aws_sdk_ec2::types::Filter;
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, Step};
+use acceptance_tests::fixtures::filter;
+use acceptance_tests::{config, run, test_case, with_import_block};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
 
 const ADDRESS: &str = "swarm_network.main";
-
-fn tag_filter(name: &str) -> Filter {
-    Filter::builder()
-        .name("tag:swarm:network")
-        .values(name)
-        .build()
-}
-
-fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-        .collect()
-}
 
 fn network(emulator: &Emulator, environment: &str, body: &str) -> String {
     config(&format!(
@@ -39,6 +29,15 @@ const TWO_ZONES: &str = r#"  name               = "agents"
   cidr_block         = "10.20.0.0/16"
   availability_zones = ["us-east-1a", "us-east-1b"]"#;
 
+/// The two-zone staging network, tagged `team = "{team}"`.
+fn two_zones(emulator: &Emulator, team: &str) -> String {
+    network(
+        emulator,
+        "staging",
+        &format!("{TWO_ZONES}\n  tags = {{ team = \"{team}\" }}"),
+    )
+}
+
 /// Everything the network "agents" is made of, read through the SDK.
 struct Seen {
     vpcs: Vec<aws_sdk_ec2::types::Vpc>,
@@ -51,30 +50,30 @@ struct Seen {
 
 async fn seen(emulator: &Emulator, name: &str) -> Result<Seen, String> {
     let ec2 = emulator.ec2().await;
-    let err = |e: &dyn std::fmt::Debug| format!("{e:?}");
+    let tagged = || filter("tag:swarm:network", &[name]);
     Ok(Seen {
         vpcs: ec2
             .describe_vpcs()
-            .filters(tag_filter(name))
+            .filters(tagged())
             .send()
             .await
-            .map_err(|e| err(&e))?
+            .map_err(err)?
             .vpcs()
             .to_vec(),
         subnets: ec2
             .describe_subnets()
-            .filters(tag_filter(name))
+            .filters(tagged())
             .send()
             .await
-            .map_err(|e| err(&e))?
+            .map_err(err)?
             .subnets()
             .to_vec(),
         nats: ec2
             .describe_nat_gateways()
-            .filter(tag_filter(name))
+            .filter(tagged())
             .send()
             .await
-            .map_err(|e| err(&e))?
+            .map_err(err)?
             .nat_gateways()
             .iter()
             .filter(|n| n.state().is_some_and(|s| s.as_str() != "deleted"))
@@ -82,26 +81,26 @@ async fn seen(emulator: &Emulator, name: &str) -> Result<Seen, String> {
             .collect(),
         gateways: ec2
             .describe_internet_gateways()
-            .filters(tag_filter(name))
+            .filters(tagged())
             .send()
             .await
-            .map_err(|e| err(&e))?
+            .map_err(err)?
             .internet_gateways()
             .to_vec(),
         tables: ec2
             .describe_route_tables()
-            .filters(tag_filter(name))
+            .filters(tagged())
             .send()
             .await
-            .map_err(|e| err(&e))?
+            .map_err(err)?
             .route_tables()
             .to_vec(),
         addresses: ec2
             .describe_addresses()
-            .filters(tag_filter(name))
+            .filters(tagged())
             .send()
             .await
-            .map_err(|e| err(&e))?
+            .map_err(err)?
             .addresses()
             .to_vec(),
     })
@@ -111,7 +110,7 @@ async fn seen(emulator: &Emulator, name: &str) -> Result<Seen, String> {
 type DefaultRoute = (Option<String>, Option<String>);
 
 fn role(tags: &[aws_sdk_ec2::types::Tag]) -> String {
-    tags_of(tags).get("swarm:role").cloned().unwrap_or_default()
+    tag_map(tags).remove("swarm:role").unwrap_or_default()
 }
 
 /// The two-zone staging network, as AWS must have it.
@@ -123,7 +122,7 @@ async fn check_two_zone_network(emulator: &Emulator, team: &str) -> Result<Strin
     if vpc.cidr_block() != Some("10.20.0.0/16") {
         return Err(format!("VPC CIDR {:?}", vpc.cidr_block()));
     }
-    let tags = tags_of(vpc.tags());
+    let tags = tag_map(vpc.tags());
     for (k, v) in [
         ("team", team),
         ("owner", "platform"),
@@ -143,7 +142,7 @@ async fn check_two_zone_network(emulator: &Emulator, team: &str) -> Result<Strin
         .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
         .send()
         .await
-        .map_err(|e| format!("{e:?}"))?;
+        .map_err(err)?;
     if dns.enable_dns_hostnames().and_then(|v| v.value()) != Some(true) {
         return Err("DNS hostnames are off".into());
     }
@@ -175,7 +174,7 @@ async fn check_two_zone_network(emulator: &Emulator, team: &str) -> Result<Strin
         return Err(format!("subnets {layout:?}"));
     }
     for subnet in &s.subnets {
-        if !tags_of(subnet.tags()).contains_key("owner") {
+        if !tag_map(subnet.tags()).contains_key("owner") {
             return Err(format!(
                 "subnet {:?} lacks the default tags",
                 subnet.subnet_id()
@@ -250,297 +249,274 @@ async fn check_two_zone_network(emulator: &Emulator, team: &str) -> Result<Strin
     Ok(vpc_id)
 }
 
-fn sdk_check<F, Fut>(emulator: &Arc<Emulator>, f: F) -> Check
-where
-    F: Fn(Arc<Emulator>) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
-{
-    let emulator = Arc::clone(emulator);
-    let f = Arc::new(f);
-    Check::new(move |_| {
-        let (emulator, f) = (Arc::clone(&emulator), Arc::clone(&f));
-        Box::pin(async move { f(emulator).await })
+/// A check that the two-zone network is as AWS must have it, tagged
+/// `team`, and is the same VPC as in the test's earlier steps.
+fn two_zone_network(emulator: &Arc<Emulator>, team: &'static str, vpc: &Memo<String>) -> Check {
+    let vpc = vpc.clone();
+    sdk_check(emulator, move |e, _| {
+        let vpc = vpc.clone();
+        async move {
+            let id = check_two_zone_network(&e, team).await?;
+            vpc.first_or_same("the VPC", id)
+        }
     })
 }
 
-/// A plan step that first deletes the network's (first) NAT gateway out of
-/// band, and expects the plan to show it.
-fn delete_nat_step(emulator: &Arc<Emulator>, config: &str) -> Step {
-    let emulator = Arc::clone(emulator);
-    Step::plan(config)
-        .before(move || {
-            let e = Arc::clone(&emulator);
-            async move {
-                let s = seen(&e, "agents").await?;
-                let nat = s
-                    .nats
-                    .first()
-                    .and_then(|n| n.nat_gateway_id())
-                    .ok_or("no NAT gateway")?
-                    .to_owned();
-                e.ec2()
-                    .await
-                    .delete_nat_gateway()
-                    .nat_gateway_id(nat)
-                    .send()
-                    .await
-                    .map_err(|e| format!("{e:?}"))?;
-                Ok(())
-            }
-        })
-        .expect_changes()
+/// Nothing of the network is left on AWS.
+fn nothing_left(emulator: &Arc<Emulator>) -> Check {
+    sdk_check(emulator, |e, _| async move {
+        let s = seen(&e, "agents").await?;
+        let left = [
+            ("VPCs", s.vpcs.len()),
+            ("subnets", s.subnets.len()),
+            ("NAT gateways", s.nats.len()),
+            ("internet gateways", s.gateways.len()),
+            ("route tables", s.tables.len()),
+            ("elastic IPs", s.addresses.len()),
+        ];
+        match left.iter().find(|(_, n)| *n > 0) {
+            None => Ok(()),
+            Some((what, n)) => Err(format!("{n} {what} left after destroy")),
+        }
+    })
 }
 
-#[tokio::test]
-async fn network_lifecycle() {
-    let emulator = Arc::new(Emulator::start());
-    let created = network(
-        &emulator,
-        "staging",
-        &format!("{TWO_ZONES}\n  tags = {{ team = \"agents\" }}"),
-    );
-    let updated = network(
-        &emulator,
-        "staging",
-        &format!("{TWO_ZONES}\n  tags = {{ team = \"swarm\" }}"),
-    );
-    let vpc_id = Arc::new(Mutex::new(String::new()));
+/// Deletes the network's (first) NAT gateway out of band.
+async fn delete_nat(e: Arc<Emulator>) -> CheckResult {
+    let s = seen(&e, "agents").await?;
+    let nat = s
+        .nats
+        .first()
+        .and_then(|n| n.nat_gateway_id())
+        .ok_or("no NAT gateway")?
+        .to_owned();
+    sent(
+        e.ec2()
+            .await
+            .delete_nat_gateway()
+            .nat_gateway_id(nat)
+            .send()
+            .await,
+    )
+}
 
-    let first_vpc = Arc::clone(&vpc_id);
-    let same_vpc = Arc::clone(&vpc_id);
-    let drifted = Arc::clone(&emulator);
-    let retagged = Arc::clone(&emulator);
-    let nat_deleted = Arc::clone(&emulator);
-    test_case()
-        .step(
-            Step::apply(created.clone())
-                .check(Check::attr_equals(ADDRESS, "id", "agents"))
-                .check(Check::attr_equals(
-                    ADDRESS,
-                    "availability_zones",
-                    serde_json::json!(["us-east-1a", "us-east-1b"]),
-                ))
-                .check(Check::sync(|state| {
-                    for attribute in [
-                        "public_subnet_ids",
-                        "private_subnet_ids",
-                        "database_subnet_ids",
-                    ] {
-                        let ids = state.attr(ADDRESS, attribute)?;
-                        if ids.as_array().map(Vec::len) != Some(2) {
-                            return Err(format!("{attribute} = {ids}"));
-                        }
-                    }
-                    Ok(())
-                }))
-                .check(sdk_check(&emulator, move |e| {
-                    let first_vpc = Arc::clone(&first_vpc);
-                    async move {
-                        let id = check_two_zone_network(&e, "agents").await?;
-                        *first_vpc.lock().unwrap() = id;
-                        Ok(())
-                    }
-                })),
-        )
-        // Tags change in place: same VPC, new tags on AWS.
-        .step(
-            Step::apply(updated.clone()).check(sdk_check(&emulator, move |e| {
-                let same_vpc = Arc::clone(&same_vpc);
-                async move {
-                    let id = check_two_zone_network(&e, "swarm").await?;
-                    let before = same_vpc.lock().unwrap().clone();
-                    if id == before {
-                        Ok(())
-                    } else {
-                        Err(format!("the VPC was replaced: {before} → {id}"))
+/// Deletes the database subnet of us-east-1b out of band (with its route
+/// table association, which EC2 requires first).
+async fn delete_subnet(e: Arc<Emulator>) -> CheckResult {
+    let s = seen(&e, "agents").await?;
+    let subnet = s
+        .subnets
+        .iter()
+        .find(|sn| {
+            role(sn.tags()) == "database-subnet" && sn.availability_zone() == Some("us-east-1b")
+        })
+        .and_then(|sn| sn.subnet_id())
+        .ok_or("no database subnet in us-east-1b")?
+        .to_owned();
+    let ec2 = e.ec2().await;
+    for table in &s.tables {
+        for assoc in table.associations() {
+            if assoc.subnet_id() == Some(subnet.as_str()) {
+                let association = assoc.route_table_association_id().unwrap_or_default();
+                sent(
+                    ec2.disassociate_route_table()
+                        .association_id(association)
+                        .send()
+                        .await,
+                )?;
+            }
+        }
+    }
+    sent(ec2.delete_subnet().subnet_id(subnet).send().await)
+}
+
+/// Tags the network's VPC `team = "someone-else"`, out of band.
+async fn retag_vpc(e: Arc<Emulator>) -> CheckResult {
+    let s = seen(&e, "agents").await?;
+    let vpc = s
+        .vpcs
+        .first()
+        .and_then(|v| v.vpc_id())
+        .ok_or("no VPC")?
+        .to_owned();
+    let tag = aws_sdk_ec2::types::Tag::builder()
+        .key("team")
+        .value("someone-else")
+        .build();
+    sent(
+        e.ec2()
+            .await
+            .create_tags()
+            .resources(vpc)
+            .tags(tag)
+            .send()
+            .await,
+    )
+}
+
+/// A test of the two-zone network: the emulator, and its VPC's id across
+/// the test's steps.
+struct Fixture {
+    emulator: Arc<Emulator>,
+    vpc: Memo<String>,
+}
+
+impl Fixture {
+    fn start() -> Self {
+        Self {
+            emulator: Arc::new(Emulator::start()),
+            vpc: Memo::default(),
+        }
+    }
+
+    /// The configuration, tagged `team`.
+    fn hcl(&self, team: &str) -> String {
+        two_zones(&self.emulator, team)
+    }
+
+    /// An apply of the configuration tagged `team`, after which AWS has
+    /// the network as it says, in the same VPC.
+    fn applied(&self, team: &'static str) -> Step {
+        Step::apply(self.hcl(team)).check(two_zone_network(&self.emulator, team, &self.vpc))
+    }
+
+    /// A test case whose destroy must leave nothing.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(nothing_left(&self.emulator))
+    }
+}
+
+/// Create: what Terraform shows, every AWS object read back, an empty
+/// plan; destroy leaves nothing.
+#[tokio::test]
+async fn basic() {
+    let f = Fixture::start();
+    let case = f.case().step(
+        f.applied("agents")
+            .check(Check::attr_equals(ADDRESS, "id", "agents"))
+            .check(Check::attr_equals(
+                ADDRESS,
+                "availability_zones",
+                serde_json::json!(["us-east-1a", "us-east-1b"]),
+            ))
+            .check(Check::sync(|state| {
+                for attribute in [
+                    "public_subnet_ids",
+                    "private_subnet_ids",
+                    "database_subnet_ids",
+                ] {
+                    let ids = state.attr(ADDRESS, attribute)?;
+                    if ids.as_array().map(Vec::len) != Some(2) {
+                        return Err(format!("{attribute} = {ids}"));
                     }
                 }
+                Ok(())
             })),
-        )
-        // Import by name, with the CLI and with an import block.
+    );
+    run("network::basic", case).await;
+}
+
+/// Tags change in place (the same VPC, new tags on AWS); the updated
+/// network imports by name, with the CLI and with an import block, into
+/// an empty plan.
+#[tokio::test]
+async fn update() {
+    let f = Fixture::start();
+    let updated = f.hcl("swarm");
+    let case = f
+        .case()
+        .step(f.applied("agents"))
+        .step(f.applied("swarm"))
         .step(Step::import(updated.clone(), ADDRESS, "agents"))
         .step(
-            Step::import_block(format!(
-                "{updated}\nimport {{\n  to = {ADDRESS}\n  id = \"agents\"\n}}\n"
-            ))
-            .check(Check::attr_equals(ADDRESS, "cidr_block", "10.20.0.0/16")),
-        )
-        // Drift: a subnet deleted out of band is planned back and rebuilt.
-        .step(
-            Step::plan(updated.clone())
-                .before(move || {
-                    let e = Arc::clone(&drifted);
-                    async move {
-                        let s = seen(&e, "agents").await?;
-                        let subnet = s
-                            .subnets
-                            .iter()
-                            .find(|sn| {
-                                role(sn.tags()) == "database-subnet"
-                                    && sn.availability_zone() == Some("us-east-1b")
-                            })
-                            .and_then(|sn| sn.subnet_id())
-                            .ok_or("no database subnet in us-east-1b")?
-                            .to_owned();
-                        let ec2 = e.ec2().await;
-                        for table in &s.tables {
-                            for assoc in table.associations() {
-                                if assoc.subnet_id() == Some(subnet.as_str()) {
-                                    ec2.disassociate_route_table()
-                                        .association_id(
-                                            assoc.route_table_association_id().unwrap_or_default(),
-                                        )
-                                        .send()
-                                        .await
-                                        .map_err(|e| format!("{e:?}"))?;
-                                }
-                            }
-                        }
-                        ec2.delete_subnet()
-                            .subnet_id(subnet)
-                            .send()
-                            .await
-                            .map_err(|e| format!("{e:?}"))?;
-                        Ok(())
-                    }
-                })
-                .expect_changes(),
-        )
-        .step(
-            Step::apply(updated.clone()).check(sdk_check(&emulator, |e| async move {
-                check_two_zone_network(&e, "swarm").await.map(|_| ())
-            })),
-        )
-        // Drift: the NAT gateway deleted out of band is planned back; apply
-        // makes a new one and points the private route at it. Twice: the
-        // second time EC2 answers the new gateway's remembered client token
-        // with the deleted gateway, and the provider must salt the token.
-        .step(delete_nat_step(&nat_deleted, &updated))
-        .step(
-            Step::apply(updated.clone()).check(sdk_check(&emulator, |e| async move {
-                check_two_zone_network(&e, "swarm").await.map(|_| ())
-            })),
-        )
-        .step(delete_nat_step(&nat_deleted, &updated))
-        .step(
-            Step::apply(updated.clone()).check(sdk_check(&emulator, |e| async move {
-                check_two_zone_network(&e, "swarm").await.map(|_| ())
-            })),
-        )
-        // Drift: a tag changed out of band is planned back and restored.
-        .step(
-            Step::plan(updated.clone())
-                .before(move || {
-                    let e = Arc::clone(&retagged);
-                    async move {
-                        let s = seen(&e, "agents").await?;
-                        let vpc = s
-                            .vpcs
-                            .first()
-                            .and_then(|v| v.vpc_id())
-                            .ok_or("no VPC")?
-                            .to_owned();
-                        e.ec2()
-                            .await
-                            .create_tags()
-                            .resources(vpc)
-                            .tags(
-                                aws_sdk_ec2::types::Tag::builder()
-                                    .key("team")
-                                    .value("someone-else")
-                                    .build(),
-                            )
-                            .send()
-                            .await
-                            .map_err(|e| format!("{e:?}"))?;
-                        Ok(())
-                    }
-                })
-                .expect_changes(),
-        )
-        .step(
-            Step::apply(updated).check(sdk_check(&emulator, |e| async move {
-                check_two_zone_network(&e, "swarm").await.map(|_| ())
-            })),
-        )
-        .check_destroy(sdk_check(&emulator, |e| async move {
-            let s = seen(&e, "agents").await?;
-            let left = [
-                ("VPCs", s.vpcs.len()),
-                ("subnets", s.subnets.len()),
-                ("NAT gateways", s.nats.len()),
-                ("internet gateways", s.gateways.len()),
-                ("route tables", s.tables.len()),
-                ("elastic IPs", s.addresses.len()),
-            ];
-            match left.iter().find(|(_, n)| *n > 0) {
-                None => Ok(()),
-                Some((what, n)) => Err(format!("{n} {what} left after destroy")),
-            }
-        }))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+            Step::import_block(with_import_block(&updated, ADDRESS, "agents"))
+                .check(Check::attr_equals(ADDRESS, "cidr_block", "10.20.0.0/16")),
+        );
+    run("network::update", case).await;
+}
+
+/// A tag changed out of band is planned back and restored, on the same VPC.
+#[tokio::test]
+async fn drift() {
+    let f = Fixture::start();
+    let case = f
+        .case()
+        .step(f.applied("swarm"))
+        .step(drifted(&f.emulator, &f.hcl("swarm"), retag_vpc))
+        .step(f.applied("swarm"));
+    run("network::drift", case).await;
+}
+
+/// Parts deleted out of band are planned back and rebuilt, in the same
+/// VPC: a subnet; then the NAT gateway, for which apply makes a new one
+/// and points the private route at it. The NAT gateway twice: the second
+/// time EC2 answers the new gateway's remembered client token with the
+/// deleted gateway, and the provider must salt the token.
+#[tokio::test]
+async fn disappears() {
+    let f = Fixture::start();
+    let hcl = f.hcl("swarm");
+    let case = f
+        .case()
+        .step(f.applied("swarm"))
+        .step(drifted(&f.emulator, &hcl, delete_subnet))
+        .step(f.applied("swarm"))
+        .step(drifted(&f.emulator, &hcl, delete_nat))
+        .step(f.applied("swarm"))
+        .step(drifted(&f.emulator, &hcl, delete_nat))
+        .step(f.applied("swarm"));
+    run("network::disappears", case).await;
 }
 
 #[tokio::test]
 async fn production_defaults_span_three_zones_with_a_nat_each() {
     let emulator = Arc::new(Emulator::start());
     let hcl = network(&emulator, "production", "  name = \"agents\"");
-    let zones = Arc::clone(&emulator);
-    test_case()
-        .step(
-            Step::apply(hcl)
-                .check(Check::attr_equals(ADDRESS, "cidr_block", "10.0.0.0/16"))
-                .check(Check::new(move |state| {
-                    let planned = state.attr(ADDRESS, "availability_zones").cloned();
-                    let e = Arc::clone(&zones);
-                    Box::pin(async move {
-                        let planned = planned?;
-                        let out = e
-                            .ec2()
-                            .await
-                            .describe_availability_zones()
-                            .send()
-                            .await
-                            .map_err(|e| format!("{e:?}"))?;
-                        let mut names: Vec<String> = out
-                            .availability_zones()
-                            .iter()
-                            .filter_map(|z| z.zone_name().map(str::to_owned))
-                            .collect();
-                        names.sort();
-                        names.truncate(3);
-                        if planned != serde_json::json!(names) {
-                            return Err(format!("zones {planned}, expected the first three: {names:?}"));
-                        }
-                        let s = seen(&e, "agents").await?;
-                        let private_routes: usize =
-                            s.tables.iter().filter(|t| role(t.tags()) == "private-rt").count();
-                        if s.nats.len() != 3 || s.addresses.len() != 3 || private_routes != 3 {
-                            return Err(format!(
-                                "{} NAT gateways, {} EIPs, {private_routes} private route tables; expected 3 each",
-                                s.nats.len(),
-                                s.addresses.len()
-                            ));
-                        }
-                        if s.subnets.len() != 9 {
-                            return Err(format!("{} subnets", s.subnets.len()));
-                        }
-                        Ok(())
-                    })
-                })),
-        )
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+    let case = test_case().step(
+        Step::apply(hcl)
+            .check(Check::attr_equals(ADDRESS, "cidr_block", "10.0.0.0/16"))
+            .check(sdk_check(&emulator, |e, state| async move {
+                let planned = state.attr(ADDRESS, "availability_zones")?;
+                let names: Vec<String> = usable_zones(&e)
+                    .await?
+                    .into_iter()
+                    .take(3)
+                    .map(|(name, _)| name)
+                    .collect();
+                if *planned != serde_json::json!(names) {
+                    return Err(format!("zones {planned}, expected the first three: {names:?}"));
+                }
+                let s = seen(&e, "agents").await?;
+                let private_routes: usize = s
+                    .tables
+                    .iter()
+                    .filter(|t| role(t.tags()) == "private-rt")
+                    .count();
+                if s.nats.len() != 3 || s.addresses.len() != 3 || private_routes != 3 {
+                    return Err(format!(
+                        "{} NAT gateways, {} EIPs, {private_routes} private route tables; expected 3 each",
+                        s.nats.len(),
+                        s.addresses.len()
+                    ));
+                }
+                if s.subnets.len() != 9 {
+                    return Err(format!("{} subnets", s.subnets.len()));
+                }
+                Ok(())
+            })),
+    );
+    run(
+        "network::production_defaults_span_three_zones_with_a_nat_each",
+        case,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn invalid_values_fail_early_and_create_nothing() {
     let emulator = Arc::new(Emulator::start());
     let bad = |body: &str| network(&emulator, "staging", body);
-    test_case()
+    let case = test_case()
         .step(
             Step::validate(bad("  name = \"agents\"\n  cidr_block = \"10.20.1.0/16\""))
                 .expect_error("did you mean 10.20.0.0/16"),
@@ -569,15 +545,17 @@ async fn invalid_values_fail_early_and_create_nothing() {
             Step::apply(bad("  name = \"agents\"\n  availability_zones = [\"us-east-1z\"]"))
                 .expect_error("\"us-east-1z\" is not a usable zone of us-east-1"),
         )
-        .check_destroy(sdk_check(&emulator, |e| async move {
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
             let s = seen(&e, "agents").await?;
             if s.vpcs.is_empty() && s.subnets.is_empty() {
                 Ok(())
             } else {
                 Err("an invalid configuration created AWS objects".into())
             }
-        }))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        }));
+    run(
+        "network::invalid_values_fail_early_and_create_nothing",
+        case,
+    )
+    .await;
 }

@@ -1,24 +1,31 @@
 //! `swarm_node` through terraform against the emulator, each change
-//! checked on the real EC2 objects through the SDK: create (placement,
-//! IMDSv2, encrypted gp3 root volumes, no public IP, the security group's
-//! single rule, tags, the bootstrap), scaling that keeps the surviving
-//! instances, in-place type and tag changes, launch changes that replace
-//! the instances but keep the group, import (CLI and `import {}`), drift
-//! repaired by apply, validation, and the environment's defaults.
+//! checked on the real EC2 objects through the SDK, one focused test per
+//! concern: `basic` (create: placement, IMDSv2, encrypted gp3 root
+//! volumes, no public IP, the security group's single rule, tags, the
+//! bootstrap; destroy leaves nothing), `update` (scaling that keeps the
+//! surviving instances, type and tag changes in place), `import` (CLI and
+//! `import {}`, the same instances), `drift` (a resized instance and an
+//! extra rule put right in place), `disappears` (a terminated instance
+//! replaced alone), launch changes that replace the instances but keep the
+//! group, a move to another VPC, a create failing half way, validation,
+//! and the environment's defaults.
 
-use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use acceptance_tests::checks::{
+    Memo, drifted, err, has_tags, ingress, open_to_the_world, out_of_band, sdk_check, sent,
+    strings, tag_map, tcp_from,
+};
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::{config, test_case};
+use acceptance_tests::fixtures::{default_subnets, default_vpc, filter, subnet, vpc};
+use acceptance_tests::{config, run, test_case, with_import_block};
 use aws_sdk_ec2::types::{
-    AttributeValue, Filter, HttpTokensState, Instance, InstanceAttributeName, InstanceType,
-    IpPermission, IpRange, SecurityGroup, Tag, Volume, VolumeType,
+    AttributeValue, HttpTokensState, Instance, InstanceAttributeName, InstanceType, SecurityGroup,
+    Volume, VolumeType,
 };
 use serde_json::{Value as Json, json};
-use swarm_provider::SwarmProvider;
-use tfplugin::testing::{Check, CheckResult, Step};
+use tfplugin::testing::{Check, CheckResult, Step, TestCase};
 
 const NODE: &str = "swarm_node.agents";
 
@@ -26,13 +33,6 @@ type Ec2 = aws_sdk_ec2::Client;
 
 // ---------------------------------------------------------------------------
 // Looking at EC2 through the SDK.
-
-fn filter(name: &str, values: &[&str]) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.iter().map(|v| (*v).to_owned()).collect()))
-        .build()
-}
 
 /// The node's instances that are not terminated, by index.
 async fn live_instances(ec2: &Ec2, name: &str) -> Result<Vec<Instance>, String> {
@@ -52,7 +52,8 @@ async fn live_instances(ec2: &Ec2, name: &str) -> Result<Vec<Instance>, String> 
         .flat_map(|r| r.instances().iter().cloned())
         .collect();
     instances.sort_by_key(|i| {
-        tag(i.tags(), "swarm:index")
+        tag_map(i.tags())
+            .get("swarm:index")
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(usize::MAX)
     });
@@ -105,98 +106,11 @@ async fn user_data(ec2: &Ec2, id: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The default VPC's default subnets as (id, zone), in zone order.
-async fn default_subnets(ec2: &Ec2) -> Vec<(String, String)> {
-    let out = ec2
-        .describe_subnets()
-        .filters(filter("default-for-az", &["true"]))
-        .send()
-        .await
-        .expect("DescribeSubnets");
-    let mut subnets: Vec<(String, String)> = out
-        .subnets()
-        .iter()
-        .map(|s| {
-            (
-                s.subnet_id().unwrap_or_default().to_owned(),
-                s.availability_zone().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    subnets.sort_by(|a, b| a.1.cmp(&b.1));
-    assert!(
-        subnets.len() >= 2,
-        "the emulator has too few default subnets"
-    );
-    subnets
-}
-
-fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value())
-}
-
-fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .map(|t| {
-            (
-                t.key().unwrap_or_default().to_owned(),
-                t.value().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// `expected` tags are all there with their values, `absent` keys are not.
-fn has_tags(what: &str, tags: &[Tag], expected: &[(&str, &str)], absent: &[&str]) -> CheckResult {
-    let map = tag_map(tags);
-    for (k, v) in expected {
-        if map.get(*k).map(String::as_str) != Some(*v) {
-            return Err(format!("{what}: tag {k} should be {v:?}; tags are {map:?}"));
-        }
-    }
-    for k in absent {
-        if map.contains_key(*k) {
-            return Err(format!("{what}: tag {k} should be gone; tags are {map:?}"));
-        }
-    }
-    Ok(())
-}
-
 fn ids(instances: &[Instance]) -> Vec<String> {
     instances
         .iter()
         .map(|i| i.instance_id().unwrap_or_default().to_owned())
         .collect()
-}
-
-/// Ingress as (protocol, from, to, cidr), sorted.
-fn ingress(group: &SecurityGroup) -> Vec<(String, i32, i32, String)> {
-    let mut rules: Vec<_> = group
-        .ip_permissions()
-        .iter()
-        .flat_map(|p| {
-            p.ip_ranges().iter().map(move |r| {
-                (
-                    p.ip_protocol().unwrap_or_default().to_owned(),
-                    p.from_port().unwrap_or(-1),
-                    p.to_port().unwrap_or(-1),
-                    r.cidr_ip().unwrap_or_default().to_owned(),
-                )
-            })
-        })
-        .collect();
-    let others: usize = group
-        .ip_permissions()
-        .iter()
-        .map(|p| p.user_id_group_pairs().len() + p.ipv6_ranges().len() + p.prefix_list_ids().len())
-        .sum();
-    for _ in 0..others {
-        rules.push(("other".to_owned(), 0, 0, String::new()));
-    }
-    rules.sort();
-    rules
 }
 
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
@@ -217,31 +131,17 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// A check that sees the resource's attributes and an EC2 client.
-fn sdk_check<F, Fut>(emulator: &Arc<Emulator>, f: F) -> Check
+/// A check that sees the node's attributes and an EC2 client.
+fn node_check<F, Fut>(emulator: &Arc<Emulator>, f: F) -> Check
 where
     F: Fn(Ec2, Json) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = CheckResult> + Send + 'static,
 {
-    let emulator = Arc::clone(emulator);
     let f = Arc::new(f);
-    Check::new(move |state| {
-        let values = state.values(NODE).cloned();
-        let emulator = Arc::clone(&emulator);
+    sdk_check(emulator, move |e, state| {
         let f = Arc::clone(&f);
-        Box::pin(async move { f(emulator.ec2().await, values?).await })
+        async move { f(e.ec2().await, state.values(NODE)?.clone()).await }
     })
-}
-
-fn strings(values: &Json, attribute: &str) -> Vec<String> {
-    values[attribute]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The state's instance ids equal the node's live instances, in order.
@@ -263,10 +163,8 @@ async fn state_matches_ec2(
 
 /// Nothing of the node is left.
 fn nothing_left(emulator: &Arc<Emulator>, name: &'static str) -> Check {
-    let emulator = Arc::clone(emulator);
-    Check::new(move |_| {
-        let emulator = Arc::clone(&emulator);
-        Box::pin(async move { nothing_exists(&emulator.ec2().await, name).await })
+    sdk_check(emulator, move |e, _| async move {
+        nothing_exists(&e.ec2().await, name).await
     })
 }
 
@@ -316,240 +214,344 @@ fn attrs(count: usize, extra: &str) -> String {
     format!("{BASE}  instance_count = {count}\n{extra}")
 }
 
-/// Remembers the instance ids of a step, for later steps to compare.
-type Saved = Arc<Mutex<Vec<String>>>;
+/// Remembers ids of a step (instances, a group), for later steps to
+/// compare.
+type Saved = Memo<Vec<String>>;
 
 fn save_ids(saved: &Saved) -> Check {
-    let saved = Arc::clone(saved);
+    let saved = saved.clone();
+    Check::sync(move |state| saved.set(strings(state.values(NODE)?, "instance_ids")))
+}
+
+/// Remembers the node's security group.
+fn save_group(saved: &Saved) -> Check {
+    let saved = saved.clone();
     Check::sync(move |state| {
-        let ids = strings(state.values(NODE)?, "instance_ids");
-        *saved.lock().map_err(|e| e.to_string())? = ids;
-        Ok(())
+        let id = state
+            .attr(NODE, "security_group_id")?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        saved.set(vec![id])
     })
 }
 
+/// What was remembered (nothing yet: empty).
 fn saved(saved: &Saved) -> Vec<String> {
-    saved.lock().map(|s| s.clone()).unwrap_or_default()
+    saved.get().unwrap_or_default()
 }
 
-// ---------------------------------------------------------------------------
-
-#[tokio::test]
-async fn creates_a_hardened_pool_then_scales_resizes_and_retags_in_place() {
-    let emulator = Arc::new(Emulator::start());
-    let ec2 = emulator.ec2().await;
-    let subnets = default_subnets(&ec2).await;
-    let zones = [subnets[0].1.clone(), subnets[1].1.clone()];
-    let first: Saved = Arc::default();
-    let tags_v1 = "  tags = { role = \"agents\" }\n";
-    let tags_v2 = "  tags = { tier = \"gold\" }\n";
-
-    let created = {
+/// The hardened pool of three the `basic` and `update` tests create,
+/// checked through the SDK: placement round-robin over the subnets' zones,
+/// running, IMDSv2, no public IP, in the node's group, tags on instances
+/// and encrypted gp3 root volumes, the bootstrap before the user data, the
+/// single ingress rule, ARNs and private IPs.
+fn hardened_pool(emulator: &Arc<Emulator>, zones: [String; 2]) -> Check {
+    node_check(emulator, move |ec2, values| {
         let zones = zones.clone();
-        sdk_check(&emulator, move |ec2, values| {
-            let zones = zones.clone();
-            async move {
-                let live = state_matches_ec2(&ec2, &values, 3).await?;
-                // Round-robin over the subnets in zone order.
-                let expected_zones = vec![&zones[0], &zones[1], &zones[0]];
-                let actual: Vec<String> = live
+        async move {
+            let live = state_matches_ec2(&ec2, &values, 3).await?;
+            // Round-robin over the subnets in zone order.
+            let expected_zones = vec![&zones[0], &zones[1], &zones[0]];
+            let actual: Vec<String> = live
+                .iter()
+                .map(|i| {
+                    i.placement()
+                        .and_then(|p| p.availability_zone())
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect();
+            if actual.iter().collect::<Vec<_>>() != expected_zones
+                || strings(&values, "availability_zones") != actual
+            {
+                return Err(format!("zones {actual:?}, expected {expected_zones:?}"));
+            }
+            let group = the_group(&ec2, "agents").await?;
+            let group_id = group.group_id().unwrap_or_default();
+            if values["security_group_id"] != json!(group_id) {
+                return Err(format!("security_group_id {}", values["security_group_id"]));
+            }
+            for (n, i) in live.iter().enumerate() {
+                let id = i.instance_id().unwrap_or_default();
+                let what = format!("instance {id}");
+                if i.state().and_then(|s| s.name()).map(|s| s.as_str()) != Some("running") {
+                    return Err(format!("{what} is not running"));
+                }
+                if i.instance_type() != Some(&InstanceType::T3Small) {
+                    return Err(format!("{what} is {:?}", i.instance_type()));
+                }
+                let tokens = i.metadata_options().and_then(|m| m.http_tokens());
+                if tokens != Some(&HttpTokensState::Required) {
+                    return Err(format!("{what}: IMDSv2 not required ({tokens:?})"));
+                }
+                let hops = i
+                    .metadata_options()
+                    .and_then(|m| m.http_put_response_hop_limit());
+                if !matches!(hops, Some(1 | 2)) {
+                    return Err(format!("{what}: hop limit {hops:?}"));
+                }
+                if i.public_ip_address().is_some_and(|ip| !ip.is_empty()) {
+                    return Err(format!("{what} has a public IP"));
+                }
+                let groups: Vec<&str> = i
+                    .network_interfaces()
                     .iter()
-                    .map(|i| {
-                        i.placement()
-                            .and_then(|p| p.availability_zone())
-                            .unwrap_or_default()
-                            .to_owned()
-                    })
+                    .flat_map(|n| n.groups())
+                    .filter_map(|g| g.group_id())
                     .collect();
-                if actual.iter().collect::<Vec<_>>() != expected_zones
-                    || strings(&values, "availability_zones") != actual
-                {
-                    return Err(format!("zones {actual:?}, expected {expected_zones:?}"));
+                if !groups.contains(&group_id) {
+                    return Err(format!("{what} is not in {group_id}: {groups:?}"));
                 }
-                let group = the_group(&ec2, "agents").await?;
-                let group_id = group.group_id().unwrap_or_default();
-                if values["security_group_id"] != json!(group_id) {
-                    return Err(format!("security_group_id {}", values["security_group_id"]));
-                }
-                for (n, i) in live.iter().enumerate() {
-                    let id = i.instance_id().unwrap_or_default();
-                    let what = format!("instance {id}");
-                    if i.state().and_then(|s| s.name()).map(|s| s.as_str()) != Some("running") {
-                        return Err(format!("{what} is not running"));
-                    }
-                    if i.instance_type() != Some(&InstanceType::T3Small) {
-                        return Err(format!("{what} is {:?}", i.instance_type()));
-                    }
-                    let tokens = i.metadata_options().and_then(|m| m.http_tokens());
-                    if tokens != Some(&HttpTokensState::Required) {
-                        return Err(format!("{what}: IMDSv2 not required ({tokens:?})"));
-                    }
-                    let hops = i
-                        .metadata_options()
-                        .and_then(|m| m.http_put_response_hop_limit());
-                    if !matches!(hops, Some(1 | 2)) {
-                        return Err(format!("{what}: hop limit {hops:?}"));
-                    }
-                    if i.public_ip_address().is_some_and(|ip| !ip.is_empty()) {
-                        return Err(format!("{what} has a public IP"));
-                    }
-                    let groups: Vec<&str> = i
-                        .network_interfaces()
-                        .iter()
-                        .flat_map(|n| n.groups())
-                        .filter_map(|g| g.group_id())
-                        .collect();
-                    if !groups.contains(&group_id) {
-                        return Err(format!("{what} is not in {group_id}: {groups:?}"));
-                    }
-                    let name = format!("agents-{}", n + 1);
-                    let index = n.to_string();
-                    has_tags(
-                        &what,
-                        i.tags(),
-                        &[
-                            ("Name", &name),
-                            ("team", "platform"),
-                            ("role", "agents"),
-                            ("swarm:node", "agents"),
-                            ("swarm:role", "instance"),
-                            ("swarm:managed-by", "terraform-provider-swarm"),
-                            ("swarm:index", &index),
-                            ("swarm:agents-per-instance", "5"),
-                            ("swarm:mcp-port", "3000"),
-                        ],
-                        &[],
-                    )?;
-                    let volumes: Vec<&str> = i
-                        .block_device_mappings()
-                        .iter()
-                        .filter_map(|m| m.ebs()?.volume_id())
-                        .collect();
-                    let [root] = volumes[..] else {
-                        return Err(format!("{what} has volumes {volumes:?}"));
-                    };
-                    let v = volume(&ec2, root).await?;
-                    if v.volume_type() != Some(&VolumeType::Gp3)
-                        || v.encrypted() != Some(true)
-                        || v.size() != Some(30)
-                    {
-                        return Err(format!(
-                            "root volume {root}: {:?}, encrypted {:?}, {:?} GiB",
-                            v.volume_type(),
-                            v.encrypted(),
-                            v.size()
-                        ));
-                    }
-                    has_tags(
-                        &format!("volume {root}"),
-                        v.tags(),
-                        &[
-                            ("Name", &name),
-                            ("team", "platform"),
-                            ("role", "agents"),
-                            ("swarm:node", "agents"),
-                            ("swarm:role", "root-volume"),
-                        ],
-                        &[],
-                    )?;
-                    let script = user_data(&ec2, id).await?;
-                    for needle in [
-                        "#!/bin/bash\n",
-                        "AGENTS_PER_INSTANCE=5\nMCP_PORT=3000\n",
-                        "swarm-agent@.service",
-                        "echo hello from user data > /tmp/hello\n",
-                        "$(seq 1 5)",
-                    ] {
-                        if !script.contains(needle) {
-                            return Err(format!("{what}: user data lacks {needle:?}:\n{script}"));
-                        }
-                    }
-                    let (bootstrap, user) = script
-                        .split_once("echo hello from user data")
-                        .unwrap_or_default();
-                    if !bootstrap.contains("/etc/swarm/agent.env")
-                        || !user.contains("swarm-agent@$i")
-                    {
-                        return Err(format!(
-                            "{what}: user_data does not run after the bootstrap"
-                        ));
-                    }
-                }
-                let rules = ingress(&group);
-                if rules != [("tcp".to_owned(), 3000, 3000, "10.20.0.0/16".to_owned())] {
-                    return Err(format!("ingress {rules:?}"));
-                }
+                let name = format!("agents-{}", n + 1);
+                let index = n.to_string();
                 has_tags(
-                    "security group",
-                    group.tags(),
+                    &what,
+                    &tag_map(i.tags()),
                     &[
-                        ("Name", "agents"),
+                        ("Name", &name),
                         ("team", "platform"),
                         ("role", "agents"),
                         ("swarm:node", "agents"),
-                        ("swarm:role", "security-group"),
+                        ("swarm:role", "instance"),
                         ("swarm:managed-by", "terraform-provider-swarm"),
+                        ("swarm:index", &index),
+                        ("swarm:agents-per-instance", "5"),
+                        ("swarm:mcp-port", "3000"),
                     ],
                     &[],
                 )?;
-                let arns = strings(&values, "arns");
-                let owner_ok = arns.iter().zip(ids(&live)).all(|(arn, id)| {
-                    arn.starts_with("arn:aws:ec2:us-east-1:")
-                        && arn.ends_with(&format!(":instance/{id}"))
-                });
-                if arns.len() != 3 || !owner_ok {
-                    return Err(format!("arns {arns:?}"));
-                }
-                if strings(&values, "private_ips")
+                let volumes: Vec<&str> = i
+                    .block_device_mappings()
                     .iter()
-                    .any(|ip| !ip.starts_with("172.31."))
+                    .filter_map(|m| m.ebs()?.volume_id())
+                    .collect();
+                let [root] = volumes[..] else {
+                    return Err(format!("{what} has volumes {volumes:?}"));
+                };
+                let v = volume(&ec2, root).await?;
+                if v.volume_type() != Some(&VolumeType::Gp3)
+                    || v.encrypted() != Some(true)
+                    || v.size() != Some(30)
                 {
-                    return Err(format!("private_ips {}", values["private_ips"]));
+                    return Err(format!(
+                        "root volume {root}: {:?}, encrypted {:?}, {:?} GiB",
+                        v.volume_type(),
+                        v.encrypted(),
+                        v.size()
+                    ));
                 }
-                Ok(())
-            }
-        })
-    };
-
-    let first_kept = |count: usize, keep: usize, first: &Saved| {
-        let first = Arc::clone(first);
-        sdk_check(&emulator, move |ec2, values| {
-            let first = saved(&first);
-            async move {
-                let live = state_matches_ec2(&ec2, &values, count).await?;
-                let now = ids(&live);
-                if now[..keep] != first[..keep] {
-                    return Err(format!("instances changed: {first:?} then {now:?}"));
+                has_tags(
+                    &format!("volume {root}"),
+                    &tag_map(v.tags()),
+                    &[
+                        ("Name", &name),
+                        ("team", "platform"),
+                        ("role", "agents"),
+                        ("swarm:node", "agents"),
+                        ("swarm:role", "root-volume"),
+                    ],
+                    &[],
+                )?;
+                let script = user_data(&ec2, id).await?;
+                for needle in [
+                    "#!/bin/bash\n",
+                    "AGENTS_PER_INSTANCE=5\nMCP_PORT=3000\n",
+                    "swarm-agent@.service",
+                    "echo hello from user data > /tmp/hello\n",
+                    "$(seq 1 5)",
+                ] {
+                    if !script.contains(needle) {
+                        return Err(format!("{what}: user data lacks {needle:?}:\n{script}"));
+                    }
                 }
-                Ok(())
+                let (bootstrap, user) = script
+                    .split_once("echo hello from user data")
+                    .unwrap_or_default();
+                if !bootstrap.contains("/etc/swarm/agent.env") || !user.contains("swarm-agent@$i") {
+                    return Err(format!(
+                        "{what}: user_data does not run after the bootstrap"
+                    ));
+                }
             }
-        })
-    };
+            let rules = ingress(&group);
+            if rules != tcp_from(3000, &["10.20.0.0/16"]) {
+                return Err(format!("ingress {rules:?}"));
+            }
+            has_tags(
+                "security group",
+                &tag_map(group.tags()),
+                &[
+                    ("Name", "agents"),
+                    ("team", "platform"),
+                    ("role", "agents"),
+                    ("swarm:node", "agents"),
+                    ("swarm:role", "security-group"),
+                    ("swarm:managed-by", "terraform-provider-swarm"),
+                ],
+                &[],
+            )?;
+            let arns = strings(&values, "arns");
+            let owner_ok = arns.iter().zip(ids(&live)).all(|(arn, id)| {
+                arn.starts_with("arn:aws:ec2:us-east-1:")
+                    && arn.ends_with(&format!(":instance/{id}"))
+            });
+            if arns.len() != 3 || !owner_ok {
+                return Err(format!("arns {arns:?}"));
+            }
+            if strings(&values, "private_ips")
+                .iter()
+                .any(|ip| !ip.starts_with("172.31."))
+            {
+                return Err(format!("private_ips {}", values["private_ips"]));
+            }
+            Ok(())
+        }
+    })
+}
 
-    test_case()
-        .step(
-            Step::apply(node(&emulator, &subnets, &attrs(3, tags_v1)))
-                .check(Check::attr_equals(NODE, "id", "agents"))
-                .check(Check::attr_equals(
-                    NODE,
-                    "ingress_rules",
-                    json!(["tcp/3000 from 10.20.0.0/16"]),
-                ))
-                .check(Check::attr_equals(
-                    NODE,
-                    "tags_all",
-                    json!({"team": "platform", "role": "agents"}),
-                ))
-                .check(created)
-                .check(save_ids(&first)),
-        )
+/// The first `keep` of the node's `count` instances are the ones `first`
+/// remembers: scaling and changes in place leave them running.
+fn first_kept(emulator: &Arc<Emulator>, count: usize, keep: usize, first: &Saved) -> Check {
+    let first = first.clone();
+    node_check(emulator, move |ec2, values| {
+        let first = saved(&first);
+        async move {
+            let live = state_matches_ec2(&ec2, &values, count).await?;
+            let now = ids(&live);
+            if now.get(..keep) != first.get(..keep) {
+                return Err(format!("instances changed: {first:?} then {now:?}"));
+            }
+            Ok(())
+        }
+    })
+}
+
+/// The node's two instances are exactly the ones `first` remembers.
+fn same_instances(emulator: &Arc<Emulator>, first: &Saved) -> Check {
+    first_kept(emulator, 2, 2, first)
+}
+
+/// A test of a node in the default subnets: the emulator and the subnets
+/// (in zone order).
+struct Fixture {
+    emulator: Arc<Emulator>,
+    subnets: Vec<(String, String)>,
+}
+
+impl Fixture {
+    async fn start() -> Self {
+        let emulator = Arc::new(Emulator::start());
+        let subnets = default_subnets(&emulator.ec2().await).await;
+        Self { emulator, subnets }
+    }
+
+    /// The node in the two default subnets, with `count` instances and
+    /// `extra` attributes besides [`BASE`].
+    fn hcl(&self, count: usize, extra: &str) -> String {
+        node(&self.emulator, &self.subnets, &attrs(count, extra))
+    }
+
+    /// A test case whose destroy must leave nothing.
+    fn case(&self) -> TestCase {
+        test_case().check_destroy(nothing_left(&self.emulator, "agents"))
+    }
+
+    /// A test case that starts by creating the node `hcl`, its instances
+    /// remembered in `first`; destroy must leave nothing.
+    fn created(&self, hcl: &str, first: &Saved) -> TestCase {
+        self.case().step(Step::apply(hcl).check(save_ids(first)))
+    }
+
+    fn zones(&self) -> [String; 2] {
+        [self.subnets[0].1.clone(), self.subnets[1].1.clone()]
+    }
+}
+
+const ROLE_TAG: &str = "  tags = { role = \"agents\" }\n";
+
+/// A test that starts from the node of two instances, remembered in
+/// `first`.
+struct Pair {
+    f: Fixture,
+    hcl: String,
+    first: Saved,
+}
+
+impl Pair {
+    async fn start() -> Self {
+        let f = Fixture::start().await;
+        let hcl = f.hcl(2, ROLE_TAG);
+        Self {
+            f,
+            hcl,
+            first: Memo::default(),
+        }
+    }
+
+    /// A test case that creates the node; destroy must leave nothing.
+    fn case(&self) -> TestCase {
+        self.f.created(&self.hcl, &self.first)
+    }
+
+    /// A plan step after `change` was made out of band.
+    fn drifted<F, Fut>(&self, change: F) -> Step
+    where
+        F: Fn(Arc<Emulator>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = CheckResult> + Send + 'static,
+    {
+        drifted(&self.f.emulator, &self.hcl, change)
+    }
+}
+
+/// The id of the node's live instance `n` (from 0).
+async fn nth_instance(ec2: &Ec2, n: usize) -> Result<String, String> {
+    let live = live_instances(ec2, "agents").await?;
+    ids(&live)
+        .get(n)
+        .cloned()
+        .ok_or_else(|| format!("no instance {n} of {}", live.len()))
+}
+const TIER_TAG: &str = "  tags = { tier = \"gold\" }\n";
+
+#[tokio::test]
+async fn basic() {
+    let f = Fixture::start().await;
+    let case = f.case().step(
+        Step::apply(f.hcl(3, ROLE_TAG))
+            .check(Check::attr_equals(NODE, "id", "agents"))
+            .check(Check::attr_equals(
+                NODE,
+                "ingress_rules",
+                json!(["tcp/3000 from 10.20.0.0/16"]),
+            ))
+            .check(Check::attr_equals(
+                NODE,
+                "tags_all",
+                json!({"team": "platform", "role": "agents"}),
+            ))
+            .check(hardened_pool(&f.emulator, f.zones())),
+    );
+    run("node::basic", case).await;
+}
+
+/// Scaling keeps the surviving instances; the type and the tags change in
+/// place.
+#[tokio::test]
+async fn update() {
+    let f = Fixture::start().await;
+    let first: Saved = Memo::default();
+    let medium = |tags: &str| f.hcl(2, tags).replace("t3.small", "t3.medium");
+    let case = f
+        .case()
+        .step(Step::apply(f.hcl(3, ROLE_TAG)).check(save_ids(&first)))
         // One more: the three keep running untouched; the fourth goes to
         // the first zone's neighbour.
         .step(
-            Step::apply(node(&emulator, &subnets, &attrs(4, tags_v1)))
-                .check(first_kept(4, 3, &first))
+            Step::apply(f.hcl(4, ROLE_TAG))
+                .check(first_kept(&f.emulator, 4, 3, &first))
                 .check(Check::sync({
-                    let zones = zones.clone();
+                    let zones = f.zones();
                     move |state| {
                         let azs = strings(state.values(NODE)?, "availability_zones");
                         match azs.get(3) {
@@ -560,153 +562,69 @@ async fn creates_a_hardened_pool_then_scales_resizes_and_retags_in_place() {
                 })),
         )
         // Two fewer: the highest-numbered go.
-        .step(
-            Step::apply(node(&emulator, &subnets, &attrs(2, tags_v1)))
-                .check(first_kept(2, 2, &first)),
-        )
+        .step(Step::apply(f.hcl(2, ROLE_TAG)).check(same_instances(&f.emulator, &first)))
         // A new type, in place.
         .step(
-            Step::apply(node(
-                &emulator,
-                &subnets,
-                &attrs(2, tags_v1).replace("t3.small", "t3.medium"),
-            ))
-            .check(first_kept(2, 2, &first))
-            .check(sdk_check(&emulator, |ec2, _| async move {
-                let live = live_instances(&ec2, "agents").await?;
-                match live
-                    .iter()
-                    .find(|i| i.instance_type() != Some(&InstanceType::T3Medium))
-                {
-                    Some(i) => Err(format!("{:?} is {:?}", i.instance_id(), i.instance_type())),
-                    None => Ok(()),
-                }
-            })),
+            Step::apply(medium(ROLE_TAG))
+                .check(same_instances(&f.emulator, &first))
+                .check(node_check(&f.emulator, |ec2, _| async move {
+                    let live = live_instances(&ec2, "agents").await?;
+                    match live
+                        .iter()
+                        .find(|i| i.instance_type() != Some(&InstanceType::T3Medium))
+                    {
+                        Some(i) => Err(format!("{:?} is {:?}", i.instance_id(), i.instance_type())),
+                        None => Ok(()),
+                    }
+                })),
         )
         // New tags on every object; the dropped key is removed.
         .step(
-            Step::apply(node(
-                &emulator,
-                &subnets,
-                &attrs(2, tags_v2).replace("t3.small", "t3.medium"),
-            ))
-            .check(first_kept(2, 2, &first))
-            .check(Check::attr_equals(
-                NODE,
-                "tags_all",
-                json!({"team": "platform", "tier": "gold"}),
-            ))
-            .check(sdk_check(&emulator, |ec2, _| async move {
-                let expected = [
-                    ("team", "platform"),
-                    ("tier", "gold"),
-                    ("swarm:node", "agents"),
-                ];
-                for i in live_instances(&ec2, "agents").await? {
-                    let id = i.instance_id().unwrap_or_default().to_owned();
-                    has_tags(&id, i.tags(), &expected, &["role"])?;
-                    for m in i.block_device_mappings() {
-                        let vid = m.ebs().and_then(|e| e.volume_id()).unwrap_or_default();
-                        has_tags(vid, volume(&ec2, vid).await?.tags(), &expected, &["role"])?;
+            Step::apply(medium(TIER_TAG))
+                .check(same_instances(&f.emulator, &first))
+                .check(Check::attr_equals(
+                    NODE,
+                    "tags_all",
+                    json!({"team": "platform", "tier": "gold"}),
+                ))
+                .check(node_check(&f.emulator, |ec2, _| async move {
+                    let expected = [
+                        ("team", "platform"),
+                        ("tier", "gold"),
+                        ("swarm:node", "agents"),
+                    ];
+                    for i in live_instances(&ec2, "agents").await? {
+                        let id = i.instance_id().unwrap_or_default().to_owned();
+                        has_tags(&id, &tag_map(i.tags()), &expected, &["role"])?;
+                        for m in i.block_device_mappings() {
+                            let vid = m.ebs().and_then(|e| e.volume_id()).unwrap_or_default();
+                            let tags = tag_map(volume(&ec2, vid).await?.tags());
+                            has_tags(vid, &tags, &expected, &["role"])?;
+                        }
                     }
-                }
-                let group = the_group(&ec2, "agents").await?;
-                has_tags("security group", group.tags(), &expected, &["role"])
-            })),
-        )
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+                    let group = the_group(&ec2, "agents").await?;
+                    has_tags(
+                        "security group",
+                        &tag_map(group.tags()),
+                        &expected,
+                        &["role"],
+                    )
+                })),
+        );
+    run("node::update", case).await;
 }
 
+/// Import by name: `terraform import` in a fresh state gives the created
+/// instances and an empty plan; an `import {}` block applied in a fresh
+/// state takes the node over as it is (the same instances), and the plan
+/// after it is empty.
 #[tokio::test]
-async fn imports_by_name_and_repairs_drift() {
-    let emulator = Arc::new(Emulator::start());
-    let ec2 = emulator.ec2().await;
-    let subnets = default_subnets(&ec2).await;
-    let hcl = node(
-        &emulator,
-        &subnets,
-        &attrs(2, "  tags = { role = \"agents\" }\n"),
-    );
-    let first: Saved = Arc::default();
-
-    // Out of band: one instance terminated.
-    let terminate = {
-        let emulator = Arc::clone(&emulator);
-        move || {
-            let emulator = Arc::clone(&emulator);
-            async move {
-                let ec2 = emulator.ec2().await;
-                let live = live_instances(&ec2, "agents").await?;
-                let victim = ids(&live).get(1).cloned().ok_or("no second instance")?;
-                ec2.terminate_instances()
-                    .instance_ids(victim)
-                    .send()
-                    .await
-                    .map_err(|e| format!("TerminateInstances: {e:?}"))?;
-                Ok(())
-            }
-        }
-    };
-    // Out of band: an instance resized, and SSH opened to the world.
-    let tamper = {
-        let emulator = Arc::clone(&emulator);
-        move || {
-            let emulator = Arc::clone(&emulator);
-            async move {
-                let ec2 = emulator.ec2().await;
-                let live = live_instances(&ec2, "agents").await?;
-                let id = ids(&live).first().cloned().ok_or("no instance")?;
-                let fail = |e: String| e;
-                ec2.stop_instances()
-                    .instance_ids(&id)
-                    .send()
-                    .await
-                    .map_err(|e| fail(format!("StopInstances: {e:?}")))?;
-                ec2.modify_instance_attribute()
-                    .instance_id(&id)
-                    .instance_type(AttributeValue::builder().value("t3.xlarge").build())
-                    .send()
-                    .await
-                    .map_err(|e| format!("ModifyInstanceAttribute: {e:?}"))?;
-                ec2.start_instances()
-                    .instance_ids(&id)
-                    .send()
-                    .await
-                    .map_err(|e| format!("StartInstances: {e:?}"))?;
-                let group = the_group(&ec2, "agents").await?;
-                ec2.authorize_security_group_ingress()
-                    .group_id(group.group_id().unwrap_or_default())
-                    .ip_permissions(
-                        IpPermission::builder()
-                            .ip_protocol("tcp")
-                            .from_port(22)
-                            .to_port(22)
-                            .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .map_err(|e| format!("AuthorizeSecurityGroupIngress: {e:?}"))?;
-                Ok(())
-            }
-        }
-    };
-
-    let import_block = config(&format!(
-        "{}\nimport {{\n  to = {NODE}\n  id = \"agents\"\n}}\n\n{}",
-        provider(&emulator, "production"),
-        hcl.split_once("resource ")
-            .map(|(_, r)| format!("resource {r}"))
-            .unwrap_or_default()
-    ));
-    test_case()
-        .step(Step::apply(hcl.clone()).check(save_ids(&first)))
-        // `terraform import` in a fresh state: the plan after it is empty.
-        .step(Step::import(hcl.clone(), NODE, "agents").check({
-            let first = Arc::clone(&first);
+async fn import() {
+    let p = Pair::start().await;
+    let case = p
+        .case()
+        .step(Step::import(p.hcl.clone(), NODE, "agents").check({
+            let first = p.first.clone();
             Check::sync(move |state| {
                 let imported = strings(state.values(NODE)?, "instance_ids");
                 let created = saved(&first);
@@ -717,36 +635,47 @@ async fn imports_by_name_and_repairs_drift() {
                 }
             })
         }))
-        // A terminated instance is planned back, and apply replaces it
-        // alone.
-        .step(Step::plan(hcl.clone()).before(terminate).expect_changes())
-        .step(Step::apply(hcl.clone()).check({
-            let first = Arc::clone(&first);
-            sdk_check(&emulator, move |ec2, values| {
-                let first = saved(&first);
-                async move {
-                    let live = state_matches_ec2(&ec2, &values, 2).await?;
-                    let now = ids(&live);
-                    if now[0] != first[0] || now[1] == first[1] {
-                        return Err(format!("instances {first:?} then {now:?}"));
-                    }
-                    Ok(())
-                }
-            })
+        .step(
+            Step::import_block(with_import_block(&p.hcl, NODE, "agents"))
+                .check(same_instances(&p.f.emulator, &p.first)),
+        );
+    run("node::import", case).await;
+}
+
+/// Out of band, an instance resized and SSH opened to the world: the plan
+/// shows both, and apply puts them right without replacing anything.
+#[tokio::test]
+async fn drift() {
+    let p = Pair::start().await;
+    let case = p
+        .case()
+        .step(p.drifted(|e| async move {
+            let ec2 = e.ec2().await;
+            let id = nth_instance(&ec2, 0).await?;
+            ec2.stop_instances()
+                .instance_ids(&id)
+                .send()
+                .await
+                .map_err(err)?;
+            ec2.modify_instance_attribute()
+                .instance_id(&id)
+                .instance_type(AttributeValue::builder().value("t3.xlarge").build())
+                .send()
+                .await
+                .map_err(err)?;
+            ec2.start_instances()
+                .instance_ids(&id)
+                .send()
+                .await
+                .map_err(err)?;
+            let group = the_group(&ec2, "agents").await?;
+            open_to_the_world(&e, group.group_id().unwrap_or_default(), 22).await
         }))
-        .step(Step::apply(hcl.clone()).check(save_ids(&first)))
-        // A resized instance and an extra rule are planned back, and apply
-        // puts them right without replacing anything.
-        .step(Step::plan(hcl.clone()).before(tamper).expect_changes())
-        .step(Step::apply(hcl.clone()).check({
-            let first = Arc::clone(&first);
-            sdk_check(&emulator, move |ec2, values| {
-                let first = saved(&first);
-                async move {
-                    let live = state_matches_ec2(&ec2, &values, 2).await?;
-                    if ids(&live) != first {
-                        return Err(format!("instances {first:?} then {:?}", ids(&live)));
-                    }
+        .step(
+            Step::apply(p.hcl.clone())
+                .check(same_instances(&p.f.emulator, &p.first))
+                .check(node_check(&p.f.emulator, |ec2, _| async move {
+                    let live = live_instances(&ec2, "agents").await?;
                     if let Some(i) = live
                         .iter()
                         .find(|i| i.instance_type() != Some(&InstanceType::T3Small))
@@ -758,32 +687,42 @@ async fn imports_by_name_and_repairs_drift() {
                         ));
                     }
                     let rules = ingress(&the_group(&ec2, "agents").await?);
-                    if rules != [("tcp".to_owned(), 3000, 3000, "10.20.0.0/16".to_owned())] {
+                    if rules != tcp_from(3000, &["10.20.0.0/16"]) {
                         return Err(format!("ingress {rules:?}"));
                     }
                     Ok(())
-                }
-            })
+                })),
+        );
+    run("node::drift", case).await;
+}
+
+/// An instance terminated out of band is planned back, and apply replaces
+/// it alone.
+#[tokio::test]
+async fn disappears() {
+    let p = Pair::start().await;
+    let case = p
+        .case()
+        .step(p.drifted(|e| async move {
+            let ec2 = e.ec2().await;
+            let victim = nth_instance(&ec2, 1).await?;
+            sent(ec2.terminate_instances().instance_ids(victim).send().await)
         }))
-        // An `import {}` block applied in a fresh state takes the node over
-        // as it is (the same instances), and the plan after it is empty.
-        .step(Step::import_block(import_block).check({
-            let first = Arc::clone(&first);
-            sdk_check(&emulator, move |ec2, values| {
-                let kept = saved(&first);
+        .step(Step::apply(p.hcl.clone()).check({
+            let first = p.first.clone();
+            node_check(&p.f.emulator, move |ec2, values| {
+                let first = saved(&first);
                 async move {
                     let live = state_matches_ec2(&ec2, &values, 2).await?;
-                    if ids(&live) != kept {
-                        return Err(format!("imported {:?}, expected {kept:?}", ids(&live)));
+                    let now = ids(&live);
+                    if now.first() != first.first() || now.get(1) == first.get(1) {
+                        return Err(format!("instances {first:?} then {now:?}"));
                     }
                     Ok(())
                 }
             })
-        }))
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        }));
+    run("node::disappears", case).await;
 }
 
 #[tokio::test]
@@ -791,8 +730,8 @@ async fn launch_changes_replace_the_instances_and_keep_the_group() {
     let emulator = Arc::new(Emulator::start());
     let ec2 = emulator.ec2().await;
     let subnets = default_subnets(&ec2).await;
-    let group_id: Saved = Arc::default();
-    let first: Saved = Arc::default();
+    let group_id: Saved = Memo::default();
+    let first: Saved = Memo::default();
     let with = |extra: &str| {
         node(
             &emulator,
@@ -800,20 +739,8 @@ async fn launch_changes_replace_the_instances_and_keep_the_group() {
             &format!("  instance_count = 2\n  ami = \"ami-785db401\"\n{extra}"),
         )
     };
-    let save_group = {
-        let group_id = Arc::clone(&group_id);
-        Check::sync(move |state| {
-            let id = state
-                .attr(NODE, "security_group_id")?
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            *group_id.lock().map_err(|e| e.to_string())? = vec![id];
-            Ok(())
-        })
-    };
     let same_group = |group_id: &Saved| {
-        let group_id = Arc::clone(group_id);
+        let group_id = group_id.clone();
         Check::sync(move |state| {
             let now = state.attr(NODE, "security_group_id")?;
             match saved(&group_id).first() {
@@ -823,8 +750,8 @@ async fn launch_changes_replace_the_instances_and_keep_the_group() {
         })
     };
     let replaced = |first: &Saved, port: i32, cidrs: &'static [&'static str], ami: &'static str| {
-        let first = Arc::clone(first);
-        sdk_check(&emulator, move |ec2, values| {
+        let first = first.clone();
+        node_check(&emulator, move |ec2, values| {
             let first = saved(&first);
             async move {
                 let live = state_matches_ec2(&ec2, &values, 2).await?;
@@ -838,11 +765,7 @@ async fn launch_changes_replace_the_instances_and_keep_the_group() {
                 if !script.contains(&format!("MCP_PORT={port}\n")) {
                     return Err(format!("bootstrap without MCP_PORT={port}:\n{script}"));
                 }
-                let mut expected: Vec<_> = cidrs
-                    .iter()
-                    .map(|c| ("tcp".to_owned(), port, port, (*c).to_owned()))
-                    .collect();
-                expected.sort();
+                let expected = tcp_from(port, cidrs);
                 let rules = ingress(&the_group(&ec2, "agents").await?);
                 if rules != expected {
                     return Err(format!("ingress {rules:?}, expected {expected:?}"));
@@ -852,11 +775,11 @@ async fn launch_changes_replace_the_instances_and_keep_the_group() {
         })
     };
 
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(with("  allowed_cidrs = [\"10.20.0.0/16\"]\n"))
                 .check(save_ids(&first))
-                .check(save_group),
+                .check(save_group(&group_id)),
         )
         // Another source: the rule is added in place, nothing replaced.
         .step(
@@ -864,8 +787,8 @@ async fn launch_changes_replace_the_instances_and_keep_the_group() {
                 "  allowed_cidrs = [\"10.20.0.0/16\", \"10.30.0.0/16\"]\n",
             ))
             .check({
-                let first = Arc::clone(&first);
-                sdk_check(&emulator, move |ec2, values| {
+                let first = first.clone();
+                node_check(&emulator, move |ec2, values| {
                     let first = saved(&first);
                     async move {
                         let live = state_matches_ec2(&ec2, &values, 2).await?;
@@ -911,10 +834,12 @@ async fn launch_changes_replace_the_instances_and_keep_the_group() {
             ))
             .check(same_group(&group_id)),
         )
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .check_destroy(nothing_left(&emulator, "agents"));
+    run(
+        "node::launch_changes_replace_the_instances_and_keep_the_group",
+        case,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -924,14 +849,14 @@ async fn defaults_follow_the_environment_and_the_default_vpc() {
         "{}\nresource \"swarm_node\" \"agents\" {{\n  name = \"agents\"\n  timeouts {{\n    create = \"5m\"\n  }}\n}}\n",
         provider(&emulator, "development")
     ));
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(hcl)
                 .check(Check::attr_equals(NODE, "instance_type", "t3.small"))
                 .check(Check::attr_equals(NODE, "instance_count", 1))
                 .check(Check::attr_equals(NODE, "agents_per_instance", 1))
                 .check(Check::attr_equals(NODE, "associate_public_ip", false))
-                .check(sdk_check(&emulator, |ec2, values| async move {
+                .check(node_check(&emulator, |ec2, values| async move {
                     let live = state_matches_ec2(&ec2, &values, 1).await?;
                     let instance = &live[0];
                     if instance.instance_type() != Some(&InstanceType::T3Small) {
@@ -998,8 +923,7 @@ async fn defaults_follow_the_environment_and_the_default_vpc() {
                     }
                     let cidr = vpc.cidr_block().unwrap_or_default();
                     let rules = ingress(&the_group(&ec2, "agents").await?);
-                    if values["allowed_cidrs"] != json!([cidr])
-                        || rules != [("tcp".to_owned(), 3000, 3000, cidr.to_owned())]
+                    if values["allowed_cidrs"] != json!([cidr]) || rules != tcp_from(3000, &[cidr])
                     {
                         return Err(format!(
                             "allowed_cidrs {}, ingress {rules:?}, VPC {cidr}",
@@ -1009,10 +933,12 @@ async fn defaults_follow_the_environment_and_the_default_vpc() {
                     Ok(())
                 })),
         )
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .check_destroy(nothing_left(&emulator, "agents"));
+    run(
+        "node::defaults_follow_the_environment_and_the_default_vpc",
+        case,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -1027,27 +953,8 @@ async fn invalid_values_fail_validation_and_create_nothing() {
         ))
     };
     // A second subnet in a zone that already has one.
-    let extra = ec2
-        .create_subnet()
-        .vpc_id(
-            ec2.describe_vpcs()
-                .filters(filter("is-default", &["true"]))
-                .send()
-                .await
-                .expect("DescribeVpcs")
-                .vpcs()[0]
-                .vpc_id()
-                .unwrap_or_default(),
-        )
-        .cidr_block("172.31.96.0/20")
-        .availability_zone(&subnets[0].1)
-        .send()
-        .await
-        .expect("CreateSubnet");
-    let twin = extra
-        .subnet()
-        .and_then(|s| s.subnet_id())
-        .unwrap_or_default();
+    let (default_vpc, _) = default_vpc(&ec2).await;
+    let twin = subnet(&ec2, &default_vpc, "172.31.96.0/20", &subnets[0].1).await;
     let cases = [
         (
             "agents",
@@ -1114,40 +1021,41 @@ async fn invalid_values_fail_validation_and_create_nothing() {
     for (name, attrs, error) in cases {
         case = case.step(Step::validate(bad(name, attrs)).expect_error(error));
     }
-    let check_nothing = {
-        let emulator = Arc::clone(&emulator);
-        move || {
-            let emulator = Arc::clone(&emulator);
-            async move { nothing_exists(&emulator.ec2().await, "agents").await }
-        }
+    let check_nothing = || {
+        out_of_band(&emulator, |e| async move {
+            nothing_exists(&e.ec2().await, "agents").await
+        })
     };
-    case.step(
-        Step::apply(bad("agents", "  mcp_port = 70000"))
-            .expect_error("mcp_port must be a whole number"),
+    let case = case
+        .step(
+            Step::apply(bad("agents", "  mcp_port = 70000"))
+                .expect_error("mcp_port must be a whole number"),
+        )
+        // Only AWS knows the subnets' zones: plan refuses, before creating anything.
+        .step(
+            Step::apply(bad(
+                "agents",
+                &format!("  subnet_ids = [\"{}\", \"{twin}\"]", subnets[0].0),
+            ))
+            .before(check_nothing())
+            .expect_error("give one subnet per availability zone"),
+        )
+        .step(
+            Step::apply(bad("agents", "  subnet_ids = [\"subnet-0000ffff\"]"))
+                .before(check_nothing())
+                .expect_error("subnet_ids"),
+        )
+        .step(
+            Step::apply(bad("agents", "  ami = \"ami-0000dead\""))
+                .before(check_nothing())
+                .expect_error("ami: ami-0000dead does not exist in us-east-1"),
+        )
+        .step(Step::validate(bad("agents", "")).before(check_nothing()));
+    run(
+        "node::invalid_values_fail_validation_and_create_nothing",
+        case,
     )
-    // Only AWS knows the subnets' zones: plan refuses, before creating anything.
-    .step(
-        Step::apply(bad(
-            "agents",
-            &format!("  subnet_ids = [\"{}\", \"{twin}\"]", subnets[0].0),
-        ))
-        .before(check_nothing.clone())
-        .expect_error("give one subnet per availability zone"),
-    )
-    .step(
-        Step::apply(bad("agents", "  subnet_ids = [\"subnet-0000ffff\"]"))
-            .before(check_nothing.clone())
-            .expect_error("subnet_ids"),
-    )
-    .step(
-        Step::apply(bad("agents", "  ami = \"ami-0000dead\""))
-            .before(check_nothing.clone())
-            .expect_error("ami: ami-0000dead does not exist in us-east-1"),
-    )
-    .step(Step::validate(bad("agents", "")).before(check_nothing))
-    .run(SwarmProvider::new())
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
@@ -1155,56 +1063,22 @@ async fn moving_to_another_vpc_replaces_the_group_and_the_instances() {
     let emulator = Arc::new(Emulator::start());
     let ec2 = emulator.ec2().await;
     let defaults = default_subnets(&ec2).await;
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.50.0.0/16")
-        .send()
-        .await
-        .expect("CreateVpc");
-    let vpc_id = vpc
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .unwrap_or_default()
-        .to_owned();
+    let vpc_id = vpc(&ec2, "10.50.0.0/16").await;
     let mut moved = Vec::new();
     for (cidr, zone) in [
         ("10.50.1.0/24", &defaults[0].1),
         ("10.50.2.0/24", &defaults[1].1),
     ] {
-        let subnet = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .cidr_block(cidr)
-            .availability_zone(zone)
-            .send()
-            .await
-            .expect("CreateSubnet");
-        let id = subnet
-            .subnet()
-            .and_then(|s| s.subnet_id())
-            .unwrap_or_default();
-        moved.push((id.to_owned(), zone.clone()));
+        moved.push((subnet(&ec2, &vpc_id, cidr, zone).await, zone.clone()));
     }
-    let first: Saved = Arc::default();
-    let group: Saved = Arc::default();
-    let save_group = {
-        let group = Arc::clone(&group);
-        Check::sync(move |state| {
-            let id = state
-                .attr(NODE, "security_group_id")?
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            *group.lock().map_err(|e| e.to_string())? = vec![id];
-            Ok(())
-        })
-    };
+    let first: Saved = Memo::default();
+    let group: Saved = Memo::default();
     let count = "  instance_count = 2\n";
-    test_case()
+    let case = test_case()
         .step(
             Step::apply(node(&emulator, &defaults, count))
                 .check(save_ids(&first))
-                .check(save_group),
+                .check(save_group(&group)),
         )
         .step(
             Step::apply(node(&emulator, &moved, count))
@@ -1214,8 +1088,8 @@ async fn moving_to_another_vpc_replaces_the_group_and_the_instances() {
                     json!(["10.50.0.0/16"]),
                 ))
                 .check({
-                    let (first, group) = (Arc::clone(&first), Arc::clone(&group));
-                    sdk_check(&emulator, move |ec2, values| {
+                    let (first, group) = (first.clone(), group.clone());
+                    node_check(&emulator, move |ec2, values| {
                         let (first, old_group) = (saved(&first), saved(&group));
                         let vpc_id = vpc_id.clone();
                         async move {
@@ -1248,10 +1122,12 @@ async fn moving_to_another_vpc_replaces_the_group_and_the_instances() {
                     })
                 }),
         )
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .check_destroy(nothing_left(&emulator, "agents"));
+    run(
+        "node::moving_to_another_vpc_replaces_the_group_and_the_instances",
+        case,
+    )
+    .await;
 }
 
 /// A create that fails half way (here: the subnet runs out of addresses)
@@ -1261,48 +1137,25 @@ async fn moving_to_another_vpc_replaces_the_group_and_the_instances() {
 async fn a_create_failing_half_way_keeps_what_it_made_in_the_state() {
     let emulator = Arc::new(Emulator::start());
     let ec2 = emulator.ec2().await;
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.60.0.0/16")
-        .send()
-        .await
-        .expect("CreateVpc");
-    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap_or_default();
-    let subnet = ec2
-        .create_subnet()
-        .vpc_id(vpc_id)
-        .cidr_block("10.60.0.0/28")
-        .availability_zone("us-east-1a")
-        .send()
-        .await
-        .expect("CreateSubnet");
-    let tiny = subnet
-        .subnet()
-        .and_then(|s| s.subnet_id())
-        .unwrap_or_default();
+    let vpc_id = vpc(&ec2, "10.60.0.0/16").await;
+    let tiny = subnet(&ec2, &vpc_id, "10.60.0.0/28", "us-east-1a").await;
     let hcl = |lifecycle: &str| {
         config(&format!(
             "{}\nresource \"swarm_node\" \"agents\" {{\n  name           = \"agents\"\n  subnet_ids     = [\"{tiny}\"]\n  instance_count = 20\n{lifecycle}\n}}\n",
             emulator.provider_block("  environment = \"development\"\n  max_retries = 0")
         ))
     };
-    let some_exist = {
-        let emulator = Arc::clone(&emulator);
-        move || {
-            let emulator = Arc::clone(&emulator);
-            async move {
-                let ec2 = emulator.ec2().await;
-                let live = live_instances(&ec2, "agents").await?.len();
-                let groups = groups(&ec2, "agents").await?.len();
-                if live > 0 && live < 20 && groups == 1 {
-                    Ok(())
-                } else {
-                    Err(format!("{live} instances, {groups} groups"))
-                }
-            }
+    let some_exist = out_of_band(&emulator, |e| async move {
+        let ec2 = e.ec2().await;
+        let live = live_instances(&ec2, "agents").await?.len();
+        let groups = groups(&ec2, "agents").await?.len();
+        if live > 0 && live < 20 && groups == 1 {
+            Ok(())
+        } else {
+            Err(format!("{live} instances, {groups} groups"))
         }
-    };
-    test_case()
+    });
+    let case = test_case()
         .step(Step::apply(hcl("")).expect_error("Cannot launch instance"))
         // Had the failed create saved no state, this would plan a create;
         // it plans to replace the (tainted) node, which the lifecycle forbids.
@@ -1313,8 +1166,10 @@ async fn a_create_failing_half_way_keeps_what_it_made_in_the_state() {
         )
         // The configuration destroy runs with.
         .step(Step::validate(hcl("")))
-        .check_destroy(nothing_left(&emulator, "agents"))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        .check_destroy(nothing_left(&emulator, "agents"));
+    run(
+        "node::a_create_failing_half_way_keeps_what_it_made_in_the_state",
+        case,
+    )
+    .await;
 }

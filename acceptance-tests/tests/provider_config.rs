@@ -6,8 +6,7 @@
 //! it, so each configuration reads `swarm_availability_zones`.
 
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::{config, test_case};
-use swarm_provider::SwarmProvider;
+use acceptance_tests::{config, run, test_case};
 use tfplugin::testing::{Check, Step};
 
 const USES_PROVIDER: &str = "data \"swarm_availability_zones\" \"all\" {}\n";
@@ -22,7 +21,7 @@ async fn valid_provider_block_validates_plans_and_applies() {
     let block = emulator.provider_block(
         "  environment  = \"staging\"\n  max_retries  = 2\n  default_tags = { team = \"agents\" }\n",
     );
-    test_case()
+    let case = test_case()
         .step(Step::validate(with_provider(&block)))
         .step(
             Step::apply(with_provider(&block)).check(Check::sync(|state| {
@@ -32,10 +31,12 @@ async fn valid_provider_block_validates_plans_and_applies() {
                     _ => Err(format!("no zones: {names}")),
                 }
             })),
-        )
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        );
+    run(
+        "provider_config::valid_provider_block_validates_plans_and_applies",
+        case,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -48,14 +49,15 @@ async fn per_service_endpoint_overrides_the_global_one() {
     let block = format!(
         "provider \"swarm\" {{\n  region     = \"us-east-1\"\n  endpoint   = \"http://127.0.0.1:9\"\n  access_key = \"test\"\n  secret_key = \"test\"\n  max_retries = 0\n  endpoints {{\n    ec2 = \"{endpoint}\"\n  }}\n}}\n"
     );
-    test_case()
-        .step(Step::apply(with_provider(&block)).check(Check::attr_set(
-            "data.swarm_availability_zones.all",
-            "names",
-        )))
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+    let case = test_case().step(Step::apply(with_provider(&block)).check(Check::attr_set(
+        "data.swarm_availability_zones.all",
+        "names",
+    )));
+    run(
+        "provider_config::per_service_endpoint_overrides_the_global_one",
+        case,
+    )
+    .await;
 }
 
 fn provider_with(attribute: &str) -> String {
@@ -64,20 +66,21 @@ fn provider_with(attribute: &str) -> String {
 
 #[tokio::test]
 async fn unknown_environment_is_an_error_on_environment() {
-    test_case()
-        .step(
-            Step::validate(provider_with(r#"environment = "prod""#)).expect_error(
-                r#"environment must be one of "development", "staging" or "production", got "prod""#,
-            ),
-        )
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+    let case = test_case().step(
+        Step::validate(provider_with(r#"environment = "prod""#)).expect_error(
+            r#"environment must be one of "development", "staging" or "production", got "prod""#,
+        ),
+    );
+    run(
+        "provider_config::unknown_environment_is_an_error_on_environment",
+        case,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn malformed_endpoints_are_errors_on_their_attribute() {
-    test_case()
+    let case = test_case()
         .step(
             Step::validate(provider_with(r#"endpoint = "localhost:4566""#))
                 .expect_error("endpoint must be an absolute http(s) URL"),
@@ -85,15 +88,17 @@ async fn malformed_endpoints_are_errors_on_their_attribute() {
         .step(
             Step::validate(provider_with("endpoints {\n    rds = \"not a url\"\n  }"))
                 .expect_error("endpoints.rds must be an absolute http(s) URL"),
-        )
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        );
+    run(
+        "provider_config::malformed_endpoints_are_errors_on_their_attribute",
+        case,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn other_bad_values_name_their_attribute() {
-    test_case()
+    let case = test_case()
         .step(
             Step::validate(provider_with(r#"region = "useast1""#))
                 .expect_error("region must be an AWS region name"),
@@ -105,8 +110,10 @@ async fn other_bad_values_name_their_attribute() {
         .step(
             Step::validate(provider_with(r#"access_key = "AKIA""#))
                 .expect_error("access_key is set, so secret_key must be set too"),
-        )
-        .run(SwarmProvider::new())
-        .await
-        .unwrap();
+        );
+    run(
+        "provider_config::other_bad_values_name_their_attribute",
+        case,
+    )
+    .await;
 }
