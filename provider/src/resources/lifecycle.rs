@@ -421,3 +421,60 @@ impl<L: Lifecycle> Resource<SwarmClient> for Managed<L> {
         import(&self.0, client, id, resp).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn change(plan: Value, config: Value) -> ChangeRequest {
+        ChangeRequest {
+            config,
+            plan,
+            prior_state: Value::Null,
+            private: Vec::new(),
+            cancel: tokio_util::sync::CancellationToken::new(),
+        }
+    }
+
+    #[test]
+    fn the_apply_basis_is_the_plan_then_the_configuration_then_null() {
+        let plan = object(&[
+            ("name", Value::from("db")),
+            ("final_snapshot", Value::Unknown),
+            ("arn", Value::Unknown),
+            (
+                "subnet_ids",
+                Value::Set(vec![Value::from("a"), Value::Unknown]),
+            ),
+        ]);
+        let config = object(&[
+            ("name", Value::from("db")),
+            ("final_snapshot", Value::Bool(false)),
+            ("arn", Value::Null),
+            (
+                "subnet_ids",
+                Value::Set(vec![Value::from("a"), Value::from("b")]),
+            ),
+        ]);
+        let basis = apply_basis(&change(plan, config));
+        assert_eq!(basis.get_attr("name"), Some(&Value::from("db")));
+        // Unknown in the plan, known in the configuration at apply.
+        assert_eq!(basis.get_attr("final_snapshot"), Some(&Value::Bool(false)));
+        // A computed value neither knows yet.
+        assert_eq!(basis.get_attr("arn"), Some(&Value::Null));
+        // Partly unknown in the plan: the configuration's.
+        assert_eq!(
+            basis.get_attr("subnet_ids"),
+            Some(&Value::Set(vec![Value::from("a"), Value::from("b")]))
+        );
+    }
+}

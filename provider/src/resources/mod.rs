@@ -7,6 +7,7 @@ use tfplugin::resource::Resource;
 use self::lifecycle::Managed;
 use crate::config::SwarmClient;
 
+mod attributes;
 pub mod bucket;
 pub mod cache;
 pub mod database;

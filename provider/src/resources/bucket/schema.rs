@@ -6,13 +6,7 @@ use tfplugin::value::{Type, Value};
 
 use super::checks;
 use super::state::{MAX_DAYS, Purpose};
-
-fn computed_string(name: &str, description: &str) -> Attribute {
-    Attribute::string(name)
-        .computed()
-        .description(description)
-        .plan_modifier(plan_modifiers::use_state_for_unknown())
-}
+use crate::resources::attributes::computed_string;
 
 fn days_attribute(name: &str, description: &str) -> Attribute {
     Attribute::number(name)

@@ -9,13 +9,7 @@ use super::checks::{
     node_type_check, snapshot_window_check,
 };
 use super::state::DEFAULT_ENGINE_VERSION;
-
-fn computed_string(name: &str, description: &str) -> Attribute {
-    Attribute::string(name)
-        .computed()
-        .description(description)
-        .plan_modifier(plan_modifiers::use_state_for_unknown())
-}
+use crate::resources::attributes::computed_string;
 
 pub fn schema() -> Schema {
     Schema::new(

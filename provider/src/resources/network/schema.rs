@@ -6,16 +6,10 @@ use tfplugin::value::{Type, Value};
 
 use super::checks;
 use super::state::{DEFAULT_CIDR, MAX_ZONES};
+use crate::resources::attributes::computed_string;
 
 fn computed_list(name: &str, description: &str) -> Attribute {
     Attribute::list_of(name, Type::String)
-        .computed()
-        .description(description)
-        .plan_modifier(plan_modifiers::use_state_for_unknown())
-}
-
-fn computed_string(name: &str, description: &str) -> Attribute {
-    Attribute::string(name)
         .computed()
         .description(description)
         .plan_modifier(plan_modifiers::use_state_for_unknown())
