@@ -177,10 +177,14 @@ pub trait Lifecycle: Send + Sync {
     }
 
     /// The error of an import whose id nothing answers to.
-    fn not_found(&self, id: &str) -> Diagnostic {
+    fn not_found(&self, client: &SwarmClient, id: &str) -> Diagnostic {
         Diagnostic::error(
             format!("Cannot import {}", Self::TYPE_NAME),
-            format!("Nothing of a {} named {id:?} exists.", Self::TYPE_NAME),
+            format!(
+                "Nothing of a {} named {id:?} exists in {}.",
+                Self::TYPE_NAME,
+                client.region
+            ),
         )
     }
 }
@@ -369,12 +373,12 @@ async fn import<L: Lifecycle>(
     };
     let observed = match lifecycle.observe(client, id).await {
         Ok(observed) if L::can_import(&observed) => observed,
-        Ok(_) => return resp.diagnostics.push(lifecycle.not_found(id)),
+        Ok(_) => return resp.diagnostics.push(lifecycle.not_found(client, id)),
         Err(d) => return resp.diagnostics.push(d),
     };
     match state_of(lifecycle, client, id, Some(observed), &basis).await {
         Ok(Some(state)) => resp.state = state,
-        Ok(None) => resp.diagnostics.push(lifecycle.not_found(id)),
+        Ok(None) => resp.diagnostics.push(lifecycle.not_found(client, id)),
         Err(d) => resp.diagnostics.push(d),
     }
 }

@@ -113,7 +113,9 @@ impl Lifecycle for Bucket {
         observed: &Option<Observed>,
         basis: &BucketState,
     ) -> Result<BucketState, Diagnostic> {
-        let seen = observed.as_ref().ok_or_else(|| self.not_found(id))?;
+        let seen = observed
+            .as_ref()
+            .ok_or_else(|| self.not_found(client, id))?;
         Ok(BucketState::observed(client, id, seen, basis))
     }
 
@@ -132,10 +134,13 @@ impl Lifecycle for Bucket {
         Ok(Value::Object([("id".to_owned(), Value::from(id))].into()))
     }
 
-    fn not_found(&self, id: &str) -> Diagnostic {
+    fn not_found(&self, client: &SwarmClient, id: &str) -> Diagnostic {
         Diagnostic::error(
             "Bucket not found",
-            format!("No bucket named {id:?} exists; import takes the bucket's name."),
+            format!(
+                "No bucket named {id:?} exists in {}; import takes the bucket's name.",
+                client.region
+            ),
         )
     }
 }

@@ -99,7 +99,7 @@ impl Lifecycle for Cache {
         observed: &Observed,
         basis: &CacheState,
     ) -> Result<CacheState, Diagnostic> {
-        CacheState::observed(client, id, observed, basis).ok_or_else(|| self.not_found(id))
+        CacheState::observed(client, id, observed, basis).ok_or_else(|| self.not_found(client, id))
     }
 
     async fn destroy(
@@ -118,7 +118,7 @@ impl Lifecycle for Cache {
         Ok(Value::Object([("id".to_owned(), Value::from(id))].into()))
     }
 
-    fn not_found(&self, id: &str) -> Diagnostic {
+    fn not_found(&self, _client: &SwarmClient, id: &str) -> Diagnostic {
         Diagnostic::error(
             "Cache not found",
             format!(

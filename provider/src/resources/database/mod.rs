@@ -135,7 +135,7 @@ impl Lifecycle for Database {
         observed.primary.is_some()
     }
 
-    fn not_found(&self, id: &str) -> Diagnostic {
+    fn not_found(&self, _client: &SwarmClient, id: &str) -> Diagnostic {
         Diagnostic::error(
             "Database not found",
             format!("No DB instance {id:?} exists; import takes the database's name."),

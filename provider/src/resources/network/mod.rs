@@ -102,7 +102,7 @@ impl Lifecycle for Network {
         converge::destroy(client, id, wait).await
     }
 
-    fn not_found(&self, id: &str) -> Diagnostic {
+    fn not_found(&self, _client: &SwarmClient, id: &str) -> Diagnostic {
         Diagnostic::error(
             "Network not found",
             format!(
