@@ -255,13 +255,16 @@ fn settled(instance: &DbInstance) -> bool {
 /// Waits until every instance in `ids` is available with no modification
 /// pending (RDS takes minutes to create and modify; a change applied
 /// "immediately" shows as pending until it is done).
+/// Waits until every one of `ids` is available; returns them as last
+/// read, in the order of `ids` (so that the apply works on from them
+/// instead of reading them again).
 pub async fn wait_available(
     client: &SwarmClient,
     ids: &[String],
     wait: &Wait<'_>,
-) -> Result<(), Diagnostic> {
+) -> Result<Vec<DbInstance>, Diagnostic> {
     if ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let what = format!("{} to be available", ids.join(", "));
     waiter::wait_for(&what, wait.remaining(), wait.cancel, || async {
@@ -282,6 +285,7 @@ pub async fn wait_available(
         .await
         .map_err(|e| aws::error("Cannot read the database's instances", &e))?;
         let mut waiting = Vec::new();
+        let mut ready = Vec::new();
         for id in ids {
             let found = out
                 .db_instances()
@@ -297,14 +301,16 @@ pub async fn wait_available(
                             "RDS reports the instance as failed; see its events in the RDS console.",
                         ));
                     }
-                    if !settled(i) {
+                    if settled(i) {
+                        ready.push(i.clone());
+                    } else {
                         waiting.push(format!("{id}: {status}"));
                     }
                 }
             }
         }
         Ok(if waiting.is_empty() {
-            Poll::Ready(())
+            Poll::Ready(ready)
         } else {
             Poll::Pending(waiting.join(", "))
         })

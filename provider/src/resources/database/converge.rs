@@ -46,14 +46,19 @@ pub async fn converge(
     );
     subnet_group?;
     let group = group?;
-    ensure_primary(client, spec, password, &seen, &group.id, wait).await?;
+    let primary = ensure_primary(client, spec, password, &seen, &group.id, wait).await?;
+    // The primary's zone (as it is now) decides where the replicas go.
+    let replicas =
+        ensure_replicas(client, spec, &seen, &primary, &subnets, &group.id, wait).await?;
 
-    // The primary's zone decides where the replicas go.
-    let seen = cloud::observe(client, &spec.name).await?;
-    ensure_replicas(client, spec, &seen, &subnets, &group.id, wait).await?;
-
-    let seen = cloud::observe(client, &spec.name).await?;
-    sync_tags(client, spec, &seen).await
+    // What exists now, from the waits' answers: no read again.
+    let now = Observed {
+        primary: Some(primary),
+        replicas,
+        subnet_group: seen.subnet_group,
+        group: Some(group),
+    };
+    sync_tags(client, spec, &now).await
 }
 
 /// Before a create: objects with the database's names that this
@@ -187,12 +192,20 @@ async fn ensure_primary(
     seen: &Observed,
     group_id: &str,
     wait: &Wait<'_>,
-) -> Result<(), Diagnostic> {
+) -> Result<DbInstance, Diagnostic> {
     match &seen.primary {
         None => create_primary(client, spec, password, group_id).await?,
         Some(primary) => modify_primary(client, spec, password, primary, group_id).await?,
     }
-    cloud::wait_available(client, std::slice::from_ref(&spec.name), wait).await
+    cloud::wait_available(client, std::slice::from_ref(&spec.name), wait)
+        .await?
+        .pop()
+        .ok_or_else(|| {
+            Diagnostic::error(
+                format!("DB instance {:?} not found", spec.name),
+                "RDS reported the primary available, then did not list it. Apply again.",
+            )
+        })
 }
 
 async fn create_primary(
@@ -381,15 +394,13 @@ async fn ensure_replicas(
     client: &SwarmClient,
     spec: &Spec,
     seen: &Observed,
+    primary: &DbInstance,
     subnets: &[Subnet],
     group_id: &str,
     wait: &Wait<'_>,
-) -> Result<(), Diagnostic> {
+) -> Result<Vec<(usize, DbInstance)>, Diagnostic> {
     let zones = ec2::zones(subnets);
-    let primary_zone = seen
-        .primary
-        .as_ref()
-        .and_then(DbInstance::availability_zone);
+    let primary_zone = primary.availability_zone();
 
     let mut creates = Vec::new();
     let mut modifies = Vec::new();
@@ -461,7 +472,9 @@ async fn ensure_replicas(
     let ids: Vec<String> = (1..=spec.read_replicas)
         .map(|i| cloud::replica_id(&spec.name, i))
         .collect();
-    cloud::wait_available(client, &ids, wait).await
+    // In the order of `ids`: replica 1, 2, ...
+    let replicas = cloud::wait_available(client, &ids, wait).await?;
+    Ok((1..=spec.read_replicas).zip(replicas).collect())
 }
 
 /// Removes the highest-numbered replicas beyond `read_replicas`.
