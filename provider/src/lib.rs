@@ -3,8 +3,11 @@
 //!
 //! The flow of one `terraform apply`: `tfplugin::serve` accepts Terraform's
 //! gRPC call, `tfplugin::server` decodes it and calls the resource's
-//! `create`/`update`/`delete` here, which call the AWS SDK through the
-//! clients built in [`config`].
+//! `create`/`update`/`delete`; every resource is served by the one skeleton
+//! in `resources/lifecycle.rs`, which asks the resource's `converge.rs` to
+//! make AWS match the plan through the calls in its `cloud.rs`, with the
+//! clients built in [`config`]. `resources/README.md` is the anatomy of a
+//! resource.
 
 mod aws;
 mod checks;
