@@ -12,8 +12,12 @@
 //!   Terraform plans to create it.
 //! - **Delete**: takes everything down within the delete budget; on
 //!   failure, the state keeps what is left for the next try.
-//! - **Import**: the id becomes a state of the resource's `id` and `name`,
-//!   which the read that Terraform makes next fills in from AWS.
+//! - **Import**: reads what answers to the id (an import from an `import {}`
+//!   block runs during plan, so it only reads) and returns its state, built
+//!   on a basis of the id alone; an id nothing answers to is an error.
+//! - **Create** first asks the resource whether it may go ahead
+//!   (`check_create`): objects that have the spec's names but are someone
+//!   else's are refused before anything is made or recorded.
 //!
 //! Settings AWS does not store (`final_snapshot`, `force_destroy`, a
 //! write-only value's version, `timeouts`, a name prefix) are carried one
