@@ -2,7 +2,10 @@
 //! unknown until apply, null, or known. Shared by every resource's
 //! `plan.rs` (typed models decoded with `config_as`/`plan_as`).
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+use tfplugin::diag::Diagnostics;
+use tfplugin::resource::PlanRequest;
 use tfplugin::value::MaybeUnknown;
 
 /// A planned or configured value: unknown until apply, null, or known.
@@ -22,6 +25,16 @@ pub fn wholly_known<'de, D: Deserializer<'de>>(d: D) -> Result<Maybe<Vec<String>
         MaybeUnknown::Known(None) => MaybeUnknown::Known(None),
         MaybeUnknown::Unknown => MaybeUnknown::Unknown,
     })
+}
+
+/// The prior state as the resource's model; `None` on create, whose prior
+/// state is null (and would not decode).
+pub fn prior_state<T: DeserializeOwned>(req: &PlanRequest) -> Result<Option<T>, Diagnostics> {
+    if req.creating() {
+        Ok(None)
+    } else {
+        req.prior_state_as().map(Some)
+    }
 }
 
 /// A value when it is known and not null.

@@ -412,6 +412,17 @@ fn build_error(what: &str, err: &aws_sdk_s3::error::BuildError) -> Diagnostic {
     Diagnostic::error(format!("Cannot build the {what} request"), err.to_string())
 }
 
+/// HeadBucket: whether the bucket answers (S3 is eventually consistent
+/// about buckets just created or deleted, so the waits ask this).
+async fn exists(client: &SwarmClient, name: &str) -> Result<bool, Diagnostic> {
+    let request = client.s3.head_bucket().bucket(name).send();
+    match aws::call("s3", "HeadBucket", request).await {
+        Ok(_) => Ok(true),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
+        Err(err) => Err(aws::error(format!("Cannot read bucket {name:?}"), &err)),
+    }
+}
+
 pub async fn create(
     client: &SwarmClient,
     desired: &Desired,
@@ -457,19 +468,11 @@ pub async fn create(
         wait.remaining(),
         wait.cancel,
         || async {
-            match aws::call(
-                "s3",
-                "HeadBucket",
-                client.s3.head_bucket().bucket(name).send(),
-            )
-            .await
-            {
-                Ok(_) => Ok(Poll::Ready(())),
-                Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {
-                    Ok(Poll::Pending("not found".to_owned()))
-                }
-                Err(err) => Err(aws::error(format!("Cannot read bucket {name:?}"), &err)),
-            }
+            Ok(if exists(client, name).await? {
+                Poll::Ready(())
+            } else {
+                Poll::Pending("not found".to_owned())
+            })
         },
     )
     .await
@@ -791,19 +794,11 @@ pub async fn delete(client: &SwarmClient, name: &str, wait: &Wait<'_>) -> Result
         wait.remaining(),
         wait.cancel,
         || async {
-            match aws::call(
-                "s3",
-                "HeadBucket",
-                client.s3.head_bucket().bucket(name).send(),
-            )
-            .await
-            {
-                Ok(_) => Ok(Poll::Pending("still exists".to_owned())),
-                Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {
-                    Ok(Poll::Ready(()))
-                }
-                Err(err) => Err(aws::error(format!("Cannot read bucket {name:?}"), &err)),
-            }
+            Ok(if exists(client, name).await? {
+                Poll::Pending("still exists".to_owned())
+            } else {
+                Poll::Ready(())
+            })
         },
     )
     .await

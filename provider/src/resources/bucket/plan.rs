@@ -87,14 +87,9 @@ async fn plan_destroy(client: &SwarmClient, prior: &BucketState, resp: &mut Plan
 }
 
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
-    // A create has no prior state (null): nothing to keep or check.
-    let prior: Option<BucketState> = if req.creating() {
-        None
-    } else {
-        match req.prior_state_as() {
-            Ok(prior) => Some(prior),
-            Err(d) => return unreadable_state(d, resp),
-        }
+    let prior: Option<BucketState> = match planned::prior_state(req) {
+        Ok(prior) => prior,
+        Err(d) => return unreadable_state(d, resp),
     };
     if resp.destroying() {
         if let Some(prior) = &prior {

@@ -147,14 +147,9 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         Ok(plan) => plan,
         Err(d) => return resp.diagnostics.extend(d),
     };
-    // A null prior state (create) does not decode: there is none.
-    let prior: Option<CacheState> = if req.creating() {
-        None
-    } else {
-        match req.prior_state_as() {
-            Ok(prior) => Some(prior),
-            Err(d) => return resp.diagnostics.extend(d),
-        }
+    let prior: Option<CacheState> = match planned::prior_state(req) {
+        Ok(prior) => prior,
+        Err(d) => return resp.diagnostics.extend(d),
     };
     if let Some(name) = given(&plan.name) {
         resp.set("id", Value::String(name.clone()));

@@ -105,14 +105,9 @@ fn primary_changed(plan: &Planned, prior: &DatabaseState) -> bool {
 }
 
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
-    // A null prior state (create) does not decode: there is none.
-    let prior: Option<DatabaseState> = if req.creating() {
-        None
-    } else {
-        match req.prior_state_as() {
-            Ok(prior) => Some(prior),
-            Err(d) => return resp.diagnostics.extend(d),
-        }
+    let prior: Option<DatabaseState> = match planned::prior_state(req) {
+        Ok(prior) => prior,
+        Err(d) => return resp.diagnostics.extend(d),
     };
     let at = AttributePath::attr;
     if resp.destroying() {

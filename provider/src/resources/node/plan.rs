@@ -15,7 +15,7 @@ use super::state::{
 };
 use crate::config::SwarmClient;
 use crate::ec2;
-use crate::resources::planned::Maybe;
+use crate::resources::planned::{self, Maybe};
 use crate::tags;
 
 /// The per-instance lists, in instance order (written only: the prior
@@ -115,7 +115,6 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     if resp.destroying() {
         return;
     }
-    let creating = req.creating();
     let at = AttributePath::attr;
     let config: Configured = match req.config_as() {
         Ok(config) => config,
@@ -125,14 +124,9 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         Ok(proposed) => proposed,
         Err(d) => return resp.diagnostics.extend(d),
     };
-    // A create has no prior state (null): nothing to keep or compare.
-    let prior: Option<NodeState> = if creating {
-        None
-    } else {
-        match req.prior_state_as() {
-            Ok(prior) => Some(prior),
-            Err(d) => return resp.diagnostics.extend(d),
-        }
+    let prior: Option<NodeState> = match planned::prior_state(req) {
+        Ok(prior) => prior,
+        Err(d) => return resp.diagnostics.extend(d),
     };
     let prior = prior.as_ref();
 
