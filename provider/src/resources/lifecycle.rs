@@ -165,13 +165,7 @@ pub trait Lifecycle: Send + Sync {
     /// The basis of an import: the id (as `id` and `name`, which is what
     /// every swarm resource is imported by), or why it cannot be one.
     fn imported(&self, id: &str) -> Result<Value, Diagnostic> {
-        Ok(Value::Object(
-            [
-                ("id".to_owned(), Value::from(id)),
-                ("name".to_owned(), Value::from(id)),
-            ]
-            .into(),
-        ))
+        Ok(id_and_name(id))
     }
 
     /// Whether what answers to an import's id is one of these resources
@@ -203,6 +197,17 @@ fn unreadable(type_name: &str, what: &str, err: impl std::fmt::Display) -> Diagn
 /// Decodes a state model from a value (null attributes become `None`).
 fn decode<L: Lifecycle>(value: &Value, what: &str) -> Result<L::State, Diagnostic> {
     value::from_value(value).map_err(|e| unreadable(L::TYPE_NAME, what, e))
+}
+
+/// The basis of an import by name: the id as `id` and `name`.
+pub fn id_and_name(id: &str) -> Value {
+    Value::Object(
+        [
+            ("id".to_owned(), Value::from(id)),
+            ("name".to_owned(), Value::from(id)),
+        ]
+        .into(),
+    )
 }
 
 /// A state model as a value of the schema's type.

@@ -24,7 +24,7 @@ use tfplugin::schema::Schema;
 use tfplugin::value::Value;
 
 use self::state::{DatabaseState, Spec};
-use super::lifecycle::{Converged, Lifecycle};
+use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
 use crate::waiter::{Timeouts, Wait};
 
@@ -120,13 +120,7 @@ impl Lifecycle for Database {
                 ),
             )
         })?;
-        Ok(Value::Object(
-            [
-                ("id".to_owned(), Value::from(id)),
-                ("name".to_owned(), Value::from(id)),
-            ]
-            .into(),
-        ))
+        Ok(lifecycle::id_and_name(id))
     }
 
     /// Only a database whose primary exists can be imported: a subnet

@@ -25,7 +25,7 @@ use tfplugin::value::Value;
 
 pub use self::schema::name_attribute;
 use self::state::{NodeState, Progress, Seen, Spec};
-use super::lifecycle::{Converged, Lifecycle};
+use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
 use crate::waiter::{Timeouts, Wait};
 
@@ -172,12 +172,6 @@ impl Lifecycle for Node {
                 ),
             )
         })?;
-        Ok(Value::Object(
-            [
-                ("id".to_owned(), Value::from(id)),
-                ("name".to_owned(), Value::from(id)),
-            ]
-            .into(),
-        ))
+        Ok(lifecycle::id_and_name(id))
     }
 }
