@@ -5,6 +5,7 @@ mod availability_zones;
 mod bucket;
 mod cache;
 mod database;
+mod imports;
 mod network;
 mod node;
 mod node_data_source;

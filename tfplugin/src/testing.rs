@@ -151,6 +151,14 @@ pub enum StepKind {
     /// `import {}` blocks, then a plan that must be empty. Nothing is
     /// destroyed from that directory.
     ImportBlock,
+    /// In a fresh working directory, a config with `import {}` blocks and
+    /// no resource blocks: `terraform plan -generate-config-out`, then a
+    /// plan of the generated configuration that must replace and delete
+    /// nothing (and change nothing unless [`Step::expect_changes`]), its
+    /// apply, the checks and a plan that must be empty. What is imported
+    /// was made outside Terraform, so this directory's state owns it: it
+    /// is destroyed when the test ends.
+    GeneratedImport,
 }
 
 /// One step of a test case.
@@ -214,6 +222,13 @@ impl Step {
         Self::new(config, StepKind::ImportBlock)
     }
 
+    /// Imports with a configuration Terraform writes itself
+    /// (`-generate-config-out`) and applies it; see
+    /// [`StepKind::GeneratedImport`].
+    pub fn import_generated(config: impl Into<String>) -> Self {
+        Self::new(config, StepKind::GeneratedImport)
+    }
+
     fn new(config: impl Into<String>, kind: StepKind) -> Self {
         Self {
             config: config.into(),
@@ -261,7 +276,7 @@ impl Step {
     }
 
     /// For a plan step: the plan must show changes (by default it must show
-    /// none).
+    /// none). For a generated import: the plan may update in place.
     #[must_use]
     pub fn expect_changes(mut self) -> Self {
         self.expect_changes = true;
@@ -350,7 +365,9 @@ impl TestCase {
         let cli = Cli { env };
 
         let main_dir = dir.path().join("main");
-        let mut applied = false;
+        // The working directories whose state may hold objects, in the
+        // order they first applied.
+        let mut applied: Vec<PathBuf> = Vec::new();
         let mut outcome = Ok(());
         for (i, step) in self.steps.iter().enumerate() {
             let started = Instant::now();
@@ -367,12 +384,13 @@ impl TestCase {
             }
         }
 
-        if applied {
-            // Destroy with the last configuration that applied; on failure
-            // this is the clean-up, and its error is reported too.
+        // Destroy with each directory's last configuration that applied,
+        // the last one first; on failure this is the clean-up, and its
+        // error is reported too.
+        for work_dir in applied.iter().rev() {
             let destroy = cli
                 .run(
-                    &main_dir,
+                    work_dir,
                     &["destroy", "-auto-approve", "-input=false", "-no-color"],
                 )
                 .await;
@@ -381,16 +399,17 @@ impl TestCase {
                 (Err(e), Err(first)) => {
                     outcome = Err(fail(format!("{first}\n(and destroy failed too: {e})")))
                 }
-                (Ok(_), Ok(())) => {
-                    let state = show(&cli, &main_dir).await.map_err(fail)?;
-                    for check in &self.destroy_checks {
-                        if let Err(e) = check.run(&state).await {
-                            outcome = Err(fail(format!("after destroy: {e}")));
-                            break;
-                        }
-                    }
+                _ => {}
+            }
+        }
+        let shown = applied.iter().find(|d| **d == main_dir).or(applied.first());
+        if let (Some(shown), Ok(())) = (shown, &outcome) {
+            let state = show(&cli, shown).await.map_err(fail)?;
+            for check in &self.destroy_checks {
+                if let Err(e) = check.run(&state).await {
+                    outcome = Err(fail(format!("after destroy: {e}")));
+                    break;
                 }
-                (Ok(_), Err(_)) => {}
             }
         }
         let _ = server.shutdown().await;
@@ -404,10 +423,12 @@ async fn run_step(
     root: &Path,
     index: usize,
     step: &Step,
-    applied: &mut bool,
+    applied: &mut Vec<PathBuf>,
 ) -> CheckResult {
     let work_dir = match step.kind {
-        StepKind::Import { .. } | StepKind::ImportBlock => root.join(format!("import-{index}")),
+        StepKind::Import { .. } | StepKind::ImportBlock | StepKind::GeneratedImport => {
+            root.join(format!("import-{index}"))
+        }
         _ => main_dir.to_path_buf(),
     };
     if let Some(before) = &step.before {
@@ -463,8 +484,13 @@ async fn run_step(
                 }
             };
             // Even a failed apply may have created something: destroy at the end.
-            *applied = true;
+            if !applied.iter().any(|d| d == &work_dir) {
+                applied.push(work_dir.clone());
+            }
             out
+        }
+        (StepKind::GeneratedImport, Ok(_)) => {
+            generated_import(cli, &work_dir, step.expect_changes, applied).await
         }
         (StepKind::ImportBlock, Ok(_)) => {
             cli.run(
@@ -504,7 +530,10 @@ async fn run_step(
 
     if matches!(
         step.kind,
-        StepKind::Apply | StepKind::Import { .. } | StepKind::ImportBlock
+        StepKind::Apply
+            | StepKind::Import { .. }
+            | StepKind::ImportBlock
+            | StepKind::GeneratedImport
     ) {
         let state = show(cli, &work_dir).await?;
         for check in &step.checks {
@@ -519,6 +548,68 @@ async fn run_step(
         }
     }
     Ok(())
+}
+
+/// A [`StepKind::GeneratedImport`]: generate the configuration, plan it,
+/// check what the plan would do, and apply that plan.
+async fn generated_import(
+    cli: &Cli,
+    dir: &Path,
+    may_update: bool,
+    applied: &mut Vec<PathBuf>,
+) -> Result<Output, String> {
+    let generate = [
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-generate-config-out=generated.tf",
+    ];
+    cli.run(dir, &generate).await?;
+    let plan = ["plan", "-input=false", "-no-color", "-out=step.tfplan"];
+    let planned = cli.run(dir, &plan).await?;
+    let shown = cli
+        .run(dir, &["show", "-json", "-no-color", "step.tfplan"])
+        .await?;
+    let json: Json = serde_json::from_str(&shown.stdout)
+        .map_err(|e| format!("terraform show -json printed no JSON: {e}"))?;
+    let changes = json
+        .get("resource_changes")
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for change in changes {
+        let address = change.get("address").and_then(Json::as_str).unwrap_or("?");
+        let actions: Vec<&str> = change
+            .pointer("/change/actions")
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        let allowed = match actions.as_slice() {
+            ["no-op"] | ["read"] => true,
+            ["update"] => may_update,
+            _ => false,
+        };
+        if !allowed {
+            return Err(format!(
+                "the plan of the generated configuration would {} {address}:\n{}\n\
+                 generated.tf:\n{}",
+                actions.join(" and "),
+                planned.stdout,
+                generated(dir)
+            ));
+        }
+    }
+    // From here the state may hold what was imported.
+    applied.push(dir.to_path_buf());
+    cli.run(dir, &["apply", "-input=false", "-no-color", "step.tfplan"])
+        .await
+        .map_err(|e| format!("{e}\ngenerated.tf:\n{}", generated(dir)))
+}
+
+/// The configuration `-generate-config-out` wrote, for messages.
+fn generated(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("generated.tf"))
+        .unwrap_or_else(|e| format!("(cannot read it: {e})"))
 }
 
 /// Text with runs of whitespace folded, for matching wrapped output.

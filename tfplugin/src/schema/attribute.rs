@@ -271,8 +271,19 @@ impl Attribute {
     }
 
     /// Runs validators on a configured value (skipped while null or unknown),
-    /// then on nested attributes.
+    /// then on nested attributes. A required attribute may not be null:
+    /// Terraform accepts `name = null` as given (a configuration written by
+    /// `-generate-config-out` has them), and the provider would otherwise
+    /// see a value it never allowed.
     pub(crate) fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        if self.required && value.is_null() {
+            diags.attribute_error(
+                path.clone(),
+                "Missing required argument",
+                format!("The argument {path} is required: it must have a value other than null."),
+            );
+            return;
+        }
         if value.is_null() || !value.is_known() {
             return;
         }

@@ -246,3 +246,26 @@ impl NestedBlock {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    fn config(name: Value) -> Value {
+        Value::Object([("name".to_owned(), name)].into())
+    }
+
+    #[test]
+    fn a_required_attribute_may_not_be_null() {
+        let schema = Schema::new("a pool").attribute(Attribute::string("name").required());
+        assert!(schema.validate(&config(Value::from("pool"))).is_empty());
+        // Unknown is checked once known.
+        assert!(schema.validate(&config(Value::Unknown)).is_empty());
+        let diags = schema.validate(&config(Value::Null));
+        let errors: Vec<_> = diags.iter().collect();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].attribute, Some(AttributePath::attr("name")));
+        assert_eq!(errors[0].summary, "Missing required argument");
+    }
+}

@@ -38,6 +38,12 @@ pub enum Purpose {
 
 impl Purpose {
     pub const NAMES: [&'static str; 4] = ["logs", "artifacts", "backups", "config"];
+    const ALL: [Self; 4] = [
+        Purpose::Logs,
+        Purpose::Artifacts,
+        Purpose::Backups,
+        Purpose::Config,
+    ];
 
     pub fn parse(name: &str) -> Option<Self> {
         match name {
@@ -46,6 +52,15 @@ impl Purpose {
             "backups" => Some(Purpose::Backups),
             "config" => Some(Purpose::Config),
             _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::Logs => "logs",
+            Purpose::Artifacts => "artifacts",
+            Purpose::Backups => "backups",
+            Purpose::Config => "config",
         }
     }
 
@@ -66,6 +81,27 @@ impl Purpose {
             Purpose::Artifacts | Purpose::Backups => Some(30),
             Purpose::Config => Some(90),
         }
+    }
+
+    /// The purpose whose defaults are nearest a bucket's settings: what an
+    /// import of a bucket this provider did not make (no `swarm:purpose`
+    /// tag) takes, so that the configuration generated from it changes
+    /// as little as it can. Ties go to the earlier of [`Self::NAMES`].
+    pub fn nearest(
+        versioning: bool,
+        expiration_days: Option<i64>,
+        noncurrent_days: Option<i64>,
+        environment: Environment,
+    ) -> Self {
+        let differences = |p: Self| {
+            usize::from(p.versioning(environment) != versioning)
+                + usize::from(p.expiration_days() != expiration_days)
+                + usize::from(p.noncurrent_days() != noncurrent_days)
+        };
+        Self::ALL
+            .into_iter()
+            .min_by_key(|p| differences(*p))
+            .unwrap_or(Purpose::Artifacts)
     }
 
     /// Backups and config must survive overwrites and deletions; so must
@@ -180,7 +216,22 @@ impl BucketState {
             id: Some(name.to_owned()),
             name: Some(name.to_owned()),
             name_prefix: basis.name_prefix.clone(),
-            purpose: seen.purpose().map(str::to_owned),
+            // The `swarm:purpose` tag; a bucket without it (imported, not
+            // yet applied) keeps the basis's, or at import takes the
+            // nearest purpose.
+            purpose: seen
+                .purpose()
+                .map(str::to_owned)
+                .or_else(|| basis.purpose.clone())
+                .or_else(|| {
+                    let nearest = Purpose::nearest(
+                        seen.versioning_enabled(),
+                        retention.expiration_days,
+                        retention.noncurrent_days,
+                        client.environment,
+                    );
+                    Some(nearest.name().to_owned())
+                }),
             versioning: Some(seen.versioning_enabled()),
             expiration_days: retention.expiration_days,
             noncurrent_version_expiration_days: retention.noncurrent_days,
@@ -241,6 +292,32 @@ fn desired(client: &SwarmClient, spec: &PlanModel, name: &str, region: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_imported_bucket_takes_the_nearest_purpose() {
+        let staging = Environment::Staging;
+        // Made by hand: nothing expires, no versioning.
+        assert_eq!(
+            Purpose::nearest(false, None, None, staging),
+            Purpose::Artifacts
+        );
+        assert_eq!(
+            Purpose::nearest(true, None, None, staging),
+            Purpose::Config
+        );
+        assert_eq!(
+            Purpose::nearest(false, Some(7), Some(7), staging),
+            Purpose::Logs
+        );
+        assert_eq!(
+            Purpose::nearest(true, Some(30), Some(30), staging),
+            Purpose::Backups
+        );
+        assert_eq!(
+            Purpose::nearest(true, None, Some(30), Environment::Production),
+            Purpose::Artifacts
+        );
+    }
 
     #[test]
     fn defaults_by_purpose() {
