@@ -60,3 +60,4 @@ async fn bucket_made_by_hand() {
         }));
     run("imports::bucket_made_by_hand", test_case().step(step)).await;
 }
+
