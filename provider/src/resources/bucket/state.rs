@@ -1,6 +1,6 @@
 //! The bucket's models: its purpose, the state as Terraform stores it
 //! (which is also the basis that carries what S3 does not have: the name
-//! prefix, `force_destroy`, the region, `timeouts`, `tags = {}`), the plan
+//! prefix, `force_destroy`, the region, `timeouts`, `tags` as written), the plan
 //! resolved for apply, and the state built from what S3 has.
 
 use std::collections::BTreeMap;
@@ -114,6 +114,7 @@ pub struct BucketState {
     pub kms_key_id: Option<String>,
     pub force_destroy: Option<bool>,
     pub tags: Option<BTreeMap<String, String>>,
+    pub tags_all: Option<BTreeMap<String, String>>,
     pub arn: Option<String>,
     pub region: Option<String>,
     pub bucket_domain_name: Option<String>,
@@ -173,9 +174,8 @@ impl BucketState {
             .clone()
             .unwrap_or_else(|| client.region.clone());
         let retention = seen.retention();
-        let user_tags = seen.user_tags(client);
+        let read = checks::TAGGING.read_back(&seen.tags, &client.default_tags, basis.tags.as_ref());
         let arn = bucket_arn(name, &region);
-        let empty_tags = basis.tags.as_ref().is_some_and(BTreeMap::is_empty);
         Self {
             id: Some(name.to_owned()),
             name: Some(name.to_owned()),
@@ -190,7 +190,8 @@ impl BucketState {
                 .filter(|e| e.algorithm != SSE_S3)
                 .and_then(|e| e.kms_key_id.clone()),
             force_destroy: Some(basis.force_destroy.unwrap_or(false)),
-            tags: (!user_tags.is_empty() || empty_tags).then_some(user_tags),
+            tags: read.tags,
+            tags_all: Some(read.tags_all),
             bucket_domain_name: Some(bucket_domain_name(name, &region)),
             tls_required: Some(seen.tls_required(&arn)),
             arn: Some(arn),

@@ -10,6 +10,16 @@ use tfplugin::value::{self, Value};
 
 use crate::checks;
 use crate::resources::planned::Maybe;
+use crate::tags::{Reserved, Service, Tagging};
+
+/// How the cache tags its objects: it names them, and each carries four
+/// tags of the provider's (`Name`, `swarm:managed-by`, `swarm:cache`,
+/// `swarm:role`).
+pub const TAGGING: Tagging = Tagging {
+    reserved: Reserved::NAMED,
+    service: Service::ElastiCache,
+    own_tags: 4,
+};
 
 pub const MAX_REPLICAS: i64 = 5;
 pub const MAX_SHARDS: i64 = 500;

@@ -7,13 +7,20 @@ use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
 use crate::checks::{self, CidrError, PrefixDigits};
-use crate::tags::{self, TagKeys};
+use crate::tags::{Reserved, Service, Tagging};
 
 /// EC2 takes at most 16 KiB of user data; the bootstrap needs the rest.
 pub const MAX_USER_DATA: usize = 14 * 1024;
 
-/// Tags per EC2 object are limited to 50; the provider's own take up to 15.
-pub const MAX_TAGS: usize = 35;
+/// How the node tags its objects: it names them, and its security group
+/// carries twelve tags of the provider's (`Name`, `swarm:managed-by`,
+/// `swarm:node`, `swarm:role` and the eight settings import reads back),
+/// its instances eight.
+pub const TAGGING: Tagging = Tagging {
+    reserved: Reserved::NAMED,
+    service: Service::Ec2,
+    own_tags: 12,
+};
 
 /// A node name: it names the AWS objects (`<name>-1`, `swarm-node-<name>`).
 pub fn name(name: &str) -> Result<(), String> {
@@ -66,22 +73,6 @@ pub fn user_data(text: &str) -> Result<(), String> {
         Ok(())
     }
 }
-
-/// A tag key the provider does not reserve for itself (`Name` included).
-pub fn tag_key(key: &str) -> Result<(), String> {
-    if key == "Name" {
-        Err("\"Name\" is set by the provider (<name>-<n>)".to_owned())
-    } else {
-        tags::tag_key(key)
-    }
-}
-
-/// Checks the keys of a map (validators otherwise see only values).
-pub const TAG_KEYS: TagKeys = TagKeys::named(
-    MAX_TAGS,
-    "EC2 allows 50 per object and the provider sets the others",
-    tag_key,
-);
 
 /// A list or set of `min` to `max` elements.
 pub struct Size {
@@ -161,13 +152,5 @@ mod tests {
         assert!(instance_type("m7i-flex.xlarge").is_ok());
         assert!(instance_type("t3").is_err());
         assert!(instance_type("T3.large").is_err());
-    }
-
-    #[test]
-    fn tag_keys() {
-        assert!(tag_key("role").is_ok());
-        assert!(tag_key("swarm:node").is_err());
-        assert!(tag_key("aws:x").is_err());
-        assert!(tag_key("Name").is_err());
     }
 }
