@@ -652,7 +652,7 @@ mod tests {
         let path = AttributePath::attr("tags");
         let v = |s: &str| Value::String(s.to_owned());
         let mut diags = Diagnostics::default();
-        check.validate(&tags(&[("team", v("t")), ("Swarm:x", Value::Unknown)]), &path, &mut diags);
+        check.validate(&tags(&[("team", v("t")), ("owner", Value::Unknown)]), &path, &mut diags);
         assert!(diags.is_empty());
         let long_key = "k".repeat(129);
         check.validate(

@@ -285,6 +285,7 @@ mod tests {
             kms_key_id: None,
             force_destroy: Some(false),
             tags: Some(BTreeMap::new()),
+            tags_all: Some(BTreeMap::new()),
             arn: Some(bucket_arn("b", "us-east-1")),
             region: Some("us-east-1".into()),
             bucket_domain_name: Some(bucket_domain_name("b", "us-east-1")),
