@@ -13,7 +13,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use acceptance_tests::checks::{Memo, err, out_of_band, sdk_check, strings, tag_map};
+use acceptance_tests::checks::{
+    Memo, drifted, err, out_of_band, sdk_check, sent, strings, tag_map,
+};
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::{config, run, test_case};
 use serde_json::Value as Json;
@@ -263,6 +265,67 @@ fn step(
         }))
 }
 
+/// A tag overriding a default one, and a key of the resource's own.
+const OVERRIDING: &str = r#"tags = { env = "prod", service = "agents" }"#;
+
+/// Tags the network's VPC out of band.
+async fn add_to_vpc(e: &Emulator, key: &str, value: &str) -> CheckResult {
+    let ec2 = e.ec2().await;
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(acceptance_tests::fixtures::filter(
+            "tag:swarm:network",
+            &["agents"],
+        ))
+        .send()
+        .await
+        .map_err(err)?;
+    let vpc = vpcs
+        .vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .ok_or("no VPC tagged swarm:network = agents")?;
+    let tag = aws_sdk_ec2::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build();
+    sent(ec2.create_tags().resources(vpc).tags(tag).send().await)
+}
+
+/// Sets one tag of the bucket out of band (S3 replaces the whole set).
+async fn set_on_bucket(e: &Emulator, key: &str, value: &str) -> CheckResult {
+    let s3 = e.s3().await;
+    let current = s3
+        .get_bucket_tagging()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .map_err(err)?;
+    let mut tags = tag_map(current.tag_set());
+    tags.insert(key.to_owned(), value.to_owned());
+    let tag_set = tags
+        .iter()
+        .map(|(k, v)| {
+            aws_sdk_s3::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(err)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .set_tag_set(Some(tag_set))
+        .build()
+        .map_err(err)?;
+    sent(
+        s3.put_bucket_tagging()
+            .bucket(BUCKET)
+            .tagging(tagging)
+            .send()
+            .await,
+    )
+}
+
 #[tokio::test]
 async fn tags_round_trip_and_change_in_place_on_every_resource() {
     let emulator = Arc::new(Emulator::start());
@@ -275,7 +338,14 @@ async fn tags_round_trip_and_change_in_place_on_every_resource() {
     };
     let case = test_case()
         // Null stays null, and the objects carry the default tags.
-        .step(step(&emulator, &ids, DEFAULT_TAGS, "", Json::Null, defaults.clone()))
+        .step(step(
+            &emulator,
+            &ids,
+            DEFAULT_TAGS,
+            "",
+            Json::Null,
+            defaults.clone(),
+        ))
         // {} stays {}: what a module's `tags = var.tags` passes.
         .step(step(
             &emulator,
@@ -299,9 +369,22 @@ async fn tags_round_trip_and_change_in_place_on_every_resource() {
             &emulator,
             &ids,
             DEFAULT_TAGS,
-            r#"tags = { env = "prod", service = "agents" }"#,
+            OVERRIDING,
             serde_json::json!({ "env": "prod", "service": "agents" }),
             with(&[("env", "prod"), ("service", "agents")]),
+        ))
+        // Drift shows: a tag added to the VPC out of band, and a default
+        // tag whose value was changed on the bucket; the next apply puts
+        // both back (its checks read every object back).
+        .step(drifted(
+            &emulator,
+            &everything(&emulator, DEFAULT_TAGS, OVERRIDING),
+            |e| async move { add_to_vpc(&e, "rogue", "x").await },
+        ))
+        .step(drifted(
+            &emulator,
+            &everything(&emulator, DEFAULT_TAGS, OVERRIDING),
+            |e| async move { set_on_bucket(&e, "team", "someone").await },
         ))
         // A change of default_tags alone: tags_all and the objects follow,
         // in place; the overridden key keeps the resource's value.
@@ -309,12 +392,19 @@ async fn tags_round_trip_and_change_in_place_on_every_resource() {
             &emulator,
             &ids,
             r#"{ team = "infra", env = "test" }"#,
-            r#"tags = { env = "prod", service = "agents" }"#,
+            OVERRIDING,
             serde_json::json!({ "env": "prod", "service": "agents" }),
             map(&[("team", "infra"), ("env", "prod"), ("service", "agents")]),
         ))
         // Back to null: the resource's own keys leave the objects.
-        .step(step(&emulator, &ids, DEFAULT_TAGS, "", Json::Null, defaults.clone()));
+        .step(step(
+            &emulator,
+            &ids,
+            DEFAULT_TAGS,
+            "",
+            Json::Null,
+            defaults.clone(),
+        ));
     run(
         "tags::tags_round_trip_and_change_in_place_on_every_resource",
         case,
@@ -328,7 +418,9 @@ fn one(emulator: &Emulator, kind: &str, default_tags: &str, tags: &str) -> Strin
     let body = match kind {
         "swarm_network" => "name = \"agents\"",
         "swarm_node" => "name = \"agents\"",
-        "swarm_database" => "name = \"agents\"\n  subnet_ids = [\"subnet-0000aaaa\", \"subnet-0000bbbb\"]",
+        "swarm_database" => {
+            "name = \"agents\"\n  subnet_ids = [\"subnet-0000aaaa\", \"subnet-0000bbbb\"]"
+        }
         "swarm_cache" => "name = \"agents\"\n  subnet_ids = [\"subnet-0000aaaa\"]",
         _ => "name = \"swarm-acc-tags\"\n  purpose = \"logs\"",
     };
@@ -343,13 +435,19 @@ async fn nothing_exists(e: Arc<Emulator>) -> CheckResult {
     let ec2 = e.ec2().await;
     let vpcs = ec2
         .describe_vpcs()
-        .filters(acceptance_tests::fixtures::filter("tag-key", &["swarm:managed-by"]))
+        .filters(acceptance_tests::fixtures::filter(
+            "tag-key",
+            &["swarm:managed-by"],
+        ))
         .send()
         .await
         .map_err(err)?;
     let instances = ec2
         .describe_instances()
-        .filters(acceptance_tests::fixtures::filter("tag-key", &["swarm:managed-by"]))
+        .filters(acceptance_tests::fixtures::filter(
+            "tag-key",
+            &["swarm:managed-by"],
+        ))
         .send()
         .await
         .map_err(err)?;
@@ -395,7 +493,12 @@ async fn reserved_keys_are_refused_at_validate_naming_the_attribute() {
             keys.push("Name");
         }
         for key in keys {
-            let hcl = one(&emulator, kind, DEFAULT_TAGS, &format!("tags = {{ \"{key}\" = \"v\" }}"));
+            let hcl = one(
+                &emulator,
+                kind,
+                DEFAULT_TAGS,
+                &format!("tags = {{ \"{key}\" = \"v\" }}"),
+            );
             case = case.step(
                 Step::validate(hcl).expect_error(format!(r#"tags["{key}"]: "{key}" is reserved"#)),
             );
@@ -423,8 +526,13 @@ async fn reserved_keys_are_refused_at_validate_naming_the_attribute() {
     }
     // An apply stops at validate too: nothing is created.
     case = case.step(
-        Step::apply(one(&emulator, "swarm_network", DEFAULT_TAGS, r#"tags = { "aws:x" = "v" }"#))
-            .expect_error(r#"tags["aws:x"]: "aws:x" is reserved"#),
+        Step::apply(one(
+            &emulator,
+            "swarm_network",
+            DEFAULT_TAGS,
+            r#"tags = { "aws:x" = "v" }"#,
+        ))
+        .expect_error(r#"tags["aws:x"]: "aws:x" is reserved"#),
     );
     case = case.step(
         Step::apply(one(&emulator, "swarm_bucket", r#"{ "swarm:x" = "v" }"#, ""))
@@ -450,13 +558,17 @@ async fn too_many_tags_with_the_default_ones_are_refused_at_plan() {
     let many: Vec<String> = (0..46).map(|i| format!("k{i} = \"v\"")).collect();
     let tags = format!("tags = {{\n    {}\n  }}", many.join("\n    "));
     let case = test_case()
-        .step(Step::validate(one(&emulator, "swarm_bucket", DEFAULT_TAGS, &tags)))
+        .step(Step::validate(one(
+            &emulator,
+            "swarm_bucket",
+            DEFAULT_TAGS,
+            &tags,
+        )))
         .step(
-            Step::apply(one(&emulator, "swarm_bucket", DEFAULT_TAGS, &tags))
-                .expect_error(
-                    "tags and the provider's default_tags make 48 tags, and at most 47 fit: S3 \
+            Step::apply(one(&emulator, "swarm_bucket", DEFAULT_TAGS, &tags)).expect_error(
+                "tags and the provider's default_tags make 48 tags, and at most 47 fit: S3 \
                      allows 50 tags per object, and the provider sets 3 of its own.",
-                ),
+            ),
         )
         .step(
             Step::apply(config(&provider(&emulator, DEFAULT_TAGS)))

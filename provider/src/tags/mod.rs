@@ -278,7 +278,11 @@ impl Tagging {
 /// What is wrong with one tag, or `None`: a reserved key, a key of 0 or
 /// more than [`MAX_KEY_CHARS`] characters, a value (when known) of more
 /// than [`MAX_VALUE_CHARS`].
-fn tag_problem(reserved: Reserved, key: &str, value: Option<&str>) -> Option<(&'static str, String)> {
+fn tag_problem(
+    reserved: Reserved,
+    key: &str,
+    value: Option<&str>,
+) -> Option<(&'static str, String)> {
     if let Some(why) = reserved.why(key) {
         return Some(("Reserved tag key", format!("{key:?} is reserved: {why}")));
     }
@@ -293,7 +297,9 @@ fn tag_problem(reserved: Reserved, key: &str, value: Option<&str>) -> Option<(&'
     if value_chars > MAX_VALUE_CHARS {
         return Some((
             "Invalid tag value",
-            format!("a tag value must have at most {MAX_VALUE_CHARS} characters, the value of {key:?} has {value_chars}"),
+            format!(
+                "a tag value must have at most {MAX_VALUE_CHARS} characters, the value of {key:?} has {value_chars}"
+            ),
         ));
     }
     None
@@ -411,10 +417,8 @@ fn planned_tags_all(
             diags.attribute_error(path.clone(), summary, format!("{path}: {why}{whose}."));
         }
     }
-    let tags_all: Option<BTreeMap<String, String>> = merged
-        .into_iter()
-        .map(|(k, v)| v.map(|v| (k, v)))
-        .collect();
+    let tags_all: Option<BTreeMap<String, String>> =
+        merged.into_iter().map(|(k, v)| v.map(|v| (k, v))).collect();
     tags_all.map_or(Value::Unknown, map_value)
 }
 
@@ -535,8 +539,14 @@ mod tests {
             "Name", "swarm:x", "Swarm:x", "aws:x", "AWS:x", "team", "name", "",
         ];
         let cases = [
-            (Reserved::NAMED, [true, true, true, true, true, false, false, false]),
-            (Reserved::UNNAMED, [false, true, true, true, true, false, false, false]),
+            (
+                Reserved::NAMED,
+                [true, true, true, true, true, false, false, false],
+            ),
+            (
+                Reserved::UNNAMED,
+                [false, true, true, true, true, false, false, false],
+            ),
         ];
         for (reserved, expected) in cases {
             for (key, want) in keys.iter().zip(expected) {
@@ -652,7 +662,11 @@ mod tests {
         let path = AttributePath::attr("tags");
         let v = |s: &str| Value::String(s.to_owned());
         let mut diags = Diagnostics::default();
-        check.validate(&tags(&[("team", v("t")), ("owner", Value::Unknown)]), &path, &mut diags);
+        check.validate(
+            &tags(&[("team", v("t")), ("owner", Value::Unknown)]),
+            &path,
+            &mut diags,
+        );
         assert!(diags.is_empty());
         let long_key = "k".repeat(129);
         check.validate(
@@ -724,9 +738,7 @@ mod tests {
         let v = |s: &str| Value::String(s.to_owned());
         // 2 defaults and 43 of the user's fill the 45 an EC2 object leaves.
         let mut own: Vec<(String, Value)> = (0..43).map(|i| (format!("k{i}"), v("x"))).collect();
-        let planned = |own: &[(String, Value)]| {
-            Value::Map(own.iter().cloned().collect())
-        };
+        let planned = |own: &[(String, Value)]| Value::Map(own.iter().cloned().collect());
         let mut diags = Diagnostics::default();
         planned_tags_all(&defaults(), Some(&planned(&own)), &NETWORK, &mut diags);
         assert!(diags.is_empty(), "{diags:?}");

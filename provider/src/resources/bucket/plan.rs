@@ -8,10 +8,10 @@ use tfplugin::diag::Diagnostics;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
-use super::{checks, cloud};
 use super::state::{
     ABORT_MULTIPART_DAYS, BucketState, Purpose, SSE_KMS, SSE_S3, bucket_arn, bucket_domain_name,
 };
+use super::{checks, cloud};
 use crate::config::SwarmClient;
 use crate::resources::planned::{self, Maybe};
 use crate::tags;

@@ -4,12 +4,12 @@
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
+use super::checks;
 use super::checks::{
     MAX_REPLICAS, MAX_RETENTION_DAYS, MAX_SHARDS, aws_id_check, engine_version_check, name_check,
     node_type_check, snapshot_window_check,
 };
 use super::state::DEFAULT_ENGINE_VERSION;
-use super::checks;
 use crate::resources::attributes::{self, computed_string};
 
 pub fn schema() -> Schema {

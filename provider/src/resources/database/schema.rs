@@ -5,9 +5,9 @@ use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
 use super::checks;
-use crate::resources::attributes;
 use super::cloud::MAX_REPLICAS;
 use super::state;
+use crate::resources::attributes;
 
 fn computed(attribute: Attribute, description: &str) -> Attribute {
     attribute.computed().description(description)

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
 
-use super::{bootstrap, checks};
 use super::cloud::{self, Inst, Launch, Target};
 use super::state::{Progress, Spec, wanted_rules};
+use super::{bootstrap, checks};
 use crate::config::SwarmClient;
 use crate::security_group::{self, NewGroup};
 use crate::tags;

@@ -7,10 +7,10 @@ use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
-use super::{checks, cloud};
 use super::state::{
     NodeState, default_instance_count, default_instance_type, rule_texts, wanted_rules,
 };
+use super::{checks, cloud};
 use crate::config::SwarmClient;
 use crate::ec2;
 use crate::resources::planned::{self, Maybe};
