@@ -100,7 +100,7 @@ fn visible(tags: BTreeMap<String, String>, named: bool) -> BTreeMap<String, Stri
     tags.into_iter()
         .filter(|(k, _)| {
             let lower = k.to_ascii_lowercase();
-            !lower.starts_with("aws:") && !lower.starts_with("swarm:") && !(named && k == "Name")
+            !(lower.starts_with("aws:") || lower.starts_with("swarm:") || named && k == "Name")
         })
         .collect()
 }

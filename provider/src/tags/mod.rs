@@ -501,6 +501,26 @@ fn from_pairs<'a>(
         .collect()
 }
 
+/// A client for unit tests of the tags a resource's objects get: it has no
+/// `default_tags`, and makes no AWS call.
+#[cfg(test)]
+pub async fn test_client() -> SwarmClient {
+    let settings = crate::config::Settings {
+        region: Some("us-east-1".to_owned()),
+        endpoint: Some("http://127.0.0.1:1".to_owned()),
+        endpoints: crate::config::Endpoints::from_map(BTreeMap::new()),
+        access_key: Some("key".to_owned()),
+        secret_key: Some("secret".to_owned()),
+        profile: None,
+        environment: crate::config::Environment::Production,
+        default_tags: BTreeMap::new(),
+        max_retries: 0,
+    };
+    SwarmClient::new(settings, &mut Diagnostics::new())
+        .await
+        .expect("a client for tests")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

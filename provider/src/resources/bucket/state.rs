@@ -241,6 +241,15 @@ fn desired(client: &SwarmClient, spec: &PlanModel, name: &str, region: &str) -> 
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on the bucket.
+    #[tokio::test]
+    async fn own_tags_are_those_of_the_bucket() {
+        let client = tags::test_client().await;
+        let tags = desired_tags(&client, "b", "logs", None);
+        assert_eq!(tags.len(), checks::TAGGING.own_tags, "{tags:?}");
+    }
+
     use super::*;
 
     #[test]

@@ -121,6 +121,22 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on each object.
+    #[tokio::test]
+    async fn own_tags_are_those_of_each_object() {
+        let client = crate::tags::test_client().await;
+        let tags = crate::tags::object_tags(
+            &client,
+            &std::collections::BTreeMap::new(),
+            super::super::cloud::KIND,
+            "agents",
+            super::super::cloud::ROLE_SUBNETS,
+            "agents-subnets",
+        );
+        assert_eq!(tags.len(), TAGGING.own_tags, "{tags:?}");
+    }
+
     use super::*;
 
     #[test]

@@ -326,6 +326,22 @@ pub const TAGGING: Tagging = Tagging {
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on each object.
+    #[tokio::test]
+    async fn own_tags_are_those_of_each_object() {
+        let client = crate::tags::test_client().await;
+        let tags = crate::tags::object_tags(
+            &client,
+            &std::collections::BTreeMap::new(),
+            super::super::cloud::KIND,
+            "agents",
+            "primary",
+            "agents",
+        );
+        assert_eq!(tags.len(), TAGGING.own_tags, "{tags:?}");
+    }
+
     use super::*;
 
     #[test]

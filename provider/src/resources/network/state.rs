@@ -265,6 +265,22 @@ impl Spec {
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on the network's most
+    /// tagged objects (those of one zone).
+    #[tokio::test]
+    async fn own_tags_are_those_of_an_object_of_one_zone() {
+        let client = tags::test_client().await;
+        let spec = Spec {
+            name: "agents".to_owned(),
+            cidr_block: DEFAULT_CIDR.to_owned(),
+            availability_zones: vec!["us-east-1a".to_owned()],
+            tags: BTreeMap::new(),
+        };
+        let subnet = spec.object_tags(&client, "public-subnet", "public-a", Some("us-east-1a"));
+        assert_eq!(subnet.len(), checks::TAGGING.own_tags, "{subnet:?}");
+    }
+
     use aws_sdk_ec2::types::NatGatewayState;
 
     use super::super::cloud::tests::{nat, subnet, table};

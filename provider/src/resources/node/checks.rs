@@ -101,6 +101,32 @@ impl Validator for Size {
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on the node's most
+    /// tagged object, its security group (the settings import reads).
+    #[tokio::test]
+    async fn own_tags_are_those_of_the_group() {
+        let client = crate::tags::test_client().await;
+        let spec = super::super::state::Spec {
+            name: "agents".to_owned(),
+            ami: "ami-1".to_owned(),
+            instance_type: "t3.large".to_owned(),
+            instance_count: 2,
+            subnet_ids: vec!["subnet-a".to_owned(), "subnet-b".to_owned()],
+            agents_per_instance: 1,
+            mcp_port: 3000,
+            allowed_cidrs: Vec::new(),
+            root_volume_size: 20,
+            user_data: None,
+            associate_public_ip: false,
+            tags: None,
+        };
+        let group = spec.group_tags(&client);
+        let instance = spec.launch_tags(&client, 0, "fingerprint").instance;
+        assert!(instance.len() <= group.len(), "{instance:?}");
+        assert_eq!(group.len(), TAGGING.own_tags, "{group:?}");
+    }
+
     use super::*;
 
     #[test]
