@@ -176,9 +176,10 @@ impl Reserved {
     }
 }
 
-/// The most characters of a tag key, and of a value, in every service the
-/// provider uses (EC2, RDS, ElastiCache, S3).
+/// The most characters of a tag key in every service the provider uses
+/// (EC2, RDS, ElastiCache, S3).
 pub const MAX_KEY_CHARS: usize = 128;
+/// The most characters of a tag value, in the same services.
 pub const MAX_VALUE_CHARS: usize = 256;
 
 /// The services whose objects the provider tags, with their limits: one
