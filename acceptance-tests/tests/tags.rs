@@ -504,6 +504,16 @@ async fn reserved_keys_are_refused_at_validate_naming_the_attribute() {
             );
         }
     }
+    // A null value is no tag.
+    case = case.step(
+        Step::validate(one(
+            &emulator,
+            "swarm_cache",
+            DEFAULT_TAGS,
+            "tags = { team = null }",
+        ))
+        .expect_error(r#"tags["team"]: a tag value must not be null"#),
+    );
     // The bucket is not named by the provider: its Name is the user's.
     case = case.step(Step::validate(one(
         &emulator,

@@ -306,6 +306,15 @@ fn tag_problem(
     None
 }
 
+/// A tag whose value is null (`{ team = null }`): AWS has no such tag.
+fn null_value(at: &AttributePath, diags: &mut Diagnostics) {
+    diags.attribute_error(
+        at.clone(),
+        "Invalid tag value",
+        format!("{at}: a tag value must not be null; use \"\" for an empty one."),
+    );
+}
+
 /// The validator of a tags map: a resource's `tags` and the provider's
 /// `default_tags` (validators otherwise see only values). Each key the
 /// [`Reserved`] rule reserves, and each key or known value too long, is an
@@ -335,12 +344,15 @@ impl Validator for TagKeys {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Value::Map(tags) = value else { return };
         for (key, value) in tags {
+            let at = path.push_key(key);
+            if value.is_null() {
+                null_value(&at, diags);
+            }
             let value = match value {
                 Value::String(v) => Some(v.as_str()),
                 _ => None,
             };
             if let Some((summary, why)) = tag_problem(self.reserved, key, value) {
-                let at = path.push_key(key);
                 diags.attribute_error(at.clone(), summary, format!("{at}: {why}."));
             }
         }
@@ -387,6 +399,14 @@ fn planned_tags_all(
     let Some(configured) = configured else {
         return Value::Unknown;
     };
+    // A null value known only now (from a variable).
+    if let Some(Value::Map(tags)) = planned {
+        for (key, value) in tags {
+            if value.is_null() {
+                null_value(&AttributePath::attr("tags").push_key(key), diags);
+            }
+        }
+    }
     let mut merged: BTreeMap<String, Option<String>> = defaults
         .iter()
         .map(|(k, v)| (k.clone(), Some(v.clone())))
@@ -722,6 +742,13 @@ mod tests {
         );
         assert_eq!(texts[2].0, "Invalid tag key");
         assert_eq!(texts[3].0, "Invalid tag value");
+        // A null value is no tag.
+        let mut nulls = Diagnostics::default();
+        check.validate(&tags(&[("team", Value::Null)]), &path, &mut nulls);
+        assert_eq!(
+            nulls.iter().map(|d| d.detail.as_str()).collect::<Vec<_>>(),
+            [r#"tags["team"]: a tag value must not be null; use "" for an empty one."#]
+        );
         // Unknown maps are checked once known; the bucket's Name is the user's.
         let mut diags = Diagnostics::default();
         check.validate(&Value::Unknown, &path, &mut diags);
