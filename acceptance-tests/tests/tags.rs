@@ -548,6 +548,13 @@ async fn reserved_keys_are_refused_at_validate_naming_the_attribute() {
         Step::apply(one(&emulator, "swarm_bucket", r#"{ "swarm:x" = "v" }"#, ""))
             .expect_error(r#"default_tags["swarm:x"]: "swarm:x" is reserved"#),
     );
+    // Tags a module passes on (`tags = var.tags`) are refused too.
+    let from_variable = format!(
+        "{}\nvariable \"tags\" {{\n  default = {{ \"AWS:x\" = \"v\" }}\n}}\n",
+        one(&emulator, "swarm_network", DEFAULT_TAGS, "tags = var.tags")
+    );
+    case =
+        case.step(Step::apply(from_variable).expect_error(r#"tags["AWS:x"]: "AWS:x" is reserved"#));
     // (A valid configuration last, which the final destroy can use.)
     case = case.step(
         Step::apply(config(&provider(&emulator, DEFAULT_TAGS)))
