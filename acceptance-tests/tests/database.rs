@@ -1085,7 +1085,7 @@ async fn invalid_values_fail_early_and_create_nothing() {
         ))
         .step(validate(
             &format!("{name}  tags = {{ \"swarm:database\" = \"other\" }}"),
-            "tags keys must not be reserved",
+            r#"tags["swarm:database"]: "swarm:database" is reserved"#,
         ))
         // What depends on AWS fails in the plan.
         .step(

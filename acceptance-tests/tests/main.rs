@@ -10,3 +10,4 @@ mod network;
 mod node;
 mod node_data_source;
 mod provider_config;
+mod tags;

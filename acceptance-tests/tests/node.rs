@@ -1014,7 +1014,7 @@ async fn invalid_values_fail_validation_and_create_nothing() {
         (
             "agents",
             "  tags = { \"swarm:node\" = \"x\" }",
-            "is reserved: swarm: tags are set by the provider",
+            "is reserved: swarm: keys (in any case) are the provider's own",
         ),
     ];
     let mut case = test_case();

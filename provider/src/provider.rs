@@ -11,6 +11,7 @@ use tfplugin::schema::{Attribute, Block, NestedBlock, Schema, validators};
 use tfplugin::value::{MaybeUnknown, Type, Value};
 
 use crate::config::{self, Endpoints, Environment, SwarmClient};
+use crate::tags;
 
 /// The AWS services whose endpoints can be overridden one by one: those
 /// the resources use, and those the coming ones will (so that a
@@ -133,7 +134,12 @@ impl Provider for SwarmProvider {
         .attribute(
             Attribute::map_of("default_tags", Type::String)
                 .optional()
-                .description("Tags put on every AWS object the provider creates; a resource's own `tags` win."),
+                .description(
+                    "Tags put on every AWS object the provider creates; a resource's own `tags` win, \
+                     and its `tags_all` shows the merge. `Name` (the provider names its objects) \
+                     and keys starting with `aws:` or `swarm:` in any case are reserved.",
+                )
+                .validator(tags::TagKeys::DEFAULT_TAGS),
         )
         .attribute(
             Attribute::number("max_retries")

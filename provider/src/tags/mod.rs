@@ -2,12 +2,23 @@
 //! resource's `tags` (which win), a `Name`, and identity tags by which the
 //! provider finds its objects again (for read, import and drift).
 //!
-//! This module is what does not depend on the service: the provider's own
-//! keys, the tags an object should have, which keys are reserved, the
-//! user's tags read back from an object, the validator of the user's
-//! `tags`, and what brings an object's tags to the wanted ones. Each
-//! service's submodule turns tags into its SDK's types and makes its tag
-//! calls: [`ec2`], [`rds`], [`elasticache`], [`s3`].
+//! This module is what does not depend on the service, written once for
+//! every resource:
+//!
+//! - the tags an object should have ([`object_tags`], [`resource_tags`]);
+//! - the one rule of reserved keys ([`Reserved`]): `aws:*` and `swarm:*`
+//!   in any case, and `Name` where the provider names the objects. The
+//!   validator [`TagKeys`] refuses them in a resource's `tags` and in the
+//!   provider's `default_tags`;
+//! - each service's limits ([`Service`]), checked on the merged tags at
+//!   plan by [`plan`], which also plans `tags_all`;
+//! - the state's `tags` and `tags_all` read back from an object
+//!   ([`Tagging::read_back`]): `tags` as the user wrote it, `tags_all` what
+//!   the object carries of the user's and the default tags;
+//! - what brings an object's tags to the wanted ones ([`changes`]).
+//!
+//! Each service's submodule turns tags into its SDK's types and makes its
+//! tag calls: [`ec2`], [`rds`], [`elasticache`], [`s3`].
 
 // Before the service modules, which use its macros.
 #[macro_use]
@@ -22,6 +33,7 @@ use std::collections::BTreeMap;
 
 use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::path::AttributePath;
+use tfplugin::resource::PlanResponse;
 use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
@@ -86,150 +98,349 @@ pub fn object_tags(
     tags
 }
 
-/// How a reserved prefix is compared with a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Case {
-    /// As written: AWS keeps tag keys as given, case and all.
-    Exact,
-    /// In any case (`AWS:x` is an `aws:` key).
-    Any,
+/// Whether `key` starts with `prefix` in any case (`AWS:x` is an `aws:`
+/// key); a prefix cut inside a character does not match.
+fn starts_with_any_case(key: &str, prefix: &str) -> bool {
+    key.get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
 }
 
-/// Which tag keys are not the user's: `Name` (the provider names the
-/// objects it makes), `swarm:*` (its identity tags) and `aws:*` (AWS's
-/// own). [`Reserved::reserves`] is the one predicate; the resources do not
-/// all reserve the same keys yet, and each constant says who uses it and
-/// how it differs.
+/// A tag AWS set itself (`aws:cloudformation:stack-name`, ...): it cannot
+/// be changed or removed, so syncs leave it alone.
+pub fn set_by_aws(key: &str) -> bool {
+    key.starts_with("aws:")
+}
+
+/// `tags` without the ones AWS set itself ([`set_by_aws`]).
+pub fn without_aws(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter(|(k, _)| !set_by_aws(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The one rule of which tag keys are not the user's: `aws:*` (AWS's
+/// own; AWS refuses them in any case), `swarm:*` in any case (the
+/// provider's identity tags), and `Name` where the provider names the
+/// objects. The configuration may not set them (in a resource's `tags` or
+/// the provider's `default_tags`), and they are not read back as the
+/// user's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reserved {
-    /// Whether `Name` (exactly) is reserved.
+    /// Whether `Name` (exactly: AWS keys are case-sensitive) is reserved.
     pub name: bool,
-    /// How `swarm:` is compared; `None`: not reserved.
-    pub swarm: Option<Case>,
-    /// How `aws:` is compared; `None`: not reserved.
-    pub aws: Option<Case>,
 }
 
 impl Reserved {
-    /// Every key an object carries that is not the user's: `Name`,
-    /// `swarm:*` and `aws:*`. Read back by the node and the database.
-    pub const OBJECT: Self = Self {
-        name: true,
-        swarm: Some(Case::Exact),
-        aws: Some(Case::Exact),
-    };
+    /// For objects the provider names (network, node, database, cache),
+    /// and for `default_tags`, which would otherwise override those names.
+    pub const NAMED: Self = Self { name: true };
+    /// For objects the provider does not name (a bucket has no `Name` of
+    /// its own, so a `Name` tag on it is the user's).
+    pub const UNNAMED: Self = Self { name: false };
 
-    /// The provider's own keys, `Name` and `swarm:*`. Read back by the
-    /// network and the cache: they show `aws:*` tags as the user's.
-    pub const PROVIDER: Self = Self {
-        name: true,
-        swarm: Some(Case::Exact),
-        aws: None,
-    };
-
-    /// `swarm:*` and `aws:*`. Read back by the bucket: it sets no `Name`,
-    /// so a `Name` tag on a bucket is the user's.
-    pub const PREFIXES: Self = Self {
-        name: false,
-        swarm: Some(Case::Exact),
-        aws: Some(Case::Exact),
-    };
-
-    /// `aws:*`: tags AWS sets itself, which cannot be removed.
-    pub const AWS: Self = Self {
-        name: false,
-        swarm: None,
-        aws: Some(Case::Exact),
-    };
-
-    /// Keys a configuration may not give, by [`tag_key`] (node, bucket):
-    /// `swarm:*` as written, and `aws:*` in any case, as AWS refuses them.
-    pub const CONFIG: Self = Self {
-        name: false,
-        swarm: Some(Case::Exact),
-        aws: Some(Case::Any),
-    };
-
-    /// Keys the database's configuration may not give: `Name`, and both
-    /// prefixes in any case.
-    pub const CONFIG_ANY_CASE: Self = Self {
-        name: true,
-        swarm: Some(Case::Any),
-        aws: Some(Case::Any),
-    };
+    /// Why `key` is reserved, or `None` when the user may set it.
+    pub fn why(&self, key: &str) -> Option<&'static str> {
+        if starts_with_any_case(key, "aws:") {
+            Some("aws: keys (in any case) are AWS's own")
+        } else if starts_with_any_case(key, "swarm:") {
+            Some("swarm: keys (in any case) are the provider's own")
+        } else if self.name && key == "Name" {
+            Some("the provider sets Name on the objects it makes")
+        } else {
+            None
+        }
+    }
 
     /// Whether `key` is reserved.
     pub fn reserves(&self, key: &str) -> bool {
-        let prefixed = |prefix: &str, case: Option<Case>| match case {
-            None => false,
-            Some(Case::Exact) => key.starts_with(prefix),
-            Some(Case::Any) => key
-                .get(..prefix.len())
-                .is_some_and(|start| start.eq_ignore_ascii_case(prefix)),
-        };
-        (self.name && key == "Name") || prefixed("swarm:", self.swarm) || prefixed("aws:", self.aws)
+        self.why(key).is_some()
     }
 
-    /// `tags` without the reserved keys.
+    /// `tags` without the reserved keys: the tags of an object that are
+    /// the user's or the provider's `default_tags`.
     pub fn without(&self, tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         tags.iter()
             .filter(|(k, _)| !self.reserves(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
-}
 
-/// A tag key the user may set: `swarm:` tags are the provider's own (they
-/// identify its objects), `aws:` ones (in any case) AWS's.
-pub fn tag_key(key: &str) -> Result<(), String> {
-    if Reserved::CONFIG.reserves(key) {
-        Err(format!(
-            "{key:?} is reserved: swarm: tags are set by the provider and aws: tags by AWS"
-        ))
-    } else if key.is_empty() || key.chars().count() > 128 {
-        Err(format!("{key:?} must have 1 to 128 characters"))
-    } else {
-        Ok(())
+    /// The keys the rule leaves, in words, for the documentation.
+    fn allowed(&self) -> &'static str {
+        if self.name {
+            "keys other than `Name` that do not start with `aws:` or `swarm:` (in any case)"
+        } else {
+            "keys that do not start with `aws:` or `swarm:` (in any case)"
+        }
     }
 }
 
-/// What [`user_tags`] compares a default tag with, to tell whether the
-/// user set it too. A default tag that has its default value on the
-/// object is the provider's unless the basis says otherwise.
-#[derive(Debug, Clone, Copy)]
-pub enum Basis<'a> {
-    /// Nothing to compare with (network, cache, bucket; and a resource
-    /// without configured tags).
-    None,
-    /// The configured tags (database): a key they name is the user's
-    /// whatever its value, so that a value changed out of band shows.
-    Named(&'a BTreeMap<String, String>),
-    /// The prior state's tags (node): a key is the user's when they have
-    /// it with the value found.
-    Same(&'a BTreeMap<String, String>),
+/// The most characters of a tag key in every service the provider uses
+/// (EC2, RDS, ElastiCache, S3).
+pub const MAX_KEY_CHARS: usize = 128;
+/// The most characters of a tag value, in the same services.
+pub const MAX_VALUE_CHARS: usize = 256;
+
+/// The services whose objects the provider tags, with their limits: one
+/// table for every resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Ec2,
+    Rds,
+    ElastiCache,
+    S3,
 }
 
-/// The user's tags among an object's `tags` read back from AWS: those
-/// without the `reserved` keys, less the provider's `defaults` that have
-/// their default value (unless `basis` says the user set them too).
-pub fn user_tags(
-    tags: &BTreeMap<String, String>,
-    defaults: &BTreeMap<String, String>,
+impl Service {
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Ec2 => "EC2",
+            Service::Rds => "RDS",
+            Service::ElastiCache => "ElastiCache",
+            Service::S3 => "S3",
+        }
+    }
+
+    /// Tags per object (`aws:*` tags do not count).
+    pub fn max_tags(self) -> usize {
+        match self {
+            Service::Ec2 | Service::Rds | Service::ElastiCache | Service::S3 => 50,
+        }
+    }
+}
+
+/// How one resource tags its objects: which keys are reserved, the
+/// service's limits, and how many tags the provider puts on the most
+/// tagged of its objects (what the user's and default tags must leave
+/// room for).
+#[derive(Debug, Clone, Copy)]
+pub struct Tagging {
+    pub reserved: Reserved,
+    pub service: Service,
+    /// The provider's own tags (`Name`, `swarm:*`) on the resource's most
+    /// tagged object.
+    pub own_tags: usize,
+}
+
+/// The state's `tags` and `tags_all`, read back from an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadBack {
+    pub tags: Option<BTreeMap<String, String>>,
+    pub tags_all: BTreeMap<String, String>,
+}
+
+impl Tagging {
+    /// The validator of the resource's `tags`.
+    pub const fn validator(&self) -> TagKeys {
+        TagKeys {
+            reserved: self.reserved,
+        }
+    }
+
+    /// The most tags the user's and the default tags may be together.
+    pub fn room(&self) -> usize {
+        self.service.max_tags().saturating_sub(self.own_tags)
+    }
+
+    /// The state's `tags` and `tags_all` from the tags `found` on an
+    /// object, the provider's `defaults`, and the `basis`'s `tags` (at
+    /// apply the plan's, at read the prior state's, at import null).
+    ///
+    /// `tags_all` is what the object carries of the user's and the
+    /// default tags (the reserved keys left out). `tags` is what the user
+    /// wrote, as the object has it: a key of the basis takes the value
+    /// found (and is gone when the object lacks it, so the plan puts it
+    /// back); another key is the user's unless it is a default tag with
+    /// its default value, so that a tag added out of band, or a default
+    /// tag changed out of band, shows in the plan. A null basis with
+    /// nothing else stays null, and `{}` stays `{}`.
+    pub fn read_back(
+        &self,
+        found: &BTreeMap<String, String>,
+        defaults: &BTreeMap<String, String>,
+        basis: Option<&BTreeMap<String, String>>,
+    ) -> ReadBack {
+        let tags_all = self.reserved.without(found);
+        let tags: BTreeMap<String, String> = tags_all
+            .iter()
+            .filter(|(k, v)| {
+                basis.is_some_and(|b| b.contains_key(*k)) || defaults.get(*k) != Some(*v)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        ReadBack {
+            tags: (basis.is_some() || !tags.is_empty()).then_some(tags),
+            tags_all,
+        }
+    }
+}
+
+/// What is wrong with one tag, or `None`: a reserved key, a key of 0 or
+/// more than [`MAX_KEY_CHARS`] characters, a value (when known) of more
+/// than [`MAX_VALUE_CHARS`].
+fn tag_problem(
     reserved: Reserved,
-    basis: Basis<'_>,
-) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter(|(k, _)| !reserved.reserves(k))
-        .filter(|(k, v)| {
-            defaults.get(*k) != Some(*v)
-                || match basis {
-                    Basis::None => false,
-                    Basis::Named(basis) => basis.contains_key(*k),
-                    Basis::Same(basis) => basis.get(*k) == Some(*v),
-                }
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    key: &str,
+    value: Option<&str>,
+) -> Option<(&'static str, String)> {
+    if let Some(why) = reserved.why(key) {
+        return Some(("Reserved tag key", format!("{key:?} is reserved: {why}")));
+    }
+    let chars = key.chars().count();
+    if chars == 0 || chars > MAX_KEY_CHARS {
+        return Some((
+            "Invalid tag key",
+            format!("a tag key must have 1 to {MAX_KEY_CHARS} characters, {key:?} has {chars}"),
+        ));
+    }
+    let value_chars = value.map_or(0, |v| v.chars().count());
+    if value_chars > MAX_VALUE_CHARS {
+        return Some((
+            "Invalid tag value",
+            format!(
+                "a tag value must have at most {MAX_VALUE_CHARS} characters, the value of {key:?} has {value_chars}"
+            ),
+        ));
+    }
+    None
+}
+
+/// A tag whose value is null (`{ team = null }`): AWS has no such tag.
+fn null_value(at: &AttributePath, diags: &mut Diagnostics) {
+    diags.attribute_error(
+        at.clone(),
+        "Invalid tag value",
+        format!("{at}: a tag value must not be null; use \"\" for an empty one."),
+    );
+}
+
+/// The validator of a tags map: a resource's `tags` and the provider's
+/// `default_tags` (validators otherwise see only values). Each key the
+/// [`Reserved`] rule reserves, and each key or known value too long, is an
+/// error at its key (`tags["aws:x"]`). How many tags there may be depends
+/// on the provider's `default_tags` too, and is checked at plan ([`plan`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TagKeys {
+    pub reserved: Reserved,
+}
+
+impl TagKeys {
+    /// The provider's `default_tags`: `Name` is reserved too, as a default
+    /// `Name` would override the names the provider gives its objects.
+    pub const DEFAULT_TAGS: Self = Self {
+        reserved: Reserved::NAMED,
+    };
+}
+
+impl Validator for TagKeys {
+    fn description(&self) -> String {
+        format!(
+            "{}, of 1 to {MAX_KEY_CHARS} characters, with values of at most {MAX_VALUE_CHARS}",
+            self.reserved.allowed()
+        )
+    }
+
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(tags) = value else { return };
+        for (key, value) in tags {
+            let at = path.push_key(key);
+            if value.is_null() {
+                null_value(&at, diags);
+            }
+            let value = match value {
+                Value::String(v) => Some(v.as_str()),
+                _ => None,
+            };
+            if let Some((summary, why)) = tag_problem(self.reserved, key, value) {
+                diags.attribute_error(at.clone(), summary, format!("{at}: {why}."));
+            }
+        }
+    }
+}
+
+/// Plans `tags_all` (the provider's `default_tags` with `tags` over them,
+/// as terraform-provider-aws does; unknown while `tags` is), so that a
+/// change of `default_tags` alone shows as an update in place, and checks
+/// the merged tags against the service's limits. Every resource's
+/// `modify_plan` calls it once, unless destroying.
+pub fn plan(client: &SwarmClient, tagging: &Tagging, resp: &mut PlanResponse) {
+    let tags_all = planned_tags_all(
+        &client.default_tags,
+        resp.plan.get_attr("tags"),
+        tagging,
+        &mut resp.diagnostics,
+    );
+    resp.set("tags_all", tags_all);
+}
+
+/// [`plan`], of the planned `tags` and the provider's `defaults`: the
+/// planned `tags_all`, and an error for each limit the merge exceeds.
+fn planned_tags_all(
+    defaults: &BTreeMap<String, String>,
+    planned: Option<&Value>,
+    tagging: &Tagging,
+    diags: &mut Diagnostics,
+) -> Value {
+    // Each key with its value, `None` while unknown (a map's keys always
+    // are known); `None` for the whole map while it is unknown.
+    let configured: Option<BTreeMap<String, Option<String>>> = match planned {
+        Some(Value::Map(tags)) => Some(
+            tags.iter()
+                .map(|(k, v)| match v {
+                    Value::String(v) => (k.clone(), Some(v.clone())),
+                    _ => (k.clone(), None),
+                })
+                .collect(),
+        ),
+        Some(Value::Null) | None => Some(BTreeMap::new()),
+        Some(_) => None,
+    };
+    let Some(configured) = configured else {
+        return Value::Unknown;
+    };
+    // A null value known only now (from a variable).
+    if let Some(Value::Map(tags)) = planned {
+        for (key, value) in tags {
+            if value.is_null() {
+                null_value(&AttributePath::attr("tags").push_key(key), diags);
+            }
+        }
+    }
+    let mut merged: BTreeMap<String, Option<String>> = defaults
+        .iter()
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .collect();
+    merged.extend(configured.clone());
+    let at = AttributePath::attr("tags");
+    if merged.len() > tagging.room() {
+        diags.attribute_error(
+            at.clone(),
+            "Too many tags",
+            format!(
+                "tags and the provider's default_tags make {} tags, and at most {} fit: {} allows \
+                 {} tags per object, and the provider sets {} of its own.",
+                merged.len(),
+                tagging.room(),
+                tagging.service.name(),
+                tagging.service.max_tags(),
+                tagging.own_tags
+            ),
+        );
+    }
+    for (key, value) in &merged {
+        if let Some((summary, why)) = tag_problem(tagging.reserved, key, value.as_deref()) {
+            let (path, whose) = if configured.contains_key(key) {
+                (at.push_key(key), "")
+            } else {
+                (at.clone(), " (in the provider's default_tags)")
+            };
+            diags.attribute_error(path.clone(), summary, format!("{path}: {why}{whose}."));
+        }
+    }
+    let tags_all: Option<BTreeMap<String, String>> =
+        merged.into_iter().map(|(k, v)| v.map(|v| (k, v))).collect();
+    tags_all.map_or(Value::Unknown, map_value)
 }
 
 /// Tags as a map value of a state or plan (`tags_all`).
@@ -239,79 +450,6 @@ pub fn map_value(tags: BTreeMap<String, String>) -> Value {
             .map(|(k, v)| (k, Value::String(v)))
             .collect(),
     )
-}
-
-/// A limit on the number of the user's tags: AWS's per object, less what
-/// the provider sets.
-#[derive(Debug, Clone, Copy)]
-pub struct Limit {
-    pub max: usize,
-    /// Why, in the error after the count ("EC2 allows 50 per object ...").
-    pub why: &'static str,
-}
-
-/// Checks a resource's `tags` map (validators otherwise see only values):
-/// not more than `limit`, and no key that `key` refuses.
-#[derive(Debug, Clone, Copy)]
-pub struct TagKeys {
-    /// `None`: no limit.
-    pub limit: Option<Limit>,
-    /// What is reserved: why a key may not be set, from
-    /// [`Reserved::reserves`] ([`tag_key`] or a resource's own wording).
-    pub key: fn(&str) -> Result<(), String>,
-    /// The keys `key` accepts, in words, for the documentation.
-    pub keys: &'static str,
-    /// The summary of the error on a refused key.
-    pub summary: &'static str,
-}
-
-impl TagKeys {
-    /// For a resource that names its objects (`Name` reserved too): at
-    /// most `max` tags, for `why`.
-    pub const fn named(max: usize, why: &'static str, key: fn(&str) -> Result<(), String>) -> Self {
-        Self {
-            limit: Some(Limit { max, why }),
-            key,
-            keys: "keys other than `Name` that do not start with `swarm:` or `aws:`",
-            summary: "Invalid tag key",
-        }
-    }
-}
-
-impl Validator for TagKeys {
-    fn description(&self) -> String {
-        match self.limit {
-            Some(limit) => format!("at most {} tags, with {}", limit.max, self.keys),
-            None => self.keys.to_owned(),
-        }
-    }
-
-    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        let Value::Map(tags) = value else { return };
-        if let Some(limit) = self.limit
-            && tags.len() > limit.max
-        {
-            diags.attribute_error(
-                path.clone(),
-                "Too many tags",
-                format!(
-                    "{path} must have at most {} tags, got {}; {}.",
-                    limit.max,
-                    tags.len(),
-                    limit.why
-                ),
-            );
-        }
-        for key in tags.keys() {
-            if let Err(why) = (self.key)(key) {
-                diags.attribute_error(
-                    path.push_key(key),
-                    self.summary,
-                    format!("{path} keys must not be reserved: {why}."),
-                );
-            }
-        }
-    }
 }
 
 /// What brings an object's tags from `current` to `desired`: the tags to
@@ -343,7 +481,7 @@ pub fn changes(
             .collect(),
         remove: current
             .keys()
-            .filter(|k| !desired.contains_key(*k) && !Reserved::AWS.reserves(k))
+            .filter(|k| !desired.contains_key(*k) && !set_by_aws(k))
             .cloned()
             .collect(),
     }
@@ -384,6 +522,26 @@ fn from_pairs<'a>(
         .collect()
 }
 
+/// A client for unit tests of the tags a resource's objects get: it has no
+/// `default_tags`, and makes no AWS call.
+#[cfg(test)]
+pub async fn test_client() -> SwarmClient {
+    let settings = crate::config::Settings {
+        region: Some("us-east-1".to_owned()),
+        endpoint: Some("http://127.0.0.1:1".to_owned()),
+        endpoints: crate::config::Endpoints::from_map(BTreeMap::new()),
+        access_key: Some("key".to_owned()),
+        secret_key: Some("secret".to_owned()),
+        profile: None,
+        environment: crate::config::Environment::Production,
+        default_tags: BTreeMap::new(),
+        max_retries: 0,
+    };
+    SwarmClient::new(settings, &mut Diagnostics::new())
+        .await
+        .expect("a client for tests")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,77 +574,51 @@ mod tests {
     }
 
     #[test]
-    fn tag_keys() {
-        assert!(tag_key("team").is_ok());
-        assert!(tag_key("Swarm:team").is_ok());
-        assert!(tag_key("swarm:node").is_err());
-        assert!(tag_key("AWS:cloudformation").is_err());
-        assert!(tag_key("").is_err());
-        assert!(tag_key(&"k".repeat(129)).is_err());
-        assert!(tag_key("Name").is_ok());
-    }
-
-    #[test]
-    fn reserved_keys_of_each_rule() {
-        let cases: [(Reserved, [bool; 7]); 6] = [
-            // Name, swarm:x, Swarm:x, aws:x, AWS:x, team, ""
+    fn one_rule_reserves_both_prefixes_in_any_case_and_name_where_named() {
+        // Name, swarm:x, Swarm:x, aws:x, AWS:x, team, name, ""
+        let keys = [
+            "Name", "swarm:x", "Swarm:x", "aws:x", "AWS:x", "team", "name", "",
+        ];
+        let cases = [
             (
-                Reserved::OBJECT,
-                [true, true, false, true, false, false, false],
+                Reserved::NAMED,
+                [true, true, true, true, true, false, false, false],
             ),
             (
-                Reserved::PROVIDER,
-                [true, true, false, false, false, false, false],
-            ),
-            (
-                Reserved::PREFIXES,
-                [false, true, false, true, false, false, false],
-            ),
-            (
-                Reserved::AWS,
-                [false, false, false, true, false, false, false],
-            ),
-            (
-                Reserved::CONFIG,
-                [false, true, false, true, true, false, false],
-            ),
-            (
-                Reserved::CONFIG_ANY_CASE,
-                [true, true, true, true, true, false, false],
+                Reserved::UNNAMED,
+                [false, true, true, true, true, false, false, false],
             ),
         ];
-        let keys = ["Name", "swarm:x", "Swarm:x", "aws:x", "AWS:x", "team", ""];
         for (reserved, expected) in cases {
             for (key, want) in keys.iter().zip(expected) {
                 assert_eq!(reserved.reserves(key), want, "{reserved:?} {key:?}");
             }
         }
-        // Neither `name` nor a prefix cut inside a character matches.
-        assert!(!Reserved::CONFIG_ANY_CASE.reserves("name"));
-        assert!(!Reserved::CONFIG_ANY_CASE.reserves("aw\u{e9}:x"));
-    }
-
-    #[test]
-    fn without_drops_the_reserved_keys() {
-        let tags = map(&[
-            ("Name", "n"),
-            ("swarm:node", "a"),
-            ("aws:x", "1"),
-            ("team", "t"),
-        ]);
-        assert_eq!(Reserved::OBJECT.without(&tags), map(&[("team", "t")]));
+        // A prefix cut inside a character does not match.
+        assert!(!Reserved::NAMED.reserves("aw\u{e9}:x"));
         assert_eq!(
-            Reserved::AWS.without(&tags),
-            map(&[("Name", "n"), ("swarm:node", "a"), ("team", "t")])
+            Reserved::NAMED.without(&map(&[("Name", "n"), ("SWARM:a", "1"), ("team", "t")])),
+            map(&[("team", "t")])
+        );
+        assert_eq!(
+            without_aws(&map(&[("aws:x", "1"), ("AWS:y", "2"), ("Name", "n")])),
+            map(&[("AWS:y", "2"), ("Name", "n")])
         );
     }
 
-    /// An object's tags as AWS shows them: the provider's, a default tag
-    /// with its default value, one with a changed value, the user's.
+    const NETWORK: Tagging = Tagging {
+        reserved: Reserved::NAMED,
+        service: Service::Ec2,
+        own_tags: 5,
+    };
+
+    /// An object's tags as AWS shows them: the provider's, AWS's, a
+    /// default tag with its default value, one with a changed value, the
+    /// user's.
     fn found() -> BTreeMap<String, String> {
         map(&[
             ("Name", "n-1"),
-            ("swarm:node", "n"),
+            ("swarm:network", "n"),
             ("aws:cloudformation:stack", "s"),
             ("env", "prod"),
             ("owner", "changed"),
@@ -499,104 +631,182 @@ mod tests {
     }
 
     #[test]
-    fn user_tags_without_basis_drop_defaults_with_their_value() {
-        // Network and cache: aws:* tags show as the user's.
+    fn tags_all_is_what_the_object_carries_of_the_user_and_the_defaults() {
+        let read = NETWORK.read_back(&found(), &defaults(), None);
         assert_eq!(
-            user_tags(&found(), &defaults(), Reserved::PROVIDER, Basis::None),
-            map(&[
-                ("aws:cloudformation:stack", "s"),
-                ("owner", "changed"),
-                ("team", "t")
-            ])
-        );
-        // Bucket: Name is the user's.
-        assert_eq!(
-            user_tags(&found(), &defaults(), Reserved::PREFIXES, Basis::None),
-            map(&[("Name", "n-1"), ("owner", "changed"), ("team", "t")])
-        );
-        assert_eq!(
-            user_tags(&found(), &defaults(), Reserved::OBJECT, Basis::None),
-            map(&[("owner", "changed"), ("team", "t")])
-        );
-    }
-
-    #[test]
-    fn user_tags_named_keep_a_default_the_configuration_names() {
-        // Database: named with another value, the default's value shows.
-        let config = map(&[("env", "dev")]);
-        assert_eq!(
-            user_tags(
-                &found(),
-                &defaults(),
-                Reserved::OBJECT,
-                Basis::Named(&config)
-            ),
+            read.tags_all,
             map(&[("env", "prod"), ("owner", "changed"), ("team", "t")])
         );
-    }
-
-    #[test]
-    fn user_tags_same_keep_a_default_the_prior_state_has_with_that_value() {
-        // Node: only with the same value.
-        let other = map(&[("env", "dev")]);
-        assert_eq!(
-            user_tags(&found(), &defaults(), Reserved::OBJECT, Basis::Same(&other)),
-            map(&[("owner", "changed"), ("team", "t")])
-        );
-        let same = map(&[("env", "prod")]);
-        assert_eq!(
-            user_tags(&found(), &defaults(), Reserved::OBJECT, Basis::Same(&same)),
-            map(&[("env", "prod"), ("owner", "changed"), ("team", "t")])
-        );
-    }
-
-    #[test]
-    fn tag_keys_validator_checks_count_and_keys() {
-        fn no_x(key: &str) -> Result<(), String> {
-            if key == "x" {
-                Err(format!("{key:?} is taken"))
-            } else {
-                Ok(())
-            }
-        }
-        let check = TagKeys::named(2, "AWS allows 3", no_x);
-        let tags = |keys: &[&str]| {
-            Value::Map(
-                keys.iter()
-                    .map(|k| ((*k).to_owned(), Value::String("v".to_owned())))
-                    .collect(),
-            )
+        // The bucket's rule: Name is the user's.
+        let bucket = Tagging {
+            reserved: Reserved::UNNAMED,
+            ..NETWORK
         };
+        assert!(
+            bucket
+                .read_back(&found(), &defaults(), None)
+                .tags_all
+                .contains_key("Name")
+        );
+    }
+
+    #[test]
+    fn tags_read_back_as_written() {
+        let read = |found: &BTreeMap<String, String>, basis: Option<&[(&str, &str)]>| {
+            NETWORK
+                .read_back(found, &defaults(), basis.map(map).as_ref())
+                .tags
+        };
+        let defaults_only = map(&[("env", "prod"), ("owner", "ops")]);
+        // Null stays null, {} stays {}.
+        assert_eq!(read(&defaults_only, None), None);
+        assert_eq!(read(&defaults_only, Some(&[])), Some(BTreeMap::new()));
+        // A key equal to a default, and one overriding a default, stay.
+        assert_eq!(
+            read(&defaults_only, Some(&[("env", "prod")])),
+            Some(map(&[("env", "prod")]))
+        );
+        let overridden = map(&[("env", "test"), ("owner", "ops"), ("team", "t")]);
+        assert_eq!(
+            read(&overridden, Some(&[("env", "test"), ("team", "t")])),
+            Some(map(&[("env", "test"), ("team", "t")]))
+        );
+        // Drift shows: a key removed out of band disappears, its value
+        // changed takes the value found, a tag added out of band and a
+        // default tag changed out of band appear.
+        assert_eq!(
+            read(&defaults_only, Some(&[("team", "t")])),
+            Some(BTreeMap::new())
+        );
+        assert_eq!(
+            read(&found(), Some(&[("team", "x")])),
+            Some(map(&[("owner", "changed"), ("team", "t")]))
+        );
+        assert_eq!(
+            read(&found(), None),
+            Some(map(&[("owner", "changed"), ("team", "t")]))
+        );
+    }
+
+    fn tags(pairs: &[(&str, Value)]) -> Value {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn tag_keys_refuse_reserved_keys_and_lengths_at_their_key() {
+        let check = NETWORK.validator();
         let path = AttributePath::attr("tags");
+        let v = |s: &str| Value::String(s.to_owned());
         let mut diags = Diagnostics::default();
-        check.validate(&tags(&["a", "b"]), &path, &mut diags);
+        check.validate(
+            &tags(&[("team", v("t")), ("owner", Value::Unknown)]),
+            &path,
+            &mut diags,
+        );
         assert!(diags.is_empty());
-        check.validate(&tags(&["a", "b", "x"]), &path, &mut diags);
+        let long_key = "k".repeat(129);
+        check.validate(
+            &tags(&[
+                ("AWS:x", v("1")),
+                ("Name", v("n")),
+                (&long_key, v("1")),
+                ("long", v(&"v".repeat(257))),
+                ("ok", v(&"v".repeat(256))),
+            ]),
+            &path,
+            &mut diags,
+        );
         let texts: Vec<(&str, &str)> = diags
             .iter()
             .map(|d| (d.summary.as_str(), d.detail.as_str()))
             .collect();
+        assert_eq!(texts.len(), 4, "{texts:?}");
+        assert_eq!(
+            texts[0],
+            (
+                "Reserved tag key",
+                r#"tags["AWS:x"]: "AWS:x" is reserved: aws: keys (in any case) are AWS's own."#
+            )
+        );
+        assert_eq!(
+            texts[1],
+            (
+                "Reserved tag key",
+                r#"tags["Name"]: "Name" is reserved: the provider sets Name on the objects it makes."#
+            )
+        );
+        assert_eq!(texts[2].0, "Invalid tag key");
+        assert_eq!(texts[3].0, "Invalid tag value");
+        // A null value is no tag.
+        let mut nulls = Diagnostics::default();
+        check.validate(&tags(&[("team", Value::Null)]), &path, &mut nulls);
+        assert_eq!(
+            nulls.iter().map(|d| d.detail.as_str()).collect::<Vec<_>>(),
+            [r#"tags["team"]: a tag value must not be null; use "" for an empty one."#]
+        );
+        // Unknown maps are checked once known; the bucket's Name is the user's.
+        let mut diags = Diagnostics::default();
+        check.validate(&Value::Unknown, &path, &mut diags);
+        TagKeys {
+            reserved: Reserved::UNNAMED,
+        }
+        .validate(&tags(&[("Name", v("n"))]), &path, &mut diags);
+        assert!(diags.is_empty());
+    }
+
+    #[test]
+    fn tags_all_is_planned_as_the_merge_or_unknown() {
+        let v = |s: &str| Value::String(s.to_owned());
+        let plan = |planned: Option<Value>| {
+            let mut diags = Diagnostics::default();
+            let all = planned_tags_all(&defaults(), planned.as_ref(), &NETWORK, &mut diags);
+            assert!(diags.is_empty(), "{diags:?}");
+            all
+        };
+        assert_eq!(plan(None), map_value(defaults()));
+        assert_eq!(plan(Some(Value::Null)), map_value(defaults()));
+        assert_eq!(
+            plan(Some(tags(&[("env", v("test")), ("team", v("t"))]))),
+            map_value(map(&[("env", "test"), ("owner", "ops"), ("team", "t")]))
+        );
+        assert_eq!(plan(Some(Value::Unknown)), Value::Unknown);
+        assert_eq!(
+            plan(Some(tags(&[("team", Value::Unknown)]))),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn merged_tags_are_held_to_the_service_limits() {
+        let v = |s: &str| Value::String(s.to_owned());
+        // 2 defaults and 43 of the user's fill the 45 an EC2 object leaves.
+        let mut own: Vec<(String, Value)> = (0..43).map(|i| (format!("k{i}"), v("x"))).collect();
+        let planned = |own: &[(String, Value)]| Value::Map(own.iter().cloned().collect());
+        let mut diags = Diagnostics::default();
+        planned_tags_all(&defaults(), Some(&planned(&own)), &NETWORK, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        own.push(("one-more".to_owned(), v("x")));
+        // A value known only at plan is held to the value's length.
+        own.push(("late".to_owned(), v(&"v".repeat(257))));
+        planned_tags_all(&defaults(), Some(&planned(&own)), &NETWORK, &mut diags);
+        let texts: Vec<String> = diags
+            .iter()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect();
         assert_eq!(
             texts,
             [
-                (
-                    "Too many tags",
-                    "tags must have at most 2 tags, got 3; AWS allows 3."
-                ),
-                (
-                    "Invalid tag key",
-                    "tags keys must not be reserved: \"x\" is taken."
-                ),
+                "Too many tags: tags and the provider's default_tags make 47 tags, and at most \
+                 45 fit: EC2 allows 50 tags per object, and the provider sets 5 of its own.",
+                "Invalid tag value: tags[\"late\"]: a tag value must have at most 256 \
+                 characters, the value of \"late\" has 257.",
             ]
         );
-        assert_eq!(
-            check.description(),
-            "at most 2 tags, with keys other than `Name` that do not start with `swarm:` or `aws:`"
-        );
-        // Unknown maps are checked once known.
-        let mut diags = Diagnostics::default();
-        check.validate(&Value::Unknown, &path, &mut diags);
-        assert!(diags.is_empty());
     }
 
     #[test]

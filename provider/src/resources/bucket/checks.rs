@@ -1,24 +1,23 @@
 //! What a bucket's configuration may say, checked at `terraform validate`:
-//! S3's bucket naming rules, name prefixes, KMS key references, tags; and
+//! S3's bucket naming rules, name prefixes, KMS key references; and
 //! the unique names `name_prefix` gets.
 
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::tags::{self, TagKeys};
+use crate::tags::{Reserved, Service, Tagging};
 use tfplugin::diag::Diagnostics;
 use tfplugin::path::AttributePath;
 use tfplugin::value::Value;
 
-/// The bucket's `tags`: no key of the provider's or AWS's (`Name` is the
-/// user's, as a bucket has none of its own). No limit is checked here:
-/// S3's (50 tags per bucket) shows at apply.
-pub const TAG_KEYS: TagKeys = TagKeys {
-    limit: None,
-    key: tags::tag_key,
-    keys: "keys that do not start with `swarm:` or `aws:`",
-    summary: "Reserved tag key",
+/// How the bucket is tagged: the provider gives it no `Name` (so a
+/// `Name` tag is the user's), and three tags of its own
+/// (`swarm:managed-by`, `swarm:bucket`, `swarm:purpose`).
+pub const TAGGING: Tagging = Tagging {
+    reserved: Reserved::UNNAMED,
+    service: Service::S3,
+    own_tags: 3,
 };
 
 /// The longest `name_prefix`: the unique suffix takes the other 26 of the
@@ -46,10 +45,6 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
              it).",
         ),
         _ => {}
-    }
-    if let Some(tags) = config.get_attr("tags") {
-        let path = AttributePath::attr("tags");
-        tfplugin::schema::Validator::validate(&TAG_KEYS, tags, &path, diags);
     }
 }
 

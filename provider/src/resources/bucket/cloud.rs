@@ -304,7 +304,7 @@ impl Observed {
     pub fn differences(&self, desired: &Desired) -> Vec<Aspect> {
         let mut out = Vec::new();
         // Tags AWS sets itself (`aws:*`) are read-only, and not compared.
-        if tags::Reserved::AWS.without(&self.tags) != desired.tags {
+        if tags::without_aws(&self.tags) != desired.tags {
             out.push(Aspect::Tags);
         }
         if !self.public_access_blocked {
@@ -325,17 +325,6 @@ impl Observed {
             out.push(Aspect::Lifecycle);
         }
         out
-    }
-
-    /// The user's tags: all but the provider's own and the provider's
-    /// `default_tags` (unless the value was changed).
-    pub fn user_tags(&self, client: &SwarmClient) -> BTreeMap<String, String> {
-        tags::user_tags(
-            &self.tags,
-            &client.default_tags,
-            tags::Reserved::PREFIXES,
-            tags::Basis::None,
-        )
     }
 
     pub fn purpose(&self) -> Option<&str> {

@@ -8,12 +8,13 @@ use tfplugin::diag::Diagnostics;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
-use super::cloud;
 use super::state::{
     ABORT_MULTIPART_DAYS, BucketState, Purpose, SSE_KMS, SSE_S3, bucket_arn, bucket_domain_name,
 };
+use super::{checks, cloud};
 use crate::config::SwarmClient;
 use crate::resources::planned::{self, Maybe};
+use crate::tags;
 
 /// What the configuration says of the attributes the plan resolves.
 #[derive(Debug, Deserialize)]
@@ -116,6 +117,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         .and_then(|p| p.region.clone())
         .unwrap_or_else(|| client.region.clone());
     resp.set("region", Value::String(region.clone()));
+    tags::plan(client, &checks::TAGGING, resp);
     match proposed.name {
         MaybeUnknown::Known(Some(name)) => {
             resp.set("id", Value::String(name.clone()));

@@ -2,11 +2,11 @@
 //! Registry docs are generated from them), validators and defaults.
 
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
-use tfplugin::value::{Type, Value};
+use tfplugin::value::Value;
 
 use super::checks;
 use super::state::{MAX_DAYS, Purpose};
-use crate::resources::attributes::computed_string;
+use crate::resources::attributes::{self, computed_string};
 
 fn days_attribute(name: &str, description: &str) -> Attribute {
     Attribute::number(name)
@@ -118,14 +118,8 @@ pub fn schema() -> Schema {
                  and deletes nothing. Set it to `true` and apply before destroying.",
             ),
     )
-    .attribute(
-        Attribute::map_of("tags", Type::String)
-            .optional()
-            .description(
-                "Tags for the bucket, over the provider's `default_tags`. Keys starting with \
-                 `swarm:` (the provider's identity tags) or `aws:` are reserved.",
-            ),
-    )
+    .attribute(attributes::tags("the bucket", &checks::TAGGING))
+    .attribute(attributes::tags_all())
     .attribute(computed_string("arn", "The bucket's ARN."))
     .attribute(computed_string(
         "region",

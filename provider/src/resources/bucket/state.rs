@@ -1,6 +1,6 @@
 //! The bucket's models: its purpose, the state as Terraform stores it
 //! (which is also the basis that carries what S3 does not have: the name
-//! prefix, `force_destroy`, the region, `timeouts`, `tags = {}`), the plan
+//! prefix, `force_destroy`, the region, `timeouts`, `tags` as written), the plan
 //! resolved for apply, and the state built from what S3 has.
 
 use std::collections::BTreeMap;
@@ -150,6 +150,7 @@ pub struct BucketState {
     pub kms_key_id: Option<String>,
     pub force_destroy: Option<bool>,
     pub tags: Option<BTreeMap<String, String>>,
+    pub tags_all: Option<BTreeMap<String, String>>,
     pub arn: Option<String>,
     pub region: Option<String>,
     pub bucket_domain_name: Option<String>,
@@ -209,9 +210,8 @@ impl BucketState {
             .clone()
             .unwrap_or_else(|| client.region.clone());
         let retention = seen.retention();
-        let user_tags = seen.user_tags(client);
+        let read = checks::TAGGING.read_back(&seen.tags, &client.default_tags, basis.tags.as_ref());
         let arn = bucket_arn(name, &region);
-        let empty_tags = basis.tags.as_ref().is_some_and(BTreeMap::is_empty);
         Self {
             id: Some(name.to_owned()),
             name: Some(name.to_owned()),
@@ -241,7 +241,8 @@ impl BucketState {
                 .filter(|e| e.algorithm != SSE_S3)
                 .and_then(|e| e.kms_key_id.clone()),
             force_destroy: Some(basis.force_destroy.unwrap_or(false)),
-            tags: (!user_tags.is_empty() || empty_tags).then_some(user_tags),
+            tags: read.tags,
+            tags_all: Some(read.tags_all),
             bucket_domain_name: Some(bucket_domain_name(name, &region)),
             tls_required: Some(seen.tls_required(&arn)),
             arn: Some(arn),
@@ -291,6 +292,15 @@ fn desired(client: &SwarmClient, spec: &PlanModel, name: &str, region: &str) -> 
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on the bucket.
+    #[tokio::test]
+    async fn own_tags_are_those_of_the_bucket() {
+        let client = tags::test_client().await;
+        let tags = desired_tags(&client, "b", "logs", None);
+        assert_eq!(tags.len(), checks::TAGGING.own_tags, "{tags:?}");
+    }
+
     use super::*;
 
     #[test]
@@ -361,6 +371,7 @@ mod tests {
             kms_key_id: None,
             force_destroy: Some(false),
             tags: Some(BTreeMap::new()),
+            tags_all: Some(BTreeMap::new()),
             arn: Some(bucket_arn("b", "us-east-1")),
             region: Some("us-east-1".into()),
             bucket_domain_name: Some(bucket_domain_name("b", "us-east-1")),

@@ -10,6 +10,16 @@ use tfplugin::value::{self, Value};
 
 use crate::checks;
 use crate::resources::planned::Maybe;
+use crate::tags::{Reserved, Service, Tagging};
+
+/// How the cache tags its objects: it names them, and each carries four
+/// tags of the provider's (`Name`, `swarm:managed-by`, `swarm:cache`,
+/// `swarm:role`).
+pub const TAGGING: Tagging = Tagging {
+    reserved: Reserved::NAMED,
+    service: Service::ElastiCache,
+    own_tags: 4,
+};
 
 pub const MAX_REPLICAS: i64 = 5;
 pub const MAX_SHARDS: i64 = 500;
@@ -111,6 +121,22 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on each object.
+    #[tokio::test]
+    async fn own_tags_are_those_of_each_object() {
+        let client = crate::tags::test_client().await;
+        let tags = crate::tags::object_tags(
+            &client,
+            &std::collections::BTreeMap::new(),
+            super::super::cloud::KIND,
+            "agents",
+            super::super::cloud::ROLE_SUBNETS,
+            "agents-subnets",
+        );
+        assert_eq!(tags.len(), TAGGING.own_tags, "{tags:?}");
+    }
+
     use super::*;
 
     #[test]

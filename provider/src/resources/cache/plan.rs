@@ -11,11 +11,12 @@ use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
-use super::checks::parse_version;
+use super::checks::{self, parse_version};
 use super::state::CacheState;
 use crate::config::{Environment, SwarmClient};
 use crate::ec2::{self, SubnetsError};
 use crate::resources::planned::{self, Maybe, given};
+use crate::tags;
 
 /// The configuration as written (defaults not yet resolved).
 #[derive(Debug, Deserialize)]
@@ -154,6 +155,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     if let Some(name) = given(&plan.name) {
         resp.set("id", Value::String(name.clone()));
     }
+    tags::plan(client, &checks::TAGGING, resp);
     let env = client.environment;
     let shards = given(&plan.shards).copied();
     // Defaults by environment, where the configuration leaves them out.

@@ -4,12 +4,13 @@
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
+use super::checks;
 use super::checks::{
     MAX_REPLICAS, MAX_RETENTION_DAYS, MAX_SHARDS, aws_id_check, engine_version_check, name_check,
     node_type_check, snapshot_window_check,
 };
 use super::state::DEFAULT_ENGINE_VERSION;
-use crate::resources::attributes::computed_string;
+use crate::resources::attributes::{self, computed_string};
 
 pub fn schema() -> Schema {
     Schema::new(
@@ -153,11 +154,11 @@ pub fn schema() -> Schema {
                  ElastiCache. Default true.",
             ),
     )
-    .attribute(
-        Attribute::map_of("tags", Type::String)
-            .optional()
-            .description("Tags for the replication group, subnet group and security group, over the provider's `default_tags`."),
-    )
+    .attribute(attributes::tags(
+        "the replication group, subnet group and security group",
+        &checks::TAGGING,
+    ))
+    .attribute(attributes::tags_all())
     .attribute(computed_string("arn", "The replication group's ARN."))
     .attribute(computed_string(
         "primary_endpoint",

@@ -7,13 +7,13 @@ use aws_sdk_elasticache::types::{CacheCluster, CacheSubnetGroup};
 use serde::{Deserialize, Serialize};
 use tfplugin::value::MaybeUnknown;
 
+use super::checks;
 use super::cloud::{
     Observed, allowed_entry, cluster_mode_on, config_version, failover_on, member_group_ids,
     multi_az_on, replicas_of,
 };
 use crate::config::SwarmClient;
 use crate::resources::lifecycle::TimeoutsModel;
-use crate::tags;
 
 pub const DEFAULT_ENGINE_VERSION: &str = "7.1";
 
@@ -67,6 +67,7 @@ pub struct CacheState {
     pub snapshot_retention_days: Option<i64>,
     pub snapshot_window: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
+    pub tags_all: Option<BTreeMap<String, String>>,
     pub arn: Option<String>,
     pub primary_endpoint: Option<String>,
     pub reader_endpoint: Option<String>,
@@ -135,12 +136,7 @@ impl CacheState {
                 .as_ref()
                 .is_some_and(|m| member_group_ids(m) == [id.to_string()])
         });
-        let user_tags = tags::user_tags(
-            &seen.tags,
-            &client.default_tags,
-            tags::Reserved::PROVIDER,
-            tags::Basis::None,
-        );
+        let read = checks::TAGGING.read_back(&seen.tags, &client.default_tags, basis.tags.as_ref());
         Some(Self {
             id: Some(name.to_owned()),
             name: Some(name.to_owned()),
@@ -156,7 +152,8 @@ impl CacheState {
             allowed_security_group_ids: Some(allowed),
             snapshot_retention_days: Some(group.snapshot_retention_limit().unwrap_or(0).into()),
             snapshot_window: owned(group.snapshot_window()),
-            tags: (!user_tags.is_empty()).then_some(user_tags),
+            tags: read.tags,
+            tags_all: Some(read.tags_all),
             arn: owned(group.arn()),
             primary_endpoint: owned(primary),
             reader_endpoint: owned(reader),

@@ -12,7 +12,7 @@ use super::state::DEFAULT_ALLOCATED_STORAGE;
 
 use crate::checks::{self, MINUTES_PER_DAY};
 use crate::resources::planned::Maybe;
-use crate::tags::{self, TagKeys};
+use crate::tags::{Reserved, Service, Tagging};
 
 const MINUTES_PER_WEEK: u32 = 7 * MINUTES_PER_DAY;
 /// RDS's shortest backup and maintenance window.
@@ -315,29 +315,33 @@ pub fn windows_overlap(backup: (u32, u32), maintenance: (u32, u32)) -> bool {
     })
 }
 
-/// RDS allows 50 tags per object; the provider sets four of its own.
-const MAX_TAGS: usize = 40;
-
-/// A tag key that is not the provider's (`Name`, `swarm:*`) or AWS's
-/// (`aws:*`), the prefixes in any case.
-fn tag_key(key: &str) -> Result<(), String> {
-    if tags::Reserved::CONFIG_ANY_CASE.reserves(key) {
-        Err(format!("{key:?} is set by the provider or AWS"))
-    } else {
-        Ok(())
-    }
-}
-
-/// The user's tags: not too many, and none of the keys the provider
-/// (`Name`, `swarm:*`) or AWS (`aws:*`) owns.
-pub const TAG_KEYS: TagKeys = TagKeys::named(
-    MAX_TAGS,
-    "RDS allows 50 per object and the provider sets some",
-    tag_key,
-);
+/// How the database tags its objects: it names them, and each carries
+/// four tags of the provider's (`Name`, `swarm:managed-by`,
+/// `swarm:database`, `swarm:role`).
+pub const TAGGING: Tagging = Tagging {
+    reserved: Reserved::NAMED,
+    service: Service::Rds,
+    own_tags: 4,
+};
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on each object.
+    #[tokio::test]
+    async fn own_tags_are_those_of_each_object() {
+        let client = crate::tags::test_client().await;
+        let tags = crate::tags::object_tags(
+            &client,
+            &std::collections::BTreeMap::new(),
+            super::super::cloud::KIND,
+            "agents",
+            "primary",
+            "agents",
+        );
+        assert_eq!(tags.len(), TAGGING.own_tags, "{tags:?}");
+    }
+
     use super::*;
 
     #[test]

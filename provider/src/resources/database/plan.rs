@@ -4,7 +4,7 @@
 //! destroyed or replaced), and what the plan can already tell of the
 //! outputs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use tfplugin::path::AttributePath;
@@ -20,6 +20,7 @@ use super::state::{
 use crate::config::SwarmClient;
 use crate::ec2;
 use crate::resources::planned::{self, Maybe, given, left_out};
+use crate::tags;
 
 /// The configuration, as far as planning reads it: a value left out
 /// (null) gets the tier's default. Attributes missing from the object read
@@ -57,8 +58,6 @@ struct Planned {
     subnet_ids: Maybe<Vec<String>>,
     #[serde(deserialize_with = "planned::wholly_known")]
     allowed_security_group_ids: Maybe<Vec<String>>,
-    /// A tag's value may come from another resource: unknown alone.
-    tags: Maybe<BTreeMap<String, Maybe<String>>>,
 }
 
 /// A string as the plan holds it.
@@ -182,21 +181,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
              replicas from the primary's backups.",
         );
     }
-    let tags_all = match &plan.tags {
-        MaybeUnknown::Unknown => Value::Unknown,
-        MaybeUnknown::Known(own) => {
-            let mut all: BTreeMap<String, Value> = client
-                .default_tags
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            if let Some(own) = own {
-                all.extend(own.iter().map(|(k, v)| (k.clone(), string_value(v))));
-            }
-            Value::Map(all)
-        }
-    };
-    resp.set("tags_all", tags_all);
+    tags::plan(client, &checks::TAGGING, resp);
     resp.set("port", Value::from(i64::from(PORT)));
     resp.set(
         "subnet_group_name",
@@ -492,15 +477,9 @@ mod tests {
         let plan = planned(&[
             ("subnet_ids", partly),
             ("allowed_security_group_ids", Value::Unknown),
-            (
-                "tags",
-                Value::Map([("team".to_owned(), Value::Unknown)].into()),
-            ),
         ]);
         assert!(plan.subnet_ids.is_unknown());
         assert!(plan.allowed_security_group_ids.is_unknown());
-        let tags = given(&plan.tags).expect("the map is known");
-        assert!(tags["team"].is_unknown());
         // Attributes left out read as null.
         assert_eq!(plan.name, MaybeUnknown::Known(None));
 

@@ -7,6 +7,7 @@ use tfplugin::value::{Type, Value};
 use super::checks;
 use super::cloud::MAX_REPLICAS;
 use super::state;
+use crate::resources::attributes;
 
 fn computed(attribute: Attribute, description: &str) -> Attribute {
     attribute.computed().description(description)
@@ -252,21 +253,12 @@ pub fn schema() -> Schema {
                  created and whenever this number changes.",
             ),
     )
-    .attribute(
-        Attribute::map_of("tags", Type::String)
-            .optional()
-            .description(
-                "Tags for every object of the database (instances, their snapshots, the subnet \
-                 and security groups), over the provider's `default_tags`. `Name` and keys \
-                 starting with `swarm:` or `aws:` are reserved.",
-            )
-            .validator(checks::TAG_KEYS),
-    )
-    .attribute(computed(
-        Attribute::map_of("tags_all", Type::String),
-        "The provider's `default_tags` with `tags`: the tags the objects carry besides the \
-         provider's own (`Name`, `swarm:*`). A changed `default_tags` shows here and is applied.",
+    .attribute(attributes::tags(
+        "every object of the database (instances, their snapshots, the subnet and security \
+         groups)",
+        &checks::TAGGING,
     ))
+    .attribute(attributes::tags_all())
     .attribute(computed(Attribute::string("arn"), "The primary's ARN."))
     .attribute(computed(
         Attribute::string("endpoint"),

@@ -13,7 +13,7 @@ use super::checks;
 use super::cloud::{self, Observed, PORT};
 use crate::config::{Environment, SwarmClient};
 use crate::resources::lifecycle::{self, TimeoutsModel};
-use crate::tags::{self, Basis, Reserved};
+use crate::tags;
 
 pub const DEFAULT_ENGINE_VERSION: &str = "16";
 pub const DEFAULT_ALLOCATED_STORAGE: i64 = 20;
@@ -338,16 +338,13 @@ impl DatabaseState {
         self.endpoint = owned(endpoint_address(p));
         self.availability_zone = owned(p.availability_zone());
         self.master_secret_arn = owned(p.master_user_secret().and_then(|s| s.secret_arn()));
-        // The user's tags: also a default tag the configuration names.
-        let found = tags::rds::from_sdk(p.tag_list());
-        let tags = tags::user_tags(
-            &found,
+        let read = checks::TAGGING.read_back(
+            &tags::rds::from_sdk(p.tag_list()),
             &client.default_tags,
-            Reserved::OBJECT,
-            basis.tags.as_ref().map_or(Basis::None, Basis::Named),
+            basis.tags.as_ref(),
         );
-        self.tags_all = Some(Reserved::OBJECT.without(&found));
-        self.tags = (!tags.is_empty() || basis.tags.is_some()).then_some(tags);
+        self.tags = read.tags;
+        self.tags_all = Some(read.tags_all);
     }
 
     /// Only part of the database exists (a create that failed half way,

@@ -8,6 +8,16 @@
 use std::net::Ipv4Addr;
 
 use crate::checks::{self, CidrError, Ipv4Cidr, PrefixDigits};
+use crate::tags::{Reserved, Service, Tagging};
+
+/// How the network tags its objects: it names them, and an object of one
+/// zone carries five tags of the provider's (`Name`, `swarm:managed-by`,
+/// `swarm:network`, `swarm:role`, `swarm:az`).
+pub const TAGGING: Tagging = Tagging {
+    reserved: Reserved::NAMED,
+    service: Service::Ec2,
+    own_tags: 5,
+};
 
 /// The longest name: it prefixes every object's `Name` tag.
 const MAX_NAME: usize = 48;

@@ -7,10 +7,12 @@ use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{self, MaybeUnknown, Value};
 
+use super::checks;
 use super::state::{NetworkState, default_zone_count};
 use crate::config::SwarmClient;
 use crate::ec2::usable_zones;
 use crate::resources::planned::Maybe;
+use crate::tags;
 
 /// The attributes that describe the built network; planned unknown when
 /// the network must be repaired.
@@ -36,6 +38,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     if let Some(Value::String(name)) = resp.plan.get_attr("name").cloned() {
         resp.set("id", Value::String(name));
     }
+    tags::plan(client, &checks::TAGGING, resp);
     let config: ConfigModel = match req.config_as() {
         Ok(config) => config,
         Err(d) => return resp.diagnostics.extend(d),

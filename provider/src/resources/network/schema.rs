@@ -6,7 +6,7 @@ use tfplugin::value::{Type, Value};
 
 use super::checks;
 use super::state::{DEFAULT_CIDR, MAX_ZONES};
-use crate::resources::attributes::computed_string;
+use crate::resources::attributes::{self, computed_string};
 
 fn computed_list(name: &str, description: &str) -> Attribute {
     Attribute::list_of(name, Type::String)
@@ -50,11 +50,8 @@ pub fn schema() -> Schema {
             .plan_modifier(plan_modifiers::use_state_for_unknown())
             .plan_modifier(plan_modifiers::requires_replace()),
     )
-    .attribute(
-        Attribute::map_of("tags", Type::String)
-            .optional()
-            .description("Tags for every object of the network, over the provider's `default_tags`."),
-    )
+    .attribute(attributes::tags("every object of the network", &checks::TAGGING))
+    .attribute(attributes::tags_all())
     .attribute(computed_string("vpc_id", "The VPC's id."))
     .attribute(computed_string("internet_gateway_id", "The internet gateway's id."))
     .attribute(computed_list("public_subnet_ids", "Public subnets, one per zone, in zone order."))

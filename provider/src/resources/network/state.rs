@@ -113,6 +113,7 @@ pub struct NetworkState {
     pub cidr_block: Option<String>,
     pub availability_zones: Option<Vec<String>>,
     pub tags: Option<BTreeMap<String, String>>,
+    pub tags_all: Option<BTreeMap<String, String>>,
     pub vpc_id: Option<String>,
     pub internet_gateway_id: Option<String>,
     pub public_subnet_ids: Option<Vec<String>>,
@@ -155,31 +156,20 @@ impl NetworkState {
     }
 
     /// The state of what exists (`seen`, whose VPC exists) on `basis`,
-    /// which gives `timeouts`. The tags are the user's as the VPC has
-    /// them.
+    /// which gives `timeouts` and the `tags` as written. The tags are
+    /// read back from the VPC.
     pub fn observed(client: &SwarmClient, name: &str, seen: &Observed, basis: &Self) -> Self {
-        let user_tags = seen
+        let found = seen
             .vpc
             .as_ref()
-            .map(|vpc| {
-                tags::user_tags(
-                    &tags::ec2::from_sdk(vpc.tags()),
-                    &client.default_tags,
-                    tags::Reserved::PROVIDER,
-                    tags::Basis::None,
-                )
-            })
+            .map(|vpc| tags::ec2::from_sdk(vpc.tags()))
             .unwrap_or_default();
-        Self::built(name, seen, user_tags, basis)
+        let read = checks::TAGGING.read_back(&found, &client.default_tags, basis.tags.as_ref());
+        Self::built(name, seen, read, basis)
     }
 
-    /// `observed`, with the user's tags already found.
-    fn built(
-        name: &str,
-        seen: &Observed,
-        user_tags: BTreeMap<String, String>,
-        basis: &Self,
-    ) -> Self {
+    /// `observed`, with the tags already read back.
+    fn built(name: &str, seen: &Observed, read: tags::ReadBack, basis: &Self) -> Self {
         let vpc = seen.vpc.as_ref();
         let subnet_ids = |tier| ids(seen.subnets(tier).into_iter().map(Subnet::subnet_id));
         Self {
@@ -187,7 +177,8 @@ impl NetworkState {
             name: Some(name.to_owned()),
             cidr_block: vpc.and_then(Vpc::cidr_block).map(str::to_owned),
             availability_zones: Some(seen.zones()),
-            tags: (!user_tags.is_empty()).then_some(user_tags),
+            tags: read.tags,
+            tags_all: Some(read.tags_all),
             vpc_id: seen.vpc_id().map(str::to_owned),
             internet_gateway_id: seen
                 .internet_gateway
@@ -274,6 +265,22 @@ impl Spec {
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on the network's most
+    /// tagged objects (those of one zone).
+    #[tokio::test]
+    async fn own_tags_are_those_of_an_object_of_one_zone() {
+        let client = tags::test_client().await;
+        let spec = Spec {
+            name: "agents".to_owned(),
+            cidr_block: DEFAULT_CIDR.to_owned(),
+            availability_zones: vec!["us-east-1a".to_owned()],
+            tags: BTreeMap::new(),
+        };
+        let subnet = spec.object_tags(&client, "public-subnet", "public-a", Some("us-east-1a"));
+        assert_eq!(subnet.len(), checks::TAGGING.own_tags, "{subnet:?}");
+    }
+
     use aws_sdk_ec2::types::NatGatewayState;
 
     use super::super::cloud::tests::{nat, subnet, table};
@@ -415,7 +422,11 @@ mod tests {
             }),
             ..NetworkState::default()
         };
-        let state = NetworkState::built("agents", &seen, BTreeMap::new(), &basis);
+        let read = tags::ReadBack {
+            tags: None,
+            tags_all: BTreeMap::new(),
+        };
+        let state = NetworkState::built("agents", &seen, read, &basis);
         let strings = |items: &[&str]| Some(items.iter().map(|s| (*s).to_owned()).collect());
         assert_eq!(
             state,
@@ -426,6 +437,7 @@ mod tests {
                 availability_zones: strings(&["us-east-1a", "us-east-1b"]),
                 // No tags of the user's: null, as the configuration has none.
                 tags: None,
+                tags_all: Some(BTreeMap::new()),
                 vpc_id: Some("vpc-1".to_owned()),
                 internet_gateway_id: Some("igw-1".to_owned()),
                 public_subnet_ids: strings(&["subnet-pa", "subnet-pb"]),

@@ -7,13 +7,20 @@ use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
 use crate::checks::{self, CidrError, PrefixDigits};
-use crate::tags::{self, TagKeys};
+use crate::tags::{Reserved, Service, Tagging};
 
 /// EC2 takes at most 16 KiB of user data; the bootstrap needs the rest.
 pub const MAX_USER_DATA: usize = 14 * 1024;
 
-/// Tags per EC2 object are limited to 50; the provider's own take up to 15.
-pub const MAX_TAGS: usize = 35;
+/// How the node tags its objects: it names them, and its security group
+/// carries twelve tags of the provider's (`Name`, `swarm:managed-by`,
+/// `swarm:node`, `swarm:role` and the eight settings import reads back),
+/// its instances eight.
+pub const TAGGING: Tagging = Tagging {
+    reserved: Reserved::NAMED,
+    service: Service::Ec2,
+    own_tags: 12,
+};
 
 /// A node name: it names the AWS objects (`<name>-1`, `swarm-node-<name>`).
 pub fn name(name: &str) -> Result<(), String> {
@@ -67,22 +74,6 @@ pub fn user_data(text: &str) -> Result<(), String> {
     }
 }
 
-/// A tag key the provider does not reserve for itself (`Name` included).
-pub fn tag_key(key: &str) -> Result<(), String> {
-    if key == "Name" {
-        Err("\"Name\" is set by the provider (<name>-<n>)".to_owned())
-    } else {
-        tags::tag_key(key)
-    }
-}
-
-/// Checks the keys of a map (validators otherwise see only values).
-pub const TAG_KEYS: TagKeys = TagKeys::named(
-    MAX_TAGS,
-    "EC2 allows 50 per object and the provider sets the others",
-    tag_key,
-);
-
 /// A list or set of `min` to `max` elements.
 pub struct Size {
     pub min: usize,
@@ -110,6 +101,32 @@ impl Validator for Size {
 
 #[cfg(test)]
 mod tests {
+
+    /// `TAGGING.own_tags` is what the provider puts on the node's most
+    /// tagged object, its security group (the settings import reads).
+    #[tokio::test]
+    async fn own_tags_are_those_of_the_group() {
+        let client = crate::tags::test_client().await;
+        let spec = super::super::state::Spec {
+            name: "agents".to_owned(),
+            ami: "ami-1".to_owned(),
+            instance_type: "t3.large".to_owned(),
+            instance_count: 2,
+            subnet_ids: vec!["subnet-a".to_owned(), "subnet-b".to_owned()],
+            agents_per_instance: 1,
+            mcp_port: 3000,
+            allowed_cidrs: Vec::new(),
+            root_volume_size: 20,
+            user_data: None,
+            associate_public_ip: false,
+            tags: None,
+        };
+        let group = spec.group_tags(&client);
+        let instance = spec.launch_tags(&client, 0, "fingerprint").instance;
+        assert!(instance.len() <= group.len(), "{instance:?}");
+        assert_eq!(group.len(), TAGGING.own_tags, "{group:?}");
+    }
+
     use super::*;
 
     #[test]
@@ -161,13 +178,5 @@ mod tests {
         assert!(instance_type("m7i-flex.xlarge").is_ok());
         assert!(instance_type("t3").is_err());
         assert!(instance_type("T3.large").is_err());
-    }
-
-    #[test]
-    fn tag_keys() {
-        assert!(tag_key("role").is_ok());
-        assert!(tag_key("swarm:node").is_err());
-        assert!(tag_key("aws:x").is_err());
-        assert!(tag_key("Name").is_err());
     }
 }

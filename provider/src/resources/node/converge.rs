@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
 
-use super::bootstrap;
 use super::cloud::{self, Inst, Launch, Target};
 use super::state::{Progress, Spec, wanted_rules};
+use super::{bootstrap, checks};
 use crate::config::SwarmClient;
 use crate::security_group::{self, NewGroup};
-use crate::tags::{self, Reserved};
+use crate::tags;
 use crate::waiter::Wait;
 
 /// Converges the node on `spec`. `prior_tags_all` is what the last apply
@@ -168,7 +168,7 @@ async fn sync_tags(
     let common = spec.tags_all(client);
     let dropped = |tags: &BTreeMap<String, String>| -> BTreeSet<String> {
         tags.keys()
-            .filter(|k| !Reserved::OBJECT.reserves(k) && !common.contains_key(*k))
+            .filter(|k| !checks::TAGGING.reserved.reserves(k) && !common.contains_key(*k))
             .cloned()
             .collect()
     };
@@ -184,7 +184,7 @@ async fn sync_tags(
         objects.push(inst.id.clone());
         objects.extend(inst.volume_ids.iter().cloned());
         objects.extend(inst.interface_ids.iter().cloned());
-        let own = Reserved::OBJECT.without(&inst.tags);
+        let own = checks::TAGGING.reserved.without(&inst.tags);
         differ |= own != common;
         stale.extend(dropped(&own));
     }

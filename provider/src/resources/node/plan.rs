@@ -2,17 +2,15 @@
 //! subnets (looked up in AWS), and what the plan can already tell about
 //! the instances.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
-use super::cloud;
 use super::state::{
     NodeState, default_instance_count, default_instance_type, rule_texts, wanted_rules,
 };
+use super::{checks, cloud};
 use crate::config::SwarmClient;
 use crate::ec2;
 use crate::resources::planned::{self, Maybe};
@@ -49,8 +47,6 @@ struct Proposed {
     mcp_port: Maybe<i64>,
     root_volume_size: Maybe<i64>,
     associate_public_ip: Maybe<bool>,
-    /// A tag's value may come from another resource: unknown alone.
-    tags: MaybeUnknown<Option<BTreeMap<String, MaybeUnknown<String>>>>,
 }
 
 /// A planned scalar as Terraform's value.
@@ -225,22 +221,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     };
     resp.set("ingress_rules", rules);
 
-    let tags_all = match &proposed.tags {
-        MaybeUnknown::Unknown => Value::Unknown,
-        MaybeUnknown::Known(None) => tags::map_value(tags::with_defaults(client, None)),
-        MaybeUnknown::Known(Some(own)) => {
-            // Only a wholly known map is used.
-            let own: Option<BTreeMap<String, String>> = own
-                .iter()
-                .map(|(k, v)| v.known().map(|v| (k.clone(), v.clone())))
-                .collect();
-            match own {
-                Some(own) => tags::map_value(tags::with_defaults(client, Some(&own))),
-                None => Value::Unknown,
-            }
-        }
-    };
-    resp.set("tags_all", tags_all);
+    tags::plan(client, &checks::TAGGING, resp);
 
     let Some(prior) = prior else {
         for list in INSTANCE_LISTS {
@@ -402,8 +383,6 @@ mod tests {
         let tags = Value::Map([("team".to_owned(), Value::Unknown)].into());
         let plan = object(&[("name", Value::from("n")), ("tags", tags)]);
         let proposed: Proposed = tfplugin::value::from_value(&plan).unwrap();
-        let own = proposed.tags.known().cloned().flatten().unwrap_or_default();
-        assert!(own["team"].is_unknown());
         assert_eq!(value_of(proposed.name), Value::from("n"));
     }
 }

@@ -5,6 +5,7 @@ use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
 use super::{checks, state};
+use crate::resources::attributes;
 
 fn computed_list(name: &str, description: &str) -> Attribute {
     Attribute::list_of(name, Type::String)
@@ -148,21 +149,11 @@ pub fn schema() -> Schema {
             .default_value(Value::Bool(false))
             .description("Give instances a public IPv4 address. Off by default: no public IP unless asked."),
     )
-    .attribute(
-        Attribute::map_of("tags", Type::String)
-            .optional()
-            .description(
-                "Tags for every object of the node (instances, volumes, network interfaces, the \
-                 security group), over the provider's `default_tags`. `Name` and keys starting \
-                 with `swarm:` or `aws:` are reserved.",
-            )
-            .validator(checks::TAG_KEYS),
-    )
-    .attribute(
-        Attribute::map_of("tags_all", Type::String)
-            .computed()
-            .description("The provider's `default_tags` with `tags`: what the objects carry besides the provider's own tags."),
-    )
+    .attribute(attributes::tags(
+        "every object of the node (instances, volumes, network interfaces, the security group)",
+        &checks::TAGGING,
+    ))
+    .attribute(attributes::tags_all())
     .attribute(computed_list("instance_ids", "Instance ids, in instance order."))
     .attribute(computed_list(
         "private_ips",

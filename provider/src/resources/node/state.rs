@@ -9,12 +9,13 @@ use tfplugin::diag::Diagnostic;
 use tfplugin::value::{self, MaybeUnknown, Value};
 
 use super::bootstrap::{self, Bootstrap};
+use super::checks;
 use super::cloud::{self, Inst, Observed};
 use crate::config::{Environment, SwarmClient};
 use crate::ec2;
 use crate::resources::lifecycle::TimeoutsModel;
 use crate::security_group::{self, Group, Rule, Source};
-use crate::tags::{self, Basis, Reserved};
+use crate::tags;
 
 pub const DEFAULT_AGENTS_PER_INSTANCE: i64 = 1;
 pub const DEFAULT_MCP_PORT: i64 = 3000;
@@ -365,33 +366,12 @@ pub struct Progress {
 /// The tags found on the node's objects (the group's, or an instance's
 /// where they differ: drift anywhere shows).
 fn found_tags(instances: &[Inst], group: Option<&Group>) -> BTreeMap<String, String> {
-    let from_group = group.map(|g| Reserved::OBJECT.without(&g.tags));
+    let from_group = group.map(|g| checks::TAGGING.reserved.without(&g.tags));
     let mut differing = instances
         .iter()
-        .map(|i| Reserved::OBJECT.without(&i.tags))
+        .map(|i| checks::TAGGING.reserved.without(&i.tags))
         .filter(|t| from_group.as_ref() != Some(t));
     differing.next().or(from_group).unwrap_or_default()
-}
-
-/// The resource's own `tags` among the tags found: all but the default
-/// tags with their default value (unless the configuration had them too).
-fn own_tags(
-    found: &BTreeMap<String, String>,
-    client: &SwarmClient,
-    prior: Option<&BTreeMap<String, String>>,
-) -> Option<BTreeMap<String, String>> {
-    let own = tags::user_tags(
-        found,
-        &client.default_tags,
-        Reserved::OBJECT,
-        prior.map_or(Basis::None, Basis::Same),
-    );
-    // Empty: keep the configuration's way of saying so (null or {}).
-    if own.is_empty() && prior.is_none() {
-        None
-    } else {
-        Some(own)
-    }
 }
 
 /// The state a refresh finds: the configured settings stay as they were
@@ -409,8 +389,9 @@ pub fn refreshed(client: &SwarmClient, prior: &NodeState, observed: &Observed) -
         state.instance_type = Some(changed.instance_type.clone());
     }
     let found = found_tags(&observed.instances, group);
-    state.tags = own_tags(&found, client, prior.tags.as_ref());
-    state.tags_all = Some(found);
+    let read = checks::TAGGING.read_back(&found, &client.default_tags, prior.tags.as_ref());
+    state.tags = read.tags;
+    state.tags_all = Some(read.tags_all);
     state
 }
 
