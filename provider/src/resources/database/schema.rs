@@ -165,8 +165,9 @@ pub fn schema() -> Schema {
             .optional()
             .computed()
             .description(
-                "Daily backup window `hh:mm-hh:mm` (UTC), at least 30 minutes, not overlapping or \
-                 touching `maintenance_window`. Default: one RDS picks.",
+                "Daily backup window `hh:mm-hh:mm` (UTC), at least 30 minutes, not overlapping \
+                 `maintenance_window` (it may start where that ends, or end where it starts). \
+                 Default: one RDS picks.",
             )
             .validator(validators::string_check(
                 "a daily window such as 03:00-04:00",

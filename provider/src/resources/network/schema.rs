@@ -33,7 +33,10 @@ pub fn schema() -> Schema {
     .attribute(
         Attribute::string("cidr_block")
             .default_value(Value::String(DEFAULT_CIDR.to_owned()))
-            .description("IPv4 block of the VPC, /16 to /24 (default `10.0.0.0/16`). Each subnet gets a sixteenth of it.")
+            .description("IPv4 block of the VPC, /16 to /24 (default `10.0.0.0/16`). Each subnet gets a sixteenth of it. \
+                 Ranges AWS refuses for a VPC are refused at validate (or, for a block known only at apply, \
+                 before anything is made): 0.0.0.0/8, loopback 127.0.0.0/8, link-local 169.254.0.0/16, \
+                 multicast 224.0.0.0/4 and reserved 240.0.0.0/4.")
             .validator(validators::string_check("an IPv4 CIDR block from /16 to /24", checks::cidr_block))
             .plan_modifier(plan_modifiers::requires_replace()),
     )

@@ -239,9 +239,16 @@ impl Spec {
                 format!("{e}. This is a bug in the provider."),
             )
         })?;
+        let cidr_block = required(plan.cidr_block, "cidr_block")?;
+        // A block from another resource was unknown at validate and plan:
+        // it is checked now, before the VPC is made.
+        checks::parse_cidr(&cidr_block).map_err(|why| {
+            Diagnostic::error("Invalid cidr_block", format!("cidr_block: {why}."))
+                .at(tfplugin::path::AttributePath::attr("cidr_block"))
+        })?;
         Ok(Self {
             name: required(plan.name, "name")?,
-            cidr_block: required(plan.cidr_block, "cidr_block")?,
+            cidr_block,
             availability_zones: required(plan.availability_zones, "availability_zones")?,
             tags: plan.tags.unwrap_or_default(),
         })
