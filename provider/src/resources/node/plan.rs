@@ -13,6 +13,7 @@ use super::cloud;
 use super::state::{
     NodeState, default_instance_count, default_instance_type, rule_texts, wanted_rules,
 };
+use crate::catalogue;
 use crate::config::SwarmClient;
 use crate::ec2;
 use crate::resources::planned::{self, Maybe};
@@ -136,11 +137,11 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     // them out: changing `environment` resizes the node, and an instance
     // type changed out of band is changed back.
     let env = client.environment;
-    let instance_type = match config.instance_type {
+    let instance_type: Maybe<String> = match config.instance_type {
         MaybeUnknown::Known(None) => MaybeUnknown::Known(Some(default_instance_type(env).into())),
         configured => configured,
     };
-    resp.set("instance_type", value_of::<String>(instance_type));
+    resp.set("instance_type", value_of(instance_type.clone()));
     let instance_count = match config.instance_count {
         MaybeUnknown::Known(None) => MaybeUnknown::Known(Some(default_instance_count(env))),
         configured => configured,
@@ -189,17 +190,48 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     // default for allowed_cidrs: the VPC's block.
     let cidrs_configured = !matches!(config.allowed_cidrs, MaybeUnknown::Known(None));
     let mut vpc_cidr = None;
+    let mut zones = None;
     if let (true, Some(ids)) = (subnets_changed, wholly_known(&subnet_ids)) {
         match cloud::placed_subnets(client, &ids).await {
-            Ok(placed) if !cidrs_configured => {
-                let vpc = placed.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
-                match ec2::vpc_cidr(client, &vpc).await {
-                    Ok(cidr) => vpc_cidr = Some(cidr),
-                    Err(d) => return resp.diagnostics.push(d.at(at("allowed_cidrs"))),
+            Ok(placed) => {
+                zones = Some(ec2::zones(&placed));
+                if !cidrs_configured {
+                    let vpc = placed.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
+                    match ec2::vpc_cidr(client, &vpc).await {
+                        Ok(cidr) => vpc_cidr = Some(cidr),
+                        Err(d) => return resp.diagnostics.push(d.at(at("allowed_cidrs"))),
+                    }
                 }
             }
-            Ok(_) => {}
             Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+        }
+    }
+    // The type must be offered in every zone the node runs in: checked
+    // when it or the subnets change (a known value of another resource's
+    // is checked by the plan Terraform makes again at apply).
+    let type_changed = prior.is_none_or(|p| differs(&instance_type, &p.instance_type));
+    if let (Some(wanted), true) = (
+        planned::given(&instance_type),
+        type_changed || subnets_changed,
+    ) && let Some(ids) = wholly_known(&subnet_ids)
+    {
+        let zones = match zones {
+            Some(zones) => zones,
+            None => match cloud::subnets(client, &ids).await {
+                Ok(found) => ec2::zones(&found),
+                Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+            },
+        };
+        match catalogue::instance_type_refused(client, wanted, &zones).await {
+            Ok(None) => {}
+            Ok(Some(why)) => {
+                return resp.diagnostics.attribute_error(
+                    at("instance_type"),
+                    "Instance type not offered",
+                    format!("instance_type: {why}"),
+                );
+            }
+            Err(d) => return resp.diagnostics.push(d.at(at("instance_type"))),
         }
     }
     let allowed_cidrs = match config.allowed_cidrs {
