@@ -426,24 +426,19 @@ pub fn version_refused(what: &str, wanted: &str, offered: &[String]) -> Option<S
         .filter(|v| version_matches(major, v))
         .collect();
     let hint = if same_major.is_empty() {
-        let mut majors: Vec<&str> = offered
-            .iter()
-            .filter_map(|v| v.split('.').next())
-            .collect();
+        let mut majors: Vec<&str> = offered.iter().filter_map(|v| v.split('.').next()).collect();
         majors.sort_by_key(|m| numbers(m));
         majors.dedup();
         format!("{what} versions offered: {}", majors.join(", "))
     } else {
         same_major.sort_by_key(|v| std::cmp::Reverse(numbers(v)));
         same_major.dedup();
-        let newest: Vec<String> = same_major
-            .into_iter()
-            .take(NEAREST)
-            .cloned()
-            .collect();
+        let newest: Vec<String> = same_major.into_iter().take(NEAREST).cloned().collect();
         format!("{what} {major} versions offered: {}", listed(&newest))
     };
-    Some(format!("{wanted:?} is not a {what} version AWS offers. {hint}."))
+    Some(format!(
+        "{wanted:?} is not a {what} version AWS offers. {hint}."
+    ))
 }
 
 /// Why a KMS key cannot encrypt in `region`: an ARN names the key's
@@ -474,7 +469,11 @@ pub fn nearest(wanted: &str, candidates: &[String], n: usize) -> Vec<String> {
         .map(|c| (std::cmp::Reverse(common(c)), edits(wanted, c), c))
         .collect();
     ranked.sort();
-    ranked.into_iter().take(n).map(|(_, _, c)| c.clone()).collect()
+    ranked
+        .into_iter()
+        .take(n)
+        .map(|(_, _, c)| c.clone())
+        .collect()
 }
 
 /// The edit (Levenshtein) distance between two texts.
@@ -578,13 +577,19 @@ mod tests {
         assert_eq!(version_refused("PostgreSQL", "16", &offered), None);
         assert_eq!(version_refused("PostgreSQL", "16.4", &offered), None);
         let why = version_refused("PostgreSQL", "16.99", &offered).unwrap();
-        assert!(why.contains("PostgreSQL 16 versions offered: 16.6, 16.4, 16.3"), "{why}");
+        assert!(
+            why.contains("PostgreSQL 16 versions offered: 16.6, 16.4, 16.3"),
+            "{why}"
+        );
         let why = version_refused("PostgreSQL", "11.99", &offered).unwrap();
         assert!(why.contains("versions offered: 13, 14, 16, 17"), "{why}");
         let redis = strings(&["6.2.6", "7.0.7", "7.1.0"]);
         assert_eq!(version_refused("Redis", "7.1", &redis), None);
         let why = version_refused("Redis", "7.9", &redis).unwrap();
-        assert!(why.contains("Redis 7 versions offered: 7.1.0, 7.0.7"), "{why}");
+        assert!(
+            why.contains("Redis 7 versions offered: 7.1.0, 7.0.7"),
+            "{why}"
+        );
     }
 
     #[test]
@@ -603,7 +608,11 @@ mod tests {
     #[test]
     fn kms_keys_of_another_region() {
         let key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-        assert!(kms_key_refused(key, "us-east-1").unwrap().contains("eu-west-1"));
+        assert!(
+            kms_key_refused(key, "us-east-1")
+                .unwrap()
+                .contains("eu-west-1")
+        );
         assert_eq!(kms_key_refused(key, "eu-west-1"), None);
         assert_eq!(
             kms_key_refused("1234abcd-12ab-34cd-56ef-1234567890ab", "us-east-1"),

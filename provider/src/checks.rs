@@ -137,9 +137,17 @@ impl Ipv4Cidr {
 const NOT_FOR_A_VPC: [([u8; 4], u8, &str); 5] = [
     ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
     ([127, 0, 0, 0], 8, "loopback (127.0.0.0/8)"),
-    ([169, 254, 0, 0], 16, "link-local (169.254.0.0/16, where the instance metadata service and the Amazon DNS server answer)"),
+    (
+        [169, 254, 0, 0],
+        16,
+        "link-local (169.254.0.0/16, where the instance metadata service and the Amazon DNS server answer)",
+    ),
     ([224, 0, 0, 0], 4, "multicast (224.0.0.0/4)"),
-    ([240, 0, 0, 0], 4, "reserved (240.0.0.0/4, broadcast included)"),
+    (
+        [240, 0, 0, 0],
+        4,
+        "reserved (240.0.0.0/4, broadcast included)",
+    ),
 ];
 
 /// Why AWS refuses `block` as a VPC's address block, when it does.

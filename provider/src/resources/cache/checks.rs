@@ -163,7 +163,9 @@ mod tests {
     fn versions_are_major_minor_from_six_on() {
         assert_eq!(parse_version("7.1"), Ok((7, 1, 0)));
         assert_eq!(parse_version("5.0.6"), Ok((5, 0, 6)));
-        for bad in ["7", "7.1.0", "5.0", "seven", "7.x", "+7.1", "7.+1", "7.", " 7.1", "5.9"] {
+        for bad in [
+            "7", "7.1.0", "5.0", "seven", "7.x", "+7.1", "7.+1", "7.", " 7.1", "5.9",
+        ] {
             assert!(parse_version(bad).is_err(), "{bad}");
         }
         assert!(parse_version("6.2") < parse_version("7.0"));

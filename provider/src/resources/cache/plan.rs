@@ -12,8 +12,8 @@ use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
 use super::checks::parse_version;
-use super::state::CacheState;
 use super::cloud::config_version;
+use super::state::CacheState;
 use crate::catalogue;
 use crate::config::{Environment, SwarmClient};
 use crate::ec2::{self, SubnetsError};

@@ -19,8 +19,9 @@ pub fn schema() -> Schema {
     Schema::new(
         "A multi-AZ network for an agent swarm: a VPC with public, private and database \
          subnets in each availability zone, an internet gateway, NAT for the private tier \
-         (one per AZ in production, one shared otherwise) and route tables. The database \
-         tier has no route to the internet.",
+         (one per AZ in production, one shared otherwise, which keeps the development and \
+         staging tiers' cost at one NAT gateway) and route tables. The database tier has no \
+         route to the internet.",
     )
     .attribute(computed_string("id", "The network's name."))
     .attribute(
@@ -46,12 +47,14 @@ pub fn schema() -> Schema {
             .computed()
             .description(
                 "Zones to span, 1 to 5. Default: the region's first 3 usable zones in production, \
-                 2 in staging, 1 in development.",
+                 2 in staging and development (RDS needs two zones). Zones added after the \
+                 existing ones are built in place, as is the growth of a network made with fewer \
+                 zones than its tier's default when this is left out (a development network of \
+                 one zone gains a second); removing or reordering zones replaces the network.",
             )
             .validator(validators::size_between(1, MAX_ZONES))
             .validator(validators::unique_elements())
-            .plan_modifier(plan_modifiers::use_state_for_unknown())
-            .plan_modifier(plan_modifiers::requires_replace()),
+            .plan_modifier(plan_modifiers::use_state_for_unknown()),
     )
     .attribute(
         Attribute::map_of("tags", Type::String)
