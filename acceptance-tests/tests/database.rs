@@ -1094,6 +1094,22 @@ async fn invalid_values_fail_early_and_create_nothing() {
         ))
         // What depends on AWS fails in the plan.
         .step(
+            Step::plan(bad(&format!("{name}  engine_version = \"11.99\"")))
+                .expect_error(
+                    "engine_version: \"11.99\" is not a PostgreSQL version AWS offers. PostgreSQL versions offered: 13, 14, 15, 16, 17.",
+                ),
+        )
+        .step(
+            Step::plan(bad(&format!("{name}  engine_version = \"16.99\"")))
+                .expect_error("PostgreSQL 16 versions offered: 16.9, 16.8, 16.6"),
+        )
+        .step(
+            Step::plan(bad(&format!("{name}  instance_class = \"db.t3.gigantic\"")))
+                .expect_error(
+                    "instance_class: \"db.t3.gigantic\" is not an instance class RDS offers for postgres 16.9. The nearest that are: db.t3.",
+                ),
+        )
+        .step(
             Step::plan(database(
                 &emulator,
                 "staging",

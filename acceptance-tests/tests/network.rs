@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
-use acceptance_tests::checks::{Memo, drifted, err, sdk_check, sent, tag_map, usable_zones};
+use acceptance_tests::checks::{
+    Memo, drifted, err, out_of_band, sdk_check, sent, tag_map, usable_zones,
+};
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::filter;
 use acceptance_tests::{config, run, test_case, with_import_block};
@@ -624,13 +626,6 @@ async fn invalid_values_fail_early_and_create_nothing() {
             Step::validate(bad("  name = \"agents\"\n  cidr_block = \"169.254.0.0/16\""))
                 .expect_error("in the link-local (169.254.0.0/16"),
         )
-        // A block known only at apply is checked then, before the VPC.
-        .step(
-            Step::apply(bad(
-                "  name = \"agents\"\n  cidr_block = terraform_data.block.output\n}\n\nresource \"terraform_data\" \"block\" {\n  input = \"127.0.0.0/16\"",
-            ))
-            .expect_error("127.0.0.0/16 is in the loopback"),
-        )
         .step(
             Step::validate(bad("  name = \"bad name\""))
                 .expect_error("name must be 1 to 48 letters, digits and hyphens"),
@@ -650,6 +645,28 @@ async fn invalid_values_fail_early_and_create_nothing() {
         .step(
             Step::apply(bad("  name = \"agents\"\n  availability_zones = [\"us-east-1z\"]"))
                 .expect_error("\"us-east-1z\" is not a usable zone of us-east-1"),
+        )
+        // A block known only at apply is checked then, before the VPC.
+        .step(
+            Step::apply(bad(
+                "  name = \"agents\"\n  cidr_block = terraform_data.block.output\n}\n\nresource \"terraform_data\" \"block\" {\n  input = \"127.0.0.0/16\"",
+            ))
+            .expect_error("127.0.0.0/16 is in the loopback"),
+        )
+        // The terraform_data alone, so that the destroy plans a valid
+        // configuration; before it, the refused apply must have made no VPC.
+        .step(
+            Step::apply(config(&format!(
+                "{}\nresource \"terraform_data\" \"block\" {{\n  input = \"127.0.0.0/16\"\n}}\n",
+                emulator.provider_block("")
+            )))
+            .before(out_of_band(&emulator, |e| async move {
+                let vpcs = e.ec2().await.describe_vpcs().send().await.map_err(err)?;
+                match vpcs.vpcs().iter().find(|v| v.cidr_block() == Some("127.0.0.0/16")) {
+                    None => Ok(()),
+                    Some(vpc) => Err(format!("a VPC was made: {:?}", vpc.vpc_id())),
+                }
+            })),
         )
         .check_destroy(sdk_check(&emulator, |e, _| async move {
             let s = seen(&e, "agents").await?;

@@ -103,6 +103,23 @@ async fn zones_offering(
         .await
 }
 
+/// Of `zones`, those that offer `instance_type`.
+pub async fn zones_offering_type(
+    client: &SwarmClient,
+    instance_type: &str,
+    zones: &[String],
+) -> Result<Vec<String>, Diagnostic> {
+    let mut asked = zones.to_vec();
+    asked.sort();
+    asked.dedup();
+    let offering = zones_offering(client, instance_type, &asked).await?;
+    Ok(zones
+        .iter()
+        .filter(|z| offering.contains(z))
+        .cloned()
+        .collect())
+}
+
 /// The instance types offered in every one of `zones`, sorted.
 async fn types_offered_in(client: &SwarmClient, zones: &[String]) -> Result<Answer, Diagnostic> {
     let question = Question::TypesOfferedIn {

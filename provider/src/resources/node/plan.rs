@@ -112,6 +112,26 @@ fn differs<T: PartialEq>(planned: &Maybe<T>, prior: &Option<T>) -> bool {
     planned.known() != Some(prior)
 }
 
+/// The default VPC's default subnets in the zones that offer
+/// `instance_type` (not every zone offers every type: us-east-1e offers no
+/// t3), or all of them when none does (the plan's check then says why).
+async fn default_subnets_offering(
+    client: &SwarmClient,
+    instance_type: &str,
+) -> Result<Vec<String>, tfplugin::diag::Diagnostic> {
+    let ids = ec2::default_subnets(client).await?;
+    let subnets = cloud::subnets(client, &ids).await?;
+    let offering =
+        catalogue::zones_offering_type(client, instance_type, &ec2::zones(&subnets)).await?;
+    let mut usable: Vec<String> = subnets
+        .iter()
+        .filter(|s| offering.contains(&s.availability_zone))
+        .map(|s| s.id.clone())
+        .collect();
+    usable.sort();
+    Ok(if usable.is_empty() { ids } else { usable })
+}
+
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
     if resp.destroying() {
         return;
@@ -176,9 +196,13 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     let subnet_ids = match config.subnet_ids {
         MaybeUnknown::Known(None) => match prior.and_then(|p| p.subnet_ids.clone()) {
             Some(kept) => known_strings(kept),
-            None => match ec2::default_subnets(client).await {
-                Ok(ids) => known_strings(ids),
-                Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+            None => match planned::given(&instance_type) {
+                Some(wanted) => match default_subnets_offering(client, wanted).await {
+                    Ok(ids) => known_strings(ids),
+                    Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+                },
+                // Which default subnets depends on the type.
+                None => MaybeUnknown::Unknown,
             },
         },
         configured => configured,
