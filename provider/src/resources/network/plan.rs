@@ -5,12 +5,12 @@
 use serde::Deserialize;
 use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
-use tfplugin::value::{self, MaybeUnknown, Value};
+use tfplugin::value::{MaybeUnknown, Value};
 
 use super::state::{NetworkState, default_zone_count};
 use crate::config::SwarmClient;
 use crate::ec2::usable_zones;
-use crate::resources::planned::Maybe;
+use crate::resources::planned::{self, Maybe};
 
 /// The attributes that describe the built network; planned unknown when
 /// the network must be repaired.
@@ -58,10 +58,21 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         Ok(config) => config,
         Err(d) => return resp.diagnostics.extend(d),
     };
-    // Zones: the configured ones must exist; the default depends on
-    // the provider's environment.
+    let prior: Option<NetworkState> = match planned::prior_state(req) {
+        Ok(prior) => prior,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    let prior_zones = prior
+        .as_ref()
+        .and_then(|p| p.availability_zones.clone())
+        .unwrap_or_default();
+    // Zones: the configured ones must exist (checked when they are new or
+    // changed, not on every plan); the default depends on the provider's
+    // environment.
     let wanted = match &config.availability_zones {
-        MaybeUnknown::Known(Some(zones)) => Some(zones.clone()),
+        MaybeUnknown::Known(Some(zones)) if prior.is_none() || *zones != prior_zones => {
+            Some(zones.clone())
+        }
         _ => None,
     };
     if req.creating() || wanted.is_some() {
@@ -99,19 +110,9 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             None => {}
         }
     }
-    if req.creating() {
+    let Some(prior) = prior else {
         return;
-    }
-    let prior: NetworkState = match value::from_value(&req.prior_state) {
-        Ok(prior) => prior,
-        Err(e) => {
-            return resp.diagnostics.error(
-                "Unreadable swarm_network state",
-                format!("{e}. This is a bug in the provider."),
-            );
-        }
     };
-    let prior_zones = prior.availability_zones.clone().unwrap_or_default();
     match &config.availability_zones {
         // Left out: the tier's count. A network with fewer zones (one
         // made when the development tier had one) grows to it in place;
