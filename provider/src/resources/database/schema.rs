@@ -63,7 +63,8 @@ pub fn schema() -> Schema {
             .description(
                 "PostgreSQL version: a major version (`16`: RDS picks its default minor one and \
                  applies minor upgrades automatically) or an exact one (`16.4`). Default `16`. \
-                 A higher version upgrades in place; a lower one is refused.",
+                 A higher version upgrades in place; a lower one is refused. A version RDS does \
+                 not offer is refused at plan, with the versions it does.",
             )
             .validator(validators::string_check(
                 "a version such as 16 or 16.4",
@@ -82,7 +83,8 @@ pub fn schema() -> Schema {
                 "RDS instance class of the primary and its replicas. Default by the provider's \
                  `environment`: `db.t3.micro` (development), `db.t3.small` (staging), \
                  `db.t3.medium` (production). An instance of another class (a replica \
-                 changed out of band, say) shows here as drift.",
+                 changed out of band, say) shows here as drift. A class RDS does not offer for \
+                 the engine version is refused at plan, with the nearest it does.",
             )
             .validator(validators::string_check(
                 "an instance class such as db.t3.medium",
