@@ -136,7 +136,10 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         MaybeUnknown::Known(Some(zones)) if !zones.starts_with(&prior_zones) => {
             resp.require_replace(AttributePath::attr("availability_zones"));
         }
-        _ => {}
+        // Not known until apply (another resource's): it may move subnets,
+        // and the plan must say so now.
+        MaybeUnknown::Unknown => resp.require_replace(AttributePath::attr("availability_zones")),
+        MaybeUnknown::Known(Some(_)) => {}
     }
     // Drift: parts deleted out of band are rebuilt by an update.
     let zones = match resp.plan.get_attr("availability_zones") {
