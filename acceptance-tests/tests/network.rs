@@ -4,7 +4,9 @@
 //! updated network by name with the CLI and `import {}`), `drift` (a tag
 //! changed out of band is planned back and restored), `disappears` (a
 //! subnet and the NAT gateway deleted out of band are planned back and
-//! rebuilt), the production defaults, and invalid values.
+//! rebuilt), the production defaults, a development network growing to
+//! two zones in place, and invalid values (reserved VPC ranges among them,
+//! also when the block is known only at apply).
 
 use std::sync::Arc;
 
@@ -518,7 +520,8 @@ async fn production_defaults_span_three_zones_with_a_nat_each() {
 /// A network made with one zone (as the development default was) gains
 /// the second zone when `availability_zones` is left out: in place, with
 /// `prevent_destroy` on, so a plan that replaced it would fail. The VPC
-/// and the first zone's subnets are the same objects after it.
+/// and the first zone's subnets are the same objects after it, and a
+/// `swarm_database` then fits in its database subnets (RDS wants two zones).
 #[tokio::test]
 async fn a_development_network_grows_to_two_zones_in_place() {
     let emulator = Arc::new(Emulator::start());
@@ -590,8 +593,34 @@ async fn a_development_network_grows_to_two_zones_in_place() {
                     Ok(())
                 })),
         )
-        // Without prevent_destroy, so that the test can destroy it.
-        .step(Step::apply(hcl("")))
+        // Without prevent_destroy, so that the test can destroy it; and
+        // what the second zone is for: a database in its database subnets.
+        .step(
+            Step::apply(hcl(
+                "}\n\nresource \"swarm_database\" \"db\" {\n  name           = \"agents-db\"\n  subnet_ids     = swarm_network.main.database_subnet_ids\n  final_snapshot = false",
+            ))
+            .check(kept(&before))
+            .check(sdk_check(&emulator, |e, _| async move {
+                let groups = e
+                    .rds()
+                    .await
+                    .describe_db_subnet_groups()
+                    .send()
+                    .await
+                    .map_err(err)?;
+                let mut zones: Vec<&str> = groups
+                    .db_subnet_groups()
+                    .iter()
+                    .flat_map(|g| g.subnets())
+                    .filter_map(|s| s.subnet_availability_zone().and_then(|z| z.name()))
+                    .collect();
+                zones.sort_unstable();
+                if zones != ["us-east-1a", "us-east-1b"] {
+                    return Err(format!("the database's subnet group spans {zones:?}"));
+                }
+                Ok(())
+            })),
+        )
         .check_destroy(nothing_left(&emulator));
     run(
         "network::a_development_network_grows_to_two_zones_in_place",
