@@ -982,6 +982,13 @@ async fn invalid_values_fail_early_and_touch_nothing() {
             Step::apply(named("  expiration_days = 0"))
                 .expect_error("expiration_days must be a whole number from 1 to 36500"),
         )
+        // A key of another region: S3 would refuse it; refused at plan.
+        .step(
+            Step::apply(named(
+                "  kms_key_id = \"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"",
+            ))
+            .expect_error("kms_key_id: the key is in eu-west-1, but the bucket is in us-east-1"),
+        )
         // A bucket of this account that the provider does not manage: the plan
         // says to import it, and apply changes nothing on it.
         .step(

@@ -882,6 +882,14 @@ async fn invalid_values_fail_early_and_create_nothing() {
                 .expect_error("engine_version must be a Redis version such as 7.1"),
         )
         .step(
+            Step::validate(bad("  engine_version = \"+7.1\""))
+                .expect_error("engine_version must be a Redis version such as 7.1"),
+        )
+        .step(
+            Step::validate(bad("  engine_version = \"5.9\""))
+                .expect_error("engine_version must be a Redis version such as 7.1"),
+        )
+        .step(
             Step::validate(bad("  node_type = \"t3.micro\""))
                 .expect_error("node_type must be a node type like cache.t3.micro"),
         )
@@ -900,6 +908,14 @@ async fn invalid_values_fail_early_and_create_nothing() {
                 ),
             ))
             .expect_error("Multi-AZ needs two zones"),
+        )
+        // A well-formed version ElastiCache does not offer.
+        .step(
+            Step::apply(bad("  engine_version = \"7.9\""))
+                .before(out_of_band(&emulator, nothing))
+                .expect_error(
+                    "engine_version: \"7.9\" is not a Redis version AWS offers. Redis 7 versions offered: 7.1, 7.0.",
+                ),
         )
         .step(
             Step::apply(cache(

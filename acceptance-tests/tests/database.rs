@@ -1053,11 +1053,16 @@ async fn invalid_values_fail_early_and_create_nothing() {
             &format!("{name}  maintenance_window = \"sun:05:00-sun:05:15\""),
             "is shorter than 30 minutes",
         ))
+        // Windows that meet are what RDS takes (terraform-aws-modules/rds's
+        // example); a minute of overlap is refused.
+        .step(Step::validate(bad(&format!(
+            "{name}  backup_window = \"03:00-06:00\"\n  maintenance_window = \"Mon:00:00-Mon:03:00\""
+        ))))
         .step(validate(
             &format!(
-                "{name}  backup_window = \"03:00-06:00\"\n  maintenance_window = \"Mon:00:00-Mon:03:00\""
+                "{name}  backup_window = \"02:59-06:00\"\n  maintenance_window = \"Mon:00:00-Mon:03:00\""
             ),
-            "overlaps or touches the daily backup_window",
+            "overlaps the daily backup_window",
         ))
         .step(validate(
             &format!("{name}  master_username = \"user\""),
@@ -1088,6 +1093,22 @@ async fn invalid_values_fail_early_and_create_nothing() {
             r#"tags["swarm:database"]: "swarm:database" is reserved"#,
         ))
         // What depends on AWS fails in the plan.
+        .step(
+            Step::plan(bad(&format!("{name}  engine_version = \"11.99\"")))
+                .expect_error(
+                    "engine_version: \"11.99\" is not a PostgreSQL version AWS offers. PostgreSQL versions offered: 13, 14, 15, 16, 17.",
+                ),
+        )
+        .step(
+            Step::plan(bad(&format!("{name}  engine_version = \"16.99\"")))
+                .expect_error("PostgreSQL 16 versions offered: 16.9, 16.8, 16.6"),
+        )
+        .step(
+            Step::plan(bad(&format!("{name}  instance_class = \"db.t3.gigantic\"")))
+                .expect_error(
+                    "instance_class: \"db.t3.gigantic\" is not an instance class RDS offers for postgres 16.9. The nearest that are: db.t3.",
+                ),
+        )
         .step(
             Step::plan(database(
                 &emulator,

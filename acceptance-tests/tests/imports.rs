@@ -60,4 +60,3 @@ async fn bucket_made_by_hand() {
         }));
     run("imports::bucket_made_by_hand", test_case().step(step)).await;
 }
-

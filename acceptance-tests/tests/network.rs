@@ -4,11 +4,15 @@
 //! updated network by name with the CLI and `import {}`), `drift` (a tag
 //! changed out of band is planned back and restored), `disappears` (a
 //! subnet and the NAT gateway deleted out of band are planned back and
-//! rebuilt), the production defaults, and invalid values.
+//! rebuilt), the production defaults, a development network growing to
+//! two zones in place, and invalid values (reserved VPC ranges among them,
+//! also when the block is known only at apply).
 
 use std::sync::Arc;
 
-use acceptance_tests::checks::{Memo, drifted, err, sdk_check, sent, tag_map, usable_zones};
+use acceptance_tests::checks::{
+    Memo, drifted, err, out_of_band, sdk_check, sent, tag_map, usable_zones,
+};
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::filter;
 use acceptance_tests::{config, run, test_case, with_import_block};
@@ -512,6 +516,119 @@ async fn production_defaults_span_three_zones_with_a_nat_each() {
     .await;
 }
 
+/// The development tier spans two zones, so that it can hold a database.
+/// A network made with one zone (as the development default was) gains
+/// the second zone when `availability_zones` is left out: in place, with
+/// `prevent_destroy` on, so a plan that replaced it would fail. The VPC
+/// and the first zone's subnets are the same objects after it, and a
+/// `swarm_database` then fits in its database subnets (RDS wants two zones).
+#[tokio::test]
+async fn a_development_network_grows_to_two_zones_in_place() {
+    let emulator = Arc::new(Emulator::start());
+    let hcl = |body: &str| {
+        network(
+            &emulator,
+            "development",
+            &format!("  name = \"agents\"\n{body}"),
+        )
+    };
+    let before: Memo<Vec<String>> = Memo::default();
+    let kept = |memo: &Memo<Vec<String>>| {
+        let memo = memo.clone();
+        sdk_check(&emulator, move |e, state| {
+            let memo = memo.clone();
+            async move {
+                let s = seen(&e, "agents").await?;
+                let [vpc] = s.vpcs.as_slice() else {
+                    return Err(format!("{} VPCs", s.vpcs.len()));
+                };
+                // The VPC, then each tier's first subnet.
+                let mut ids = vec![vpc.vpc_id().unwrap_or_default().to_owned()];
+                for tier in ["public", "private", "database"] {
+                    let first = state
+                        .attr(ADDRESS, &format!("{tier}_subnet_ids"))?
+                        .get(0)
+                        .and_then(serde_json::Value::as_str)
+                        .ok_or(format!("no {tier} subnet"))?;
+                    ids.push(first.to_owned());
+                }
+                memo.first_or_same("the VPC or a first zone's subnet", ids)
+            }
+        })
+    };
+    let case = test_case()
+        .step(Step::apply(hcl("  availability_zones = [\"us-east-1a\"]")).check(kept(&before)))
+        .step(
+            Step::apply(hcl("  lifecycle {\n    prevent_destroy = true\n  }"))
+                .check(Check::attr_equals(
+                    ADDRESS,
+                    "availability_zones",
+                    serde_json::json!(["us-east-1a", "us-east-1b"]),
+                ))
+                .check(kept(&before))
+                .check(sdk_check(&emulator, |e, _| async move {
+                    let s = seen(&e, "agents").await?;
+                    let mut zones: Vec<&str> = s
+                        .subnets
+                        .iter()
+                        .filter_map(|n| n.availability_zone())
+                        .collect();
+                    zones.sort_unstable();
+                    if zones
+                        != [
+                            "us-east-1a",
+                            "us-east-1a",
+                            "us-east-1a",
+                            "us-east-1b",
+                            "us-east-1b",
+                            "us-east-1b",
+                        ]
+                    {
+                        return Err(format!("subnets in {zones:?}"));
+                    }
+                    // The development tier keeps one shared NAT gateway.
+                    if s.nats.len() != 1 {
+                        return Err(format!("{} NAT gateways, expected 1", s.nats.len()));
+                    }
+                    Ok(())
+                })),
+        )
+        // Without prevent_destroy, so that the test can destroy it; and
+        // what the second zone is for: a database in its database subnets.
+        .step(
+            Step::apply(hcl(
+                "}\n\nresource \"swarm_database\" \"db\" {\n  name           = \"agents-db\"\n  subnet_ids     = swarm_network.main.database_subnet_ids\n  final_snapshot = false",
+            ))
+            .check(kept(&before))
+            .check(sdk_check(&emulator, |e, _| async move {
+                let groups = e
+                    .rds()
+                    .await
+                    .describe_db_subnet_groups()
+                    .send()
+                    .await
+                    .map_err(err)?;
+                let mut zones: Vec<&str> = groups
+                    .db_subnet_groups()
+                    .iter()
+                    .flat_map(|g| g.subnets())
+                    .filter_map(|s| s.subnet_availability_zone().and_then(|z| z.name()))
+                    .collect();
+                zones.sort_unstable();
+                if zones != ["us-east-1a", "us-east-1b"] {
+                    return Err(format!("the database's subnet group spans {zones:?}"));
+                }
+                Ok(())
+            })),
+        )
+        .check_destroy(nothing_left(&emulator));
+    run(
+        "network::a_development_network_grows_to_two_zones_in_place",
+        case,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn invalid_values_fail_early_and_create_nothing() {
     let emulator = Arc::new(Emulator::start());
@@ -524,6 +641,19 @@ async fn invalid_values_fail_early_and_create_nothing() {
         .step(
             Step::validate(bad("  name = \"agents\"\n  cidr_block = \"10.0.0.0/8\""))
                 .expect_error("cidr_block must be an IPv4 CIDR block from /16 to /24"),
+        )
+        // Ranges AWS refuses for a VPC.
+        .step(
+            Step::validate(bad("  name = \"agents\"\n  cidr_block = \"127.0.0.0/16\""))
+                .expect_error("127.0.0.0/16 is in the loopback (127.0.0.0/8) range, which AWS does not allow for a VPC"),
+        )
+        .step(
+            Step::validate(bad("  name = \"agents\"\n  cidr_block = \"224.0.0.0/16\""))
+                .expect_error("in the multicast (224.0.0.0/4) range"),
+        )
+        .step(
+            Step::validate(bad("  name = \"agents\"\n  cidr_block = \"169.254.0.0/16\""))
+                .expect_error("in the link-local (169.254.0.0/16"),
         )
         .step(
             Step::validate(bad("  name = \"bad name\""))
@@ -544,6 +674,28 @@ async fn invalid_values_fail_early_and_create_nothing() {
         .step(
             Step::apply(bad("  name = \"agents\"\n  availability_zones = [\"us-east-1z\"]"))
                 .expect_error("\"us-east-1z\" is not a usable zone of us-east-1"),
+        )
+        // A block known only at apply is checked then, before the VPC.
+        .step(
+            Step::apply(bad(
+                "  name = \"agents\"\n  cidr_block = terraform_data.block.output\n}\n\nresource \"terraform_data\" \"block\" {\n  input = \"127.0.0.0/16\"",
+            ))
+            .expect_error("127.0.0.0/16 is in the loopback"),
+        )
+        // The terraform_data alone, so that the destroy plans a valid
+        // configuration; before it, the refused apply must have made no VPC.
+        .step(
+            Step::apply(config(&format!(
+                "{}\nresource \"terraform_data\" \"block\" {{\n  input = \"127.0.0.0/16\"\n}}\n",
+                emulator.provider_block("")
+            )))
+            .before(out_of_band(&emulator, |e| async move {
+                let vpcs = e.ec2().await.describe_vpcs().send().await.map_err(err)?;
+                match vpcs.vpcs().iter().find(|v| v.cidr_block() == Some("127.0.0.0/16")) {
+                    None => Ok(()),
+                    Some(vpc) => Err(format!("a VPC was made: {:?}", vpc.vpc_id())),
+                }
+            })),
         )
         .check_destroy(sdk_check(&emulator, |e, _| async move {
             let s = seen(&e, "agents").await?;

@@ -908,11 +908,28 @@ async fn defaults_follow_the_environment_and_the_default_vpc() {
                     if instance.vpc_id() != vpc.vpc_id() {
                         return Err(format!("in {:?}, not the default VPC", instance.vpc_id()));
                     }
+                    // The default subnets of the zones that offer t3.small.
+                    let offering = ec2
+                        .describe_instance_type_offerings()
+                        .location_type(aws_sdk_ec2::types::LocationType::AvailabilityZone)
+                        .filters(filter("instance-type", &["t3.small"]))
+                        .send()
+                        .await
+                        .map_err(|e| format!("DescribeInstanceTypeOfferings: {e:?}"))?;
+                    let zones: Vec<&str> = offering
+                        .instance_type_offerings()
+                        .iter()
+                        .filter_map(|o| o.location())
+                        .collect();
                     let mut defaults: Vec<String> = default_subnets(&ec2)
                         .await
                         .into_iter()
+                        .filter(|s| zones.contains(&s.1.as_str()))
                         .map(|s| s.0)
                         .collect();
+                    if defaults.is_empty() || zones.contains(&"us-east-1e") {
+                        return Err(format!("t3.small is offered in {zones:?}"));
+                    }
                     defaults.sort();
                     let mut planned = strings(&values, "subnet_ids");
                     planned.sort();
@@ -952,6 +969,11 @@ async fn invalid_values_fail_validation_and_create_nothing() {
             provider(&emulator, "development")
         ))
     };
+    let no_t3 = subnets
+        .iter()
+        .find(|(_, zone)| zone == "us-east-1e")
+        .map(|(id, _)| id.clone())
+        .expect("a default subnet in us-east-1e");
     // A second subnet in a zone that already has one.
     let (default_vpc, _) = default_vpc(&ec2).await;
     let twin = subnet(&ec2, &default_vpc, "172.31.96.0/20", &subnets[0].1).await;
@@ -1049,6 +1071,31 @@ async fn invalid_values_fail_validation_and_create_nothing() {
             Step::apply(bad("agents", "  ami = \"ami-0000dead\""))
                 .before(check_nothing())
                 .expect_error("ami: ami-0000dead does not exist in us-east-1"),
+        )
+        // What EC2 does not offer, refused at plan with the nearest it does.
+        .step(
+            Step::apply(bad("agents", "  instance_type = \"t3.gigantic\""))
+                .before(check_nothing())
+                .expect_error("instance_type: \"t3.gigantic\" is not an instance type EC2 offers in us-east-1a"),
+        )
+        // us-east-1e offers no t3 types (moto's offerings are AWS's own data).
+        .step(
+            Step::apply(bad(
+                "agents",
+                &format!("  instance_type = \"t3.small\"\n  subnet_ids = [\"{no_t3}\"]"),
+            ))
+            .before(check_nothing())
+            .expect_error("instance_type: \"t3.small\" is not an instance type EC2 offers in us-east-1e"),
+        )
+        // A type known only at apply: the plan Terraform makes again then
+        // refuses it, before any instance is launched.
+        .step(
+            Step::apply(bad(
+                "agents",
+                "  instance_type = terraform_data.type.output\n}\n\nresource \"terraform_data\" \"type\" {\n  input = \"t3.gigantic\"",
+            ))
+            .before(check_nothing())
+            .expect_error("is not an instance type EC2 offers in"),
         )
         .step(Step::validate(bad("agents", "")).before(check_nothing()));
     run(

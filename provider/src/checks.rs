@@ -115,6 +115,57 @@ pub fn ipv4_cidr(
     Ok(Ipv4Cidr { address, prefix })
 }
 
+impl Ipv4Cidr {
+    /// The first and last address of the block, as numbers.
+    fn range(self) -> (u32, u32) {
+        let first = u32::from(self.address);
+        let host_mask = u32::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+        (first, first | host_mask)
+    }
+
+    /// Whether the two blocks share an address.
+    pub fn overlaps(self, other: Ipv4Cidr) -> bool {
+        let ((a_first, a_last), (b_first, b_last)) = (self.range(), other.range());
+        a_first <= b_last && b_first <= a_last
+    }
+}
+
+/// The IPv4 ranges CreateVpc refuses for a VPC's block, and why: they
+/// cannot carry a VPC's unicast traffic. (100.64.0.0/10 and 198.19.0.0/16
+/// are not here: AWS takes them as a VPC's first block and restricts them
+/// only as additional blocks, which the provider does not add.)
+const NOT_FOR_A_VPC: [([u8; 4], u8, &str); 5] = [
+    ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
+    ([127, 0, 0, 0], 8, "loopback (127.0.0.0/8)"),
+    (
+        [169, 254, 0, 0],
+        16,
+        "link-local (169.254.0.0/16, where the instance metadata service and the Amazon DNS server answer)",
+    ),
+    ([224, 0, 0, 0], 4, "multicast (224.0.0.0/4)"),
+    (
+        [240, 0, 0, 0],
+        4,
+        "reserved (240.0.0.0/4, broadcast included)",
+    ),
+];
+
+/// Why AWS refuses `block` as a VPC's address block, when it does.
+pub fn not_for_a_vpc(block: Ipv4Cidr) -> Option<String> {
+    NOT_FOR_A_VPC.iter().find_map(|(address, prefix, what)| {
+        let reserved = Ipv4Cidr {
+            address: Ipv4Addr::from(*address),
+            prefix: *prefix,
+        };
+        block.overlaps(reserved).then(|| {
+            format!(
+                "{}/{} is in the {what} range, which AWS does not allow for a VPC; use a private range such as 10.0.0.0/16, 172.16.0.0/16 or 192.168.0.0/16",
+                block.address, block.prefix
+            )
+        })
+    })
+}
+
 /// A decimal number up to 255, without sign or leading zeros.
 fn canonical_decimal(text: &str) -> Option<u8> {
     let ok = !text.is_empty()
@@ -232,6 +283,39 @@ mod tests {
         assert_eq!(lenient("10.0.0.0/8"), Err(CidrError::PrefixRange(8)));
         assert_eq!(lenient("10.0.0.0/25"), Err(CidrError::PrefixRange(25)));
         assert_eq!(lenient("10.0.0.0/256"), Err(CidrError::Prefix("256")));
+    }
+
+    #[test]
+    fn ranges_a_vpc_cannot_have() {
+        let block = |t| ipv4_cidr(t, 0..=32, PrefixDigits::Canonical).unwrap();
+        for refused in [
+            "127.0.0.0/16",
+            "224.0.0.0/16",
+            "239.255.255.0/24",
+            "169.254.0.0/16",
+            "0.0.0.0/16",
+            "240.0.0.0/16",
+            "255.255.255.0/24",
+            // A block that holds a reserved range is refused as well.
+            "168.0.0.0/6",
+        ] {
+            assert!(not_for_a_vpc(block(refused)).is_some(), "{refused}");
+        }
+        for taken in [
+            "10.0.0.0/16",
+            "172.31.0.0/16",
+            "192.168.4.0/24",
+            "100.64.0.0/16",
+            "198.19.0.0/16",
+            "169.253.0.0/16",
+            "169.255.0.0/16",
+            "223.255.0.0/16",
+            "1.0.0.0/16",
+        ] {
+            assert_eq!(not_for_a_vpc(block(taken)), None, "{taken}");
+        }
+        let why = not_for_a_vpc(block("127.0.0.0/16")).unwrap();
+        assert!(why.contains("loopback"), "{why}");
     }
 
     #[test]

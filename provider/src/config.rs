@@ -100,6 +100,9 @@ pub struct SwarmClient {
     pub s3: aws_sdk_s3::Client,
     pub rds: aws_sdk_rds::Client,
     pub elasticache: aws_sdk_elasticache::Client,
+    /// What AWS offers, as looked up during this run (one cache shared by
+    /// every resource; see `crate::catalogue`).
+    pub catalogue: std::sync::Arc<crate::catalogue::Catalogue>,
 }
 
 /// A service client from the shared SDK configuration, with the service's
@@ -217,6 +220,9 @@ impl SwarmClient {
             s3,
             rds,
             elasticache,
+            // A client of another region has its own catalogue: offerings
+            // differ by region.
+            catalogue: std::sync::Arc::default(),
             sdk_config,
             region,
             endpoint,

@@ -10,6 +10,7 @@
 //! resource.
 
 mod aws;
+mod catalogue;
 mod checks;
 pub mod config;
 mod datasources;

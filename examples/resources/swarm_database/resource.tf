@@ -21,7 +21,7 @@ resource "swarm_database" "main" {
   allowed_security_group_ids = [swarm_node.agents.security_group_id]  # TCP 5432 from these only
   backup_retention_days      = 7                                      # default 1 / 7 / 14 by environment
   backup_window              = "03:00-04:00"                          # UTC
-  maintenance_window         = "mon:04:30-mon:05:30"                  # UTC; must not overlap or touch backup_window
+  maintenance_window         = "mon:04:30-mon:05:30"                  # UTC; must not overlap backup_window (may meet it)
   deletion_protection        = true                                   # default: on in production
   final_snapshot             = true                                   # snapshot <name>-final-<time> on destroy
   read_replicas              = 2                                      # 0 to 5, in zones other than the primary's

@@ -1,7 +1,7 @@
 resource "swarm_network" "main" {
   name               = "agents"
   cidr_block         = "10.20.0.0/16"               # default "10.0.0.0/16"
-  availability_zones = ["us-east-1a", "us-east-1b"] # default: 3 AZs in production, 2 in staging, 1 in development
+  availability_zones = ["us-east-1a", "us-east-1b"] # default: 3 AZs in production, 2 in staging and development
 
   tags = {
     team = "agents"

@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 use tfplugin::diag::Diagnostics;
+use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
@@ -12,6 +13,7 @@ use super::state::{
     ABORT_MULTIPART_DAYS, BucketState, Purpose, SSE_KMS, SSE_S3, bucket_arn, bucket_domain_name,
 };
 use super::{checks, cloud};
+use crate::catalogue;
 use crate::config::SwarmClient;
 use crate::resources::planned::{self, Maybe};
 use crate::tags;
@@ -173,6 +175,16 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         MaybeUnknown::Known(None) => (Value::from(SSE_S3), Value::Bool(false)),
         MaybeUnknown::Known(Some(_)) => (Value::from(SSE_KMS), Value::Bool(true)),
     };
+    // A key ARN names its region; S3 takes only a key of the bucket's.
+    if let MaybeUnknown::Known(Some(key)) = &config.kms_key_id
+        && let Some(why) = catalogue::kms_key_refused(key, &region)
+    {
+        resp.diagnostics.attribute_error(
+            AttributePath::attr("kms_key_id"),
+            "KMS key in another region",
+            format!("kms_key_id: {why}"),
+        );
+    }
     resp.set("sse_algorithm", algorithm);
     resp.set("bucket_key_enabled", bucket_key);
     resp.set("public_access_blocked", Value::Bool(true));

@@ -101,8 +101,10 @@ pub fn schema() -> Schema {
             .optional()
             .description(
                 "KMS key for default encryption (SSE-KMS, with an S3 Bucket Key to cut KMS \
-                 requests): a key id, key ARN, alias ARN or `alias/<name>`. Default: SSE-S3 \
-                 (AES-256 with keys S3 manages).",
+                 requests): a key id, key ARN, alias ARN or `alias/<name>`, of the bucket's \
+                 region (an ARN of another region is refused at plan; ids and aliases are \
+                 looked up in the bucket's region). Default: SSE-S3 (AES-256 with keys S3 \
+                 manages).",
             )
             .validator(validators::string_check(
                 "a KMS key id, key ARN, alias ARN or alias name",

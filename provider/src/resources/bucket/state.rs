@@ -311,10 +311,7 @@ mod tests {
             Purpose::nearest(false, None, None, staging),
             Purpose::Artifacts
         );
-        assert_eq!(
-            Purpose::nearest(true, None, None, staging),
-            Purpose::Config
-        );
+        assert_eq!(Purpose::nearest(true, None, None, staging), Purpose::Config);
         assert_eq!(
             Purpose::nearest(false, Some(7), Some(7), staging),
             Purpose::Logs

@@ -63,7 +63,15 @@ pub fn node_type_check(node_type: &str) -> Result<(), String> {
 /// (e.g. `7.1`), the full `MAJOR.MINOR.PATCH` before (e.g. `5.0.6`).
 pub fn parse_version(text: &str) -> Result<(u32, u32, u32), String> {
     let parts: Vec<&str> = text.split('.').collect();
-    let numbers: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+    // Digits only: `u32`'s parser alone would take `+7`.
+    let numbers: Option<Vec<u32>> = parts
+        .iter()
+        .map(|p| {
+            (!p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+        })
+        .collect();
     let invalid = || {
         format!("{text:?} is not a Redis version such as 7.1 (from Redis 6 on) or 5.0.6 (before).")
     };
@@ -181,7 +189,9 @@ mod tests {
     fn versions_are_major_minor_from_six_on() {
         assert_eq!(parse_version("7.1"), Ok((7, 1, 0)));
         assert_eq!(parse_version("5.0.6"), Ok((5, 0, 6)));
-        for bad in ["7", "7.1.0", "5.0", "seven", "7.x"] {
+        for bad in [
+            "7", "7.1.0", "5.0", "seven", "7.x", "+7.1", "7.+1", "7.", " 7.1", "5.9",
+        ] {
             assert!(parse_version(bad).is_err(), "{bad}");
         }
         assert!(parse_version("6.2") < parse_version("7.0"));

@@ -12,7 +12,9 @@ use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
 use super::checks::{self, parse_version};
+use super::cloud::config_version;
 use super::state::CacheState;
+use crate::catalogue;
 use crate::config::{Environment, SwarmClient};
 use crate::ec2::{self, SubnetsError};
 use crate::resources::planned::{self, Maybe, given};
@@ -136,6 +138,29 @@ async fn plan_subnets(
     resp.set("vpc_id", Value::String(vpc.to_owned()));
 }
 
+/// The Redis engine (CreateReplicationGroup's `Engine`).
+const ENGINE: &str = "redis";
+
+/// Refuses a Redis version ElastiCache does not offer, listing the nearest
+/// it does, as the configuration writes them (`7.1` for `7.1.0`).
+async fn check_version(client: &SwarmClient, wanted: &str, resp: &mut PlanResponse) {
+    let path = AttributePath::attr("engine_version");
+    match catalogue::cache_engine_versions(client, ENGINE).await {
+        Ok(offered) => {
+            let mut written: Vec<String> = offered.iter().map(|v| config_version(v)).collect();
+            written.dedup();
+            if let Some(why) = catalogue::version_refused("Redis", wanted, &written) {
+                resp.diagnostics.attribute_error(
+                    path,
+                    "Engine version not offered",
+                    format!("engine_version: {why}"),
+                );
+            }
+        }
+        Err(d) => resp.diagnostics.push(d.at(path)),
+    }
+}
+
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
     if resp.destroying() {
         return;
@@ -200,6 +225,15 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     } else if prior.is_some() {
         // Not known yet: the VPC is found at apply.
         resp.set("vpc_id", Value::Unknown);
+    }
+    // The version, against what ElastiCache offers: looked up only when it
+    // is new or changed.
+    if let Some(wanted) = given(&plan.engine_version)
+        && prior
+            .as_ref()
+            .is_none_or(|p| p.engine_version.as_ref() != Some(wanted))
+    {
+        check_version(client, wanted, resp).await;
     }
     let Some(prior) = prior else {
         return;

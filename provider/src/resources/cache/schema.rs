@@ -60,7 +60,8 @@ pub fn schema() -> Schema {
             .default_value(Value::String(DEFAULT_ENGINE_VERSION.to_owned()))
             .description(
                 "Redis version: `MAJOR.MINOR` from Redis 6 on (default `7.1`), the full version \
-                 before (e.g. `5.0.6`). Upgrades happen in place; a downgrade replaces the cache.",
+                 before (e.g. `5.0.6`). Upgrades happen in place; a downgrade replaces the cache. \
+                 A version ElastiCache does not offer is refused at plan, with the ones it does.",
             )
             .validator(validators::string_check(
                 "a Redis version such as 7.1",

@@ -104,8 +104,9 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             at("maintenance_window"),
             "Windows overlap",
             format!(
-                "maintenance_window {maintenance:?} overlaps or touches the daily \
-                 backup_window {backup:?}; RDS requires them apart."
+                "maintenance_window {maintenance:?} overlaps the daily backup_window \
+                 {backup:?}; RDS requires them not to overlap (they may meet: one may \
+                 start when the other ends)."
             ),
         );
     }
@@ -299,7 +300,8 @@ pub fn maintenance_window(text: &str) -> Result<(), String> {
 
 /// Whether the daily backup window and the weekly maintenance window
 /// overlap on any day. Windows that only meet (one ends when the other
-/// starts) count as overlapping: RDS refuses them too.
+/// starts) do not: RDS takes them (terraform-aws-modules/rds's own example
+/// has maintenance `Mon:00:00-Mon:03:00` with backup `03:00-06:00`).
 pub fn windows_overlap(backup: (u32, u32), maintenance: (u32, u32)) -> bool {
     let week = i64::from(MINUTES_PER_WEEK);
     let (m_start, m_len) = (i64::from(maintenance.0), i64::from(maintenance.1));
@@ -310,7 +312,7 @@ pub fn windows_overlap(backup: (u32, u32), maintenance: (u32, u32)) -> bool {
         // the maintenance window of the weeks before and after too.
         [-week, 0, week].iter().any(|shift| {
             let (start, end) = (m_start + shift, m_start + shift + m_len);
-            b_start <= end && start <= b_end
+            b_start < end && start < b_end
         })
     })
 }
@@ -452,12 +454,16 @@ mod tests {
         let b = |s| parse_backup_window(s).unwrap();
         let m = |s| parse_maintenance_window(s).unwrap();
         assert!(windows_overlap(b("03:00-04:00"), m("wed:03:30-wed:04:30")));
-        // Meeting counts as overlapping.
-        assert!(windows_overlap(b("03:00-06:00"), m("mon:00:00-mon:03:00")));
+        // Windows that meet do not overlap, on either side, as RDS takes them.
+        assert!(!windows_overlap(b("03:00-06:00"), m("Mon:00:00-Mon:03:00")));
+        assert!(!windows_overlap(b("03:00-04:00"), m("tue:04:00-tue:05:00")));
+        assert!(windows_overlap(b("03:00-04:01"), m("tue:04:00-tue:05:00")));
+        assert!(windows_overlap(b("02:59-06:00"), m("mon:00:00-mon:03:00")));
         assert!(!windows_overlap(b("03:00-04:00"), m("mon:04:30-mon:05:30")));
         // Across midnight and across the end of the week.
         assert!(windows_overlap(b("23:30-00:30"), m("tue:00:00-tue:01:00")));
         assert!(windows_overlap(b("00:00-00:30"), m("sun:23:00-mon:00:15")));
+        assert!(!windows_overlap(b("00:15-00:45"), m("sun:23:00-mon:00:15")));
         assert!(!windows_overlap(b("01:00-02:00"), m("sun:23:00-mon:00:30")));
     }
 }

@@ -17,6 +17,7 @@ use super::state::{
     DatabaseState, default_backup_retention, default_deletion_protection, default_instance_class,
     default_max_storage, default_multi_az,
 };
+use crate::catalogue;
 use crate::config::SwarmClient;
 use crate::ec2;
 use crate::resources::planned::{self, Maybe, given, left_out};
@@ -193,6 +194,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     if let Some(prior) = &prior {
         check_changes(&plan, prior, resp);
     }
+    check_offered(client, &plan, prior.as_ref(), resp).await;
     check_placement(client, &plan, prior.as_ref(), resp).await;
     plan_outputs(&config, &plan, prior.as_ref(), resp);
 
@@ -259,6 +261,53 @@ fn check_changes(plan: &Planned, prior: &DatabaseState, resp: &mut PlanResponse)
                      undone. Take a snapshot first; check extensions and parameter groups."
                 ),
             );
+        }
+    }
+}
+
+/// The RDS engine the database runs (CreateDBInstance's `Engine`).
+const ENGINE: &str = "postgres";
+
+/// The engine version and instance class, against what RDS offers
+/// (looked up only when one of them is new or changed; a value known only
+/// at apply is checked by the plan Terraform makes again then).
+async fn check_offered(
+    client: &SwarmClient,
+    plan: &Planned,
+    prior: Option<&DatabaseState>,
+    resp: &mut PlanResponse,
+) {
+    let at = AttributePath::attr;
+    let Some(version) = given(&plan.engine_version) else {
+        return;
+    };
+    let version_changed = prior.is_none_or(|p| changed(&plan.engine_version, &p.engine_version));
+    let class_changed = prior.is_none_or(|p| changed(&plan.instance_class, &p.instance_class));
+    if !version_changed && !class_changed {
+        return;
+    }
+    if version_changed {
+        let offered = match catalogue::db_engine_versions(client, ENGINE).await {
+            Ok(offered) => offered,
+            Err(d) => return resp.diagnostics.push(d.at(at("engine_version"))),
+        };
+        if let Some(why) = catalogue::version_refused("PostgreSQL", version, &offered) {
+            return resp.diagnostics.attribute_error(
+                at("engine_version"),
+                "Engine version not offered",
+                format!("engine_version: {why}"),
+            );
+        }
+    }
+    if let Some(class) = given(&plan.instance_class) {
+        match catalogue::db_class_refused(client, ENGINE, version, class).await {
+            Ok(None) => {}
+            Ok(Some(why)) => resp.diagnostics.attribute_error(
+                at("instance_class"),
+                "Instance class not offered",
+                format!("instance_class: {why}"),
+            ),
+            Err(d) => resp.diagnostics.push(d.at(at("instance_class"))),
         }
     }
 }

@@ -64,7 +64,8 @@ pub fn schema() -> Schema {
             .description(
                 "PostgreSQL version: a major version (`16`: RDS picks its default minor one and \
                  applies minor upgrades automatically) or an exact one (`16.4`). Default `16`. \
-                 A higher version upgrades in place; a lower one is refused.",
+                 A higher version upgrades in place; a lower one is refused. A version RDS does \
+                 not offer is refused at plan, with the versions it does.",
             )
             .validator(validators::string_check(
                 "a version such as 16 or 16.4",
@@ -83,7 +84,8 @@ pub fn schema() -> Schema {
                 "RDS instance class of the primary and its replicas. Default by the provider's \
                  `environment`: `db.t3.micro` (development), `db.t3.small` (staging), \
                  `db.t3.medium` (production). An instance of another class (a replica \
-                 changed out of band, say) shows here as drift.",
+                 changed out of band, say) shows here as drift. A class RDS does not offer for \
+                 the engine version is refused at plan, with the nearest it does.",
             )
             .validator(validators::string_check(
                 "an instance class such as db.t3.medium",
@@ -166,8 +168,9 @@ pub fn schema() -> Schema {
             .optional()
             .computed()
             .description(
-                "Daily backup window `hh:mm-hh:mm` (UTC), at least 30 minutes, not overlapping or \
-                 touching `maintenance_window`. Default: one RDS picks.",
+                "Daily backup window `hh:mm-hh:mm` (UTC), at least 30 minutes, not overlapping \
+                 `maintenance_window` (it may start where that ends, or end where it starts). \
+                 Default: one RDS picks.",
             )
             .validator(validators::string_check(
                 "a daily window such as 03:00-04:00",

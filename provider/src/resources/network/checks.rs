@@ -23,11 +23,15 @@ pub const TAGGING: Tagging = Tagging {
 const MAX_NAME: usize = 48;
 
 /// Parses an IPv4 CIDR block that a network can use: a network address
-/// with a prefix from /16 to /24 (each subnet is 4 bits longer). The
+/// with a prefix from /16 to /24 (each subnet is 4 bits longer), outside
+/// the ranges AWS refuses for a VPC (loopback, multicast, ...). The
 /// prefix is read leniently (`+16`, `016`), as it always was here.
 pub fn parse_cidr(text: &str) -> Result<(Ipv4Addr, u8), String> {
     match checks::ipv4_cidr(text, 16..=24, PrefixDigits::Lenient) {
-        Ok(Ipv4Cidr { address, prefix }) => Ok((address, prefix)),
+        Ok(block) => match checks::not_for_a_vpc(block) {
+            Some(why) => Err(why),
+            None => Ok((block.address, block.prefix)),
+        },
         Err(CidrError::Form) => Err(format!(
             "{text:?} is not an IPv4 CIDR block like 10.0.0.0/16"
         )),
@@ -81,6 +85,14 @@ mod tests {
         );
         assert!(cidr_block("10.0.0/16").is_err());
         assert!(cidr_block("banana").is_err());
+        for refused in ["127.0.0.0/16", "224.0.0.0/16", "169.254.0.0/16"] {
+            assert!(
+                cidr_block(refused)
+                    .unwrap_err()
+                    .contains("which AWS does not allow for a VPC"),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

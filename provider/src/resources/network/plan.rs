@@ -5,13 +5,13 @@
 use serde::Deserialize;
 use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
-use tfplugin::value::{self, MaybeUnknown, Value};
+use tfplugin::value::{MaybeUnknown, Value};
 
 use super::checks;
 use super::state::{NetworkState, default_zone_count};
 use crate::config::SwarmClient;
 use crate::ec2::usable_zones;
-use crate::resources::planned::Maybe;
+use crate::resources::planned::{self, Maybe};
 use crate::tags;
 
 /// The attributes that describe the built network; planned unknown when
@@ -31,6 +31,24 @@ struct ConfigModel {
     availability_zones: Maybe<Vec<String>>,
 }
 
+/// `prior`, then the first of `usable` not in it, up to `count` zones.
+fn grown_zones(
+    prior: &[String],
+    usable: impl IntoIterator<Item = String>,
+    count: usize,
+) -> Vec<String> {
+    let mut zones = prior.to_vec();
+    for zone in usable {
+        if zones.len() >= count {
+            break;
+        }
+        if !zones.contains(&zone) {
+            zones.push(zone);
+        }
+    }
+    zones
+}
+
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
     if resp.destroying() {
         return;
@@ -43,10 +61,21 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         Ok(config) => config,
         Err(d) => return resp.diagnostics.extend(d),
     };
-    // Zones: the configured ones must exist; the default depends on
-    // the provider's environment.
+    let prior: Option<NetworkState> = match planned::prior_state(req) {
+        Ok(prior) => prior,
+        Err(d) => return resp.diagnostics.extend(d),
+    };
+    let prior_zones = prior
+        .as_ref()
+        .and_then(|p| p.availability_zones.clone())
+        .unwrap_or_default();
+    // Zones: the configured ones must exist (checked when they are new or
+    // changed, not on every plan); the default depends on the provider's
+    // environment.
     let wanted = match &config.availability_zones {
-        MaybeUnknown::Known(Some(zones)) => Some(zones.clone()),
+        MaybeUnknown::Known(Some(zones)) if prior.is_none() || *zones != prior_zones => {
+            Some(zones.clone())
+        }
         _ => None,
     };
     if req.creating() || wanted.is_some() {
@@ -84,19 +113,38 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             None => {}
         }
     }
-    if req.creating() {
+    let Some(prior) = prior else {
         return;
+    };
+    match &config.availability_zones {
+        // Left out: the tier's count. A network with fewer zones (one
+        // made when the development tier had one) grows to it in place;
+        // one with more keeps them (fewer would replace it).
+        MaybeUnknown::Known(None) => {
+            let count = default_zone_count(client.environment);
+            if prior_zones.len() < count {
+                let usable = match usable_zones(client).await {
+                    Ok(zones) => zones,
+                    Err(d) => return resp.diagnostics.push(d),
+                };
+                let grown = grown_zones(&prior_zones, usable.into_iter().map(|z| z.name), count);
+                resp.set(
+                    "availability_zones",
+                    Value::List(grown.into_iter().map(Value::String).collect()),
+                );
+            }
+        }
+        // Zones added after the existing ones are built in place; any
+        // other change moves subnets, which replaces the network.
+        MaybeUnknown::Known(Some(zones)) if !zones.starts_with(&prior_zones) => {
+            resp.require_replace(AttributePath::attr("availability_zones"));
+        }
+        // Not known until apply (another resource's): it may move subnets,
+        // and the plan must say so now.
+        MaybeUnknown::Unknown => resp.require_replace(AttributePath::attr("availability_zones")),
+        MaybeUnknown::Known(Some(_)) => {}
     }
     // Drift: parts deleted out of band are rebuilt by an update.
-    let prior: NetworkState = match value::from_value(&req.prior_state) {
-        Ok(prior) => prior,
-        Err(e) => {
-            return resp.diagnostics.error(
-                "Unreadable swarm_network state",
-                format!("{e}. This is a bug in the provider."),
-            );
-        }
-    };
     let zones = match resp.plan.get_attr("availability_zones") {
         Some(Value::List(zones)) => zones.len(),
         _ => 0,
@@ -105,5 +153,37 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         for attribute in BUILT {
             resp.set(attribute, Value::Unknown);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn zones_grow_after_the_existing_ones() {
+        let usable = || strings(&["us-east-1a", "us-east-1b", "us-east-1c"]);
+        assert_eq!(
+            grown_zones(&strings(&["us-east-1b"]), usable(), 2),
+            strings(&["us-east-1b", "us-east-1a"])
+        );
+        assert_eq!(
+            grown_zones(&strings(&["us-east-1a"]), usable(), 3),
+            strings(&["us-east-1a", "us-east-1b", "us-east-1c"])
+        );
+        // Never fewer than there are.
+        assert_eq!(
+            grown_zones(&strings(&["us-east-1a", "us-east-1c"]), usable(), 1),
+            strings(&["us-east-1a", "us-east-1c"])
+        );
+        // Not enough usable zones: as many as there are.
+        assert_eq!(
+            grown_zones(&[], strings(&["us-east-1a"]), 2),
+            strings(&["us-east-1a"])
+        );
     }
 }

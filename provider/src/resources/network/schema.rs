@@ -19,8 +19,9 @@ pub fn schema() -> Schema {
     Schema::new(
         "A multi-AZ network for an agent swarm: a VPC with public, private and database \
          subnets in each availability zone, an internet gateway, NAT for the private tier \
-         (one per AZ in production, one shared otherwise) and route tables. The database \
-         tier has no route to the internet.",
+         (one per AZ in production, one shared otherwise, which keeps the development and \
+         staging tiers' cost at one NAT gateway) and route tables. The database tier has no \
+         route to the internet.",
     )
     .attribute(computed_string("id", "The network's name."))
     .attribute(
@@ -33,7 +34,10 @@ pub fn schema() -> Schema {
     .attribute(
         Attribute::string("cidr_block")
             .default_value(Value::String(DEFAULT_CIDR.to_owned()))
-            .description("IPv4 block of the VPC, /16 to /24 (default `10.0.0.0/16`). Each subnet gets a sixteenth of it.")
+            .description("IPv4 block of the VPC, /16 to /24 (default `10.0.0.0/16`). Each subnet gets a sixteenth of it. \
+                 Ranges AWS refuses for a VPC are refused at validate (or, for a block known only at apply, \
+                 before anything is made): 0.0.0.0/8, loopback 127.0.0.0/8, link-local 169.254.0.0/16, \
+                 multicast 224.0.0.0/4 and reserved 240.0.0.0/4.")
             .validator(validators::string_check("an IPv4 CIDR block from /16 to /24", checks::cidr_block))
             .plan_modifier(plan_modifiers::requires_replace()),
     )
@@ -43,12 +47,14 @@ pub fn schema() -> Schema {
             .computed()
             .description(
                 "Zones to span, 1 to 5. Default: the region's first 3 usable zones in production, \
-                 2 in staging, 1 in development.",
+                 2 in staging and development (RDS needs two zones). Zones added after the \
+                 existing ones are built in place, as is the growth of a network made with fewer \
+                 zones than its tier's default when this is left out (a development network of \
+                 one zone gains a second); removing or reordering zones replaces the network.",
             )
             .validator(validators::size_between(1, MAX_ZONES))
             .validator(validators::unique_elements())
-            .plan_modifier(plan_modifiers::use_state_for_unknown())
-            .plan_modifier(plan_modifiers::requires_replace()),
+            .plan_modifier(plan_modifiers::use_state_for_unknown()),
     )
     .attribute(attributes::tags("every object of the network", &checks::TAGGING))
     .attribute(attributes::tags_all())

@@ -83,10 +83,13 @@ pub fn route_table_count(zones: usize, nats: usize) -> usize {
     2 + if nats > 1 { zones } else { 1 }
 }
 
-/// The AZ count by tier of environment.
+/// The AZ count by tier of environment: two at least, as RDS needs DB
+/// subnets in two zones (and a failover pair two zones) even in
+/// development; the development tier's cost stays low through its one
+/// shared NAT gateway (`nat_count`).
 pub fn default_zone_count(environment: Environment) -> usize {
     match environment {
-        Environment::Development => 1,
+        Environment::Development => 2,
         Environment::Staging => 2,
         Environment::Production => 3,
     }
@@ -230,9 +233,16 @@ impl Spec {
                 format!("{e}. This is a bug in the provider."),
             )
         })?;
+        let cidr_block = required(plan.cidr_block, "cidr_block")?;
+        // A block from another resource was unknown at validate and plan:
+        // it is checked now, before the VPC is made.
+        checks::parse_cidr(&cidr_block).map_err(|why| {
+            Diagnostic::error("Invalid cidr_block", format!("cidr_block: {why}."))
+                .at(tfplugin::path::AttributePath::attr("cidr_block"))
+        })?;
         Ok(Self {
             name: required(plan.name, "name")?,
-            cidr_block: required(plan.cidr_block, "cidr_block")?,
+            cidr_block,
             availability_zones: required(plan.availability_zones, "availability_zones")?,
             tags: plan.tags.unwrap_or_default(),
         })
@@ -343,7 +353,7 @@ mod tests {
 
     #[test]
     fn zones_by_environment() {
-        assert_eq!(default_zone_count(Environment::Development), 1);
+        assert_eq!(default_zone_count(Environment::Development), 2);
         assert_eq!(default_zone_count(Environment::Staging), 2);
         assert_eq!(default_zone_count(Environment::Production), 3);
     }

@@ -11,6 +11,7 @@ use super::state::{
     NodeState, default_instance_count, default_instance_type, rule_texts, wanted_rules,
 };
 use super::{checks, cloud};
+use crate::catalogue;
 use crate::config::SwarmClient;
 use crate::ec2;
 use crate::resources::planned::{self, Maybe};
@@ -107,6 +108,26 @@ fn differs<T: PartialEq>(planned: &Maybe<T>, prior: &Option<T>) -> bool {
     planned.known() != Some(prior)
 }
 
+/// The default VPC's default subnets in the zones that offer
+/// `instance_type` (not every zone offers every type: us-east-1e offers no
+/// t3), or all of them when none does (the plan's check then says why).
+async fn default_subnets_offering(
+    client: &SwarmClient,
+    instance_type: &str,
+) -> Result<Vec<String>, tfplugin::diag::Diagnostic> {
+    let ids = ec2::default_subnets(client).await?;
+    let subnets = cloud::subnets(client, &ids).await?;
+    let offering =
+        catalogue::zones_offering_type(client, instance_type, &ec2::zones(&subnets)).await?;
+    let mut usable: Vec<String> = subnets
+        .iter()
+        .filter(|s| offering.contains(&s.availability_zone))
+        .map(|s| s.id.clone())
+        .collect();
+    usable.sort();
+    Ok(if usable.is_empty() { ids } else { usable })
+}
+
 pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
     if resp.destroying() {
         return;
@@ -132,11 +153,11 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     // them out: changing `environment` resizes the node, and an instance
     // type changed out of band is changed back.
     let env = client.environment;
-    let instance_type = match config.instance_type {
+    let instance_type: Maybe<String> = match config.instance_type {
         MaybeUnknown::Known(None) => MaybeUnknown::Known(Some(default_instance_type(env).into())),
         configured => configured,
     };
-    resp.set("instance_type", value_of::<String>(instance_type));
+    resp.set("instance_type", value_of(instance_type.clone()));
     let instance_count = match config.instance_count {
         MaybeUnknown::Known(None) => MaybeUnknown::Known(Some(default_instance_count(env))),
         configured => configured,
@@ -171,9 +192,13 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     let subnet_ids = match config.subnet_ids {
         MaybeUnknown::Known(None) => match prior.and_then(|p| p.subnet_ids.clone()) {
             Some(kept) => known_strings(kept),
-            None => match ec2::default_subnets(client).await {
-                Ok(ids) => known_strings(ids),
-                Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+            None => match planned::given(&instance_type) {
+                Some(wanted) => match default_subnets_offering(client, wanted).await {
+                    Ok(ids) => known_strings(ids),
+                    Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+                },
+                // Which default subnets depends on the type.
+                None => MaybeUnknown::Unknown,
             },
         },
         configured => configured,
@@ -185,17 +210,48 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     // default for allowed_cidrs: the VPC's block.
     let cidrs_configured = !matches!(config.allowed_cidrs, MaybeUnknown::Known(None));
     let mut vpc_cidr = None;
+    let mut zones = None;
     if let (true, Some(ids)) = (subnets_changed, wholly_known(&subnet_ids)) {
         match cloud::placed_subnets(client, &ids).await {
-            Ok(placed) if !cidrs_configured => {
-                let vpc = placed.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
-                match ec2::vpc_cidr(client, &vpc).await {
-                    Ok(cidr) => vpc_cidr = Some(cidr),
-                    Err(d) => return resp.diagnostics.push(d.at(at("allowed_cidrs"))),
+            Ok(placed) => {
+                zones = Some(ec2::zones(&placed));
+                if !cidrs_configured {
+                    let vpc = placed.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
+                    match ec2::vpc_cidr(client, &vpc).await {
+                        Ok(cidr) => vpc_cidr = Some(cidr),
+                        Err(d) => return resp.diagnostics.push(d.at(at("allowed_cidrs"))),
+                    }
                 }
             }
-            Ok(_) => {}
             Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+        }
+    }
+    // The type must be offered in every zone the node runs in: checked
+    // when it or the subnets change (a known value of another resource's
+    // is checked by the plan Terraform makes again at apply).
+    let type_changed = prior.is_none_or(|p| differs(&instance_type, &p.instance_type));
+    if let (Some(wanted), true) = (
+        planned::given(&instance_type),
+        type_changed || subnets_changed,
+    ) && let Some(ids) = wholly_known(&subnet_ids)
+    {
+        let zones = match zones {
+            Some(zones) => zones,
+            None => match cloud::subnets(client, &ids).await {
+                Ok(found) => ec2::zones(&found),
+                Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
+            },
+        };
+        match catalogue::instance_type_refused(client, wanted, &zones).await {
+            Ok(None) => {}
+            Ok(Some(why)) => {
+                return resp.diagnostics.attribute_error(
+                    at("instance_type"),
+                    "Instance type not offered",
+                    format!("instance_type: {why}"),
+                );
+            }
+            Err(d) => return resp.diagnostics.push(d.at(at("instance_type"))),
         }
     }
     let allowed_cidrs = match config.allowed_cidrs {

@@ -72,7 +72,9 @@ pub fn schema() -> Schema {
             .computed()
             .description(
                 "EC2 instance type. Default by the provider's `environment`: `t3.small` \
-                 (development), `t3.medium` (staging), `t3.large` (production).",
+                 (development), `t3.medium` (staging), `t3.large` (production). It must be \
+                 offered in every zone of `subnet_ids` (not every zone offers every type): the \
+                 plan refuses it otherwise, naming the nearest types that are.",
             )
             .validator(validators::string_check(
                 "an instance type such as t3.large",
@@ -95,7 +97,7 @@ pub fn schema() -> Schema {
             .description(
                 "Subnets of one VPC, at most one per availability zone; instance `i` goes to \
                  the `i mod n`-th of them in zone order. Default: the default VPC's default \
-                 subnets.",
+                 subnets in the zones that offer `instance_type`.",
             )
             .validator(validators::each(validators::string_check(
                 "a subnet id such as subnet-0123abcd",
