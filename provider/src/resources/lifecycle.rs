@@ -19,6 +19,16 @@
 //!   (`check_create`): objects that have the spec's names but are someone
 //!   else's are refused before anything is made or recorded.
 //!
+//! Ownership (`crate::ownership`): every hook that finds objects gets an
+//! [`Identity`], the id and whose objects to take, never the name alone.
+//! The marker is made here, at the apply of a create (never at plan, which
+//! Terraform runs twice), put in the plan the resource's spec is read from
+//! (so that its objects are tagged with it) and in every state returned.
+//! A state without one (from before markers, or imported from unmarked
+//! objects) finds the unmarked objects of its name, and its next apply
+//! marks them. Import by name takes the one set of objects that answers to
+//! the name, and refuses a name that several sets answer to.
+//!
 //! Settings AWS does not store (`final_snapshot`, `force_destroy`, a
 //! write-only value's version, `timeouts`, a name prefix) are carried one
 //! way: the state is built on a *basis*, the resource's own state model
@@ -41,6 +51,7 @@ use tfplugin::schema::Schema;
 use tfplugin::value::{self, Value};
 
 use crate::config::SwarmClient;
+use crate::ownership::{self, Identity, Marker, Sets};
 use crate::waiter::{Operation, Timeouts, Wait};
 
 /// The `timeouts` block as the state stores it.
@@ -129,17 +140,39 @@ pub trait Lifecycle: Send + Sync {
     }
 
     /// Makes AWS match `spec` from whatever exists; changes nothing when
-    /// it already does. `prior` is the prior state (`None` on create).
+    /// it already does. `prior` is the prior state (`None` on create);
+    /// `id` finds what exists (by the marker, or, for a state without one,
+    /// the unmarked objects of its name), and the spec carries the marker
+    /// every object is to have.
     async fn converge(
         &self,
         client: &SwarmClient,
         spec: &Self::Spec,
         prior: Option<&Self::State>,
+        id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<Self::Observed>;
 
-    /// Reads what exists of the resource `id`: one describe per object kind.
-    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<Self::Observed, Diagnostic>;
+    /// Reads what exists of the resource `id` (only the objects its owner
+    /// takes): one describe per object kind.
+    async fn observe(
+        &self,
+        client: &SwarmClient,
+        id: &Identity,
+    ) -> Result<Self::Observed, Diagnostic>;
+
+    /// The objects observed, by marker: what an import by name found.
+    /// A resource that does not mark its objects yet reports none.
+    fn sets(_observed: &Self::Observed) -> Sets {
+        Sets::default()
+    }
+
+    /// How to import one of several sets of objects that answer to one
+    /// name (the end of the error that lists them).
+    fn narrow_import(&self) -> &'static str {
+        "Delete the objects that are not to be imported, or remove their swarm:owner tag \
+         from all but one set."
+    }
 
     /// Whether nothing of the resource exists.
     fn is_gone(observed: &Self::Observed) -> bool;
@@ -148,7 +181,7 @@ pub trait Lifecycle: Send + Sync {
     async fn state(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         observed: &Self::Observed,
         basis: &Self::State,
     ) -> Result<Self::State, Diagnostic>;
@@ -157,7 +190,7 @@ pub trait Lifecycle: Send + Sync {
     async fn destroy(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         prior: &Self::State,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic>;
@@ -243,11 +276,12 @@ pub fn apply_basis(req: &ChangeRequest) -> Value {
     Value::Object(attrs)
 }
 
-/// The state of what exists, or `None` when nothing does.
+/// The state of what exists, or `None` when nothing does; its
+/// `ownership_marker` is `id`'s.
 async fn state_of<L: Lifecycle>(
     lifecycle: &L,
     client: &SwarmClient,
-    id: &str,
+    id: &Identity,
     observed: Option<L::Observed>,
     basis: &L::State,
 ) -> Result<Option<Value>, Diagnostic> {
@@ -259,7 +293,33 @@ async fn state_of<L: Lifecycle>(
         return Ok(None);
     }
     let state = lifecycle.state(client, id, &observed, basis).await?;
-    encode(lifecycle, &state).map(Some)
+    let mut value = encode(lifecycle, &state)?;
+    ownership::set_in(&mut value, id.marker());
+    Ok(Some(value))
+}
+
+/// Whether the resource keeps an ownership marker (every resource will;
+/// until then, one without finds its objects by name as before).
+fn marks<L: Lifecycle>(lifecycle: &L) -> bool {
+    lifecycle
+        .schema()
+        .get_attribute(ownership::ATTRIBUTE)
+        .is_some()
+}
+
+/// The marker of an apply: the prior state's, or a new one for a create
+/// and for a state that has none yet (whose objects it marks).
+fn apply_marker<L: Lifecycle>(
+    lifecycle: &L,
+    prior_state: &Value,
+) -> Result<Option<Marker>, Diagnostic> {
+    if !marks(lifecycle) {
+        return Ok(None);
+    }
+    match ownership::marker_in(prior_state) {
+        Some(marker) => Ok(Some(marker)),
+        None => Marker::generate().map(Some),
+    }
 }
 
 /// Create (`operation` is `TIMEOUTS.create()`) and update.
@@ -274,6 +334,15 @@ async fn apply<L: Lifecycle>(
         Ok(wait) => wait,
         Err(d) => return resp.diagnostics.push(d),
     };
+    let marker = match apply_marker(lifecycle, &req.prior_state) {
+        Ok(marker) => marker,
+        Err(d) => return resp.diagnostics.push(d),
+    };
+    // The spec and the basis read the marker from the plan, like any
+    // other attribute.
+    let mut marked = req.clone();
+    ownership::set_in(&mut marked.plan, marker.as_ref());
+    let req = &marked;
     let (basis, prior) = match (
         decode::<L>(&apply_basis(req), "plan"),
         (!req.prior_state.is_null())
@@ -292,15 +361,35 @@ async fn apply<L: Lifecycle>(
     {
         return resp.diagnostics.push(d);
     }
-    let id = L::id_of_spec(&spec);
+    let name = L::id_of_spec(&spec);
+    let mine = Identity::new(name.clone(), marker.clone());
+    // What exists is found by the prior state's marker; a state without
+    // one has its unmarked objects found by name, and marked now.
+    let adopting = prior.is_some() && ownership::marker_in(&req.prior_state).is_none();
+    let found = if adopting {
+        Identity::new(name, None)
+    } else {
+        mine.clone()
+    };
     let Converged {
         observed: known,
         result: outcome,
     } = lifecycle
-        .converge(client, &spec, prior.as_ref(), &wait)
+        .converge(client, &spec, prior.as_ref(), &found, &wait)
         .await;
+    // A failed marking of unmarked objects may have marked some only:
+    // the state stays unmarked, and the next apply marks them all.
+    let id = if adopting && outcome.is_err() {
+        found
+    } else {
+        mine
+    };
+    // After a failure, what the converge saw may not be all: a create call
+    // whose answer was lost (Ctrl-C, a broken connection) made an object
+    // with the marker that it never saw. Read again.
+    let known = known.filter(|seen| outcome.is_ok() || !L::is_gone(seen));
     // Whatever happened, the state is what exists: a half-made resource
-    // is recorded, and the next apply finishes it.
+    // is recorded, with its marker, and the next apply finishes it.
     match state_of(lifecycle, client, &id, known, &basis).await {
         Ok(Some(state)) => resp.new_state = state,
         Ok(None) => resp.new_state = Value::Null,
@@ -329,6 +418,7 @@ async fn read<L: Lifecycle>(
              resource again.",
         );
     };
+    let id = Identity::new(id, ownership::marker_in(&req.state));
     match state_of(lifecycle, client, &id, None, &prior).await {
         Ok(state) => resp.new_state = state.unwrap_or(Value::Null),
         Err(d) => resp.diagnostics.push(d),
@@ -350,6 +440,7 @@ async fn delete<L: Lifecycle>(
         // Nothing was ever made.
         return;
     };
+    let id = Identity::new(id, ownership::marker_in(&req.prior_state));
     let wait = match Wait::from_timeouts(&req.prior_state, L::TIMEOUTS.delete(), &req.cancel) {
         Ok(wait) => wait,
         Err(d) => return resp.diagnostics.push(d),
@@ -365,8 +456,9 @@ async fn delete<L: Lifecycle>(
     }
 }
 
-/// Import by id: checks that something answers to it, and leaves the rest
-/// to the read Terraform makes next.
+/// Import by id: checks that one set of objects answers to it, takes its
+/// marker (none if it has none: the first apply marks it), and leaves the
+/// rest to the read Terraform makes next.
 async fn import<L: Lifecycle>(
     lifecycle: &L,
     client: &SwarmClient,
@@ -380,14 +472,25 @@ async fn import<L: Lifecycle>(
         Ok(basis) => basis,
         Err(d) => return resp.diagnostics.push(d),
     };
-    let observed = match lifecycle.observe(client, id).await {
+    let observed = match lifecycle.observe(client, &Identity::anyone(id)).await {
         Ok(observed) if L::can_import(&observed) => observed,
         Ok(_) => return resp.diagnostics.push(lifecycle.not_found(client, id)),
         Err(d) => return resp.diagnostics.push(d),
     };
+    let sets = L::sets(&observed);
+    if sets.len() > 1 {
+        return resp.diagnostics.push(ownership::ambiguous_import(
+            L::TYPE_NAME,
+            id,
+            &sets,
+            lifecycle.narrow_import(),
+        ));
+    }
+    let marker = sets.markers().next().flatten().cloned();
+    let id = &Identity::new(id, marker);
     match state_of(lifecycle, client, id, Some(observed), &basis).await {
         Ok(Some(state)) => resp.state = state,
-        Ok(None) => resp.diagnostics.push(lifecycle.not_found(client, id)),
+        Ok(None) => resp.diagnostics.push(lifecycle.not_found(client, &id.id)),
         Err(d) => resp.diagnostics.push(d),
     }
 }

@@ -27,6 +27,7 @@ use tfplugin::schema::Schema;
 use self::state::{NetworkState, Spec};
 use super::lifecycle::{Converged, Lifecycle};
 use crate::config::SwarmClient;
+use crate::ownership::Identity;
 use crate::waiter::{Timeouts, Wait};
 
 pub struct Network;
@@ -67,13 +68,18 @@ impl Lifecycle for Network {
         client: &SwarmClient,
         spec: &Spec,
         _prior: Option<&NetworkState>,
+        _id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<cloud::Observed> {
         converge::converge(client, spec, wait).await.into()
     }
 
-    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<cloud::Observed, Diagnostic> {
-        cloud::observe(client, id).await
+    async fn observe(
+        &self,
+        client: &SwarmClient,
+        id: &Identity,
+    ) -> Result<cloud::Observed, Diagnostic> {
+        cloud::observe(client, &id.id).await
     }
 
     /// The VPC is the network: without it, the objects left (of a failed
@@ -85,21 +91,21 @@ impl Lifecycle for Network {
     async fn state(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         observed: &cloud::Observed,
         basis: &NetworkState,
     ) -> Result<NetworkState, Diagnostic> {
-        Ok(NetworkState::observed(client, id, observed, basis))
+        Ok(NetworkState::observed(client, &id.id, observed, basis))
     }
 
     async fn destroy(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         _prior: &NetworkState,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
-        converge::destroy(client, id, wait).await
+        converge::destroy(client, &id.id, wait).await
     }
 
     fn not_found(&self, _client: &SwarmClient, id: &str) -> Diagnostic {

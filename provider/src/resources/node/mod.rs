@@ -27,6 +27,7 @@ pub use self::schema::name_attribute;
 use self::state::{NodeState, Progress, Seen, Spec};
 use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
+use crate::ownership::Identity;
 use crate::waiter::{Timeouts, Wait};
 
 /// The resource.
@@ -102,6 +103,7 @@ impl Lifecycle for Node {
         client: &SwarmClient,
         spec: &Spec,
         prior: Option<&NodeState>,
+        _id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<Seen> {
         let mut progress = Progress::default();
@@ -120,8 +122,8 @@ impl Lifecycle for Node {
         }
     }
 
-    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<Seen, Diagnostic> {
-        cloud::observe(client, id).await.map(Seen::Found)
+    async fn observe(&self, client: &SwarmClient, id: &Identity) -> Result<Seen, Diagnostic> {
+        cloud::observe(client, &id.id).await.map(Seen::Found)
     }
 
     fn is_gone(observed: &Seen) -> bool {
@@ -137,7 +139,7 @@ impl Lifecycle for Node {
     async fn state(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         observed: &Seen,
         basis: &NodeState,
     ) -> Result<NodeState, Diagnostic> {
@@ -145,7 +147,7 @@ impl Lifecycle for Node {
             Seen::Applied(state) => state.as_ref().clone(),
             // An import leaves only the name: everything else comes from AWS.
             Seen::Found(found) if basis.instance_count.is_none() => {
-                state::imported(client, id, found).await?
+                state::imported(client, &id.id, found).await?
             }
             Seen::Found(found) => state::refreshed(client, basis, found),
         };
@@ -156,11 +158,11 @@ impl Lifecycle for Node {
     async fn destroy(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         _prior: &NodeState,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
-        converge::destroy(client, id, wait).await
+        converge::destroy(client, &id.id, wait).await
     }
 
     fn imported(&self, id: &str) -> Result<Value, Diagnostic> {
