@@ -223,12 +223,6 @@ impl Sets {
         self.0.keys().map(Option::as_ref)
     }
 
-    /// The sets without the one of `marker`.
-    pub fn without(mut self, marker: Option<&Marker>) -> Self {
-        self.0.remove(&marker.cloned());
-        self
-    }
-
     /// One line per set: "marker 0a1b…: vpc-1, subnet-2" ("no marker" for
     /// objects without one).
     pub fn describe(&self) -> String {
@@ -328,8 +322,6 @@ mod tests {
             sets.describe(),
             "  - no marker: i-3\n  - marker m1: i-1, i-2"
         );
-        let rest = sets.without(Some(&Marker::from_stored("m1")));
-        assert_eq!(rest.len(), 1);
     }
 
     #[test]

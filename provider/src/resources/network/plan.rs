@@ -7,9 +7,11 @@ use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{self, MaybeUnknown, Value};
 
+use super::cloud;
 use super::state::{NetworkState, default_zone_count};
 use crate::config::SwarmClient;
 use crate::ec2::usable_zones;
+use crate::ownership;
 use crate::resources::planned::Maybe;
 
 /// The attributes that describe the built network; planned unknown when
@@ -82,7 +84,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         }
     }
     if req.creating() {
-        return;
+        return report_others(client, resp).await;
     }
     // Drift: parts deleted out of band are rebuilt by an update.
     let prior: NetworkState = match value::from_value(&req.prior_state) {
@@ -102,5 +104,24 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         for attribute in BUILT {
             resp.set(attribute, Value::Unknown);
         }
+    }
+}
+
+/// At the plan of a create: a warning naming the VPCs of other networks
+/// of this name (another stack's, or left by a killed Terraform run),
+/// which the new network never touches.
+async fn report_others(client: &SwarmClient, resp: &mut PlanResponse) {
+    let Some(Value::String(name)) = resp.plan.get_attr("name").cloned() else {
+        return;
+    };
+    match cloud::answering(client, &name).await {
+        Ok(sets) if sets.is_empty() => {}
+        Ok(sets) => resp.diagnostics.push(ownership::others_warning(
+            "swarm_network",
+            &name,
+            &sets,
+            "`terraform import swarm_network.<name> <vpc id>`",
+        )),
+        Err(d) => resp.diagnostics.push(d),
     }
 }

@@ -9,19 +9,23 @@ use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
 
 use super::bootstrap;
-use super::cloud::{self, Inst, Launch, Target};
+use super::cloud::{self, Inst, Launch, Observed, Target};
 use super::state::{Progress, Spec, wanted_rules};
 use crate::config::SwarmClient;
+use crate::ownership::{self, Identity, Owner};
 use crate::security_group::{self, NewGroup};
 use crate::tags::{self, Reserved};
 use crate::waiter::Wait;
 
-/// Converges the node on `spec`. `prior_tags_all` is what the last apply
+/// Converges the node on `spec`. `found` finds what exists (by the
+/// spec's marker, or, for a state without one, the unmarked objects of the
+/// name, which are marked first). `prior_tags_all` is what the last apply
 /// tagged objects with (`None` on create), so that tags removed since are
 /// removed.
 pub async fn converge(
     client: &SwarmClient,
     spec: &Spec,
+    found: &Identity,
     prior_tags_all: Option<&BTreeMap<String, String>>,
     progress: &mut Progress,
     wait: &Wait<'_>,
@@ -41,7 +45,10 @@ pub async fn converge(
 
     // What exists already (found by tag: also what an earlier, failed
     // apply created).
-    let observed = cloud::observe(client, &spec.name).await?;
+    let mut observed = cloud::observe(client, found).await?;
+    if found.owner == Owner::Unmarked {
+        mark(client, spec, &mut observed).await?;
+    }
     progress.instances = observed.instances.clone();
     progress.group = observed.groups.iter().find(|g| g.vpc_id == vpc_id).cloned();
 
@@ -143,6 +150,26 @@ pub async fn converge(
     Ok(())
 }
 
+/// Writes the spec's marker on the objects of a node that had none (a
+/// state from before markers, or an import of unmarked objects), and in
+/// what was observed of them.
+async fn mark(
+    client: &SwarmClient,
+    spec: &Spec,
+    observed: &mut Observed,
+) -> Result<(), Diagnostic> {
+    let mut marker = BTreeMap::new();
+    ownership::mark(&mut marker, spec.marker.as_ref());
+    tags::ec2::create(client, &observed.object_ids(), &marker).await?;
+    for inst in &mut observed.instances {
+        inst.tags.extend(marker.clone());
+    }
+    for group in &mut observed.groups {
+        group.tags.extend(marker.clone());
+    }
+    Ok(())
+}
+
 /// Adds or refreshes instances in the progress, keeping node order.
 fn remember(progress: &mut Progress, instances: Vec<Inst>) {
     for inst in instances {
@@ -204,8 +231,12 @@ async fn sync_tags(
 
 /// Destroy: every instance of the node (also those not in the state),
 /// then its security group once the instances' interfaces let it go.
-pub async fn destroy(client: &SwarmClient, name: &str, wait: &Wait<'_>) -> Result<(), Diagnostic> {
-    let observed = cloud::observe(client, name).await?;
+pub async fn destroy(
+    client: &SwarmClient,
+    id: &Identity,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let observed = cloud::observe(client, id).await?;
     let ids: Vec<String> = observed.instances.iter().map(|i| i.id.clone()).collect();
     cloud::terminate(client, &ids).await?;
     cloud::wait_instances(client, &ids, Target::Terminated, wait).await?;

@@ -15,6 +15,7 @@ use super::state::{
 };
 use crate::config::SwarmClient;
 use crate::ec2;
+use crate::ownership::{self, Identity};
 use crate::resources::planned::{self, Maybe};
 use crate::tags;
 
@@ -247,7 +248,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             resp.set(list, Value::Unknown);
         }
         resp.set("security_group_id", Value::Unknown);
-        return;
+        return report_others(client, resp).await;
     };
     let changed = launch_changes(&ami, &subnet_ids, &proposed, prior);
     let count = match instance_count {
@@ -405,5 +406,24 @@ mod tests {
         let own = proposed.tags.known().cloned().flatten().unwrap_or_default();
         assert!(own["team"].is_unknown());
         assert_eq!(value_of(proposed.name), Value::from("n"));
+    }
+}
+
+/// At the plan of a create: a warning naming the instances and security
+/// groups of other nodes of this name (another stack's, or left by a killed
+/// Terraform run), which the new node never touches.
+async fn report_others(client: &SwarmClient, resp: &mut PlanResponse) {
+    let Some(Value::String(name)) = resp.plan.get_attr("name").cloned() else {
+        return;
+    };
+    match cloud::observe(client, &Identity::anyone(name.as_str())).await {
+        Ok(others) if others.is_empty() => {}
+        Ok(others) => resp.diagnostics.push(ownership::others_warning(
+            "swarm_node",
+            &name,
+            &others.sets(),
+            "`terraform import swarm_node.<name> <name>`, once only one set answers to the name",
+        )),
+        Err(d) => resp.diagnostics.push(d),
     }
 }
