@@ -348,3 +348,219 @@ async fn two_stacks_with_one_name_coexist() {
         .check_destroy(nothing_named_agents(&emulator));
     run("shared_account::two_stacks_with_one_name_coexist", case).await;
 }
+
+/// A node alone, in the default VPC's subnets.
+fn node(emulator: &Emulator, body: &str) -> String {
+    config(&format!(
+        "{}\nresource \"swarm_node\" \"agents\" {{\n  name = \"agents\"\n{body}\n}}\n",
+        emulator.provider_block("  environment = \"development\"\n  max_retries = 0")
+    ))
+}
+
+/// The live instances and groups named "agents", by marker.
+async fn node_sets(emulator: &Emulator) -> Result<Vec<(Option<String>, BTreeSet<String>)>, String> {
+    let ec2 = emulator.ec2().await;
+    let mut sets: std::collections::BTreeMap<Option<String>, BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    for instance in live_instances(&ec2, "agents").await? {
+        let marker = tag_map(instance.tags()).get("swarm:owner").cloned();
+        sets.entry(marker)
+            .or_default()
+            .extend(instance.instance_id().map(str::to_owned));
+    }
+    let groups = ec2
+        .describe_security_groups()
+        .filters(filter("tag:swarm:node", &["agents"]))
+        .send()
+        .await
+        .map_err(err)?;
+    for group in groups.security_groups() {
+        let marker = tag_map(group.tags()).get("swarm:owner").cloned();
+        sets.entry(marker)
+            .or_default()
+            .extend(group.group_id().map(str::to_owned));
+    }
+    Ok(sets.into_iter().collect())
+}
+
+#[tokio::test]
+async fn a_killed_run_is_reported_and_never_touched() {
+    let emulator = Arc::new(Emulator::start());
+    let hcl = node(&emulator, "  instance_count = 1");
+    // The ids of the forgotten node: its instance and its group.
+    let forgotten = Memo::<BTreeSet<String>>::default();
+    let remembered = forgotten.clone();
+    let reported = forgotten.clone();
+    let untouched = forgotten.clone();
+    let cleanup = forgotten.clone();
+    let case = test_case()
+        .step(Step::apply(hcl.clone()).check(Check::sync(move |state| {
+            let mut ids: BTreeSet<String> = strings(state.values(NODE)?, "instance_ids")
+                .into_iter()
+                .collect();
+            ids.insert(attr_str(state, NODE, "security_group_id")?);
+            remembered.set(ids)
+        })))
+        // A run killed before it saved its state knows nothing of them.
+        .step(Step::command(
+            hcl.clone(),
+            &["state", "rm", "-no-color", NODE],
+        ))
+        .step(
+            Step::plan(hcl.clone())
+                .expect_changes()
+                .check_output(move |output| {
+                    let ids = reported.get()?;
+                    ensure(
+                        "a warning naming each object of the forgotten node",
+                        output.contains("Other objects already answer to the swarm_node name")
+                            && ids.iter().all(|id| output.contains(id.as_str())),
+                        &ids,
+                    )
+                }),
+        )
+        .step(
+            Step::apply(hcl.clone()).check(sdk_check(&emulator, move |e, state| {
+                let (old, new) = (
+                    untouched.get(),
+                    state.values(NODE).map(|v| strings(v, "instance_ids")),
+                );
+                async move {
+                    let (old, new) = (old?, new?);
+                    let sets = node_sets(&e).await?;
+                    // Two sets: the forgotten one, whole, and the new one.
+                    same("sets of objects named agents", sets.len(), 2)?;
+                    ensure(
+                        "the forgotten node untouched",
+                        sets.iter().any(|(_, ids)| *ids == old),
+                        &sets,
+                    )?;
+                    ensure(
+                        "a new instance beside it",
+                        new.len() == 1 && new.iter().all(|id| !old.contains(id)),
+                        &new,
+                    )
+                }
+            })),
+        )
+        // Import by name: two sets answer.
+        .step(
+            Step::import(hcl.clone(), NODE, "agents")
+                .expect_error("2 sets of objects answer to it"),
+        )
+        // Once the leftovers are deleted, the node is as it was.
+        .step(
+            Step::apply(hcl.clone()).before(out_of_band(&emulator, move |e| {
+                let ids = cleanup.get();
+                async move {
+                    let ec2 = e.ec2().await;
+                    let ids = ids?;
+                    let (groups, instances): (Vec<&String>, Vec<&String>) =
+                        ids.iter().partition(|id| id.starts_with("sg-"));
+                    ec2.terminate_instances()
+                        .set_instance_ids(Some(instances.into_iter().cloned().collect()))
+                        .send()
+                        .await
+                        .map_err(err)?;
+                    for group in groups {
+                        ec2.delete_security_group()
+                            .group_id(group)
+                            .send()
+                            .await
+                            .map_err(err)?;
+                    }
+                    Ok(())
+                }
+            })),
+        )
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            let sets = node_sets(&e).await?;
+            ensure("nothing named agents left", sets.is_empty(), &sets)
+        }));
+    run(
+        "shared_account::a_killed_run_is_reported_and_never_touched",
+        case,
+    )
+    .await;
+}
+
+/// A create that fails half way (the subnet runs out of addresses) leaves
+/// a state with its marker; the fixed configuration (a larger subnet)
+/// replaces it, and what exists is exactly the new state's: no orphan of
+/// the failed create, no second instance.
+#[tokio::test]
+async fn an_interrupted_create_resumes_without_orphans_or_duplicates() {
+    let emulator = Arc::new(Emulator::start());
+    let ec2 = emulator.ec2().await;
+    let vpc_id = vpc(&ec2, "10.61.0.0/16").await;
+    let tiny = subnet(&ec2, &vpc_id, "10.61.0.0/28", "us-east-1a").await;
+    let roomy = subnet(&ec2, &vpc_id, "10.61.16.0/20", "us-east-1a").await;
+    let failing = node(
+        &emulator,
+        &format!("  subnet_ids     = [\"{tiny}\"]\n  instance_count = 20"),
+    );
+    let fixed = node(
+        &emulator,
+        &format!("  subnet_ids     = [\"{roomy}\"]\n  instance_count = 2"),
+    );
+    let first = Memo::<String>::default();
+    let (marked, replaced) = (first.clone(), first.clone());
+    let case = test_case()
+        .step(Step::apply(failing.clone()).expect_error("Cannot launch instance"))
+        // What the failed create made carries one marker.
+        .step(
+            Step::plan(fixed.clone())
+                .expect_changes()
+                .before(out_of_band(&emulator, move |e| {
+                    let memo = marked.clone();
+                    async move {
+                        let sets = node_sets(&e).await?;
+                        match sets.as_slice() {
+                            [(Some(marker), ids)] if ids.len() > 2 => memo.set(marker.clone()),
+                            other => Err(format!(
+                                "expected one marked set of the failed create: {other:?}"
+                            )),
+                        }
+                    }
+                })),
+        )
+        .step(
+            Step::apply(fixed.clone()).check(sdk_check(&emulator, move |e, state| {
+                let (old, node) = (replaced.get(), state.values(NODE).cloned());
+                async move {
+                    let (old, node) = (old?, node?);
+                    let marker = node["ownership_marker"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let recorded: BTreeSet<String> =
+                        strings(&node, "instance_ids").into_iter().collect();
+                    let sets = node_sets(&e).await?;
+                    ensure(
+                        "a new marker",
+                        marker != old && !marker.is_empty(),
+                        &(&marker, &old),
+                    )?;
+                    let [(Some(only), ids)] = sets.as_slice() else {
+                        return Err(format!("expected one set of objects, found {sets:?}"));
+                    };
+                    same("the set's marker", only, &marker)?;
+                    let live: BTreeSet<String> = ids
+                        .iter()
+                        .filter(|id| id.starts_with("i-"))
+                        .cloned()
+                        .collect();
+                    same("the live instances", live, recorded)
+                }
+            })),
+        )
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            let sets = node_sets(&e).await?;
+            ensure("nothing named agents left", sets.is_empty(), &sets)
+        }));
+    run(
+        "shared_account::an_interrupted_create_resumes_without_orphans_or_duplicates",
+        case,
+    )
+    .await;
+}
