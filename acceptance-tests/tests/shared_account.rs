@@ -564,3 +564,101 @@ async fn an_interrupted_create_resumes_without_orphans_or_duplicates() {
     )
     .await;
 }
+
+/// Objects made before markers existed (here: a node whose `swarm:owner`
+/// tags are taken off, then imported by name) are found by name while the
+/// state has no marker; the plan shows the marker known after apply, and
+/// that apply writes it on exactly those objects.
+#[tokio::test]
+async fn objects_from_before_markers_are_marked_by_the_first_apply() {
+    let emulator = Arc::new(Emulator::start());
+    let hcl = node(&emulator, "  instance_count = 2");
+    let case = test_case()
+        .step(Step::apply(hcl.clone()))
+        .step(Step::command(
+            hcl.clone(),
+            &["state", "rm", "-no-color", NODE],
+        ))
+        .step(
+            Step::command(hcl.clone(), &["import", "-no-color", NODE, "agents"]).before(
+                out_of_band(&emulator, |e| async move {
+                    let ec2 = e.ec2().await;
+                    let mut ids: Vec<String> = Vec::new();
+                    for instance in live_instances(&ec2, "agents").await? {
+                        ids.extend(instance.instance_id().map(str::to_owned));
+                        ids.extend(
+                            instance
+                                .block_device_mappings()
+                                .iter()
+                                .filter_map(|m| m.ebs()?.volume_id().map(str::to_owned)),
+                        );
+                    }
+                    for (_, set) in node_sets(&e).await? {
+                        ids.extend(set.into_iter().filter(|id| id.starts_with("sg-")));
+                    }
+                    ec2.delete_tags()
+                        .set_resources(Some(ids))
+                        .tags(
+                            aws_sdk_ec2::types::Tag::builder()
+                                .key("swarm:owner")
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .map_err(err)?;
+                    let sets = node_sets(&e).await?;
+                    match sets.as_slice() {
+                        [(None, _)] => Ok(()),
+                        other => Err(format!("expected one unmarked set: {other:?}")),
+                    }
+                }),
+            ),
+        )
+        .step(
+            Step::plan(hcl.clone())
+                .expect_changes()
+                .check_output(|output| {
+                    ensure(
+                        "the marker planned, known after apply",
+                        output.contains("ownership_marker")
+                            && output.contains("known after apply")
+                            && output.contains("1 to change"),
+                        &"ownership_marker",
+                    )
+                }),
+        )
+        .step(
+            Step::apply(hcl.clone()).check(sdk_check(&emulator, |e, state| {
+                let node = state.values(NODE).cloned();
+                async move {
+                    let node = node?;
+                    let marker = node["ownership_marker"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let recorded: BTreeSet<String> =
+                        strings(&node, "instance_ids").into_iter().collect();
+                    let sets = node_sets(&e).await?;
+                    let [(Some(only), ids)] = sets.as_slice() else {
+                        return Err(format!("expected one marked set, found {sets:?}"));
+                    };
+                    same("the objects' marker", only, &marker)?;
+                    let live: BTreeSet<String> = ids
+                        .iter()
+                        .filter(|id| id.starts_with("i-"))
+                        .cloned()
+                        .collect();
+                    same("the instances, kept", live, recorded)
+                }
+            })),
+        )
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            let sets = node_sets(&e).await?;
+            ensure("nothing named agents left", sets.is_empty(), &sets)
+        }));
+    run(
+        "shared_account::objects_from_before_markers_are_marked_by_the_first_apply",
+        case,
+    )
+    .await;
+}
