@@ -203,15 +203,20 @@ async fn two_stacks_with_one_name_coexist() {
     let (a, b) = (Memo::<Made>::default(), Memo::<Made>::default());
     let stack_a = stack(&emulator, "10.1.0.0/16", "");
     let stack_b = stack(&emulator, "10.2.0.0/16", "");
-    let lookup = |narrowing: &str| {
-        stack(
-            &emulator,
-            "10.2.0.0/16",
-            &format!(
-                "data \"swarm_node\" \"found\" {{\n  name = \"agents\"\n{narrowing}\n}}\n\
-                 output \"found\" {{\n  value = data.swarm_node.found.instance_ids\n}}\n"
-            ),
-        )
+    // Data sources looking up the node "agents" from stack B, each with
+    // its narrowing, and an output of the instances each found.
+    let lookup = |narrowings: &[&str]| {
+        let lookups: String = narrowings
+            .iter()
+            .enumerate()
+            .map(|(i, narrowing)| {
+                format!(
+                    "data \"swarm_node\" \"found{i}\" {{\n  name = \"agents\"\n{narrowing}\n}}\n\
+                     output \"found{i}\" {{\n  value = data.swarm_node.found{i}.instance_ids\n}}\n"
+                )
+            })
+            .collect();
+        stack(&emulator, "10.2.0.0/16", &lookups)
     };
     // The network alone, as stack A has it: what an import of A's VPC
     // brings into a new state with an empty plan.
@@ -302,18 +307,24 @@ async fn two_stacks_with_one_name_coexist() {
             })),
         )
         .step(
-            Step::plan(lookup(""))
+            Step::plan(lookup(&[""]))
                 .in_workspace("b")
                 .expect_error("Several swarm_node answer to the name"),
         )
         .step(
-            Step::apply(lookup("  vpc_id = swarm_network.main.vpc_id"))
-                .in_workspace("b")
-                .check(Check::sync({
-                    let b = b.clone();
-                    move |state| {
+            Step::apply(lookup(&[
+                "  vpc_id = swarm_network.main.vpc_id",
+                "  ownership_marker = swarm_node.agents.ownership_marker",
+            ]))
+            .in_workspace("b")
+            .check(Check::sync({
+                let b = b.clone();
+                move |state| {
+                    for (output, narrowing) in
+                        [("found0", "vpc_id"), ("found1", "ownership_marker")]
+                    {
                         let found: Vec<String> = state
-                            .output("found")?
+                            .output(output)?
                             .as_array()
                             .map(|ids| {
                                 ids.iter()
@@ -321,9 +332,15 @@ async fn two_stacks_with_one_name_coexist() {
                                     .collect()
                             })
                             .unwrap_or_default();
-                        same("the node found in B's VPC", found, b.get()?.instances)
+                        same(
+                            &format!("the node found by B's {narrowing}"),
+                            found,
+                            b.get()?.instances,
+                        )?;
                     }
-                })),
+                    Ok(())
+                }
+            })),
         )
         // Destroying A leaves B whole, and B's plan empty.
         .step(
