@@ -51,7 +51,7 @@ use tfplugin::schema::Schema;
 use tfplugin::value::{self, Value};
 
 use crate::config::SwarmClient;
-use crate::ownership::{self, Identity, Marker, Sets};
+use crate::ownership::{self, Identity, Marker, Owner, Sets};
 use crate::waiter::{Operation, Timeouts, Wait};
 
 /// The `timeouts` block as the state stores it.
@@ -285,6 +285,18 @@ async fn state_of<L: Lifecycle>(
     observed: Option<L::Observed>,
     basis: &L::State,
 ) -> Result<Option<Value>, Diagnostic> {
+    state_marked(lifecycle, client, id, observed, basis, id.marker()).await
+}
+
+/// [`state_of`], with `marker` as its `ownership_marker`.
+async fn state_marked<L: Lifecycle>(
+    lifecycle: &L,
+    client: &SwarmClient,
+    id: &Identity,
+    observed: Option<L::Observed>,
+    basis: &L::State,
+    marker: Option<&Marker>,
+) -> Result<Option<Value>, Diagnostic> {
     let observed = match observed {
         Some(observed) => observed,
         None => lifecycle.observe(client, id).await?,
@@ -294,7 +306,7 @@ async fn state_of<L: Lifecycle>(
     }
     let state = lifecycle.state(client, id, &observed, basis).await?;
     let mut value = encode(lifecycle, &state)?;
-    ownership::set_in(&mut value, id.marker());
+    ownership::set_in(&mut value, marker);
     Ok(Some(value))
 }
 
@@ -365,32 +377,44 @@ async fn apply<L: Lifecycle>(
     let mine = Identity::new(name.clone(), marker.clone());
     // What exists is found by the prior state's marker; a state without
     // one has its unmarked objects found by name, and marked now.
-    let adopting = prior.is_some() && ownership::marker_in(&req.prior_state).is_none();
-    let found = if adopting {
-        Identity::new(name, None)
-    } else {
-        mine.clone()
+    let adopting = match (&prior, &marker) {
+        (Some(_), Some(marker)) if ownership::marker_in(&req.prior_state).is_none() => {
+            Some(Identity {
+                id: name,
+                owner: Owner::Adopting(marker.clone()),
+            })
+        }
+        _ => None,
     };
+    let found = adopting.as_ref().unwrap_or(&mine);
     let Converged {
         observed: known,
         result: outcome,
     } = lifecycle
-        .converge(client, &spec, prior.as_ref(), &found, &wait)
+        .converge(client, &spec, prior.as_ref(), found, &wait)
         .await;
-    // A failed marking of unmarked objects may have marked some only:
-    // the state stays unmarked, and the next apply marks them all.
-    let id = if adopting && outcome.is_err() {
-        found
-    } else {
-        mine
-    };
     // After a failure, what the converge saw may not be all: a create call
     // whose answer was lost (Ctrl-C, a broken connection) made an object
     // with the marker that it never saw. Read again.
-    let known = known.filter(|seen| outcome.is_ok() || !L::is_gone(seen));
+    let mut known = known.filter(|seen| outcome.is_ok() || !L::is_gone(seen));
+    let mut recorded = marker.as_ref();
+    let mut id = &mine;
+    if let (Some(adopting), Err(_)) = (&adopting, &outcome) {
+        // The marking failed, or what came after it: the state is what the
+        // name's unmarked objects and the marked ones are, and keeps the
+        // marker only if the (one-call) marking was made, so that the next
+        // apply finds the objects again either way.
+        known = None;
+        id = adopting;
+        if let Ok(seen) = lifecycle.observe(client, adopting).await {
+            let marked = L::sets(&seen).markers().any(|m| m == marker.as_ref());
+            recorded = recorded.filter(|_| marked);
+            known = Some(seen);
+        }
+    }
     // Whatever happened, the state is what exists: a half-made resource
     // is recorded, with its marker, and the next apply finishes it.
-    match state_of(lifecycle, client, &id, known, &basis).await {
+    match state_marked(lifecycle, client, id, known, &basis, recorded).await {
         Ok(Some(state)) => resp.new_state = state,
         Ok(None) => resp.new_state = Value::Null,
         Err(d) => resp.diagnostics.push(d),
