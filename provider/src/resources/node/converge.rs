@@ -43,8 +43,9 @@ pub async fn converge(
         .await
         .map_err(|d| d.at(at("ami")))?;
 
-    // What exists already (found by tag: also what an earlier, failed
-    // apply created).
+    // What exists already (found by the marker: also what an earlier,
+    // failed apply created; for a state without one, the unmarked objects
+    // of the name, marked now).
     let mut observed = cloud::observe(client, found).await?;
     if found.adopts() {
         mark(client, spec, &mut observed).await?;
