@@ -10,4 +10,5 @@ mod network;
 mod node;
 mod node_data_source;
 mod provider_config;
+mod shared_account;
 mod tags;

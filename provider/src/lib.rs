@@ -15,6 +15,7 @@ mod checks;
 pub mod config;
 mod datasources;
 mod ec2;
+mod ownership;
 mod provider;
 mod resources;
 mod security_group;

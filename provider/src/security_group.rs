@@ -17,6 +17,7 @@ use tfplugin::diag::Diagnostic;
 
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::ownership::Identity;
 use crate::tags;
 use crate::waiter::{Poll, Wait};
 
@@ -189,12 +190,16 @@ impl Group {
     }
 }
 
-/// The security groups of the resource `kind` named `name` (normally
+/// The security groups of the resource `kind` that `id` finds (normally
 /// one; more after the resource moved VPCs half way), sorted by id. All
 /// pages of one DescribeSecurityGroups.
-pub async fn find(client: &SwarmClient, kind: &str, name: &str) -> Result<Vec<Group>, Diagnostic> {
+pub async fn find(
+    client: &SwarmClient,
+    kind: &str,
+    id: &Identity,
+) -> Result<Vec<Group>, Diagnostic> {
     let filters = vec![
-        tags::ec2::owner_filter(kind, name),
+        id.ec2_filter(kind),
         Filter::builder()
             .name(format!("tag:{}", tags::ROLE_KEY))
             .values(ROLE)
@@ -218,6 +223,7 @@ pub async fn find(client: &SwarmClient, kind: &str, name: &str) -> Result<Vec<Gr
             _ => break,
         }
     }
+    out.retain(|g| id.owns(&g.tags));
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }

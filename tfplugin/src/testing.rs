@@ -6,6 +6,10 @@
 //! plan that must be empty; the case ends with `terraform destroy` (also
 //! when a step fails) and the destroy checks.
 //!
+//! Steps may run in named Terraform workspaces ([`Step::in_workspace`]):
+//! several states of one configuration directory, as two stacks that share
+//! an account. The final destroy then runs in every workspace that applied.
+//!
 //! The binary is `terraform` on `PATH`, or `TF_ACC_TERRAFORM_PATH`.
 
 use std::future::Future;
@@ -151,6 +155,10 @@ pub enum StepKind {
     /// `import {}` blocks, then a plan that must be empty. Nothing is
     /// destroyed from that directory.
     ImportBlock,
+    /// `terraform ARGS` in the working directory (of the step's
+    /// workspace), e.g. `state rm` to forget a resource as a killed run
+    /// would.
+    Command(Vec<String>),
     /// In a fresh working directory, a config with `import {}` blocks and
     /// no resource blocks: `terraform plan -generate-config-out`, then a
     /// plan of the generated configuration that must replace and delete
@@ -178,7 +186,15 @@ pub struct Step {
     /// For [`StepKind::Apply`]: runs between the plan and the apply, which
     /// then applies the saved plan; see [`Step::after_plan`].
     pub after_plan: Option<Hook>,
+    /// The Terraform workspace the step runs in (`None`: `default`).
+    pub workspace: Option<String>,
+    /// Checks on the step's output (stdout and stderr, also of a step
+    /// that failed as expected): e.g. a warning it must print.
+    pub output_checks: Vec<OutputCheck>,
 }
+
+/// A check on a step's output.
+pub type OutputCheck = Box<dyn Fn(&str) -> CheckResult + Send + Sync>;
 
 /// A test's own action between Terraform commands.
 pub type Hook = Box<dyn Fn() -> BoxFuture<'static, CheckResult> + Send + Sync>;
@@ -229,6 +245,14 @@ impl Step {
         Self::new(config, StepKind::GeneratedImport)
     }
 
+    /// A step running `terraform ARGS` (with `config` as `main.tf`).
+    pub fn command(config: impl Into<String>, args: &[&str]) -> Self {
+        Self::new(
+            config,
+            StepKind::Command(args.iter().map(|a| (*a).to_owned()).collect()),
+        )
+    }
+
     fn new(config: impl Into<String>, kind: StepKind) -> Self {
         Self {
             config: config.into(),
@@ -238,7 +262,28 @@ impl Step {
             checks: Vec::new(),
             before: None,
             after_plan: None,
+            workspace: None,
+            output_checks: Vec::new(),
         }
+    }
+
+    /// Runs the step in the Terraform workspace `name` (made if new): its
+    /// own state beside the other workspaces'. Import steps, which run in
+    /// a fresh directory, ignore it.
+    #[must_use]
+    pub fn in_workspace(mut self, name: impl Into<String>) -> Self {
+        self.workspace = Some(name.into());
+        self
+    }
+
+    /// Adds a check on the step's output (stdout and stderr).
+    #[must_use]
+    pub fn check_output<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str) -> CheckResult + Send + Sync + 'static,
+    {
+        self.output_checks.push(Box::new(f));
+        self
     }
 
     /// Runs `f` before the step (e.g. to change or delete an object out of
@@ -365,9 +410,7 @@ impl TestCase {
         let cli = Cli { env };
 
         let main_dir = dir.path().join("main");
-        // The working directories whose state may hold objects, in the
-        // order they first applied.
-        let mut applied: Vec<PathBuf> = Vec::new();
+        let mut applied = Applied::default();
         let mut outcome = Ok(());
         for (i, step) in self.steps.iter().enumerate() {
             let started = Instant::now();
@@ -384,37 +427,90 @@ impl TestCase {
             }
         }
 
-        // Destroy with each directory's last configuration that applied,
-        // the last one first; on failure this is the clean-up, and its
-        // error is reported too.
-        for work_dir in applied.iter().rev() {
-            let destroy = cli
-                .run(
-                    work_dir,
-                    &["destroy", "-auto-approve", "-input=false", "-no-color"],
-                )
+        if !applied.is_empty() {
+            // Destroy what generated imports took, then each workspace with
+            // the last configuration it applied; on failure this is the
+            // clean-up, and its error is reported too.
+            let mut destroy = Ok(());
+            for import_dir in applied.imports.iter().rev() {
+                let args = ["destroy", "-auto-approve", "-input=false", "-no-color"];
+                if let Err(e) = cli.run(import_dir, &args).await {
+                    destroy = Err(format!("in {}: {e}", import_dir.display()));
+                }
+            }
+            for (workspace, config) in &applied.workspaces {
+                let result = async {
+                    std::fs::write(main_dir.join("main.tf"), config)
+                        .map_err(|e| format!("cannot write main.tf: {e}"))?;
+                    select_workspace(&cli, &main_dir, workspace).await?;
+                    cli.run(
+                        &main_dir,
+                        &["destroy", "-auto-approve", "-input=false", "-no-color"],
+                    )
+                    .await
+                    .map(drop)
+                }
                 .await;
+                if let Err(e) = result {
+                    destroy = Err(format!("in workspace {workspace}: {e}"));
+                }
+            }
             match (destroy, &outcome) {
                 (Err(e), Ok(())) => outcome = Err(fail(format!("destroy: {e}"))),
                 (Err(e), Err(first)) => {
                     outcome = Err(fail(format!("{first}\n(and destroy failed too: {e})")))
                 }
-                _ => {}
-            }
-        }
-        let shown = applied.iter().find(|d| **d == main_dir).or(applied.first());
-        if let (Some(shown), Ok(())) = (shown, &outcome) {
-            let state = show(&cli, shown).await.map_err(fail)?;
-            for check in &self.destroy_checks {
-                if let Err(e) = check.run(&state).await {
-                    outcome = Err(fail(format!("after destroy: {e}")));
-                    break;
+                (Ok(_), Ok(())) => {
+                    let shown = match applied.imports.first() {
+                        Some(import_dir) if applied.workspaces.is_empty() => import_dir,
+                        _ => &main_dir,
+                    };
+                    let state = show(&cli, shown).await.map_err(fail)?;
+                    for check in &self.destroy_checks {
+                        if let Err(e) = check.run(&state).await {
+                            outcome = Err(fail(format!("after destroy: {e}")));
+                            break;
+                        }
+                    }
                 }
+                (Ok(_), Err(_)) => {}
             }
         }
         let _ = server.shutdown().await;
         outcome
     }
+}
+
+/// What the steps applied, destroyed when the test ends.
+#[derive(Default)]
+struct Applied {
+    /// The main directory's workspaces, each with the last configuration
+    /// it applied, in the order they were first used.
+    workspaces: Vec<(String, String)>,
+    /// The directories of generated imports, which own what they took.
+    imports: Vec<PathBuf>,
+}
+
+impl Applied {
+    fn is_empty(&self) -> bool {
+        self.workspaces.is_empty() && self.imports.is_empty()
+    }
+}
+
+/// Makes `name` the directory's workspace (creating it if new). Nothing
+/// to do for `default` in a directory that never left it (Terraform
+/// records another workspace in `.terraform/environment`): a test without
+/// workspaces runs no more commands.
+async fn select_workspace(cli: &Cli, dir: &Path, name: &str) -> CheckResult {
+    if name == "default" && !dir.join(".terraform").join("environment").exists() {
+        return Ok(());
+    }
+    cli.run(
+        dir,
+        &["workspace", "select", "-or-create", "-no-color", name],
+    )
+    .await
+    .map(drop)
 }
 
 async fn run_step(
@@ -423,7 +519,7 @@ async fn run_step(
     root: &Path,
     index: usize,
     step: &Step,
-    applied: &mut Vec<PathBuf>,
+    applied: &mut Applied,
 ) -> CheckResult {
     let work_dir = match step.kind {
         StepKind::Import { .. } | StepKind::ImportBlock | StepKind::GeneratedImport => {
@@ -440,9 +536,17 @@ async fn run_step(
         .map_err(|e| format!("cannot create {}: {e}", work_dir.display()))?;
     std::fs::write(work_dir.join("main.tf"), &step.config)
         .map_err(|e| format!("cannot write main.tf: {e}"))?;
-    let init = cli
+    let mut init = cli
         .run(&work_dir, &["init", "-input=false", "-no-color"])
         .await;
+    let in_main = work_dir == main_dir;
+    let workspace = step.workspace.as_deref().unwrap_or("default");
+    if init.is_ok() && in_main {
+        // Every step selects its workspace: Terraform remembers the last.
+        if let Err(e) = select_workspace(cli, &work_dir, workspace).await {
+            init = Err(e);
+        }
+    }
 
     let result: Result<Output, String> = match (&step.kind, init) {
         (_, Err(e)) => Err(e),
@@ -484,13 +588,13 @@ async fn run_step(
                 }
             };
             // Even a failed apply may have created something: destroy at the end.
-            if !applied.iter().any(|d| d == &work_dir) {
-                applied.push(work_dir.clone());
+            match applied.workspaces.iter_mut().find(|(w, _)| w == workspace) {
+                Some((_, config)) => config.clone_from(&step.config),
+                None => applied
+                    .workspaces
+                    .push((workspace.to_owned(), step.config.clone())),
             }
             out
-        }
-        (StepKind::GeneratedImport, Ok(_)) => {
-            generated_import(cli, &work_dir, step.expect_changes, applied).await
         }
         (StepKind::ImportBlock, Ok(_)) => {
             cli.run(
@@ -506,7 +610,21 @@ async fn run_step(
             )
             .await
         }
+        (StepKind::GeneratedImport, Ok(_)) => {
+            generated_import(cli, &work_dir, step.expect_changes, &mut applied.imports).await
+        }
+        (StepKind::Command(args), Ok(_)) => {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli.run(&work_dir, &args).await
+        }
     };
+    let output = match &result {
+        Ok(out) => format!("{}\n{}", out.stdout, out.stderr),
+        Err(message) => message.clone(),
+    };
+    for check in &step.output_checks {
+        check(&output).map_err(|e| format!("{e}; the output was:\n{output}"))?;
+    }
 
     match (&step.expect_error, result) {
         (Some(pattern), Ok(out)) => {
@@ -556,7 +674,7 @@ async fn generated_import(
     cli: &Cli,
     dir: &Path,
     may_update: bool,
-    applied: &mut Vec<PathBuf>,
+    imports: &mut Vec<PathBuf>,
 ) -> Result<Output, String> {
     let generate = [
         "plan",
@@ -600,7 +718,7 @@ async fn generated_import(
         }
     }
     // From here the state may hold what was imported.
-    applied.push(dir.to_path_buf());
+    imports.push(dir.to_path_buf());
     cli.run(dir, &["apply", "-input=false", "-no-color", "step.tfplan"])
         .await
         .map_err(|e| format!("{e}\ngenerated.tf:\n{}", generated(dir)))
@@ -626,6 +744,7 @@ async fn show(cli: &Cli, dir: &Path) -> Result<State, String> {
 
 struct Output {
     stdout: String,
+    stderr: String,
 }
 
 struct Cli {
@@ -642,7 +761,7 @@ impl Cli {
     async fn run(&self, dir: &Path, args: &[&str]) -> Result<Output, String> {
         let (status, stdout, stderr) = self.exec(dir, args).await?;
         if status == Some(0) {
-            Ok(Output { stdout })
+            Ok(Output { stdout, stderr })
         } else {
             Err(format!(
                 "terraform {} failed ({status:?}):\n{stdout}\n{stderr}",
@@ -656,8 +775,8 @@ impl Cli {
         let args = ["plan", "-input=false", "-no-color", "-detailed-exitcode"];
         let (status, stdout, stderr) = self.exec(dir, &args).await?;
         match status {
-            Some(0) => Ok((false, Output { stdout })),
-            Some(2) => Ok((true, Output { stdout })),
+            Some(0) => Ok((false, Output { stdout, stderr })),
+            Some(2) => Ok((true, Output { stdout, stderr })),
             _ => Err(format!(
                 "terraform plan failed ({status:?}):\n{stdout}\n{stderr}"
             )),

@@ -1,5 +1,7 @@
 //! `swarm_node` data source: a node's instances and security group, by
-//! name, found as the resource finds them (by their `swarm:node` tag).
+//! name (their `swarm:node` tag). Two stacks may each have a node of one
+//! name: then `vpc_id` or `ownership_marker` says which (see
+//! `crate::ownership`).
 
 use serde::{Deserialize, Serialize};
 use tfplugin::datasource::{DataSource, DataSourceRequest, DataSourceResponse};
@@ -16,6 +18,8 @@ pub struct NodeLookup;
 #[derive(Debug, Deserialize)]
 struct Lookup {
     name: Option<String>,
+    vpc_id: Option<String>,
+    ownership_marker: Option<String>,
 }
 
 /// What the data source exports.
@@ -29,6 +33,8 @@ struct NodeFound {
     arns: Vec<String>,
     instance_type: Option<String>,
     security_group_id: Option<String>,
+    vpc_id: Option<String>,
+    ownership_marker: Option<String>,
 }
 
 fn list(name: &str, description: &str) -> Attribute {
@@ -75,6 +81,20 @@ impl DataSource<SwarmClient> for NodeLookup {
                 .computed()
                 .description("The node's security group (null if it has none)."),
         )
+        .attribute(Attribute::string("vpc_id").optional().description(
+            "Only a node in this VPC. Needed when nodes of this name exist in several \
+                     VPCs (stacks that each call their node the same).",
+        ))
+        .attribute(
+            Attribute::string("ownership_marker")
+                .optional()
+                .computed()
+                .description(
+                    "The node's `ownership_marker` (its objects' `swarm:owner` tag). Set it to \
+                     pick one of several nodes of this name; otherwise it shows the marker of \
+                     the node found (null for a node whose objects carry none).",
+                ),
+        )
     }
 
     async fn read(
@@ -83,9 +103,19 @@ impl DataSource<SwarmClient> for NodeLookup {
         req: &DataSourceRequest,
         resp: &mut DataSourceResponse,
     ) {
-        let name = match req.config_as::<Lookup>() {
-            Ok(Lookup { name: Some(name) }) => name,
-            Ok(Lookup { name: None }) => {
+        let (name, narrowing) = match req.config_as::<Lookup>() {
+            Ok(Lookup {
+                name: Some(name),
+                vpc_id,
+                ownership_marker,
+            }) => (
+                name,
+                node::Narrowing {
+                    vpc_id,
+                    marker: ownership_marker,
+                },
+            ),
+            Ok(Lookup { name: None, .. }) => {
                 return resp.diagnostics.attribute_error(
                     AttributePath::attr("name"),
                     "No name",
@@ -94,16 +124,23 @@ impl DataSource<SwarmClient> for NodeLookup {
             }
             Err(d) => return resp.diagnostics.extend(d),
         };
-        let found = match node::find(client, &name).await {
+        let found = match node::find(client, &name, &narrowing).await {
             Ok(Some(found)) => found,
             Ok(None) => {
+                let narrowed = match (&narrowing.vpc_id, &narrowing.marker) {
+                    (None, None) => String::new(),
+                    _ => " with that vpc_id and ownership_marker".to_owned(),
+                };
                 return resp.diagnostics.attribute_error(
                     AttributePath::attr("name"),
                     "No such swarm_node",
-                    format!("No swarm_node named {name:?} exists in {}.", client.region),
+                    format!(
+                        "No swarm_node named {name:?}{narrowed} exists in {}.",
+                        client.region
+                    ),
                 );
             }
-            Err(d) => return resp.diagnostics.push(d),
+            Err(d) => return resp.diagnostics.push(d.at(AttributePath::attr("name"))),
         };
         let state = NodeFound {
             id: name.clone(),
@@ -113,6 +150,8 @@ impl DataSource<SwarmClient> for NodeLookup {
             availability_zones: found.availability_zones,
             arns: found.arns,
             instance_type: found.instance_type,
+            vpc_id: narrowing.vpc_id,
+            ownership_marker: found.marker,
             security_group_id: found.security_group_id,
         };
         match value::to_value(&state).and_then(|v| v.conform(&self.schema().value_type())) {

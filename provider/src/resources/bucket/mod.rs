@@ -31,6 +31,7 @@ use self::cloud::{Desired, Observed};
 use self::state::BucketState;
 use super::lifecycle::{Converged, Lifecycle};
 use crate::config::SwarmClient;
+use crate::ownership::Identity;
 use crate::waiter::{Timeouts, Wait};
 
 pub struct Bucket;
@@ -78,6 +79,8 @@ impl Lifecycle for Bucket {
         client: &SwarmClient,
         desired: &Desired,
         _prior: Option<&BucketState>,
+        // Found by name until this resource marks its objects.
+        _id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<Option<Observed>> {
         let applied = async {
@@ -97,9 +100,9 @@ impl Lifecycle for Bucket {
     async fn observe(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
     ) -> Result<Option<Observed>, Diagnostic> {
-        Observed::load(client, id).await
+        Observed::load(client, &id.id).await
     }
 
     fn is_gone(observed: &Option<Observed>) -> bool {
@@ -109,24 +112,24 @@ impl Lifecycle for Bucket {
     async fn state(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         observed: &Option<Observed>,
         basis: &BucketState,
     ) -> Result<BucketState, Diagnostic> {
         let seen = observed
             .as_ref()
-            .ok_or_else(|| self.not_found(client, id))?;
-        Ok(BucketState::observed(client, id, seen, basis))
+            .ok_or_else(|| self.not_found(client, &id.id))?;
+        Ok(BucketState::observed(client, &id.id, seen, basis))
     }
 
     async fn destroy(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         prior: &BucketState,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
-        converge::destroy(client, id, prior.force_destroy.unwrap_or(false), wait).await
+        converge::destroy(client, &id.id, prior.force_destroy.unwrap_or(false), wait).await
     }
 
     /// A bucket is imported by its name alone.

@@ -13,6 +13,7 @@ use tfplugin::diag::Diagnostic;
 use super::checks::parse_version;
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::ownership::Identity;
 use crate::security_group::{self, Group, Rule, Source};
 use crate::tags;
 use crate::waiter::{self, Poll, Wait, WaitError};
@@ -122,6 +123,7 @@ impl Observed {
                 aws_sdk_elasticache::error::DisplayErrorContext(err).to_string(),
             )
         };
+        let by_name = Identity::anyone(name);
         let (groups, subnet_groups, security_groups) = tokio::join!(
             aws::call(
                 "elasticache",
@@ -137,7 +139,8 @@ impl Observed {
                     .cache_subnet_group_name(name)
                     .send()
             ),
-            security_group::find(client, KIND, name),
+            // By name, as before markers, until the cache marks its objects.
+            security_group::find(client, KIND, &by_name),
         );
         let group = match groups {
             Ok(out) => out.replication_groups().first().cloned(),

@@ -31,6 +31,7 @@ use self::cloud::Observed;
 use self::state::{CacheState, Spec};
 use super::lifecycle::{Converged, Lifecycle};
 use crate::config::SwarmClient;
+use crate::ownership::Identity;
 use crate::waiter::{Timeouts, Wait};
 
 pub struct Cache;
@@ -77,13 +78,15 @@ impl Lifecycle for Cache {
         client: &SwarmClient,
         spec: &Spec,
         _prior: Option<&CacheState>,
+        // Found by name until this resource marks its objects.
+        _id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<Observed> {
         converge::ensure(client, spec, wait).await.into()
     }
 
-    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<Observed, Diagnostic> {
-        Observed::load(client, id).await
+    async fn observe(&self, client: &SwarmClient, id: &Identity) -> Result<Observed, Diagnostic> {
+        Observed::load(client, &id.id).await
     }
 
     /// A cache is its replication group: without it, what is left (a
@@ -95,21 +98,22 @@ impl Lifecycle for Cache {
     async fn state(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         observed: &Observed,
         basis: &CacheState,
     ) -> Result<CacheState, Diagnostic> {
-        CacheState::observed(client, id, observed, basis).ok_or_else(|| self.not_found(client, id))
+        CacheState::observed(client, &id.id, observed, basis)
+            .ok_or_else(|| self.not_found(client, &id.id))
     }
 
     async fn destroy(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         prior: &CacheState,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
-        converge::destroy(client, id, prior.final_snapshot.unwrap_or(true), wait).await
+        converge::destroy(client, &id.id, prior.final_snapshot.unwrap_or(true), wait).await
     }
 
     /// A cache is imported by its name alone: what AWS does not store

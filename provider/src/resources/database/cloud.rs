@@ -11,6 +11,7 @@ use tfplugin::diag::Diagnostic;
 use crate::aws;
 use crate::config::SwarmClient;
 use crate::ec2::{self, Subnet, SubnetsError};
+use crate::ownership::Identity;
 use crate::security_group::{self, Group, Rule};
 use crate::waiter::{self, Poll, Wait, WaitError};
 
@@ -106,7 +107,9 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
             .db_subnet_group_name(subnet_group_name(name))
             .send(),
     );
-    let groups = security_group::find(client, KIND, name);
+    // By name, as before markers, until the database marks its objects.
+    let by_name = Identity::anyone(name);
+    let groups = security_group::find(client, KIND, &by_name);
     let (instances, subnet_group, groups) = tokio::join!(instances, subnet_group, groups);
     let fail = |e: &(dyn std::error::Error + 'static)| {
         Diagnostic::error(

@@ -26,6 +26,7 @@ use tfplugin::value::Value;
 use self::state::{DatabaseState, Spec};
 use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
+use crate::ownership::Identity;
 use crate::waiter::{Timeouts, Wait};
 
 /// The resource.
@@ -77,13 +78,19 @@ impl Lifecycle for Database {
         client: &SwarmClient,
         spec: &Spec,
         _prior: Option<&DatabaseState>,
+        // Found by name until this resource marks its objects.
+        _id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<cloud::Observed> {
         converge::converge(client, spec, wait).await.into()
     }
 
-    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<cloud::Observed, Diagnostic> {
-        cloud::observe(client, id).await
+    async fn observe(
+        &self,
+        client: &SwarmClient,
+        id: &Identity,
+    ) -> Result<cloud::Observed, Diagnostic> {
+        cloud::observe(client, &id.id).await
     }
 
     fn is_gone(observed: &cloud::Observed) -> bool {
@@ -93,22 +100,22 @@ impl Lifecycle for Database {
     async fn state(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         observed: &cloud::Observed,
         basis: &DatabaseState,
     ) -> Result<DatabaseState, Diagnostic> {
-        Ok(DatabaseState::observed(client, id, observed, basis))
+        Ok(DatabaseState::observed(client, &id.id, observed, basis))
     }
 
     async fn destroy(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         prior: &DatabaseState,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
         let final_snapshot = prior.final_snapshot.unwrap_or(true);
-        converge::destroy(client, id, final_snapshot, wait).await
+        converge::destroy(client, &id.id, final_snapshot, wait).await
     }
 
     fn imported(&self, id: &str) -> Result<Value, Diagnostic> {

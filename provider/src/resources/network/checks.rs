@@ -11,12 +11,12 @@ use crate::checks::{self, CidrError, Ipv4Cidr, PrefixDigits};
 use crate::tags::{Reserved, Service, Tagging};
 
 /// How the network tags its objects: it names them, and an object of one
-/// zone carries five tags of the provider's (`Name`, `swarm:managed-by`,
-/// `swarm:network`, `swarm:role`, `swarm:az`).
+/// zone carries six tags of the provider's (`Name`, `swarm:managed-by`,
+/// `swarm:network`, `swarm:owner`, `swarm:role`, `swarm:az`).
 pub const TAGGING: Tagging = Tagging {
     reserved: Reserved::NAMED,
     service: Service::Ec2,
-    own_tags: 5,
+    own_tags: 6,
 };
 
 /// The longest name: it prefixes every object's `Name` tag.

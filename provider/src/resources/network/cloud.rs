@@ -1,7 +1,9 @@
 //! The network's AWS objects and the calls that make, change and remove
 //! them: the VPC, the internet gateway, the subnets, the NAT gateways and
-//! their elastic IPs, and the route tables, all found by their
-//! `swarm:network` tag, one describe per object kind.
+//! their elastic IPs, and the route tables, all found by their marker
+//! (`swarm:owner`, see `crate::ownership`), one describe per object kind.
+//! Their `swarm:network` tag is the name they answer to, for import and
+//! for the plan's report of other networks of the same name.
 //!
 //! EC2 is eventually consistent: an object just created may be unknown to
 //! the next call for a moment (`Invalid*ID.NotFound`), and a VPC's objects
@@ -23,6 +25,7 @@ use tfplugin::diag::Diagnostic;
 use super::state::Tier;
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::ownership::{self, Identity, Sets};
 use crate::tags;
 use crate::waiter::{self, Poll, Wait, WaitError};
 
@@ -94,8 +97,9 @@ fn is_live(nat: &NatGateway) -> bool {
 /// ones for an hour).
 async fn describe_nat_gateways(
     client: &SwarmClient,
-    name: &str,
+    id: &Identity,
 ) -> Result<Vec<NatGateway>, Diagnostic> {
+    let name = &id.id;
     let live = Filter::builder()
         .name("state")
         .values("pending")
@@ -106,7 +110,7 @@ async fn describe_nat_gateways(
     let request = client
         .ec2
         .describe_nat_gateways()
-        .filter(tags::ec2::owner_filter(KIND, name))
+        .filter(id.ec2_filter(KIND))
         .filter(live)
         .send();
     let out = aws::call("ec2", "DescribeNatGateways", request)
@@ -120,15 +124,57 @@ async fn describe_nat_gateways(
     Ok(out
         .nat_gateways()
         .iter()
-        .filter(|n| n.state() != Some(&NatGatewayState::Deleted))
+        .filter(|n| n.state() != Some(&NatGatewayState::Deleted) && id.owns_ec2(n.tags()))
         .cloned()
         .collect())
 }
 
-/// Everything of the network `name`: one describe per object kind, all at
-/// once.
-pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagnostic> {
-    let owner = || tags::ec2::owner_filter(KIND, name);
+/// Whether `id` is a VPC id (an import by VPC id), not a network's name.
+pub fn is_vpc_id(id: &str) -> bool {
+    id.strip_prefix("vpc-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17) && hex.chars().all(|c| c.is_ascii_hexdigit())
+    })
+}
+
+/// The identity of the network whose VPC is `vpc_id`: its name and marker
+/// as the VPC's tags give them; `None` if no such VPC of a network exists.
+async fn identity_of_vpc(
+    client: &SwarmClient,
+    vpc_id: &str,
+) -> Result<Option<Identity>, Diagnostic> {
+    let request = client.ec2.describe_vpcs().vpc_ids(vpc_id).send();
+    let out = match aws::call("ec2", "DescribeVpcs", request).await {
+        Ok(out) => out,
+        Err(e) if e.code() == Some(VPC_NOT_FOUND) => return Ok(None),
+        Err(e) => return Err(aws::error(format!("Cannot read VPC {vpc_id}"), &e)),
+    };
+    let Some(vpc) = out.vpcs().first() else {
+        return Ok(None);
+    };
+    let owner_key = tags::owner_key(KIND);
+    let name = vpc
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(owner_key.as_str()))
+        .and_then(|t| t.value());
+    Ok(name.map(|name| {
+        let marker = ownership::marker_of_ec2(vpc.tags()).map(ownership::Marker::from_stored);
+        Identity::new(name, marker)
+    }))
+}
+
+/// Everything of the network `id`: one describe per object kind, all at
+/// once, of the objects its owner takes. An import by VPC id (`Anyone`
+/// of a `vpc-...` id) takes the network of that VPC, by its marker.
+pub async fn observe(client: &SwarmClient, id: &Identity) -> Result<Observed, Diagnostic> {
+    if id.owner == ownership::Owner::Anyone && is_vpc_id(&id.id) {
+        return match identity_of_vpc(client, &id.id).await? {
+            Some(network) => Box::pin(observe(client, &network)).await,
+            None => Ok(Observed::default()),
+        };
+    }
+    let name = id.id.as_str();
+    let owner = || id.ec2_filter(KIND);
     let ec2 = &client.ec2;
     let (vpcs, gateways, subnets, nats, tables, addresses) = tokio::join!(
         aws::call(
@@ -146,7 +192,7 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
             "DescribeSubnets",
             ec2.describe_subnets().filters(owner()).send()
         ),
-        describe_nat_gateways(client, name),
+        describe_nat_gateways(client, id),
         aws::call(
             "ec2",
             "DescribeRouteTables",
@@ -170,20 +216,33 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
     let nat_gateways = nats?;
     let tables = tables.map_err(|e| fail(&e))?;
     let addresses = addresses.map_err(|e| fail(&e))?;
-    let vpc = vpcs.vpcs().first().cloned();
+    // Found by name (a state without a marker, an import), objects of
+    // other networks of the name answer too: only the owner's are kept.
+    let vpc = vpcs.vpcs().iter().find(|v| id.owns_ec2(v.tags())).cloned();
     Ok(Observed {
-        internet_gateway: gateways.internet_gateways().first().cloned(),
+        internet_gateway: gateways
+            .internet_gateways()
+            .iter()
+            .find(|g| id.owns_ec2(g.tags()))
+            .cloned(),
         subnets: subnets
             .subnets()
             .iter()
             .filter(|s| vpc.as_ref().is_some_and(|v| s.vpc_id() == v.vpc_id()))
+            .filter(|s| id.owns_ec2(s.tags()))
             .cloned()
             .collect(),
         nat_gateways,
-        route_tables: tables.route_tables().to_vec(),
+        route_tables: tables
+            .route_tables()
+            .iter()
+            .filter(|t| id.owns_ec2(t.tags()))
+            .cloned()
+            .collect(),
         addresses: addresses
             .addresses()
             .iter()
+            .filter(|a| id.owns_ec2(a.tags()))
             .filter_map(|a| {
                 Some((
                     a.allocation_id()?.to_owned(),
@@ -195,7 +254,49 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
     })
 }
 
+/// The VPCs that answer to the network name `name`, by marker: one
+/// DescribeVpcs (the VPC is the network; the plan's report of other
+/// networks of the name lists them).
+pub async fn answering(client: &SwarmClient, name: &str) -> Result<Sets, Diagnostic> {
+    let request = client
+        .ec2
+        .describe_vpcs()
+        .filters(tags::ec2::owner_filter(KIND, name))
+        .send();
+    let out = aws::call("ec2", "DescribeVpcs", request)
+        .await
+        .map_err(|e| aws::error(format!("Cannot look up the VPCs named {name:?}"), &e))?;
+    let mut sets = Sets::default();
+    for vpc in out.vpcs() {
+        sets.add(
+            ownership::marker_of_ec2(vpc.tags()),
+            vpc.vpc_id().unwrap_or_default(),
+        );
+    }
+    Ok(sets)
+}
+
 impl Observed {
+    /// The objects, by marker: one set for one network.
+    pub fn sets(&self) -> Sets {
+        let mut sets = Sets::default();
+        for (id, tags) in self.tagged_objects() {
+            sets.add(ownership::marker_of_ec2(tags), id);
+        }
+        sets
+    }
+
+    /// The network's name, as its VPC's `swarm:network` tag gives it.
+    pub fn name(&self) -> Option<&str> {
+        let key = tags::owner_key(KIND);
+        self.vpc
+            .as_ref()?
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(key.as_str()))
+            .and_then(|t| t.value())
+    }
+
     pub fn vpc_id(&self) -> Option<&str> {
         self.vpc.as_ref().and_then(Vpc::vpc_id)
     }
@@ -343,6 +444,8 @@ pub type Tags = BTreeMap<String, String>;
 /// on the operation's budget, and every error names the network.
 pub struct Calls<'a> {
     client: &'a SwarmClient,
+    /// Whose objects the waits look at.
+    id: &'a Identity,
     name: &'a str,
     wait: &'a Wait<'a>,
     /// How an error ties the call to the network, as it always has:
@@ -353,20 +456,22 @@ pub struct Calls<'a> {
 
 impl<'a> Calls<'a> {
     /// The calls of a create or update.
-    pub fn apply(client: &'a SwarmClient, name: &'a str, wait: &'a Wait<'a>) -> Self {
+    pub fn apply(client: &'a SwarmClient, id: &'a Identity, wait: &'a Wait<'a>) -> Self {
         Self {
             client,
-            name,
+            id,
+            name: &id.id,
             wait,
             preposition: "for",
         }
     }
 
     /// The calls of a destroy.
-    pub fn destroy(client: &'a SwarmClient, name: &'a str, wait: &'a Wait<'a>) -> Self {
+    pub fn destroy(client: &'a SwarmClient, id: &'a Identity, wait: &'a Wait<'a>) -> Self {
         Self {
             client,
-            name,
+            id,
+            name: &id.id,
             wait,
             preposition: "of",
         }
@@ -680,13 +785,13 @@ impl<'a> Calls<'a> {
     /// Waits until no NAT gateway of `zones` is being deleted; returns the
     /// network's NAT gateways as last seen.
     pub async fn wait_nat_deleted(&self, zones: &[&String]) -> Result<Vec<NatGateway>, Diagnostic> {
-        let (client, name) = (self.client, self.name);
+        let (client, id) = (self.client, self.id);
         waiter::wait_for(
             "deleted NAT gateways to be gone",
             self.wait.remaining(),
             self.wait.cancel,
             || async move {
-                let nats = describe_nat_gateways(client, name)
+                let nats = describe_nat_gateways(client, id)
                     .await
                     .map_err(|d| d.detail)?;
                 let deleting = nats
@@ -708,13 +813,13 @@ impl<'a> Calls<'a> {
     /// Waits until `expected` NAT gateways are available (minutes on
     /// AWS); returns the network's NAT gateways as last seen.
     pub async fn wait_nat_available(&self, expected: usize) -> Result<Vec<NatGateway>, Diagnostic> {
-        let (client, name) = (self.client, self.name);
+        let (client, id) = (self.client, self.id);
         waiter::wait_for(
             "NAT gateways to be available",
             self.wait.remaining(),
             self.wait.cancel,
             || async move {
-                let nats = describe_nat_gateways(client, name)
+                let nats = describe_nat_gateways(client, id)
                     .await
                     .map_err(|d| d.detail)?;
                 if let Some(failed) = nats
@@ -843,13 +948,13 @@ impl<'a> Calls<'a> {
     /// Waits until the network has no NAT gateway left (they hold its
     /// addresses and subnets).
     pub async fn wait_nat_gone(&self) -> Result<(), Diagnostic> {
-        let (client, name) = (self.client, self.name);
+        let (client, id) = (self.client, self.id);
         waiter::wait_for(
             "NAT gateways to be deleted",
             self.wait.remaining(),
             self.wait.cancel,
             || async {
-                let nats = describe_nat_gateways(client, name)
+                let nats = describe_nat_gateways(client, id)
                     .await
                     .map_err(|d| d.detail)?;
                 Ok::<_, String>(match nats.len() {

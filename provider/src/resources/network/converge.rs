@@ -14,6 +14,7 @@ use tfplugin::path::AttributePath;
 use super::cloud::{self, ANYWHERE, AZ_KEY, Calls, Observed, Route, Tags};
 use super::state::{Spec, Tier, nat_zones, subnet_cidr};
 use crate::config::SwarmClient;
+use crate::ownership::{self, Identity};
 use crate::tags;
 use crate::waiter::Wait;
 
@@ -49,18 +50,22 @@ fn route_repair(table: Option<&RouteTable>, route: Route<'_>) -> RouteRepair {
     }
 }
 
-/// Makes the network match `spec`, within `wait`'s budget.
+/// Makes the network match `spec`, within `wait`'s budget. `found` finds
+/// what exists: by the spec's marker, or (a state without one) the
+/// unmarked objects of the name, which the tag repair then marks.
 pub async fn converge(
     client: &SwarmClient,
     spec: &Spec,
+    found: &Identity,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
+    let mine = spec.identity();
     Builder {
         client,
         spec,
-        cloud: Calls::apply(client, &spec.name, wait),
+        cloud: Calls::apply(client, &mine, wait),
     }
-    .ensure()
+    .ensure(found)
     .await
 }
 
@@ -80,9 +85,24 @@ impl Builder<'_> {
     /// Creates what is missing and repairs what drifted. One read of
     /// everything at the start; after that, what this apply creates is
     /// added to `seen` from the create calls' answers instead of read again.
-    async fn ensure(&self) -> Result<(), Diagnostic> {
+    async fn ensure(&self, found: &Identity) -> Result<(), Diagnostic> {
         let spec = self.spec;
-        let mut seen = cloud::observe(self.client, &spec.name).await?;
+        let mut seen = cloud::observe(self.client, found).await?;
+        if found.adopts() {
+            // A state without a marker: its objects (elastic IPs too, which
+            // have no other tags to repair) are marked in one call, so
+            // that they are all marked or none.
+            let mut objects: Vec<String> = seen
+                .tagged_objects()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            objects.extend(seen.addresses.iter().map(|(id, _)| id.clone()));
+            let mut marker = Tags::new();
+            ownership::mark(&mut marker, spec.marker.as_ref());
+            tags::ec2::create(self.client, &objects, &marker).await?;
+            seen = cloud::observe(self.client, &spec.identity()).await?;
+        }
         // Objects created below get their tags at creation; only those
         // that exist already may need theirs repaired.
         self.sync_tags(&seen).await?;
@@ -308,9 +328,13 @@ impl Builder<'_> {
 }
 
 /// Tears a network down in dependency order, within `wait`'s budget.
-pub async fn destroy(client: &SwarmClient, name: &str, wait: &Wait<'_>) -> Result<(), Diagnostic> {
-    let cloud = Calls::destroy(client, name, wait);
-    let seen = cloud::observe(client, name).await?;
+pub async fn destroy(
+    client: &SwarmClient,
+    id: &Identity,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let cloud = Calls::destroy(client, id, wait);
+    let seen = cloud::observe(client, id).await?;
 
     // NAT gateways first: their addresses and subnets wait on them.
     try_join_all(

@@ -4,10 +4,15 @@
 //! private tier (one per AZ in production, one shared otherwise) and route
 //! tables. The database tier has no route out.
 //!
-//! Every object carries identity tags (`swarm:network`, `swarm:role`,
-//! `swarm:az`), so one describe per object kind finds the whole network:
-//! that is how read, import and drift work, and why create is idempotent
-//! (it only makes what is missing).
+//! Every object carries the network's marker (`swarm:owner`, kept in the
+//! state as `ownership_marker`; see `crate::ownership`) and identity tags
+//! (`swarm:network = <name>`, `swarm:role`, `swarm:az`), so one describe
+//! per object kind finds the whole network: that is how read, drift and
+//! destroy work, and why create is idempotent (it only makes what is
+//! missing). Another network of the same name (another stack's) has
+//! another marker and is never touched; the plan of a create reports it.
+//! Import takes a name, or a VPC id when several networks answer to the
+//! name.
 //!
 //! The files follow the anatomy of `resources/README.md`. The network has
 //! no checks across attributes, so no `validate` of its own: its values'
@@ -27,6 +32,7 @@ use tfplugin::schema::Schema;
 use self::state::{NetworkState, Spec};
 use super::lifecycle::{Converged, Lifecycle};
 use crate::config::SwarmClient;
+use crate::ownership::{Identity, Sets};
 use crate::waiter::{Timeouts, Wait};
 
 pub struct Network;
@@ -67,12 +73,17 @@ impl Lifecycle for Network {
         client: &SwarmClient,
         spec: &Spec,
         _prior: Option<&NetworkState>,
+        id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<cloud::Observed> {
-        converge::converge(client, spec, wait).await.into()
+        converge::converge(client, spec, id, wait).await.into()
     }
 
-    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<cloud::Observed, Diagnostic> {
+    async fn observe(
+        &self,
+        client: &SwarmClient,
+        id: &Identity,
+    ) -> Result<cloud::Observed, Diagnostic> {
         cloud::observe(client, id).await
     }
 
@@ -85,28 +96,40 @@ impl Lifecycle for Network {
     async fn state(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         observed: &cloud::Observed,
         basis: &NetworkState,
     ) -> Result<NetworkState, Diagnostic> {
-        Ok(NetworkState::observed(client, id, observed, basis))
+        // The name the VPC answers to: an import by VPC id has no other.
+        let name = observed.name().unwrap_or(&id.id);
+        Ok(NetworkState::observed(client, name, observed, basis))
     }
 
     async fn destroy(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         _prior: &NetworkState,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
         converge::destroy(client, id, wait).await
     }
 
+    fn sets(observed: &cloud::Observed) -> Sets {
+        observed.sets()
+    }
+
+    fn narrow_import(&self) -> &'static str {
+        "Import one of them by its VPC id instead of the name (`terraform import \
+         swarm_network.<name> vpc-...`, or `id = \"vpc-...\"` in an import block)."
+    }
+
     fn not_found(&self, _client: &SwarmClient, id: &str) -> Diagnostic {
         Diagnostic::error(
             "Network not found",
             format!(
-                "No VPC tagged swarm:network = {id:?} exists; import takes the network's name."
+                "No VPC tagged swarm:network = {id:?} exists; import takes the network's name \
+                 or its VPC's id."
             ),
         )
     }

@@ -7,10 +7,11 @@ use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
-use super::checks;
 use super::state::{NetworkState, default_zone_count};
+use super::{checks, cloud};
 use crate::config::SwarmClient;
 use crate::ec2::usable_zones;
+use crate::ownership;
 use crate::resources::planned::{self, Maybe};
 use crate::tags;
 
@@ -114,7 +115,8 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         }
     }
     let Some(prior) = prior else {
-        return;
+        // A create: other networks of this name are reported.
+        return report_others(client, resp).await;
     };
     match &config.availability_zones {
         // Left out: the tier's count. A network with fewer zones (one
@@ -153,6 +155,25 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         for attribute in BUILT {
             resp.set(attribute, Value::Unknown);
         }
+    }
+}
+
+/// At the plan of a create: a warning naming the VPCs of other networks
+/// of this name (another stack's, or left by a killed Terraform run),
+/// which the new network never touches.
+async fn report_others(client: &SwarmClient, resp: &mut PlanResponse) {
+    let Some(Value::String(name)) = resp.plan.get_attr("name").cloned() else {
+        return;
+    };
+    match cloud::answering(client, &name).await {
+        Ok(sets) if sets.is_empty() => {}
+        Ok(sets) => resp.diagnostics.push(ownership::others_warning(
+            "swarm_network",
+            &name,
+            &sets,
+            "`terraform import swarm_network.<name> <vpc id>`",
+        )),
+        Err(d) => resp.diagnostics.push(d),
     }
 }
 

@@ -6,6 +6,7 @@ use tfplugin::value::{Type, Value};
 
 use super::checks;
 use super::state::{DEFAULT_CIDR, MAX_ZONES};
+use crate::ownership;
 use crate::resources::attributes::{self, computed_string};
 
 fn computed_list(name: &str, description: &str) -> Attribute {
@@ -68,5 +69,6 @@ pub fn schema() -> Schema {
         "route_table_ids",
         "Route tables: public, then private (per zone or shared), then database.",
     ))
+    .attribute(ownership::attribute())
     .block(timeouts::block(&["create", "update", "delete"]))
 }

@@ -16,6 +16,7 @@ use tfplugin::value;
 use super::checks;
 use super::cloud::{AZ_KEY, KIND, Observed};
 use crate::config::{Environment, SwarmClient};
+use crate::ownership::{self, Identity, Marker};
 use crate::resources::lifecycle::{self, TimeoutsModel};
 use crate::tags;
 
@@ -124,6 +125,7 @@ pub struct NetworkState {
     pub database_subnet_ids: Option<Vec<String>>,
     pub nat_gateway_ids: Option<Vec<String>>,
     pub route_table_ids: Option<Vec<String>>,
+    pub ownership_marker: Option<String>,
     pub timeouts: Option<TimeoutsModel>,
 }
 
@@ -199,6 +201,8 @@ impl NetworkState {
                 .route_tables_sorted()
                 .into_iter()
                 .map(RouteTable::route_table_id)),
+            // The lifecycle's to set: the marker of the identity it read by.
+            ownership_marker: None,
             timeouts: basis.timeouts.clone(),
         }
     }
@@ -212,6 +216,9 @@ pub struct Spec {
     pub availability_zones: Vec<String>,
     /// The user's tags (without the provider's `default_tags`).
     pub tags: BTreeMap<String, String>,
+    /// The marker every object carries (`None` only for a resource
+    /// without one, which the lifecycle never hands an apply).
+    pub marker: Option<Marker>,
 }
 
 /// A value the plan must know at apply (`modify_plan` resolves the zones;
@@ -245,7 +252,13 @@ impl Spec {
             cidr_block,
             availability_zones: required(plan.availability_zones, "availability_zones")?,
             tags: plan.tags.unwrap_or_default(),
+            marker: plan.ownership_marker.map(Marker::from_stored),
         })
+    }
+
+    /// What finds the network's own objects.
+    pub fn identity(&self) -> Identity {
+        Identity::new(self.name.clone(), self.marker.clone())
     }
 
     /// The tags of one of the network's objects: `role` is its
@@ -269,6 +282,7 @@ impl Spec {
         if let Some(zone) = zone {
             tags.insert(AZ_KEY.to_owned(), zone.to_owned());
         }
+        ownership::mark(&mut tags, self.marker.as_ref());
         tags
     }
 }
@@ -286,6 +300,7 @@ mod tests {
             cidr_block: DEFAULT_CIDR.to_owned(),
             availability_zones: vec!["us-east-1a".to_owned()],
             tags: BTreeMap::new(),
+            marker: Some(crate::ownership::Marker::from_stored("m")),
         };
         let subnet = spec.object_tags(&client, "public-subnet", "public-a", Some("us-east-1a"));
         assert_eq!(subnet.len(), checks::TAGGING.own_tags, "{subnet:?}");
@@ -456,6 +471,7 @@ mod tests {
                 // A gateway being deleted is not the network's any more.
                 nat_gateway_ids: strings(&["nat-a", "nat-b"]),
                 route_table_ids: strings(&["rtb-pub", "rtb-qa", "rtb-qb", "rtb-db"]),
+                ownership_marker: None,
                 timeouts: basis.timeouts.clone(),
             }
         );

@@ -13,16 +13,16 @@ use crate::tags::{Reserved, Service, Tagging};
 pub const MAX_USER_DATA: usize = 14 * 1024;
 
 /// How the node tags its objects: it names them, and its security group
-/// carries twelve tags of the provider's (`Name`, `swarm:managed-by`,
-/// `swarm:node`, `swarm:role` and the eight settings import reads back),
-/// its instances eight.
+/// carries thirteen tags of the provider's (`Name`, `swarm:managed-by`,
+/// `swarm:node`, `swarm:owner`, `swarm:role` and the eight settings import
+/// reads back), its instances fewer.
 pub const TAGGING: Tagging = Tagging {
     reserved: Reserved::NAMED,
     service: Service::Ec2,
-    own_tags: 12,
+    own_tags: 13,
 };
 
-/// A node name: it names the AWS objects (`<name>-1`, `swarm-node-<name>`).
+/// A node name: it names the AWS objects (`<name>-1`, `swarm-node-<name>-<marker>`).
 pub fn name(name: &str) -> Result<(), String> {
     let len = name.chars().count();
     if !(1..=64).contains(&len) {
@@ -120,6 +120,7 @@ mod tests {
             user_data: None,
             associate_public_ip: false,
             tags: None,
+            marker: Some(crate::ownership::Marker::from_stored("m")),
         };
         let group = spec.group_tags(&client);
         let instance = spec.launch_tags(&client, 0, "fingerprint").instance;

@@ -15,6 +15,7 @@ use tfplugin::diag::Diagnostic;
 use crate::aws;
 use crate::config::SwarmClient;
 use crate::ec2::{self, Subnet, filter};
+use crate::ownership::{self, Identity, Marker, Sets};
 use crate::security_group::{self, Group};
 use crate::tags;
 use crate::waiter::{self, Poll, Wait, WaitError};
@@ -156,6 +157,42 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// The instances and groups, by marker: one set for one node.
+    pub fn sets(&self) -> Sets {
+        let mut sets = Sets::default();
+        for inst in &self.instances {
+            sets.add(inst.tags.get(ownership::KEY).map(String::as_str), &inst.id);
+        }
+        for group in &self.groups {
+            sets.add(
+                group.tags.get(ownership::KEY).map(String::as_str),
+                &group.id,
+            );
+        }
+        sets
+    }
+
+    /// Only the objects of `marker`'s set (`None`: those without one).
+    pub fn only(mut self, marker: Option<&Marker>) -> Self {
+        let keep = Identity::new(String::new(), marker.cloned());
+        self.instances.retain(|i| keep.owns(&i.tags));
+        self.groups.retain(|g| keep.owns(&g.tags));
+        self
+    }
+
+    /// Every object's id: the instances, their volumes and interfaces, the
+    /// groups.
+    pub fn object_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for inst in &self.instances {
+            ids.push(inst.id.clone());
+            ids.extend(inst.volume_ids.iter().cloned());
+            ids.extend(inst.interface_ids.iter().cloned());
+        }
+        ids.extend(self.groups.iter().map(|g| g.id.clone()));
+        ids
+    }
+
     pub fn is_empty(&self) -> bool {
         self.instances.is_empty() && self.groups.is_empty()
     }
@@ -172,19 +209,23 @@ impl Observed {
     }
 }
 
-/// Everything of the node named `name`: one DescribeInstances and one
-/// DescribeSecurityGroups, concurrently.
-pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagnostic> {
+/// Everything of the node `id` (the objects its owner takes): one
+/// DescribeInstances and one DescribeSecurityGroups, concurrently.
+pub async fn observe(client: &SwarmClient, id: &Identity) -> Result<Observed, Diagnostic> {
     let instance_filters = vec![
-        tags::ec2::owner_filter(KIND, name),
+        id.ec2_filter(KIND),
         filter("instance-state-name", &LIVE_STATES),
     ];
     let (instances, groups) = tokio::join!(
         describe_instances(client, instance_filters),
-        security_group::find(client, KIND, name)
+        security_group::find(client, KIND, id)
     );
+    let mut instances = instances?;
+    // Found by name (a state without a marker, an import), other nodes'
+    // instances of the name answer too: only the owner's are kept.
+    instances.retain(|i| id.owns(&i.tags));
     Ok(Observed {
-        instances: instances?,
+        instances,
         groups: groups?,
     })
 }
@@ -412,6 +453,8 @@ pub async fn run_instance(
                 launch.instance_type,
                 subnet_id,
                 launch.group_id,
+                // Two nodes of one name launch nothing of each other's.
+                tags.instance.get(ownership::KEY).map_or("", String::as_str),
                 &salt,
             ])
         );

@@ -8,20 +8,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
 
-use super::cloud::{self, Inst, Launch, Target};
+use super::cloud::{self, Inst, Launch, Observed, Target};
 use super::state::{Progress, Spec, wanted_rules};
 use super::{bootstrap, checks};
 use crate::config::SwarmClient;
+use crate::ownership::{self, Identity};
 use crate::security_group::{self, NewGroup};
 use crate::tags;
 use crate::waiter::Wait;
 
-/// Converges the node on `spec`. `prior_tags_all` is what the last apply
+/// Converges the node on `spec`. `found` finds what exists (by the
+/// spec's marker, or, for a state without one, the unmarked objects of the
+/// name, which are marked first). `prior_tags_all` is what the last apply
 /// tagged objects with (`None` on create), so that tags removed since are
 /// removed.
 pub async fn converge(
     client: &SwarmClient,
     spec: &Spec,
+    found: &Identity,
     prior_tags_all: Option<&BTreeMap<String, String>>,
     progress: &mut Progress,
     wait: &Wait<'_>,
@@ -39,9 +43,13 @@ pub async fn converge(
         .await
         .map_err(|d| d.at(at("ami")))?;
 
-    // What exists already (found by tag: also what an earlier, failed
-    // apply created).
-    let observed = cloud::observe(client, &spec.name).await?;
+    // What exists already (found by the marker: also what an earlier,
+    // failed apply created; for a state without one, the unmarked objects
+    // of the name, marked now).
+    let mut observed = cloud::observe(client, found).await?;
+    if found.adopts() {
+        mark(client, spec, &mut observed).await?;
+    }
     progress.instances = observed.instances.clone();
     progress.group = observed.groups.iter().find(|g| g.vpc_id == vpc_id).cloned();
 
@@ -51,7 +59,7 @@ pub async fn converge(
         Some(group) => group,
         None => {
             let new = NewGroup {
-                group_name: &format!("swarm-node-{}", spec.name),
+                group_name: &group_name(spec),
                 description: &format!(
                     "swarm_node {}: the MCP port from allowed_cidrs; all egress",
                     spec.name
@@ -143,6 +151,37 @@ pub async fn converge(
     Ok(())
 }
 
+/// Writes the spec's marker on the objects of a node that had none (a
+/// state from before markers, or an import of unmarked objects), and in
+/// what was observed of them: one CreateTags (a node has far fewer than
+/// its 200 objects a call), so that they are all marked or none.
+async fn mark(
+    client: &SwarmClient,
+    spec: &Spec,
+    observed: &mut Observed,
+) -> Result<(), Diagnostic> {
+    let mut marker = BTreeMap::new();
+    ownership::mark(&mut marker, spec.marker.as_ref());
+    tags::ec2::create(client, &observed.object_ids(), &marker).await?;
+    for inst in &mut observed.instances {
+        inst.tags.extend(marker.clone());
+    }
+    for group in &mut observed.groups {
+        group.tags.extend(marker.clone());
+    }
+    Ok(())
+}
+
+/// The name of the node's security group. Names are unique per VPC, and
+/// two nodes of one name (two stacks) may share a VPC: the marker makes
+/// each node's its own.
+fn group_name(spec: &Spec) -> String {
+    match &spec.marker {
+        Some(marker) => format!("swarm-node-{}-{marker}", spec.name),
+        None => format!("swarm-node-{}", spec.name),
+    }
+}
+
 /// Adds or refreshes instances in the progress, keeping node order.
 fn remember(progress: &mut Progress, instances: Vec<Inst>) {
     for inst in instances {
@@ -204,8 +243,12 @@ async fn sync_tags(
 
 /// Destroy: every instance of the node (also those not in the state),
 /// then its security group once the instances' interfaces let it go.
-pub async fn destroy(client: &SwarmClient, name: &str, wait: &Wait<'_>) -> Result<(), Diagnostic> {
-    let observed = cloud::observe(client, name).await?;
+pub async fn destroy(
+    client: &SwarmClient,
+    id: &Identity,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let observed = cloud::observe(client, id).await?;
     let ids: Vec<String> = observed.instances.iter().map(|i| i.id.clone()).collect();
     cloud::terminate(client, &ids).await?;
     cloud::wait_instances(client, &ids, Target::Terminated, wait).await?;

@@ -2,9 +2,13 @@
 //! spread over availability zones, behind a security group that opens
 //! only the MCP port.
 //!
-//! Every AWS object carries `swarm:node = <name>`: read, import, drift
-//! detection and destroy find the node's objects by that tag, and the
-//! settings `terraform import` needs are tags too (see `cloud`).
+//! Every AWS object carries the node's marker (`swarm:owner`, kept in the
+//! state as `ownership_marker`; see `crate::ownership`): read, drift
+//! detection and destroy find the node's objects by it, so that another
+//! stack's node of the same name is never touched (the plan of a create
+//! reports it). Every object also answers to `swarm:node = <name>`, which
+//! import and the data source look up; the settings `terraform import`
+//! needs are tags too (see `cloud`).
 //!
 //! The files follow the anatomy of `resources/README.md`.
 
@@ -27,6 +31,7 @@ pub use self::schema::name_attribute;
 use self::state::{NodeState, Progress, Seen, Spec};
 use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
+use crate::ownership::{Identity, Marker, Sets};
 use crate::waiter::{Timeouts, Wait};
 
 /// The resource.
@@ -41,16 +46,58 @@ pub struct Found {
     pub arns: Vec<String>,
     pub security_group_id: Option<String>,
     pub instance_type: Option<String>,
+    /// The node's marker (`None`: its objects carry none).
+    pub marker: Option<String>,
 }
 
-/// Looks a node up by name, as `read` does; `None` if nothing of it exists.
-pub async fn find(client: &SwarmClient, name: &str) -> Result<Option<Found>, Diagnostic> {
-    let observed = cloud::observe(client, name).await?;
+/// What narrows a look-up by name when several nodes answer to it.
+#[derive(Debug, Clone, Default)]
+pub struct Narrowing {
+    /// The node's VPC (of its instances and security group).
+    pub vpc_id: Option<String>,
+    /// The node's `ownership_marker`.
+    pub marker: Option<String>,
+}
+
+/// Looks a node up by name, among the nodes `narrowing` leaves; `None` if
+/// nothing of it exists. Several nodes (by marker) left is an error that
+/// lists them and says how to narrow the look-up.
+pub async fn find(
+    client: &SwarmClient,
+    name: &str,
+    narrowing: &Narrowing,
+) -> Result<Option<Found>, Diagnostic> {
+    let mut observed = cloud::observe(client, &Identity::anyone(name)).await?;
+    if let Some(marker) = &narrowing.marker {
+        observed = observed.only(Some(&Marker::from_stored(marker.as_str())));
+    }
+    if let Some(vpc_id) = &narrowing.vpc_id {
+        observed.instances.retain(|i| &i.vpc_id == vpc_id);
+        observed.groups.retain(|g| &g.vpc_id == vpc_id);
+    }
     if observed.is_empty() {
         return Ok(None);
     }
+    let sets = observed.sets();
+    if sets.len() > 1 {
+        return Err(Diagnostic::error(
+            format!("Several swarm_node answer to the name {name:?}"),
+            format!(
+                "These sets of objects each belong to a different swarm_node (by their \
+                 swarm:owner marker):\n{}\nSet ownership_marker to the one to look up (the \
+                 ownership_marker of that swarm_node), or vpc_id to its VPC.",
+                sets.describe()
+            ),
+        ));
+    }
+    let marker = sets
+        .markers()
+        .next()
+        .flatten()
+        .map(|m| m.as_str().to_owned());
     let state = state::refreshed(client, &NodeState::default(), &observed);
     Ok(Some(Found {
+        marker,
         instance_ids: state.instance_ids.unwrap_or_default(),
         private_ips: state.private_ips.unwrap_or_default(),
         availability_zones: state.availability_zones.unwrap_or_default(),
@@ -102,11 +149,12 @@ impl Lifecycle for Node {
         client: &SwarmClient,
         spec: &Spec,
         prior: Option<&NodeState>,
+        id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<Seen> {
         let mut progress = Progress::default();
         let prior_tags = prior.and_then(|p| p.tags_all.as_ref());
-        let result = converge::converge(client, spec, prior_tags, &mut progress, wait).await;
+        let result = converge::converge(client, spec, id, prior_tags, &mut progress, wait).await;
         let anything = progress.group.is_some() || !progress.instances.is_empty();
         let applied = if result.is_ok() || anything {
             spec.state(client, &progress, prior)
@@ -120,7 +168,7 @@ impl Lifecycle for Node {
         }
     }
 
-    async fn observe(&self, client: &SwarmClient, id: &str) -> Result<Seen, Diagnostic> {
+    async fn observe(&self, client: &SwarmClient, id: &Identity) -> Result<Seen, Diagnostic> {
         cloud::observe(client, id).await.map(Seen::Found)
     }
 
@@ -137,7 +185,7 @@ impl Lifecycle for Node {
     async fn state(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         observed: &Seen,
         basis: &NodeState,
     ) -> Result<NodeState, Diagnostic> {
@@ -145,7 +193,7 @@ impl Lifecycle for Node {
             Seen::Applied(state) => state.as_ref().clone(),
             // An import leaves only the name: everything else comes from AWS.
             Seen::Found(found) if basis.instance_count.is_none() => {
-                state::imported(client, id, found).await?
+                state::imported(client, &id.id, found).await?
             }
             Seen::Found(found) => state::refreshed(client, basis, found),
         };
@@ -156,11 +204,25 @@ impl Lifecycle for Node {
     async fn destroy(
         &self,
         client: &SwarmClient,
-        id: &str,
+        id: &Identity,
         _prior: &NodeState,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
         converge::destroy(client, id, wait).await
+    }
+
+    fn sets(observed: &Seen) -> Sets {
+        match observed {
+            Seen::Found(found) => found.sets(),
+            Seen::Applied(_) => Sets::default(),
+        }
+    }
+
+    fn narrow_import(&self) -> &'static str {
+        "A node has no other id to import it by. If the other sets are left over from a \
+         Terraform run that was killed, delete them (their instances and security group); if \
+         they are another stack's, import this one in a stack where the name is its own, or \
+         remove the swarm:owner tag from all but the set to import."
     }
 
     fn imported(&self, id: &str) -> Result<Value, Diagnostic> {

@@ -14,6 +14,7 @@ use super::{checks, cloud};
 use crate::catalogue;
 use crate::config::SwarmClient;
 use crate::ec2;
+use crate::ownership::{self, Identity};
 use crate::resources::planned::{self, Maybe};
 use crate::tags;
 
@@ -284,7 +285,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             resp.set(list, Value::Unknown);
         }
         resp.set("security_group_id", Value::Unknown);
-        return;
+        return report_others(client, resp).await;
     };
     let changed = launch_changes(&ami, &subnet_ids, &proposed, prior);
     let count = match instance_count {
@@ -382,6 +383,25 @@ fn plan_instances(
                 changed.join(", ")
             ),
         );
+    }
+}
+
+/// At the plan of a create: a warning naming the instances and security
+/// groups of other nodes of this name (another stack's, or left by a killed
+/// Terraform run), which the new node never touches.
+async fn report_others(client: &SwarmClient, resp: &mut PlanResponse) {
+    let Some(Value::String(name)) = resp.plan.get_attr("name").cloned() else {
+        return;
+    };
+    match cloud::observe(client, &Identity::anyone(name.as_str())).await {
+        Ok(others) if others.is_empty() => {}
+        Ok(others) => resp.diagnostics.push(ownership::others_warning(
+            "swarm_node",
+            &name,
+            &others.sets(),
+            "`terraform import swarm_node.<name> <name>`, once only one set answers to the name",
+        )),
+        Err(d) => resp.diagnostics.push(d),
     }
 }
 

@@ -5,6 +5,7 @@ use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
 use super::{checks, state};
+use crate::ownership;
 use crate::resources::attributes;
 
 fn computed_list(name: &str, description: &str) -> Attribute {
@@ -176,5 +177,6 @@ pub fn schema() -> Schema {
         "The security group's ingress rules as found, e.g. `tcp/3000 from 10.20.0.0/16`: \
          anything else than `mcp_port` from `allowed_cidrs` shows here and is removed by apply.",
     ))
+    .attribute(ownership::attribute())
     .block(timeouts::block(&["create", "update", "delete"]))
 }

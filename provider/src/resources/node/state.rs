@@ -13,6 +13,7 @@ use super::checks;
 use super::cloud::{self, Inst, Observed};
 use crate::config::{Environment, SwarmClient};
 use crate::ec2;
+use crate::ownership::{self, Marker};
 use crate::resources::lifecycle::TimeoutsModel;
 use crate::security_group::{self, Group, Rule, Source};
 use crate::tags;
@@ -62,6 +63,7 @@ pub struct NodeState {
     pub arns: Option<Vec<String>>,
     pub security_group_id: Option<String>,
     pub ingress_rules: Option<Vec<String>>,
+    pub ownership_marker: Option<String>,
     pub timeouts: Option<TimeoutsModel>,
 }
 
@@ -122,6 +124,8 @@ pub struct Spec {
     pub user_data: Option<String>,
     pub associate_public_ip: bool,
     pub tags: Option<BTreeMap<String, String>>,
+    /// The marker every object carries (see `crate::ownership`).
+    pub marker: Option<Marker>,
 }
 
 /// The plan as apply reads it: a default the plan could not know (it
@@ -140,6 +144,7 @@ struct PlanModel {
     user_data: MaybeUnknown<Option<String>>,
     associate_public_ip: Option<bool>,
     tags: MaybeUnknown<Option<BTreeMap<String, String>>>,
+    ownership_marker: Option<String>,
 }
 
 /// A planned value that must be known at apply.
@@ -196,6 +201,7 @@ impl Spec {
             user_data: plan.user_data.into_known().flatten(),
             associate_public_ip: required(plan.associate_public_ip, "associate_public_ip")?,
             tags: plan.tags.into_known().flatten(),
+            marker: plan.ownership_marker.map(Marker::from_stored),
         })
     }
 
@@ -234,14 +240,16 @@ impl Spec {
         role: &str,
         object_name: &str,
     ) -> BTreeMap<String, String> {
-        tags::object_tags(
+        let mut tags = tags::object_tags(
             client,
             &self.tags.clone().unwrap_or_default(),
             cloud::KIND,
             &self.name,
             role,
             object_name,
-        )
+        );
+        ownership::mark(&mut tags, self.marker.as_ref());
+        tags
     }
 
     /// Tags of the instance at `index` and of its volume and interface.

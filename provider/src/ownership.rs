@@ -1,0 +1,363 @@
+//! Which AWS objects are a resource's own.
+//!
+//! Names are not: two stacks in one account may both call their network
+//! "agents", and EC2 lets them (VPCs, instances and security groups have
+//! no unique names). So every object a resource creates carries a
+//! **marker**, `swarm:owner = <random id>`, made once per resource instance
+//! at create and kept in its state as `ownership_marker`. Read, update,
+//! drift repair and delete find and touch only objects with that marker;
+//! an object that merely answers to the name (`swarm:<kind> = <name>`) is
+//! never adopted, changed or deleted.
+//!
+//! The name tag stays: it is how objects *answer to a name*, for import by
+//! name and for the plan's report of other stacks' objects of that name.
+//!
+//! A state without a marker (written before markers existed, or imported
+//! from objects that carry none) finds the objects of its name that carry
+//! no marker at all; its plan shows `ownership_marker` as known after
+//! apply, and that apply writes the marker on exactly those objects.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use aws_sdk_ec2::types::{Filter, Tag};
+use tfplugin::diag::Diagnostic;
+use tfplugin::schema::{Attribute, plan_modifiers};
+use tfplugin::value::Value;
+
+use crate::tags;
+
+/// The tag that marks a resource's own objects.
+pub const KEY: &str = "swarm:owner";
+
+/// The state attribute that keeps the marker.
+pub const ATTRIBUTE: &str = "ownership_marker";
+
+/// How many random bytes a marker has (20 hex digits: 80 bits, so two
+/// resources never draw the same one).
+const MARKER_BYTES: usize = 10;
+
+/// The marker of one resource instance's objects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Marker(String);
+
+impl Marker {
+    /// A new random marker, from the operating system's generator.
+    pub fn generate() -> Result<Self, Diagnostic> {
+        let mut bytes = [0u8; MARKER_BYTES];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            Diagnostic::error(
+                "Cannot make an ownership marker",
+                format!("The operating system gave no random bytes: {e}."),
+            )
+        })?;
+        Ok(Self(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+    }
+
+    /// A marker as a state or a tag holds it.
+    pub fn from_stored(marker: impl Into<String>) -> Self {
+        Self(marker.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Marker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which of the objects that answer to a name a look-up takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// Those with this marker: the resource's own.
+    Marked(Marker),
+    /// Those that carry no marker: a state from before markers, or an
+    /// import of objects without one, until its first apply marks them.
+    Unmarked,
+    /// The apply that marks such a state's objects with this new marker:
+    /// the unmarked objects of the name, and those it marked already.
+    Adopting(Marker),
+    /// All of them, whatever their marker: an import's first look and the
+    /// plan's report of objects that answer to the name. Never used to
+    /// change or delete anything.
+    Anyone,
+}
+
+/// What finds one resource instance's objects: the id (the name they
+/// answer to) and whose they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub id: String,
+    pub owner: Owner,
+}
+
+impl Identity {
+    /// The identity of a state: its id and its marker (`None`: unmarked).
+    pub fn new(id: impl Into<String>, marker: Option<Marker>) -> Self {
+        Self {
+            id: id.into(),
+            owner: marker.map_or(Owner::Unmarked, Owner::Marked),
+        }
+    }
+
+    /// Everything that answers to `id`, whatever its marker.
+    pub fn anyone(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            owner: Owner::Anyone,
+        }
+    }
+
+    /// The marker the objects are to carry.
+    pub fn marker(&self) -> Option<&Marker> {
+        match &self.owner {
+            Owner::Marked(marker) | Owner::Adopting(marker) => Some(marker),
+            Owner::Unmarked | Owner::Anyone => None,
+        }
+    }
+
+    /// Whether this finds the unmarked objects of a state without a
+    /// marker (which the apply then marks).
+    pub fn adopts(&self) -> bool {
+        matches!(self.owner, Owner::Unmarked | Owner::Adopting(_))
+    }
+
+    /// Whether an object with `marker` (its `swarm:owner` tag) is one of
+    /// those this identity takes.
+    pub fn takes(&self, marker: Option<&str>) -> bool {
+        match &self.owner {
+            Owner::Marked(mine) => marker == Some(mine.as_str()),
+            Owner::Unmarked => marker.is_none(),
+            Owner::Adopting(mine) => marker.is_none() || marker == Some(mine.as_str()),
+            Owner::Anyone => true,
+        }
+    }
+
+    /// [`Identity::takes`] of an object with `tags`.
+    pub fn owns(&self, tags: &BTreeMap<String, String>) -> bool {
+        self.takes(tags.get(KEY).map(String::as_str))
+    }
+
+    /// [`Identity::takes`] of an EC2 object with `tags`.
+    pub fn owns_ec2(&self, tags: &[Tag]) -> bool {
+        self.takes(marker_of_ec2(tags))
+    }
+
+    /// The EC2 describe filter of the objects of a resource of `kind`:
+    /// by marker when there is one, else by name (the caller then keeps
+    /// those it [`owns`](Identity::owns)).
+    pub fn ec2_filter(&self, kind: &str) -> Filter {
+        match &self.owner {
+            Owner::Marked(marker) => Filter::builder()
+                .name(format!("tag:{KEY}"))
+                .values(marker.as_str())
+                .build(),
+            Owner::Unmarked | Owner::Adopting(_) | Owner::Anyone => {
+                tags::ec2::owner_filter(kind, &self.id)
+            }
+        }
+    }
+}
+
+/// The marker an EC2 object carries.
+pub fn marker_of_ec2(tags: &[Tag]) -> Option<&str> {
+    tags.iter()
+        .find(|t| t.key() == Some(KEY))
+        .and_then(|t| t.value())
+}
+
+/// Adds the marker to the tags an object is created (or re-tagged) with.
+pub fn mark(tags: &mut BTreeMap<String, String>, marker: Option<&Marker>) {
+    if let Some(marker) = marker {
+        tags.insert(KEY.to_owned(), marker.as_str().to_owned());
+    }
+}
+
+/// The schema attribute every resource keeps its marker in.
+pub fn attribute() -> Attribute {
+    Attribute::string(ATTRIBUTE)
+        .computed()
+        // Made at the create's apply, then kept: "known after apply" only
+        // in the plan of a create (and of a state that has none yet).
+        .plan_modifier(plan_modifiers::use_state_for_unknown())
+        .description(
+            "The random id this resource's AWS objects carry as their `swarm:owner` tag, made \
+         when it is created. The provider reads, changes and deletes only objects with this \
+         marker, so another stack's objects of the same name are never touched.",
+        )
+}
+
+/// The marker a state value keeps (`None`: null, or no such attribute).
+pub fn marker_in(state: &Value) -> Option<Marker> {
+    state
+        .get_attr(ATTRIBUTE)
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+        .map(Marker::from_stored)
+}
+
+/// Sets the marker attribute of a state or plan value, where it has one.
+pub fn set_in(value: &mut Value, marker: Option<&Marker>) {
+    if let Value::Object(attrs) = value
+        && let Some(slot) = attrs.get_mut(ATTRIBUTE)
+    {
+        *slot = marker.map_or(Value::Null, |m| Value::from(m.as_str()));
+    }
+}
+
+/// The objects that answer to a name, grouped by their marker (`None`:
+/// objects without one): each group is one set, one resource's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sets(BTreeMap<Option<Marker>, Vec<String>>);
+
+impl Sets {
+    /// Adds the object `id` with `marker`.
+    pub fn add(&mut self, marker: Option<&str>, id: impl Into<String>) {
+        self.0
+            .entry(marker.map(Marker::from_stored))
+            .or_default()
+            .push(id.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The markers of the sets.
+    pub fn markers(&self) -> impl Iterator<Item = Option<&Marker>> {
+        self.0.keys().map(Option::as_ref)
+    }
+
+    /// One line per set: "marker 0a1b…: vpc-1, subnet-2" ("no marker" for
+    /// objects without one).
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|(marker, ids)| {
+                let owner = match marker {
+                    Some(marker) => format!("marker {marker}"),
+                    None => "no marker".to_owned(),
+                };
+                format!("  - {owner}: {}", ids.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The plan's warning at the create of `type_name` named `name` when
+/// other objects answer to that name: they are someone else's and stay
+/// as they are.
+pub fn others_warning(type_name: &str, name: &str, sets: &Sets, import: &str) -> Diagnostic {
+    Diagnostic::warning(
+        format!("Other objects already answer to the {type_name} name {name:?}"),
+        format!(
+            "These AWS objects are tagged with the name {name:?} but are not this resource's; \
+             the new {type_name} gets objects of its own and never reads, changes or deletes \
+             them:\n{}\nIf they are another stack's, nothing needs doing. If they are left \
+             over from a Terraform run that was killed before it saved its state, import them \
+             instead ({import}) or delete them.",
+            sets.describe()
+        ),
+    )
+}
+
+/// The error of an import by name that more than one set of objects
+/// answers to; `narrow` says how to name one of them.
+pub fn ambiguous_import(type_name: &str, name: &str, sets: &Sets, narrow: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!(
+            "Cannot import {type_name} {name:?}: {} sets of objects answer to it",
+            sets.len()
+        ),
+        format!(
+            "Each set below belongs to a different {type_name} (by its swarm:owner marker), \
+             and an import takes exactly one:\n{}\n{narrow}",
+            sets.describe()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_random_hex_of_twenty_digits() {
+        let (a, b) = (Marker::generate().unwrap(), Marker::generate().unwrap());
+        assert_eq!(a.as_str().len(), 2 * MARKER_BYTES);
+        assert!(a.as_str().chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn an_identity_takes_only_its_own_objects() {
+        let mine = Identity::new("agents", Some(Marker::from_stored("m1")));
+        assert!(mine.takes(Some("m1")));
+        assert!(!mine.takes(Some("m2")));
+        assert!(!mine.takes(None));
+        let unmarked = Identity::new("agents", None);
+        assert!(unmarked.takes(None));
+        assert!(!unmarked.takes(Some("m1")));
+        let adopting = Identity {
+            id: "agents".to_owned(),
+            owner: Owner::Adopting(Marker::from_stored("m1")),
+        };
+        assert!(adopting.takes(None) && adopting.takes(Some("m1")));
+        assert!(!adopting.takes(Some("m2")));
+        let anyone = Identity::anyone("agents");
+        assert!(anyone.takes(None) && anyone.takes(Some("m1")));
+        let tags: BTreeMap<String, String> = [(KEY.to_owned(), "m1".to_owned())].into();
+        assert!(mine.owns(&tags) && !unmarked.owns(&tags));
+    }
+
+    #[test]
+    fn the_filter_is_the_marker_when_there_is_one_else_the_name() {
+        let mine = Identity::new("agents", Some(Marker::from_stored("m1")));
+        let filter = mine.ec2_filter("node");
+        assert_eq!(filter.name(), Some("tag:swarm:owner"));
+        assert_eq!(filter.values(), ["m1"]);
+        let filter = Identity::new("agents", None).ec2_filter("node");
+        assert_eq!(filter.name(), Some("tag:swarm:node"));
+        assert_eq!(filter.values(), ["agents"]);
+    }
+
+    #[test]
+    fn sets_group_objects_by_marker_and_describe_each() {
+        let mut sets = Sets::default();
+        sets.add(Some("m1"), "i-1");
+        sets.add(None, "i-3");
+        sets.add(Some("m1"), "i-2");
+        assert_eq!(sets.len(), 2);
+        assert_eq!(
+            sets.describe(),
+            "  - no marker: i-3\n  - marker m1: i-1, i-2"
+        );
+    }
+
+    #[test]
+    fn the_marker_is_read_from_and_written_to_a_state_value() {
+        let mut state = Value::Object(
+            [
+                ("name".to_owned(), Value::from("agents")),
+                (ATTRIBUTE.to_owned(), Value::Null),
+            ]
+            .into(),
+        );
+        assert_eq!(marker_in(&state), None);
+        set_in(&mut state, Some(&Marker::from_stored("m1")));
+        assert_eq!(marker_in(&state), Some(Marker::from_stored("m1")));
+        // A value without the attribute is left as it is.
+        let mut other = Value::Object([("name".to_owned(), Value::from("x"))].into());
+        set_in(&mut other, Some(&Marker::from_stored("m1")));
+        assert_eq!(other.get_attr(ATTRIBUTE), None);
+    }
+}
