@@ -484,8 +484,8 @@ impl TestCase {
 /// What the steps applied, destroyed when the test ends.
 #[derive(Default)]
 struct Applied {
-    /// The main directory's workspaces, each with the last configuration
-    /// it applied, in the order they were first used.
+    /// The main directory's workspaces that applied, each with the last
+    /// configuration a step gave it, in the order they first applied.
     workspaces: Vec<(String, String)>,
     /// The directories of generated imports, which own what they took.
     imports: Vec<PathBuf>,
@@ -545,6 +545,14 @@ async fn run_step(
         // Every step selects its workspace: Terraform remembers the last.
         if let Err(e) = select_workspace(cli, &work_dir, workspace).await {
             init = Err(e);
+        }
+    }
+    if in_main {
+        // A workspace is destroyed with the last configuration any step
+        // gave it: a test ends on a configuration that plans (a failed
+        // apply's may not, and a destroy plans first).
+        if let Some((_, config)) = applied.workspaces.iter_mut().find(|(w, _)| w == workspace) {
+            config.clone_from(&step.config);
         }
     }
 
