@@ -6,12 +6,14 @@
 //! imported object may hold data), its apply succeeds, the plan after it
 //! is empty, and the objects read back through the SDK are the same ones.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use acceptance_tests::checks::{err, same, sdk_check};
+use acceptance_tests::checks::{Memo, attr_str, ensure, err, same, sdk_check, strings, tag_map};
 use acceptance_tests::emulator::Emulator;
+use acceptance_tests::fixtures::{self, filter, subnet, vpc};
 use acceptance_tests::{config, run, test_case};
-use tfplugin::testing::Step;
+use tfplugin::testing::{Check, Step};
 
 /// A configuration with only the provider and an `import {}` block.
 fn import_only(emulator: &Emulator, address: &str, id: &str) -> String {
@@ -59,4 +61,229 @@ async fn bucket_made_by_hand() {
             same("the public access block", blocked, Some(true))
         }));
     run("imports::bucket_made_by_hand", test_case().step(step)).await;
+}
+
+/// A network whose Terraform state was lost (made by the provider, then
+/// `terraform state rm`, as a killed run or a deleted state file leaves
+/// it): imported by name with a generated configuration, it is the same
+/// VPC and subnets, and the plan changes nothing (the objects keep the
+/// marker they were made with).
+#[tokio::test]
+async fn network_whose_state_was_lost() {
+    let emulator = Arc::new(Emulator::start());
+    let address = "swarm_network.main";
+    let made = config(&format!(
+        r#"{}
+resource "swarm_network" "main" {{
+  name               = "lost"
+  cidr_block         = "10.40.0.0/16"
+  availability_zones = ["us-east-1a", "us-east-1b"]
+}}
+"#,
+        emulator.provider_block("  environment = \"staging\"\n")
+    ));
+    let first = Memo::<(String, Vec<String>)>::default();
+    let remembered = first.clone();
+    let case = test_case()
+        .step(Step::apply(made.clone()).check(Check::sync(move |state| {
+            let vpc = attr_str(state, address, "vpc_id")?;
+            let mut subnets = strings(state.values(address)?, "private_subnet_ids");
+            subnets.extend(strings(state.values(address)?, "public_subnet_ids"));
+            subnets.extend(strings(state.values(address)?, "database_subnet_ids"));
+            subnets.sort();
+            remembered.set((vpc, subnets))
+        })))
+        .step(Step::command(made, &["state", "rm", "-no-color", address]))
+        .step(
+            Step::import_generated(import_only(&emulator, "swarm_network.found", "lost")).check(
+                sdk_check(&emulator, move |e, state| {
+                    let first = first.clone();
+                    async move {
+                        let (vpc, subnets) = first.get()?;
+                        let found = "swarm_network.found";
+                        same("the VPC", attr_str(&state, found, "vpc_id")?, vpc.clone())?;
+                        let mut imported = strings(state.values(found)?, "private_subnet_ids");
+                        imported.extend(strings(state.values(found)?, "public_subnet_ids"));
+                        imported.extend(strings(state.values(found)?, "database_subnet_ids"));
+                        imported.sort();
+                        same("the subnets", imported, subnets.clone())?;
+                        // Read back: the VPC's subnets are those and no more.
+                        let ec2 = e.ec2().await;
+                        let out = ec2
+                            .describe_subnets()
+                            .filters(filter("vpc-id", &[vpc.as_str()]))
+                            .send()
+                            .await
+                            .map_err(err)?;
+                        let mut live: Vec<String> = out
+                            .subnets()
+                            .iter()
+                            .filter_map(|s| s.subnet_id().map(str::to_owned))
+                            .collect();
+                        live.sort();
+                        same("the VPC's subnets, read back", live, subnets)
+                    }
+                }),
+            ),
+        );
+    run("imports::network_whose_state_was_lost", case).await;
+}
+
+/// A VPC made by hand (subnets, an internet gateway, a route table; no
+/// swarm tags) is not a `swarm_network`: its shape is not one the
+/// resource's arguments describe (three subnet tiers per zone, cut from
+/// the CIDR the provider's way), so an import by its VPC id fails at
+/// plan with an error that says what it expects, and nothing is changed.
+#[tokio::test]
+async fn network_made_by_hand_is_refused() {
+    let emulator = Arc::new(Emulator::start());
+    let ec2 = emulator.ec2().await;
+    let vpc_id = vpc(&ec2, "10.50.0.0/16").await;
+    let subnet_id = subnet(&ec2, &vpc_id, "10.50.1.0/24", "us-east-1a").await;
+    let igw = ec2
+        .create_internet_gateway()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateInternetGateway: {}", err(e)));
+    let igw_id = igw
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .unwrap_or_default()
+        .to_owned();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw_id)
+        .vpc_id(&vpc_id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("AttachInternetGateway: {}", err(e)));
+    let table = ec2
+        .create_route_table()
+        .vpc_id(&vpc_id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateRouteTable: {}", err(e)));
+    let table_id = table
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .unwrap_or_default()
+        .to_owned();
+    ec2.associate_route_table()
+        .route_table_id(&table_id)
+        .subnet_id(&subnet_id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("AssociateRouteTable: {}", err(e)));
+    let address = "swarm_network.found";
+    let unchanged = vpc_id.clone();
+    let step = Step::import_generated(import_only(&emulator, address, &vpc_id))
+        .expect_error("is not a swarm_network")
+        .check_output(move |output| {
+            ensure(
+                "an error that names the VPC and says what an import expects",
+                output.contains(unchanged.as_str())
+                    && output.contains("swarm:network")
+                    && output.contains("aws_vpc"),
+                &output,
+            )
+        });
+    let untouched = vpc_id.clone();
+    let case = test_case()
+        .step(step)
+        .check_destroy(sdk_check(&emulator, move |e, _| {
+            let vpc_id = untouched.clone();
+            async move {
+                // The hand-made VPC and its subnet are as they were: no
+                // tags, no other subnets.
+                let ec2 = e.ec2().await;
+                let vpcs = ec2
+                    .describe_vpcs()
+                    .vpc_ids(&vpc_id)
+                    .send()
+                    .await
+                    .map_err(err)?;
+                let tags = vpcs.vpcs().first().map(|v| tag_map(v.tags()));
+                same("the VPC's tags", tags, Some(Default::default()))?;
+                let subnets = ec2
+                    .describe_subnets()
+                    .filters(filter("vpc-id", &[vpc_id.as_str()]))
+                    .send()
+                    .await
+                    .map_err(err)?;
+                same("the VPC's subnets", subnets.subnets().len(), 1)
+            }
+        }));
+    run("imports::network_made_by_hand_is_refused", case).await;
+}
+
+/// A node whose Terraform state was lost (made by the provider in the
+/// default VPC, then `terraform state rm`): imported by name with a
+/// generated configuration, it is the same instances and security group,
+/// and the plan changes nothing.
+#[tokio::test]
+async fn node_whose_state_was_lost() {
+    let emulator = Arc::new(Emulator::start());
+    let ec2 = emulator.ec2().await;
+    let subnets = fixtures::default_subnets(&ec2).await;
+    let address = "swarm_node.agents";
+    let made = config(&format!(
+        r#"{}
+resource "swarm_node" "agents" {{
+  name           = "lost-agents"
+  subnet_ids     = ["{}", "{}"]
+  instance_count = 2
+  instance_type  = "t3.small"
+  tags           = {{ team = "platform" }}
+}}
+"#,
+        emulator.provider_block("  environment = \"staging\"\n"),
+        subnets[0].0,
+        subnets[1].0,
+    ));
+    let first = Memo::<(BTreeSet<String>, String)>::default();
+    let remembered = first.clone();
+    let case = test_case()
+        .step(Step::apply(made.clone()).check(Check::sync(move |state| {
+            let ids: BTreeSet<String> = strings(state.values(address)?, "instance_ids")
+                .into_iter()
+                .collect();
+            remembered.set((ids, attr_str(state, address, "security_group_id")?))
+        })))
+        .step(Step::command(made, &["state", "rm", "-no-color", address]))
+        .step(
+            Step::import_generated(import_only(&emulator, "swarm_node.found", "lost-agents"))
+                .check(sdk_check(&emulator, move |e, state| {
+                    let first = first.clone();
+                    async move {
+                        let (ids, group) = first.get()?;
+                        let found = "swarm_node.found";
+                        let imported: BTreeSet<String> =
+                            strings(state.values(found)?, "instance_ids")
+                                .into_iter()
+                                .collect();
+                        same("the instances", imported, ids.clone())?;
+                        same(
+                            "the security group",
+                            attr_str(&state, found, "security_group_id")?,
+                            group,
+                        )?;
+                        // Read back: the same instances run, and no more.
+                        let ec2 = e.ec2().await;
+                        let out = ec2
+                            .describe_instances()
+                            .filters(filter("tag:swarm:node", &["lost-agents"]))
+                            .filters(filter("instance-state-name", &["pending", "running"]))
+                            .send()
+                            .await
+                            .map_err(err)?;
+                        let live: BTreeSet<String> = out
+                            .reservations()
+                            .iter()
+                            .flat_map(|r| r.instances())
+                            .filter_map(|i| i.instance_id().map(str::to_owned))
+                            .collect();
+                        same("the running instances, read back", live, ids)
+                    }
+                })),
+        );
+    run("imports::node_whose_state_was_lost", case).await;
 }

@@ -137,7 +137,9 @@ pub fn is_vpc_id(id: &str) -> bool {
 }
 
 /// The identity of the network whose VPC is `vpc_id`: its name and marker
-/// as the VPC's tags give them; `None` if no such VPC of a network exists.
+/// as the VPC's tags give them; `None` if no such VPC exists. A VPC that
+/// exists but answers to no network name was not made by the provider:
+/// an error that says what an import expects (see [`not_a_network`]).
 async fn identity_of_vpc(
     client: &SwarmClient,
     vpc_id: &str,
@@ -157,10 +159,35 @@ async fn identity_of_vpc(
         .iter()
         .find(|t| t.key() == Some(owner_key.as_str()))
         .and_then(|t| t.value());
-    Ok(name.map(|name| {
-        let marker = ownership::marker_of_ec2(vpc.tags()).map(ownership::Marker::from_stored);
-        Identity::new(name, marker)
-    }))
+    let Some(name) = name else {
+        return Err(not_a_network(vpc_id));
+    };
+    let marker = ownership::marker_of_ec2(vpc.tags()).map(ownership::Marker::from_stored);
+    Ok(Some(Identity::new(name, marker)))
+}
+
+/// The error of an import of a VPC made outside the provider. The
+/// network's arguments (a CIDR and zones) describe one shape only, the
+/// provider's: three subnet tiers per zone cut from the CIDR its way,
+/// with their gateways and route tables. A VPC made otherwise has subnets
+/// those arguments cannot name, so adopting it would mean making a second
+/// set of subnets beside its own (or failing on overlapping CIDRs):
+/// refused, before anything is written, with what to do instead.
+fn not_a_network(vpc_id: &str) -> Diagnostic {
+    let key = tags::owner_key(KIND);
+    Diagnostic::error(
+        format!("VPC {vpc_id} is not a swarm_network"),
+        format!(
+            "VPC {vpc_id} carries no {key} tag, so it was not made by swarm_network. A \
+             swarm_network is a VPC whose CIDR is cut into public, private and database \
+             subnets in each of its zones, with an internet gateway, NAT gateways and route \
+             tables, every object tagged {key} = <name>; import takes such a network (one \
+             whose state was lost), by its name or its VPC id. A VPC made otherwise cannot be \
+             described by the resource's arguments: keep managing it as it is (e.g. with \
+             hashicorp/aws's aws_vpc and aws_subnet), and give its subnet ids to swarm_node, \
+             swarm_database and swarm_cache (`subnet_ids`)."
+        ),
+    )
 }
 
 /// Everything of the network `id`: one describe per object kind, all at
