@@ -287,3 +287,235 @@ resource "swarm_node" "agents" {{
         );
     run("imports::node_whose_state_was_lost", case).await;
 }
+
+/// A PostgreSQL instance made by hand in the default VPC, with its own DB
+/// subnet group and security group, unencrypted, with a password of its
+/// own: the generated configuration describes it as found, and its apply
+/// keeps it as it is. The same instance (not a replacement), still
+/// unencrypted, in its own subnet group, still behind its own security
+/// group (the provider's is added beside it, never in its place), its
+/// password not taken over by RDS, its settings unchanged.
+#[tokio::test]
+async fn database_made_by_hand() {
+    let emulator = Arc::new(Emulator::start());
+    let name = "made-by-hand";
+    let ec2 = emulator.ec2().await;
+    let rds = emulator.rds().await;
+    let (default_vpc, _) = fixtures::default_vpc(&ec2).await;
+    let mut subnets: Vec<String> = fixtures::default_subnets(&ec2)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .take(2)
+        .collect();
+    subnets.sort();
+    let clients = fixtures::security_group(&ec2, &default_vpc, "hand-made-db", "made by hand").await;
+    rds.create_db_subnet_group()
+        .db_subnet_group_name("hand-made-subnets")
+        .db_subnet_group_description("made by hand")
+        .set_subnet_ids(Some(subnets.clone()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the subnet group: {}", err(e)));
+    let created = rds
+        .create_db_instance()
+        .db_instance_identifier(name)
+        .engine("postgres")
+        .engine_version("16.4")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("owner")
+        .master_user_password("hand-made-password")
+        .db_subnet_group_name("hand-made-subnets")
+        .vpc_security_group_ids(&clients)
+        .storage_encrypted(false)
+        .backup_retention_period(3)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the database: {}", err(e)));
+    let resource_id = created
+        .db_instance()
+        .and_then(|db| db.dbi_resource_id())
+        .unwrap_or_default()
+        .to_owned();
+    let address = "swarm_database.found";
+    let step = Step::import_generated(import_only(&emulator, address, name))
+        .expect_changes()
+        .check(sdk_check(&emulator, move |e, state| {
+            let (resource_id, clients, subnets) =
+                (resource_id.clone(), clients.clone(), subnets.clone());
+            async move {
+                // The state describes the instance as found.
+                let mut in_state = strings(state.values(address)?, "subnet_ids");
+                in_state.sort();
+                same("subnet_ids", in_state, subnets.clone())?;
+                same(
+                    "subnet_group_name",
+                    attr_str(&state, address, "subnet_group_name")?,
+                    "hand-made-subnets".to_owned(),
+                )?;
+                same(
+                    "storage_encrypted",
+                    state.attr(address, "storage_encrypted")?.as_bool(),
+                    Some(false),
+                )?;
+                same(
+                    "backup_retention_days",
+                    state.attr(address, "backup_retention_days")?.as_i64(),
+                    Some(3),
+                )?;
+                // And AWS, read back, holds the same instance as it was.
+                let rds = e.rds().await;
+                let found = rds
+                    .describe_db_instances()
+                    .db_instance_identifier(name)
+                    .send()
+                    .await
+                    .map_err(err)?;
+                let db = found.db_instances().first().ok_or("the database is gone")?;
+                same(
+                    "the database (DbiResourceId)",
+                    db.dbi_resource_id().unwrap_or_default(),
+                    resource_id.as_str(),
+                )?;
+                same("StorageEncrypted", db.storage_encrypted(), Some(false))?;
+                same("BackupRetentionPeriod", db.backup_retention_period(), Some(3))?;
+                same(
+                    "its DB subnet group",
+                    db.db_subnet_group()
+                        .and_then(|g| g.db_subnet_group_name()),
+                    Some("hand-made-subnets"),
+                )?;
+                let groups: Vec<&str> = db
+                    .vpc_security_groups()
+                    .iter()
+                    .filter_map(|g| g.vpc_security_group_id())
+                    .collect();
+                ensure(
+                    "its own security group, still on the instance",
+                    groups.contains(&clients.as_str()),
+                    &groups,
+                )?;
+                ensure(
+                    "its own password (no secret managed by RDS)",
+                    db.master_user_secret().is_none(),
+                    &db.master_user_secret(),
+                )?;
+                // No DB subnet group of the provider's beside it.
+                let provider_group = rds
+                    .describe_db_subnet_groups()
+                    .db_subnet_group_name(format!("{name}-subnets"))
+                    .send()
+                    .await;
+                ensure(
+                    "no second DB subnet group",
+                    provider_group.is_err(),
+                    &provider_group.map(|g| g.db_subnet_groups().len()),
+                )
+            }
+        }));
+    run("imports::database_made_by_hand", test_case().step(step)).await;
+}
+
+/// A Redis replication group made by hand in the default VPC, with its
+/// own cache subnet group and security group, unencrypted: the generated
+/// configuration describes it as found, and its apply keeps it as it is.
+/// The same replication group (not a replacement), still in its own
+/// subnet group and behind its own security group (the provider's is
+/// added beside it), still unencrypted.
+#[tokio::test]
+async fn cache_made_by_hand() {
+    let emulator = Arc::new(Emulator::start());
+    let name = "hand-made-cache";
+    let ec2 = emulator.ec2().await;
+    let ec = emulator.elasticache().await;
+    let (default_vpc, _) = fixtures::default_vpc(&ec2).await;
+    let mut subnets: Vec<String> = fixtures::default_subnets(&ec2)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .take(2)
+        .collect();
+    subnets.sort();
+    let clients =
+        fixtures::security_group(&ec2, &default_vpc, "hand-made-cache", "made by hand").await;
+    ec.create_cache_subnet_group()
+        .cache_subnet_group_name("hand-made-cache-subnets")
+        .cache_subnet_group_description("made by hand")
+        .set_subnet_ids(Some(subnets.clone()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the cache subnet group: {}", err(e)));
+    ec.create_replication_group()
+        .replication_group_id(name)
+        .replication_group_description("made by hand")
+        .engine("redis")
+        .engine_version("7.1")
+        .cache_node_type("cache.t3.micro")
+        .replicas_per_node_group(1)
+        .automatic_failover_enabled(true)
+        .cache_subnet_group_name("hand-made-cache-subnets")
+        .security_group_ids(&clients)
+        .snapshot_retention_limit(2)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the replication group: {}", err(e)));
+    let address = "swarm_cache.found";
+    let step = Step::import_generated(import_only(&emulator, address, name))
+        .expect_changes()
+        .check(sdk_check(&emulator, move |e, state| {
+            let (clients, subnets) = (clients.clone(), subnets.clone());
+            async move {
+                // The state describes the replication group as found.
+                let mut in_state = strings(state.values(address)?, "subnet_ids");
+                in_state.sort();
+                same("subnet_ids", in_state, subnets)?;
+                same(
+                    "snapshot_retention_days",
+                    state.attr(address, "snapshot_retention_days")?.as_i64(),
+                    Some(2),
+                )?;
+                // And AWS, read back, holds the same group as it was.
+                let ec = e.elasticache().await;
+                let groups = ec
+                    .describe_replication_groups()
+                    .replication_group_id(name)
+                    .send()
+                    .await
+                    .map_err(err)?;
+                let group = groups
+                    .replication_groups()
+                    .first()
+                    .ok_or("the replication group is gone")?;
+                same(
+                    "AtRestEncryptionEnabled",
+                    group.at_rest_encryption_enabled().unwrap_or(false),
+                    false,
+                )?;
+                let member = group.member_clusters().first().ok_or("no member cluster")?;
+                let clusters = ec
+                    .describe_cache_clusters()
+                    .cache_cluster_id(member)
+                    .send()
+                    .await
+                    .map_err(err)?;
+                let cluster = clusters.cache_clusters().first().ok_or("no cluster")?;
+                same(
+                    "its cache subnet group",
+                    cluster.cache_subnet_group_name(),
+                    Some("hand-made-cache-subnets"),
+                )?;
+                let on: Vec<&str> = cluster
+                    .security_groups()
+                    .iter()
+                    .filter_map(|g| g.security_group_id())
+                    .collect();
+                ensure(
+                    "its own security group, still on the cluster",
+                    on.contains(&clients.as_str()),
+                    &on,
+                )
+            }
+        }));
+    run("imports::cache_made_by_hand", test_case().step(step)).await;
+}
