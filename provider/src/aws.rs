@@ -42,6 +42,27 @@ where
     )
 }
 
+/// Every item of a paged AWS call. `page(token)` makes one call, from
+/// the page `token` names (`None`: the first), and gives that page's items
+/// and the token of the next page (`NextToken`, `Marker`); a missing or
+/// empty token ends the listing.
+pub async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, Diagnostic>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), Diagnostic>>,
+{
+    let mut items = Vec::new();
+    let mut token = None;
+    loop {
+        let (found, next) = page(token.take()).await?;
+        items.extend(found);
+        match next {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => return Ok(items),
+        }
+    }
+}
+
 /// An error diagnostic for a failed AWS call.
 pub fn error(summary: impl Into<String>, err: &(impl std::error::Error + 'static)) -> Diagnostic {
     Diagnostic::error(summary, DisplayErrorContext(err).to_string())
@@ -124,6 +145,27 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn all_pages_follows_the_tokens_to_the_end() {
+        // Three pages; the last says "no more" with an empty token.
+        let pages = |token: Option<String>| async move {
+            Ok(match token.as_deref() {
+                None => (vec![1, 2], Some("b".to_owned())),
+                Some("b") => (vec![3], Some("c".to_owned())),
+                _ => (vec![4], Some(String::new())),
+            })
+        };
+        assert_eq!(all_pages(pages).await.ok(), Some(vec![1, 2, 3, 4]));
+        // An error on any page is the answer.
+        let failing = |token: Option<String>| async move {
+            match token {
+                None => Ok((vec![1], Some("b".to_owned()))),
+                Some(_) => Err(Diagnostic::error("page", "failed")),
+            }
+        };
+        assert!(all_pages(failing).await.is_err());
+    }
 
     #[test]
     fn final_snapshot_names_are_timestamped_then_numbered() {

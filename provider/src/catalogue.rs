@@ -162,27 +162,30 @@ async fn offerings(
     item: impl Fn(&aws_sdk_ec2::types::InstanceTypeOffering) -> Option<String>,
 ) -> Result<Vec<String>, Diagnostic> {
     let zone_names: Vec<&str> = zones.iter().map(String::as_str).collect();
-    let mut found = Vec::new();
-    let mut token = None;
-    loop {
+    aws::all_pages(|token| {
         let mut request = client
             .ec2
             .describe_instance_type_offerings()
             .location_type(LocationType::AvailabilityZone)
             .filters(ec2::filter("location", &zone_names))
-            .set_next_token(token.take());
+            .set_next_token(token);
         if let Some(instance_type) = instance_type {
             request = request.filters(ec2::filter("instance-type", &[instance_type]));
         }
-        let page = aws::call("ec2", "DescribeInstanceTypeOfferings", request.send())
-            .await
-            .map_err(|e| aws::error("Cannot look up the instance types offered", &e))?;
-        found.extend(page.instance_type_offerings().iter().filter_map(&item));
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-            _ => return Ok(found),
+        let item = &item;
+        async move {
+            let page = aws::call("ec2", "DescribeInstanceTypeOfferings", request.send())
+                .await
+                .map_err(|e| aws::error("Cannot look up the instance types offered", &e))?;
+            let found = page
+                .instance_type_offerings()
+                .iter()
+                .filter_map(item)
+                .collect();
+            Ok((found, page.next_token().map(str::to_owned)))
         }
-    }
+    })
+    .await
 }
 
 /// Why `instance_type` cannot run in all of `zones` (the zones of the
@@ -237,9 +240,7 @@ pub async fn db_engine_versions(client: &SwarmClient, engine: &str) -> Result<An
     client
         .catalogue
         .answer(question, || async {
-            let mut versions = Vec::new();
-            let mut marker = None;
-            loop {
+            aws::all_pages(|marker| async {
                 let page = aws::call(
                     "rds",
                     "DescribeDBEngineVersions",
@@ -247,21 +248,19 @@ pub async fn db_engine_versions(client: &SwarmClient, engine: &str) -> Result<An
                         .rds
                         .describe_db_engine_versions()
                         .engine(engine)
-                        .set_marker(marker.take())
+                        .set_marker(marker)
                         .send(),
                 )
                 .await
                 .map_err(|e| aws::error("Cannot look up the RDS engine versions", &e))?;
-                versions.extend(
-                    page.db_engine_versions()
-                        .iter()
-                        .filter_map(|v| v.engine_version().map(str::to_owned)),
-                );
-                match page.marker() {
-                    Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
-                    _ => return Ok(versions),
-                }
-            }
+                let versions = page
+                    .db_engine_versions()
+                    .iter()
+                    .filter_map(|v| v.engine_version().map(str::to_owned))
+                    .collect();
+                Ok((versions, page.marker().map(str::to_owned)))
+            })
+            .await
         })
         .await
 }
@@ -295,9 +294,7 @@ async fn orderable_classes(
     version: &str,
     class: Option<&str>,
 ) -> Result<Vec<String>, Diagnostic> {
-    let mut classes = Vec::new();
-    let mut marker = None;
-    loop {
+    let mut classes = aws::all_pages(|marker| async {
         let page = aws::call(
             "rds",
             "DescribeOrderableDBInstanceOptions",
@@ -307,23 +304,25 @@ async fn orderable_classes(
                 .engine(engine)
                 .engine_version(version)
                 .set_db_instance_class(class.map(str::to_owned))
-                .set_marker(marker.take())
+                .set_marker(marker)
                 .send(),
         )
         .await
         .map_err(|e| aws::error("Cannot look up the orderable RDS instance classes", &e))?;
-        classes.extend(
-            page.orderable_db_instance_options()
-                .iter()
-                .filter_map(|o| o.db_instance_class().map(str::to_owned)),
-        );
+        let found: Vec<String> = page
+            .orderable_db_instance_options()
+            .iter()
+            .filter_map(|o| o.db_instance_class().map(str::to_owned))
+            .collect();
         // Asking about one class, one answer is enough.
-        let done = class.is_some() && !classes.is_empty();
-        match page.marker() {
-            Some(next) if !next.is_empty() && !done => marker = Some(next.to_owned()),
-            _ => break,
-        }
-    }
+        let next = if class.is_some() && !found.is_empty() {
+            None
+        } else {
+            page.marker().map(str::to_owned)
+        };
+        Ok((found, next))
+    })
+    .await?;
     classes.sort();
     classes.dedup();
     Ok(classes)
@@ -374,9 +373,7 @@ pub async fn cache_engine_versions(
     client
         .catalogue
         .answer(question, || async {
-            let mut versions = Vec::new();
-            let mut marker = None;
-            loop {
+            aws::all_pages(|marker| async {
                 let page = aws::call(
                     "elasticache",
                     "DescribeCacheEngineVersions",
@@ -384,21 +381,19 @@ pub async fn cache_engine_versions(
                         .elasticache
                         .describe_cache_engine_versions()
                         .engine(engine)
-                        .set_marker(marker.take())
+                        .set_marker(marker)
                         .send(),
                 )
                 .await
                 .map_err(|e| aws::error("Cannot look up the ElastiCache engine versions", &e))?;
-                versions.extend(
-                    page.cache_engine_versions()
-                        .iter()
-                        .filter_map(|v| v.engine_version().map(str::to_owned)),
-                );
-                match page.marker() {
-                    Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
-                    _ => return Ok(versions),
-                }
-            }
+                let versions = page
+                    .cache_engine_versions()
+                    .iter()
+                    .filter_map(|v| v.engine_version().map(str::to_owned))
+                    .collect();
+                Ok((versions, page.marker().map(str::to_owned)))
+            })
+            .await
         })
         .await
 }

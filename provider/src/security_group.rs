@@ -205,24 +205,26 @@ pub async fn find(
             .values(ROLE)
             .build(),
     ];
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    let mut out = aws::all_pages(|token| {
         let request = client
             .ec2
             .describe_security_groups()
             .set_filters(Some(filters.clone()))
-            .set_next_token(token.take())
+            .set_next_token(token)
             .send();
-        let page = aws::call("ec2", "DescribeSecurityGroups", request)
-            .await
-            .map_err(|e| aws::error(format!("Cannot read the {kind}'s security group"), &e))?;
-        out.extend(page.security_groups().iter().filter_map(Group::from_sdk));
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-            _ => break,
+        async move {
+            let page = aws::call("ec2", "DescribeSecurityGroups", request)
+                .await
+                .map_err(|e| aws::error(format!("Cannot read the {kind}'s security group"), &e))?;
+            let groups = page
+                .security_groups()
+                .iter()
+                .filter_map(Group::from_sdk)
+                .collect();
+            Ok((groups, page.next_token().map(str::to_owned)))
         }
-    }
+    })
+    .await?;
     out.retain(|g| id.owns(&g.tags));
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)

@@ -235,32 +235,32 @@ async fn describe_instances(
     client: &SwarmClient,
     filters: Vec<Filter>,
 ) -> Result<Vec<Inst>, Diagnostic> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    let mut out = aws::all_pages(|token| {
         let request = client
             .ec2
             .describe_instances()
             .set_filters(Some(filters.clone()))
-            .set_next_token(token.take())
+            .set_next_token(token)
             .send();
-        let page = aws::call("ec2", "DescribeInstances", request)
-            .await
-            .map_err(|e| aws::error("Cannot describe the node's instances", &e))?;
-        for reservation in page.reservations() {
-            let owner = reservation.owner_id().unwrap_or_default();
-            out.extend(
-                reservation
-                    .instances()
-                    .iter()
-                    .filter_map(|i| Inst::from_sdk(owner, i)),
-            );
+        async move {
+            let page = aws::call("ec2", "DescribeInstances", request)
+                .await
+                .map_err(|e| aws::error("Cannot describe the node's instances", &e))?;
+            let instances = page
+                .reservations()
+                .iter()
+                .flat_map(|reservation| {
+                    let owner = reservation.owner_id().unwrap_or_default();
+                    reservation
+                        .instances()
+                        .iter()
+                        .filter_map(move |i| Inst::from_sdk(owner, i))
+                })
+                .collect();
+            Ok((instances, page.next_token().map(str::to_owned)))
         }
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-            _ => break,
-        }
-    }
+    })
+    .await?;
     sort_instances(&mut out);
     Ok(out)
 }
