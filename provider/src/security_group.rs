@@ -190,6 +190,42 @@ impl Group {
     }
 }
 
+/// The security groups an instance (a DB instance, a cache cluster) is to
+/// be behind: the resource's own first, then `additional` (an imported
+/// object's groups of its own, kept so that an import cuts no access),
+/// without repeats.
+pub fn attached(own: &str, additional: &[String]) -> Vec<String> {
+    let mut ids = vec![own.to_owned()];
+    for id in additional {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    ids
+}
+
+/// Whether an instance behind `current` must be moved behind `wanted`
+/// (compared as sets: AWS keeps no order).
+pub fn must_attach(current: &[&str], wanted: &[String]) -> bool {
+    let current: std::collections::BTreeSet<&str> = current.iter().copied().collect();
+    let wanted: std::collections::BTreeSet<&str> = wanted.iter().map(String::as_str).collect();
+    current != wanted
+}
+
+/// The groups an instance is behind besides the resource's own (`own`;
+/// `None` when it has none yet, as an imported object): what
+/// `additional_security_group_ids` reads back, sorted.
+pub fn additional<'a>(current: impl IntoIterator<Item = &'a str>, own: Option<&str>) -> Vec<String> {
+    let mut ids: Vec<String> = current
+        .into_iter()
+        .filter(|id| Some(*id) != own)
+        .map(str::to_owned)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// The security groups of the resource `kind` that `id` finds (normally
 /// one; more after the resource moved VPCs half way), sorted by id. All
 /// pages of one DescribeSecurityGroups.
@@ -406,6 +442,19 @@ pub async fn delete(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_instance_keeps_its_own_groups_beside_the_resources() {
+        let extra = vec!["sg-b".to_owned(), "sg-own".to_owned()];
+        let wanted = attached("sg-own", &extra);
+        assert_eq!(wanted, ["sg-own", "sg-b"]);
+        assert!(!must_attach(&["sg-b", "sg-own"], &wanted));
+        assert!(must_attach(&["sg-b"], &wanted));
+        assert!(must_attach(&["sg-own", "sg-b", "sg-c"], &wanted));
+        assert_eq!(additional(["sg-c", "sg-own", "sg-b"], Some("sg-own")), ["sg-b", "sg-c"]);
+        assert_eq!(additional(["sg-c"], None), ["sg-c"]);
+    }
+
     use super::*;
 
     #[test]

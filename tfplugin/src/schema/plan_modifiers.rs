@@ -67,6 +67,31 @@ impl PlanModifier for RequiresReplace {
     }
 }
 
+/// Changing the value from one the prior state holds replaces the
+/// resource; a prior state without one (written before the attribute
+/// existed: the next refresh reads it from the object) plans in place.
+/// For a setting fixed when the object is made (encryption at rest),
+/// whose absence from an old state must not replace an object that holds
+/// data.
+pub fn requires_replace_if_known() -> RequiresReplaceIfKnown {
+    RequiresReplaceIfKnown
+}
+
+/// The plan modifier returned by [`requires_replace_if_known`].
+pub struct RequiresReplaceIfKnown;
+
+impl PlanModifier for RequiresReplaceIfKnown {
+    fn description(&self) -> String {
+        "Changing this value replaces the resource.".to_owned()
+    }
+
+    fn modify(&self, req: &PlanModifierRequest<'_>, resp: &mut PlanModifierResponse) {
+        if !req.creating && !req.state.is_null() && resp.plan != *req.state {
+            resp.requires_replace = true;
+        }
+    }
+}
+
 /// Keeps the prior state's value instead of "known after apply" for a
 /// computed attribute that does not change once set (an id, an ARN).
 pub fn use_state_for_unknown() -> UseStateForUnknown {

@@ -405,6 +405,27 @@ mod tests {
     }
 
     #[test]
+    fn requires_replace_if_known_spares_a_state_without_the_value() {
+        let block = Block::new("").attribute(
+            Attribute::bool("encrypted")
+                .default_value(Value::Bool(true))
+                .plan_modifier(plan_modifiers::requires_replace_if_known()),
+        );
+        let config = obj([("encrypted", Value::Null)]);
+        let replaced = |prior: Value| plan_all(&block, &config, &obj([("encrypted", prior)])).1;
+        // A state from before the attribute: planned in place.
+        assert!(replaced(Value::Null).is_empty());
+        assert!(replaced(Value::Bool(true)).is_empty());
+        // A value the state holds, changed: replaced.
+        assert_eq!(
+            replaced(Value::Bool(false)),
+            vec![AttributePath::attr("encrypted")]
+        );
+        // On create, nothing is replaced.
+        assert!(plan_all(&block, &config, &Value::Null).1.is_empty());
+    }
+
+    #[test]
     fn blocks_and_maps_are_walked_and_sets_only_lose_write_only_values() {
         let block = Block::new("")
             .block(NestedBlock::new(
