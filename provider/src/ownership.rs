@@ -273,6 +273,58 @@ pub fn ambiguous_import(type_name: &str, name: &str, sets: &Sets, narrow: &str) 
     )
 }
 
+/// An existing AWS object with a name that a create would give one of its
+/// own objects (where AWS names are unique: DB identifiers, replication
+/// group ids, subnet groups, buckets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    /// What it is, as AWS calls it: "DB instance", "bucket".
+    pub kind: &'static str,
+    pub name: String,
+    /// Its `swarm:owner` tag (`None`: it carries none).
+    pub marker: Option<String>,
+}
+
+impl Taken {
+    pub fn new(kind: &'static str, name: impl Into<String>, marker: Option<&str>) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+            marker: marker.map(str::to_owned),
+        }
+    }
+}
+
+/// The error of a create of `type_name` named `name` whose names are
+/// taken by `taken` (not empty): a create has no marker yet, so whatever
+/// already has one of its names is someone else's, or the user's to
+/// import. On the `name` attribute; the same text at plan and at apply.
+pub fn name_taken(type_name: &str, name: &str, taken: &[Taken]) -> Diagnostic {
+    let found = taken
+        .iter()
+        .map(|t| {
+            let owner = match &t.marker {
+                Some(marker) => format!("marker {marker}"),
+                None => "no marker".to_owned(),
+            };
+            format!("  - {} {:?} ({owner})", t.kind, t.name)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Diagnostic::error(
+        format!("The {type_name} name {name:?} is taken"),
+        format!(
+            "A new {type_name} named {name:?} would create objects whose names AWS keeps \
+             unique, and these already exist:\n{found}\nThey are not this resource's, and it \
+             never takes over, changes or deletes them. If they are the ones this \
+             configuration means (made by hand, or by a Terraform run whose state was lost), \
+             import them instead: `terraform import <address> {name}`, or an `import {{ to = \
+             <address>, id = \"{name}\" }}` block. Otherwise choose another name."
+        ),
+    )
+    .at(tfplugin::path::AttributePath::attr("name"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,5 +392,23 @@ mod tests {
         let mut other = Value::Object([("name".to_owned(), Value::from("x"))].into());
         set_in(&mut other, Some(&Marker::from_stored("m1")));
         assert_eq!(other.get_attr(ATTRIBUTE), None);
+    }
+
+    #[test]
+    fn a_taken_name_lists_each_object_and_says_how_to_import() {
+        let d = name_taken(
+            "swarm_database",
+            "agents",
+            &[
+                Taken::new("DB instance", "agents", Some("m1")),
+                Taken::new("DB subnet group", "agents-subnets", None),
+            ],
+        );
+        assert_eq!(d.summary, "The swarm_database name \"agents\" is taken");
+        assert!(d.detail.contains("  - DB instance \"agents\" (marker m1)\n"));
+        assert!(d.detail.contains("  - DB subnet group \"agents-subnets\" (no marker)\n"));
+        assert!(d.detail.contains("`terraform import <address> agents`"));
+        assert!(d.detail.contains("id = \"agents\" }` block"));
+        assert_eq!(d.attribute, Some(tfplugin::path::AttributePath::attr("name")));
     }
 }

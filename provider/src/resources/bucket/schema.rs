@@ -7,6 +7,7 @@ use tfplugin::value::{Type, Value};
 use super::checks;
 use super::state::{MAX_DAYS, Purpose};
 use crate::resources::attributes::computed_string;
+use crate::ownership;
 
 fn days_attribute(name: &str, description: &str) -> Attribute {
     Attribute::number(name)
@@ -167,5 +168,6 @@ pub fn schema() -> Schema {
                  provider's rule alone.",
             ),
     )
+    .attribute(ownership::attribute())
     .block(timeouts::block(&["create", "update", "delete"]))
 }

@@ -10,6 +10,7 @@ use super::checks::{
 };
 use super::state::DEFAULT_ENGINE_VERSION;
 use crate::resources::attributes::computed_string;
+use crate::ownership;
 
 pub fn schema() -> Schema {
     Schema::new(
@@ -180,5 +181,6 @@ pub fn schema() -> Schema {
     )
     .attribute(computed_string("security_group_id", "The cache's security group."))
     .attribute(computed_string("vpc_id", "The VPC of the subnets."))
+    .attribute(ownership::attribute())
     .block(timeouts::block(&["create", "update", "delete"]))
 }

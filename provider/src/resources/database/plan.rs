@@ -209,6 +209,18 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         check_changes(&plan, prior, resp);
     }
     check_placement(client, &plan, prior.as_ref(), resp).await;
+    // A create whose names are someone else's fails now, not half way.
+    if prior.is_none()
+        && let Some(name) = &name
+        && let Err(d) = super::converge::check_free(
+            client,
+            name,
+            given(&plan.read_replicas).and_then(|n| usize::try_from(*n).ok()),
+        )
+        .await
+    {
+        resp.diagnostics.push(d);
+    }
     plan_outputs(&config, &plan, prior.as_ref(), resp);
 
     if let Some(prior) = &prior

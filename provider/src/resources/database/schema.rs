@@ -7,6 +7,7 @@ use tfplugin::value::{Type, Value};
 use super::checks;
 use super::cloud::MAX_REPLICAS;
 use super::state;
+use crate::ownership;
 
 fn computed(attribute: Attribute, description: &str) -> Attribute {
     attribute.computed().description(description)
@@ -305,5 +306,6 @@ pub fn schema() -> Schema {
         "The security group's ingress rules as found, e.g. `tcp/5432 from sg-0123abcd`: \
          anything else shows here and is removed by apply.",
     ))
+    .attribute(ownership::attribute())
     .block(timeouts::block(&["create", "update", "delete"]))
 }
