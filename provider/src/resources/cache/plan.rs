@@ -200,6 +200,12 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         resp.set("vpc_id", Value::Unknown);
     }
     let Some(prior) = prior else {
+        // A create whose names are someone else's fails now, not half way.
+        if let Some(name) = given(&plan.name)
+            && let Err(d) = super::converge::check_free(client, name).await
+        {
+            resp.diagnostics.push(d);
+        }
         return;
     };
 
