@@ -9,3 +9,4 @@ mod network;
 mod node;
 mod node_data_source;
 mod provider_config;
+mod shared_account;

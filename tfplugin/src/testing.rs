@@ -6,6 +6,10 @@
 //! plan that must be empty; the case ends with `terraform destroy` (also
 //! when a step fails) and the destroy checks.
 //!
+//! Steps may run in named Terraform workspaces ([`Step::in_workspace`]):
+//! several states of one configuration directory, as two stacks that share
+//! an account. The final destroy then runs in every workspace that applied.
+//!
 //! The binary is `terraform` on `PATH`, or `TF_ACC_TERRAFORM_PATH`.
 
 use std::future::Future;
@@ -151,6 +155,10 @@ pub enum StepKind {
     /// `import {}` blocks, then a plan that must be empty. Nothing is
     /// destroyed from that directory.
     ImportBlock,
+    /// `terraform ARGS` in the working directory (of the step's
+    /// workspace), e.g. `state rm` to forget a resource as a killed run
+    /// would.
+    Command(Vec<String>),
 }
 
 /// One step of a test case.
@@ -170,7 +178,15 @@ pub struct Step {
     /// For [`StepKind::Apply`]: runs between the plan and the apply, which
     /// then applies the saved plan; see [`Step::after_plan`].
     pub after_plan: Option<Hook>,
+    /// The Terraform workspace the step runs in (`None`: `default`).
+    pub workspace: Option<String>,
+    /// Checks on the step's output (stdout and stderr, also of a step
+    /// that failed as expected): e.g. a warning it must print.
+    pub output_checks: Vec<OutputCheck>,
 }
+
+/// A check on a step's output.
+pub type OutputCheck = Box<dyn Fn(&str) -> CheckResult + Send + Sync>;
 
 /// A test's own action between Terraform commands.
 pub type Hook = Box<dyn Fn() -> BoxFuture<'static, CheckResult> + Send + Sync>;
@@ -214,6 +230,14 @@ impl Step {
         Self::new(config, StepKind::ImportBlock)
     }
 
+    /// A step running `terraform ARGS` (with `config` as `main.tf`).
+    pub fn command(config: impl Into<String>, args: &[&str]) -> Self {
+        Self::new(
+            config,
+            StepKind::Command(args.iter().map(|a| (*a).to_owned()).collect()),
+        )
+    }
+
     fn new(config: impl Into<String>, kind: StepKind) -> Self {
         Self {
             config: config.into(),
@@ -223,7 +247,28 @@ impl Step {
             checks: Vec::new(),
             before: None,
             after_plan: None,
+            workspace: None,
+            output_checks: Vec::new(),
         }
+    }
+
+    /// Runs the step in the Terraform workspace `name` (made if new): its
+    /// own state beside the other workspaces'. Import steps, which run in
+    /// a fresh directory, ignore it.
+    #[must_use]
+    pub fn in_workspace(mut self, name: impl Into<String>) -> Self {
+        self.workspace = Some(name.into());
+        self
+    }
+
+    /// Adds a check on the step's output (stdout and stderr).
+    #[must_use]
+    pub fn check_output<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str) -> CheckResult + Send + Sync + 'static,
+    {
+        self.output_checks.push(Box::new(f));
+        self
     }
 
     /// Runs `f` before the step (e.g. to change or delete an object out of
@@ -350,7 +395,9 @@ impl TestCase {
         let cli = Cli { env };
 
         let main_dir = dir.path().join("main");
-        let mut applied = false;
+        // The workspaces that applied, each with the last configuration it
+        // applied, in the order they were first used.
+        let mut applied: Vec<(String, String)> = Vec::new();
         let mut outcome = Ok(());
         for (i, step) in self.steps.iter().enumerate() {
             let started = Instant::now();
@@ -367,15 +414,27 @@ impl TestCase {
             }
         }
 
-        if applied {
-            // Destroy with the last configuration that applied; on failure
-            // this is the clean-up, and its error is reported too.
-            let destroy = cli
-                .run(
-                    &main_dir,
-                    &["destroy", "-auto-approve", "-input=false", "-no-color"],
-                )
+        if !applied.is_empty() {
+            // Destroy each workspace with the last configuration it applied;
+            // on failure this is the clean-up, and its error is reported too.
+            let mut destroy = Ok(());
+            for (workspace, config) in &applied {
+                let result = async {
+                    std::fs::write(main_dir.join("main.tf"), config)
+                        .map_err(|e| format!("cannot write main.tf: {e}"))?;
+                    select_workspace(&cli, &main_dir, workspace).await?;
+                    cli.run(
+                        &main_dir,
+                        &["destroy", "-auto-approve", "-input=false", "-no-color"],
+                    )
+                    .await
+                    .map(drop)
+                }
                 .await;
+                if let Err(e) = result {
+                    destroy = Err(format!("in workspace {workspace}: {e}"));
+                }
+            }
             match (destroy, &outcome) {
                 (Err(e), Ok(())) => outcome = Err(fail(format!("destroy: {e}"))),
                 (Err(e), Err(first)) => {
@@ -398,13 +457,29 @@ impl TestCase {
     }
 }
 
+/// Makes `name` the directory's workspace (creating it if new). Nothing
+/// to do for `default` in a directory that never left it (Terraform
+/// records another workspace in `.terraform/environment`): a test without
+/// workspaces runs no more commands.
+async fn select_workspace(cli: &Cli, dir: &Path, name: &str) -> CheckResult {
+    if name == "default" && !dir.join(".terraform").join("environment").exists() {
+        return Ok(());
+    }
+    cli.run(
+        dir,
+        &["workspace", "select", "-or-create", "-no-color", name],
+    )
+    .await
+    .map(drop)
+}
+
 async fn run_step(
     cli: &Cli,
     main_dir: &Path,
     root: &Path,
     index: usize,
     step: &Step,
-    applied: &mut bool,
+    applied: &mut Vec<(String, String)>,
 ) -> CheckResult {
     let work_dir = match step.kind {
         StepKind::Import { .. } | StepKind::ImportBlock => root.join(format!("import-{index}")),
@@ -419,9 +494,17 @@ async fn run_step(
         .map_err(|e| format!("cannot create {}: {e}", work_dir.display()))?;
     std::fs::write(work_dir.join("main.tf"), &step.config)
         .map_err(|e| format!("cannot write main.tf: {e}"))?;
-    let init = cli
+    let mut init = cli
         .run(&work_dir, &["init", "-input=false", "-no-color"])
         .await;
+    let in_main = work_dir == main_dir;
+    let workspace = step.workspace.as_deref().unwrap_or("default");
+    if init.is_ok() && in_main {
+        // Every step selects its workspace: Terraform remembers the last.
+        if let Err(e) = select_workspace(cli, &work_dir, workspace).await {
+            init = Err(e);
+        }
+    }
 
     let result: Result<Output, String> = match (&step.kind, init) {
         (_, Err(e)) => Err(e),
@@ -463,7 +546,10 @@ async fn run_step(
                 }
             };
             // Even a failed apply may have created something: destroy at the end.
-            *applied = true;
+            match applied.iter_mut().find(|(w, _)| w == workspace) {
+                Some((_, config)) => config.clone_from(&step.config),
+                None => applied.push((workspace.to_owned(), step.config.clone())),
+            }
             out
         }
         (StepKind::ImportBlock, Ok(_)) => {
@@ -480,7 +566,18 @@ async fn run_step(
             )
             .await
         }
+        (StepKind::Command(args), Ok(_)) => {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli.run(&work_dir, &args).await
+        }
     };
+    let output = match &result {
+        Ok(out) => format!("{}\n{}", out.stdout, out.stderr),
+        Err(message) => message.clone(),
+    };
+    for check in &step.output_checks {
+        check(&output).map_err(|e| format!("{e}; the output was:\n{output}"))?;
+    }
 
     match (&step.expect_error, result) {
         (Some(pattern), Ok(out)) => {
@@ -535,6 +632,7 @@ async fn show(cli: &Cli, dir: &Path) -> Result<State, String> {
 
 struct Output {
     stdout: String,
+    stderr: String,
 }
 
 struct Cli {
@@ -551,7 +649,7 @@ impl Cli {
     async fn run(&self, dir: &Path, args: &[&str]) -> Result<Output, String> {
         let (status, stdout, stderr) = self.exec(dir, args).await?;
         if status == Some(0) {
-            Ok(Output { stdout })
+            Ok(Output { stdout, stderr })
         } else {
             Err(format!(
                 "terraform {} failed ({status:?}):\n{stdout}\n{stderr}",
@@ -565,8 +663,8 @@ impl Cli {
         let args = ["plan", "-input=false", "-no-color", "-detailed-exitcode"];
         let (status, stdout, stderr) = self.exec(dir, &args).await?;
         match status {
-            Some(0) => Ok((false, Output { stdout })),
-            Some(2) => Ok((true, Output { stdout })),
+            Some(0) => Ok((false, Output { stdout, stderr })),
+            Some(2) => Ok((true, Output { stdout, stderr })),
             _ => Err(format!(
                 "terraform plan failed ({status:?}):\n{stdout}\n{stderr}"
             )),

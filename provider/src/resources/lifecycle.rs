@@ -516,11 +516,11 @@ impl<L: Lifecycle> Resource<SwarmClient> for Managed<L> {
     async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
         self.0.modify_plan(client, req, resp).await;
         // A state without a marker (from before markers, or imported from
-        // unmarked objects) plans an update even when nothing else
-        // changes: its apply writes the marker on its objects.
-        if marks(&self.0)
-            && !req.prior_state.is_null()
-            && !resp.plan.is_null()
+        // unmarked objects): the next apply makes one and marks the
+        // objects, an update in place the plan must show.
+        if !req.creating()
+            && !resp.destroying()
+            && marks(&self.0)
             && ownership::marker_in(&req.prior_state).is_none()
         {
             resp.set(ownership::ATTRIBUTE, Value::Unknown);

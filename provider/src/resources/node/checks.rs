@@ -15,7 +15,7 @@ pub const MAX_USER_DATA: usize = 14 * 1024;
 /// Tags per EC2 object are limited to 50; the provider's own take up to 15.
 pub const MAX_TAGS: usize = 35;
 
-/// A node name: it names the AWS objects (`<name>-1`, `swarm-node-<name>`).
+/// A node name: it names the AWS objects (`<name>-1`, `swarm-node-<name>-<marker>`).
 pub fn name(name: &str) -> Result<(), String> {
     let len = name.chars().count();
     if !(1..=64).contains(&len) {

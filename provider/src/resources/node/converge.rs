@@ -58,7 +58,7 @@ pub async fn converge(
         Some(group) => group,
         None => {
             let new = NewGroup {
-                group_name: &format!("swarm-node-{}", spec.name),
+                group_name: &group_name(spec),
                 description: &format!(
                     "swarm_node {}: the MCP port from allowed_cidrs; all egress",
                     spec.name
@@ -168,6 +168,16 @@ async fn mark(
         group.tags.extend(marker.clone());
     }
     Ok(())
+}
+
+/// The name of the node's security group. Names are unique per VPC, and
+/// two nodes of one name (two stacks) may share a VPC: the marker makes
+/// each node's its own.
+fn group_name(spec: &Spec) -> String {
+    match &spec.marker {
+        Some(marker) => format!("swarm-node-{}-{marker}", spec.name),
+        None => format!("swarm-node-{}", spec.name),
+    }
 }
 
 /// Adds or refreshes instances in the progress, keeping node order.
