@@ -10,3 +10,4 @@ mod node;
 mod node_data_source;
 mod provider_config;
 mod shared_account;
+mod unique_names;

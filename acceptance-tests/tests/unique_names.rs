@@ -1,0 +1,838 @@
+//! Names AWS keeps unique (DB identifiers, DB and cache subnet groups,
+//! replication group ids, bucket names) in an account shared by two stacks
+//! (Terraform workspaces of one configuration directory): the second
+//! stack's create of a name the first one has is refused before it makes
+//! anything, and the first stack's objects stay exactly as they were. An
+//! object of the name made by hand (through the SDK) is refused the same
+//! way, with the advice to import it; one made after the plan, by the
+//! apply's own check (`check_create`).
+//!
+//! - `database_of_a_taken_name_is_refused`
+//! - `cache_of_a_taken_name_is_refused`
+//! - `bucket_of_a_taken_name_is_refused`
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use acceptance_tests::checks::{Memo, attr_str, err, out_of_band, same, sdk_check, tag_map};
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::fixtures::{filter, subnet, vpc};
+use acceptance_tests::{config, run, test_case};
+use tfplugin::testing::{CheckResult, Step};
+
+const DB: &str = "swarm_database.main";
+const CACHE: &str = "swarm_cache.main";
+const BUCKET: &str = "swarm_bucket.main";
+const OWNER: &str = "swarm:owner";
+
+type Ec2 = aws_sdk_ec2::Client;
+
+/// Two VPCs, one per stack, each with subnets in two zones.
+#[derive(Clone)]
+struct Vpcs {
+    one: String,
+    one_subnets: Vec<String>,
+    two_subnets: Vec<String>,
+}
+
+async fn vpcs(emulator: &Emulator, zones: [&str; 2]) -> Vpcs {
+    let ec2 = emulator.ec2().await;
+    let one = vpc(&ec2, "10.50.0.0/16").await;
+    let two = vpc(&ec2, "10.60.0.0/16").await;
+    Vpcs {
+        one_subnets: vec![
+            subnet(&ec2, &one, "10.50.1.0/24", zones[0]).await,
+            subnet(&ec2, &one, "10.50.2.0/24", zones[1]).await,
+        ],
+        two_subnets: vec![
+            subnet(&ec2, &two, "10.60.1.0/24", zones[0]).await,
+            subnet(&ec2, &two, "10.60.2.0/24", zones[1]).await,
+        ],
+        one,
+    }
+}
+
+fn quoted(ids: &[String]) -> String {
+    let items: Vec<String> = ids.iter().map(|id| format!("\"{id}\"")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn staging(emulator: &Emulator, resource: &str) -> String {
+    config(&format!(
+        "{}\n{resource}\n",
+        emulator.provider_block("  environment = \"staging\"")
+    ))
+}
+
+/// The error's text with its whitespace made single spaces (Terraform
+/// wraps long lines).
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The output names each of `lines` (whitespace aside).
+fn names_all(output: &str, lines: &[String]) -> CheckResult {
+    let output = flat(output);
+    for line in lines {
+        if !output.contains(&flat(line)) {
+            return Err(format!("the output does not say {line:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// The security groups tagged as the resource `kind` named `name`.
+async fn groups_of(
+    ec2: &Ec2,
+    kind: &str,
+    name: &str,
+) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>, String> {
+    let out = ec2
+        .describe_security_groups()
+        .filters(filter(&format!("tag:swarm:{kind}"), &[name]))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out.security_groups().to_vec())
+}
+
+/// What the first stack made and must keep: its marker, and the ids that
+/// would change if anything were replaced.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct First {
+    marker: String,
+    /// The primary's DbiResourceId, the replication group's ARN, or the
+    /// bucket's name.
+    identity: String,
+    security_group: String,
+}
+
+// ---------------------------------------------------------------------------
+// swarm_database
+
+fn database(emulator: &Emulator, name: &str, subnets: &[String], retention: i32) -> String {
+    staging(
+        emulator,
+        &format!(
+            r#"resource "swarm_database" "main" {{
+  name                  = "{name}"
+  subnet_ids            = {}
+  backup_retention_days = {retention}
+  multi_az              = false
+  deletion_protection   = false
+  final_snapshot        = false
+}}"#,
+            quoted(subnets)
+        ),
+    )
+}
+
+/// The DB instances whose identifier starts with `name`.
+async fn db_instances(
+    rds: &aws_sdk_rds::Client,
+    name: &str,
+) -> Result<Vec<aws_sdk_rds::types::DbInstance>, String> {
+    let out = rds.describe_db_instances().send().await.map_err(err)?;
+    Ok(out
+        .db_instances()
+        .iter()
+        .filter(|i| {
+            i.db_instance_identifier()
+                .is_some_and(|id| id.starts_with(name))
+        })
+        .cloned()
+        .collect())
+}
+
+/// The DB subnet group `name`, if it exists, and its tags.
+async fn db_subnet_group(
+    rds: &aws_sdk_rds::Client,
+    name: &str,
+) -> Result<Option<(aws_sdk_rds::types::DbSubnetGroup, BTreeMap<String, String>)>, String> {
+    let out = rds.describe_db_subnet_groups().send().await.map_err(err)?;
+    let Some(group) = out
+        .db_subnet_groups()
+        .iter()
+        .find(|g| g.db_subnet_group_name() == Some(name))
+        .cloned()
+    else {
+        return Ok(None);
+    };
+    let tags = rds
+        .list_tags_for_resource()
+        .resource_name(group.db_subnet_group_arn().unwrap_or_default())
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(Some((group, tag_map(tags.tag_list()))))
+}
+
+/// The first stack's database, exactly as it was made: one instance
+/// "agents" (the same one, backups kept 7 days), its subnet group in the
+/// first VPC, one security group; all with its marker.
+async fn first_database_intact(e: &Emulator, vpcs: &Vpcs, first: &First) -> CheckResult {
+    let rds = e.rds().await;
+    let instances = db_instances(&rds, "agents").await?;
+    let ids: Vec<&str> = instances
+        .iter()
+        .filter_map(|i| i.db_instance_identifier())
+        .collect();
+    same("the DB instances named agents*", ids, vec!["agents"])?;
+    let primary = &instances[0];
+    same(
+        "the primary's DbiResourceId",
+        primary.dbi_resource_id().unwrap_or_default(),
+        first.identity.as_str(),
+    )?;
+    same(
+        "the primary's backup retention",
+        primary.backup_retention_period(),
+        Some(7),
+    )?;
+    same(
+        "the primary's marker",
+        tag_map(primary.tag_list()).get(OWNER).cloned(),
+        Some(first.marker.clone()),
+    )?;
+    let (group, tags) = db_subnet_group(&rds, "agents-subnets")
+        .await?
+        .ok_or("the DB subnet group agents-subnets is gone")?;
+    same(
+        "the DB subnet group's VPC",
+        group.vpc_id(),
+        Some(vpcs.one.as_str()),
+    )?;
+    same(
+        "the DB subnet group's marker",
+        tags.get(OWNER).cloned(),
+        Some(first.marker.clone()),
+    )?;
+    let groups = groups_of(&e.ec2().await, "database", "agents").await?;
+    let ids: Vec<&str> = groups.iter().filter_map(|g| g.group_id()).collect();
+    same(
+        "the security groups of database agents",
+        ids,
+        vec![first.security_group.as_str()],
+    )
+}
+
+#[tokio::test]
+async fn database_of_a_taken_name_is_refused() {
+    let emulator = Arc::new(Emulator::start());
+    let vpcs = vpcs(&emulator, ["us-east-1b", "us-east-1c"]).await;
+    let first_stack = database(&emulator, "agents", &vpcs.one_subnets, 7);
+    // The issue's second workspace: the same name, 14 days of backups.
+    let second_stack = database(&emulator, "agents", &vpcs.two_subnets, 14);
+    let handmade = database(&emulator, "handmade", &vpcs.two_subnets, 7);
+    let first = Memo::<First>::default();
+
+    let remember = first.clone();
+    let named = first.clone();
+    let kept = (first.clone(), vpcs.clone());
+    let case = test_case()
+        .step(
+            Step::apply(first_stack.clone())
+                .in_workspace("one")
+                .check(sdk_check(&emulator, move |e, state| {
+                    let remember = remember.clone();
+                    async move {
+                        let marker = attr_str(&state, DB, "ownership_marker")?;
+                        let primary = db_instances(&e.rds().await, "agents")
+                            .await?
+                            .into_iter()
+                            .find(|i| i.db_instance_identifier() == Some("agents"))
+                            .ok_or("no DB instance agents")?;
+                        same(
+                            "the primary's marker",
+                            tag_map(primary.tag_list()).get(OWNER),
+                            Some(&marker),
+                        )?;
+                        remember.set(First {
+                            marker,
+                            identity: primary.dbi_resource_id().unwrap_or_default().to_owned(),
+                            security_group: attr_str(&state, DB, "security_group_id")?,
+                        })
+                    }
+                })),
+        )
+        // The second stack is refused at plan, naming the first's objects.
+        .step(
+            Step::apply(second_stack)
+                .in_workspace("two")
+                .expect_error("The swarm_database name \"agents\" is taken")
+                .check_output(move |output| {
+                    let marker = named.get()?.marker;
+                    names_all(
+                        output,
+                        &[
+                            format!("DB instance \"agents\" (marker {marker})"),
+                            format!("DB subnet group \"agents-subnets\" (marker {marker})"),
+                            "terraform import <address> agents".to_owned(),
+                        ],
+                    )
+                }),
+        )
+        // Nothing of the second stack exists, the first's is as it was,
+        // and its plan is empty.
+        .step(
+            Step::plan(first_stack)
+                .in_workspace("one")
+                .before(out_of_band(&emulator, move |e| {
+                    let (first, vpcs) = kept.clone();
+                    async move { first_database_intact(&e, &vpcs, &first.get()?).await }
+                })),
+        )
+        // An instance made by hand after the plan: the apply checks again
+        // and makes nothing.
+        .step(
+            Step::apply(handmade.clone())
+                .in_workspace("three")
+                .after_plan(out_of_band(&emulator, |e| async move {
+                    e.rds()
+                        .await
+                        .create_db_instance()
+                        .db_instance_identifier("handmade")
+                        .db_instance_class("db.t3.micro")
+                        .engine("postgres")
+                        .allocated_storage(20)
+                        .master_username("someone")
+                        .master_user_password("someone-elses-9")
+                        .send()
+                        .await
+                        .map(drop)
+                        .map_err(err)
+                }))
+                .expect_error("The swarm_database name \"handmade\" is taken")
+                .check_output(|output| {
+                    names_all(
+                        output,
+                        &[
+                            "DB instance \"handmade\" (no marker)".to_owned(),
+                            "terraform import <address> handmade".to_owned(),
+                        ],
+                    )
+                }),
+        )
+        // And the next plan refuses it too; the instance is untouched.
+        .step(
+            Step::plan(handmade)
+                .in_workspace("three")
+                .expect_error("The swarm_database name \"handmade\" is taken")
+                .before(out_of_band(&emulator, |e| async move {
+                    handmade_database_untouched(&e).await
+                })),
+        )
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            let rds = e.rds().await;
+            same(
+                "DB instances agents* left",
+                db_instances(&rds, "agents").await?.len(),
+                0,
+            )?;
+            same(
+                "the DB subnet group agents-subnets left",
+                db_subnet_group(&rds, "agents-subnets").await?.is_some(),
+                false,
+            )?;
+            same(
+                "security groups of database agents left",
+                groups_of(&e.ec2().await, "database", "agents").await?.len(),
+                0,
+            )?;
+            handmade_database_untouched(&e).await
+        }));
+    run("unique_names::database_of_a_taken_name_is_refused", case).await;
+}
+
+/// The instance made by hand is as it was made (no tag of the provider's),
+/// and nothing else of "handmade" exists.
+async fn handmade_database_untouched(e: &Emulator) -> CheckResult {
+    let rds = e.rds().await;
+    let instances = db_instances(&rds, "handmade").await?;
+    let [instance] = instances.as_slice() else {
+        return Err(format!("{} DB instances handmade*", instances.len()));
+    };
+    same(
+        "the hand-made instance's class and user",
+        (instance.db_instance_class(), instance.master_username()),
+        (Some("db.t3.micro"), Some("someone")),
+    )?;
+    let tags = tag_map(instance.tag_list());
+    same(
+        "the hand-made instance's provider tags",
+        tags.keys().filter(|k| k.starts_with("swarm:")).count(),
+        0,
+    )?;
+    same(
+        "a DB subnet group handmade-subnets",
+        db_subnet_group(&rds, "handmade-subnets").await?.is_some(),
+        false,
+    )?;
+    same(
+        "security groups of database handmade",
+        groups_of(&e.ec2().await, "database", "handmade")
+            .await?
+            .len(),
+        0,
+    )
+}
+
+// ---------------------------------------------------------------------------
+// swarm_cache
+
+fn cache(emulator: &Emulator, name: &str, subnets: &[String], retention: i32) -> String {
+    staging(
+        emulator,
+        &format!(
+            r#"resource "swarm_cache" "main" {{
+  name                    = "{name}"
+  subnet_ids              = {}
+  replicas                = 1
+  snapshot_retention_days = {retention}
+  final_snapshot          = false
+}}"#,
+            quoted(subnets)
+        ),
+    )
+}
+
+type ElastiCache = aws_sdk_elasticache::Client;
+
+async fn replication_group(
+    ec: &ElastiCache,
+    name: &str,
+) -> Result<Option<(aws_sdk_elasticache::types::ReplicationGroup, BTreeMap<String, String>)>, String>
+{
+    let out = ec.describe_replication_groups().send().await.map_err(err)?;
+    let Some(group) = out
+        .replication_groups()
+        .iter()
+        .find(|g| g.replication_group_id() == Some(name))
+        .cloned()
+    else {
+        return Ok(None);
+    };
+    let tags = ec
+        .list_tags_for_resource()
+        .resource_name(group.arn().unwrap_or_default())
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(Some((group, tag_map(tags.tag_list()))))
+}
+
+async fn cache_subnet_group(
+    ec: &ElastiCache,
+    name: &str,
+) -> Result<Option<(aws_sdk_elasticache::types::CacheSubnetGroup, BTreeMap<String, String>)>, String>
+{
+    let out = ec.describe_cache_subnet_groups().send().await.map_err(err)?;
+    let Some(group) = out
+        .cache_subnet_groups()
+        .iter()
+        .find(|g| g.cache_subnet_group_name() == Some(name))
+        .cloned()
+    else {
+        return Ok(None);
+    };
+    let tags = ec
+        .list_tags_for_resource()
+        .resource_name(group.arn().unwrap_or_default())
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(Some((group, tag_map(tags.tag_list()))))
+}
+
+/// The first stack's cache as it was made: the same replication group
+/// (snapshots kept 3 days), its subnet group in the first VPC, one
+/// security group; all with its marker.
+async fn first_cache_intact(e: &Emulator, vpcs: &Vpcs, first: &First) -> CheckResult {
+    let ec = e.elasticache().await;
+    let (group, tags) = replication_group(&ec, "agents")
+        .await?
+        .ok_or("the replication group agents is gone")?;
+    same(
+        "the replication group's ARN",
+        group.arn().unwrap_or_default(),
+        first.identity.as_str(),
+    )?;
+    same(
+        "the snapshot retention",
+        group.snapshot_retention_limit(),
+        Some(3),
+    )?;
+    same(
+        "the replication group's marker",
+        tags.get(OWNER).cloned(),
+        Some(first.marker.clone()),
+    )?;
+    let (subnets, tags) = cache_subnet_group(&ec, "agents")
+        .await?
+        .ok_or("the cache subnet group agents is gone")?;
+    same(
+        "the cache subnet group's VPC",
+        subnets.vpc_id(),
+        Some(vpcs.one.as_str()),
+    )?;
+    same(
+        "the cache subnet group's marker",
+        tags.get(OWNER).cloned(),
+        Some(first.marker.clone()),
+    )?;
+    let groups = groups_of(&e.ec2().await, "cache", "agents").await?;
+    let ids: Vec<&str> = groups.iter().filter_map(|g| g.group_id()).collect();
+    same(
+        "the security groups of cache agents",
+        ids,
+        vec![first.security_group.as_str()],
+    )
+}
+
+/// The replication group made by hand is as it was made, and nothing else
+/// of "handmade" exists.
+async fn handmade_cache_untouched(e: &Emulator) -> CheckResult {
+    let ec = e.elasticache().await;
+    let (group, tags) = replication_group(&ec, "handmade")
+        .await?
+        .ok_or("the hand-made replication group is gone")?;
+    same(
+        "the hand-made group's node type and retention",
+        (group.cache_node_type(), group.snapshot_retention_limit()),
+        (Some("cache.t3.micro"), Some(0)),
+    )?;
+    same(
+        "the hand-made group's provider tags",
+        tags.keys().filter(|k| k.starts_with("swarm:")).count(),
+        0,
+    )?;
+    same(
+        "a cache subnet group handmade",
+        cache_subnet_group(&ec, "handmade").await?.is_some(),
+        false,
+    )?;
+    same(
+        "security groups of cache handmade",
+        groups_of(&e.ec2().await, "cache", "handmade").await?.len(),
+        0,
+    )
+}
+
+#[tokio::test]
+async fn cache_of_a_taken_name_is_refused() {
+    let emulator = Arc::new(Emulator::start());
+    let vpcs = vpcs(&emulator, ["us-east-1a", "us-east-1b"]).await;
+    let first_stack = cache(&emulator, "agents", &vpcs.one_subnets, 3);
+    let second_stack = cache(&emulator, "agents", &vpcs.two_subnets, 7);
+    let handmade = cache(&emulator, "handmade", &vpcs.two_subnets, 3);
+    let first = Memo::<First>::default();
+
+    let remember = first.clone();
+    let named = first.clone();
+    let kept = (first.clone(), vpcs.clone());
+    let case = test_case()
+        .step(
+            Step::apply(first_stack.clone())
+                .in_workspace("one")
+                .check(sdk_check(&emulator, move |e, state| {
+                    let remember = remember.clone();
+                    async move {
+                        let marker = attr_str(&state, CACHE, "ownership_marker")?;
+                        let (group, tags) = replication_group(&e.elasticache().await, "agents")
+                            .await?
+                            .ok_or("no replication group agents")?;
+                        same("the group's marker", tags.get(OWNER), Some(&marker))?;
+                        remember.set(First {
+                            marker,
+                            identity: group.arn().unwrap_or_default().to_owned(),
+                            security_group: attr_str(&state, CACHE, "security_group_id")?,
+                        })
+                    }
+                })),
+        )
+        .step(
+            Step::apply(second_stack)
+                .in_workspace("two")
+                .expect_error("The swarm_cache name \"agents\" is taken")
+                .check_output(move |output| {
+                    let marker = named.get()?.marker;
+                    names_all(
+                        output,
+                        &[
+                            format!("replication group \"agents\" (marker {marker})"),
+                            format!("cache subnet group \"agents\" (marker {marker})"),
+                            "terraform import <address> agents".to_owned(),
+                        ],
+                    )
+                }),
+        )
+        .step(
+            Step::plan(first_stack)
+                .in_workspace("one")
+                .before(out_of_band(&emulator, move |e| {
+                    let (first, vpcs) = kept.clone();
+                    async move { first_cache_intact(&e, &vpcs, &first.get()?).await }
+                })),
+        )
+        .step(
+            Step::apply(handmade.clone())
+                .in_workspace("three")
+                .after_plan(out_of_band(&emulator, |e| async move {
+                    e.elasticache()
+                        .await
+                        .create_replication_group()
+                        .replication_group_id("handmade")
+                        .replication_group_description("made by hand")
+                        .engine("redis")
+                        .cache_node_type("cache.t3.micro")
+                        .num_cache_clusters(1)
+                        .send()
+                        .await
+                        .map(drop)
+                        .map_err(err)
+                }))
+                .expect_error("The swarm_cache name \"handmade\" is taken")
+                .check_output(|output| {
+                    names_all(
+                        output,
+                        &[
+                            "replication group \"handmade\" (no marker)".to_owned(),
+                            "terraform import <address> handmade".to_owned(),
+                        ],
+                    )
+                }),
+        )
+        .step(
+            Step::plan(handmade)
+                .in_workspace("three")
+                .expect_error("The swarm_cache name \"handmade\" is taken")
+                .before(out_of_band(&emulator, |e| async move {
+                    handmade_cache_untouched(&e).await
+                })),
+        )
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            let ec = e.elasticache().await;
+            same(
+                "the replication group agents left",
+                replication_group(&ec, "agents").await?.is_some(),
+                false,
+            )?;
+            same(
+                "the cache subnet group agents left",
+                cache_subnet_group(&ec, "agents").await?.is_some(),
+                false,
+            )?;
+            same(
+                "security groups of cache agents left",
+                groups_of(&e.ec2().await, "cache", "agents").await?.len(),
+                0,
+            )?;
+            handmade_cache_untouched(&e).await
+        }));
+    run("unique_names::cache_of_a_taken_name_is_refused", case).await;
+}
+
+// ---------------------------------------------------------------------------
+// swarm_bucket
+
+/// A bucket name unique enough for a real AWS account (names are global).
+fn unique(stem: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("swarm-acc-{stem}-{:x}", nanos % (1 << 48))
+}
+
+fn bucket(emulator: &Emulator, name: &str, purpose: &str) -> String {
+    staging(
+        emulator,
+        &format!(
+            r#"resource "swarm_bucket" "main" {{
+  name    = "{name}"
+  purpose = "{purpose}"
+}}"#
+        ),
+    )
+}
+
+/// A bucket's tags (none when it has no tag set).
+async fn bucket_tags(s3: &aws_sdk_s3::Client, name: &str) -> Result<BTreeMap<String, String>, String> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => Ok(out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()),
+        Err(e) if e.code() == Some("NoSuchTagSet") => Ok(BTreeMap::new()),
+        Err(e) => Err(err(e)),
+    }
+}
+
+async fn bucket_names(s3: &aws_sdk_s3::Client) -> Result<Vec<String>, String> {
+    let out = s3.list_buckets().send().await.map_err(err)?;
+    Ok(out
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_owned))
+        .collect())
+}
+
+/// The bucket made by hand has no tags and no policy: nothing was written.
+async fn handmade_bucket_untouched(e: &Emulator, name: &str) -> CheckResult {
+    let s3 = e.s3().await;
+    same(
+        "the hand-made bucket exists",
+        bucket_names(&s3).await?.iter().any(|b| b == name),
+        true,
+    )?;
+    same(
+        "the hand-made bucket's tags",
+        bucket_tags(&s3, name).await?,
+        BTreeMap::new(),
+    )?;
+    same(
+        "the hand-made bucket has a policy",
+        s3.get_bucket_policy().bucket(name).send().await.is_ok(),
+        false,
+    )
+}
+
+#[tokio::test]
+async fn bucket_of_a_taken_name_is_refused() {
+    let emulator = Arc::new(Emulator::start());
+    let name = unique("shared");
+    let handmade_name = unique("handmade");
+    let first_stack = bucket(&emulator, &name, "logs");
+    // The same name for another purpose: it would change the retention.
+    let second_stack = bucket(&emulator, &name, "backups");
+    let handmade = bucket(&emulator, &handmade_name, "logs");
+    let first = Memo::<First>::default();
+
+    let remember = first.clone();
+    let named = (first.clone(), name.clone());
+    let kept = (first.clone(), name.clone());
+    let made = handmade_name.clone();
+    let untouched = handmade_name.clone();
+    let left = (name.clone(), handmade_name.clone());
+    let taken = format!("The swarm_bucket name \"{handmade_name}\" is taken");
+    let case = test_case()
+        .step(
+            Step::apply(first_stack.clone())
+                .in_workspace("one")
+                .check(sdk_check(&emulator, move |e, state| {
+                    let remember = remember.clone();
+                    async move {
+                        let name = attr_str(&state, BUCKET, "id")?;
+                        let marker = attr_str(&state, BUCKET, "ownership_marker")?;
+                        let tags = bucket_tags(&e.s3().await, &name).await?;
+                        same("the bucket's marker", tags.get(OWNER), Some(&marker))?;
+                        remember.set(First {
+                            marker,
+                            identity: name,
+                            security_group: String::new(),
+                        })
+                    }
+                })),
+        )
+        .step(
+            Step::apply(second_stack)
+                .in_workspace("two")
+                .expect_error(format!("The swarm_bucket name \"{name}\" is taken"))
+                .check_output(move |output| {
+                    let (first, name) = &named;
+                    let marker = first.get()?.marker;
+                    names_all(
+                        output,
+                        &[
+                            format!("bucket \"{name}\" (marker {marker})"),
+                            format!("terraform import <address> {name}"),
+                        ],
+                    )
+                }),
+        )
+        // The first stack's bucket keeps its purpose, retention and marker.
+        .step(
+            Step::plan(first_stack)
+                .in_workspace("one")
+                .before(out_of_band(&emulator, move |e| {
+                    let (first, name) = kept.clone();
+                    async move {
+                        let first = first.get()?;
+                        same("the bucket", name.as_str(), first.identity.as_str())?;
+                        let s3 = e.s3().await;
+                        let tags = bucket_tags(&s3, &name).await?;
+                        same(
+                            "the bucket's marker and purpose",
+                            (tags.get(OWNER), tags.get("swarm:purpose")),
+                            (Some(&first.marker), Some(&"logs".to_owned())),
+                        )?;
+                        let rules = s3
+                            .get_bucket_lifecycle_configuration()
+                            .bucket(&name)
+                            .send()
+                            .await
+                            .map_err(err)?;
+                        let days: Vec<Option<i32>> = rules
+                            .rules()
+                            .iter()
+                            .map(|r| r.expiration().and_then(|x| x.days()))
+                            .collect();
+                        same("the expiration days", days, vec![Some(7)])
+                    }
+                })),
+        )
+        .step(
+            Step::apply(handmade.clone())
+                .in_workspace("three")
+                .after_plan(out_of_band(&emulator, move |e| {
+                    let made = made.clone();
+                    async move {
+                        e.s3()
+                            .await
+                            .create_bucket()
+                            .bucket(made)
+                            .send()
+                            .await
+                            .map(drop)
+                            .map_err(err)
+                    }
+                }))
+                .expect_error(taken.clone())
+                .check_output({
+                    let name = handmade_name.clone();
+                    move |output| {
+                        names_all(
+                            output,
+                            &[
+                                format!("bucket \"{name}\" (no marker)"),
+                                format!("terraform import <address> {name}"),
+                            ],
+                        )
+                    }
+                }),
+        )
+        .step(
+            Step::plan(handmade)
+                .in_workspace("three")
+                .expect_error(taken)
+                .before(out_of_band(&emulator, move |e| {
+                    let name = untouched.clone();
+                    async move { handmade_bucket_untouched(&e, &name).await }
+                })),
+        )
+        .check_destroy(sdk_check(&emulator, move |e, _| {
+            let (name, handmade) = left.clone();
+            async move {
+                same(
+                    "the first stack's bucket left",
+                    bucket_names(&e.s3().await).await?.contains(&name),
+                    false,
+                )?;
+                handmade_bucket_untouched(&e, &handmade).await
+            }
+        }));
+    run("unique_names::bucket_of_a_taken_name_is_refused", case).await;
+}
