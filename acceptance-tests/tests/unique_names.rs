@@ -323,6 +323,10 @@ async fn database_of_a_taken_name_is_refused() {
                     handmade_database_untouched(&e).await
                 })),
         )
+        // The refused apply left an entry without instances in the state,
+        // and `terraform destroy` plans the configuration first, which the
+        // name refuses: the workspace drops the resource instead.
+        .step(Step::apply(staging(&emulator, "")).in_workspace("three"))
         .check_destroy(sdk_check(&emulator, |e, _| async move {
             let rds = e.rds().await;
             same(
@@ -611,6 +615,10 @@ async fn cache_of_a_taken_name_is_refused() {
                     handmade_cache_untouched(&e).await
                 })),
         )
+        // The refused apply left an entry without instances in the state,
+        // and `terraform destroy` plans the configuration first, which the
+        // name refuses: the workspace drops the resource instead.
+        .step(Step::apply(staging(&emulator, "")).in_workspace("three"))
         .check_destroy(sdk_check(&emulator, |e, _| async move {
             let ec = e.elasticache().await;
             same(
@@ -823,6 +831,10 @@ async fn bucket_of_a_taken_name_is_refused() {
                     async move { handmade_bucket_untouched(&e, &name).await }
                 })),
         )
+        // The refused apply left an entry without instances in the state,
+        // and `terraform destroy` plans the configuration first, which the
+        // name refuses: the workspace drops the resource instead.
+        .step(Step::apply(staging(&emulator, "")).in_workspace("three"))
         .check_destroy(sdk_check(&emulator, move |e, _| {
             let (name, handmade) = left.clone();
             async move {
