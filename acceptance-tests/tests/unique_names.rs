@@ -7,7 +7,12 @@
 //! way, with the advice to import it; one made after the plan, by the
 //! apply's own check (`check_create`).
 //!
-//! - `database_of_a_taken_name_is_refused`
+//! - `database_of_a_taken_name_is_refused` (also: a replacement of the
+//!   first stack's database under its own name is not refused)
+//! - `database_never_touches_an_instance_of_its_name_made_since`: the
+//!   primary deleted out of band and an instance of its name made by hand:
+//!   the apply is refused, the instance never changed, and destroy deletes
+//!   only the database's own subnet group and security group.
 //! - `cache_of_a_taken_name_is_refused`
 //! - `bucket_of_a_taken_name_is_refused`
 
@@ -225,6 +230,10 @@ async fn database_of_a_taken_name_is_refused() {
     // The second workspace: the same name, 14 days of backups.
     let second_stack = database(&emulator, "agents", &vpcs.two_subnets, 14);
     let handmade = database(&emulator, "handmade", &vpcs.two_subnets, 7);
+    let replaced = first_stack.replace(
+        "  final_snapshot        = false\n",
+        "  final_snapshot        = false\n  master_username       = \"owner\"\n",
+    );
     let first = Memo::<First>::default();
 
     let remember = first.clone();
@@ -283,25 +292,26 @@ async fn database_of_a_taken_name_is_refused() {
                     async move { first_database_intact(&e, &vpcs, &first.get()?).await }
                 })),
         )
+        // A replacement of the first stack's database (a new master user)
+        // is not refused: what it replaces is its own, deleted first.
+        .step(
+            Step::apply(replaced).in_workspace("one").check(sdk_check(
+                &emulator,
+                |e, _| async move {
+                    let instances = db_instances(&e.rds().await, "agents").await?;
+                    let users: Vec<Option<&str>> =
+                        instances.iter().map(|i| i.master_username()).collect();
+                    same("the master users of agents*", users, vec![Some("owner")])
+                },
+            )),
+        )
         // An instance made by hand after the plan: the apply checks again
         // and makes nothing.
         .step(
             Step::apply(handmade.clone())
                 .in_workspace("three")
                 .after_plan(out_of_band(&emulator, |e| async move {
-                    e.rds()
-                        .await
-                        .create_db_instance()
-                        .db_instance_identifier("handmade")
-                        .db_instance_class("db.t3.micro")
-                        .engine("postgres")
-                        .allocated_storage(20)
-                        .master_username("someone")
-                        .master_user_password("someone-elses-9")
-                        .send()
-                        .await
-                        .map(drop)
-                        .map_err(err)
+                    instance_by_hand(&e, "handmade").await
                 }))
                 .expect_error("The swarm_database name \"handmade\" is taken")
                 .check_output(|output| {
@@ -352,22 +362,8 @@ async fn database_of_a_taken_name_is_refused() {
 /// The instance made by hand is as it was made (no tag of the provider's),
 /// and nothing else of "handmade" exists.
 async fn handmade_database_untouched(e: &Emulator) -> CheckResult {
+    instance_by_hand_untouched(e, "handmade").await?;
     let rds = e.rds().await;
-    let instances = db_instances(&rds, "handmade").await?;
-    let [instance] = instances.as_slice() else {
-        return Err(format!("{} DB instances handmade*", instances.len()));
-    };
-    same(
-        "the hand-made instance's class and user",
-        (instance.db_instance_class(), instance.master_username()),
-        (Some("db.t3.micro"), Some("someone")),
-    )?;
-    let tags = tag_map(instance.tag_list());
-    same(
-        "the hand-made instance's provider tags",
-        tags.keys().filter(|k| k.starts_with("swarm:")).count(),
-        0,
-    )?;
     same(
         "a DB subnet group handmade-subnets",
         db_subnet_group(&rds, "handmade-subnets").await?.is_some(),
@@ -380,6 +376,108 @@ async fn handmade_database_untouched(e: &Emulator) -> CheckResult {
             .len(),
         0,
     )
+}
+
+/// Makes the DB instance `name` by hand, as someone else would.
+async fn instance_by_hand(e: &Emulator, name: &str) -> CheckResult {
+    e.rds()
+        .await
+        .create_db_instance()
+        .db_instance_identifier(name)
+        .db_instance_class("db.t3.micro")
+        .engine("postgres")
+        .allocated_storage(20)
+        .master_username("someone")
+        .master_user_password("someone-elses-9")
+        .backup_retention_period(3)
+        .send()
+        .await
+        .map(drop)
+        .map_err(err)
+}
+
+/// The instance `name` made by hand is as it was made: its class, user and
+/// retention, and no tag of the provider's.
+async fn instance_by_hand_untouched(e: &Emulator, name: &str) -> CheckResult {
+    let rds = e.rds().await;
+    let instances = db_instances(&rds, name).await?;
+    let [instance] = instances.as_slice() else {
+        return Err(format!("{} DB instances {name}*", instances.len()));
+    };
+    same(
+        "the hand-made instance's class, user and retention",
+        (
+            instance.db_instance_class(),
+            instance.master_username(),
+            instance.backup_retention_period(),
+        ),
+        (Some("db.t3.micro"), Some("someone"), Some(3)),
+    )?;
+    let tags = tag_map(instance.tag_list());
+    same(
+        "the hand-made instance's provider tags",
+        tags.keys().filter(|k| k.starts_with("swarm:")).count(),
+        0,
+    )
+}
+
+/// The database's primary is deleted out of band and someone makes an
+/// instance of its name: read, apply and destroy never take it for the
+/// database's own (its marker is not there), nothing changes it, and the
+/// destroy deletes only the database's subnet group and security group.
+#[tokio::test]
+async fn database_never_touches_an_instance_of_its_name_made_since() {
+    let emulator = Arc::new(Emulator::start());
+    let vpcs = vpcs(&emulator, ["us-east-1b", "us-east-1c"]).await;
+    let stack = database(&emulator, "agents", &vpcs.one_subnets, 7);
+    let case = test_case()
+        .step(Step::apply(stack.clone()))
+        .step(
+            Step::apply(stack.clone())
+                .before(out_of_band(&emulator, |e| async move {
+                    let rds = e.rds().await;
+                    rds.delete_db_instance()
+                        .db_instance_identifier("agents")
+                        .skip_final_snapshot(true)
+                        .send()
+                        .await
+                        .map_err(err)?;
+                    instance_by_hand(&e, "agents").await
+                }))
+                .expect_error("The swarm_database name \"agents\" is taken")
+                .check_output(|output| {
+                    names_all(output, &["DB instance \"agents\" (no marker)".to_owned()])
+                }),
+        )
+        // The plan still wants the database's own primary; the instance of
+        // its name is untouched.
+        .step(
+            Step::plan(stack)
+                .expect_changes()
+                .before(out_of_band(&emulator, |e| async move {
+                    instance_by_hand_untouched(&e, "agents").await
+                })),
+        )
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            instance_by_hand_untouched(&e, "agents").await?;
+            same(
+                "the DB subnet group agents-subnets left",
+                db_subnet_group(&e.rds().await, "agents-subnets")
+                    .await?
+                    .is_some(),
+                false,
+            )?;
+            same(
+                "security groups of database agents left",
+                groups_of(&e.ec2().await, "database", "agents").await?.len(),
+                0,
+            )
+        }));
+    run(
+        "unique_names::database_never_touches_an_instance_of_its_name_made_since",
+        case,
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------

@@ -325,6 +325,50 @@ pub fn name_taken(type_name: &str, name: &str, taken: &[Taken]) -> Diagnostic {
     .at(tfplugin::path::AttributePath::attr("name"))
 }
 
+/// The key of the planned private data that tells the create half of a
+/// replacement whose objects it replaces.
+const REPLACING: &str = "swarm:replacing";
+
+/// The planned private data of an update that Terraform turns into a
+/// replacement: Terraform plans the create half with it as its prior
+/// private data (the prior state is then null), so that the create's
+/// name check knows the objects of `marker` are the ones the replacement
+/// destroys first, not someone else's.
+pub fn replacing(marker: &Marker) -> Vec<u8> {
+    serde_json::json!({ REPLACING: marker.as_str() })
+        .to_string()
+        .into_bytes()
+}
+
+/// The marker of the objects a replacement destroys, from the prior
+/// private data of its create half (see [`replacing`]).
+pub fn replaced(private: &[u8]) -> Option<Marker> {
+    serde_json::from_slice::<serde_json::Value>(private)
+        .ok()?
+        .get(REPLACING)?
+        .as_str()
+        .map(Marker::from_stored)
+}
+
+/// The check of a create of `type_name` named `name` that found `taken`:
+/// none may exist, but those of `replacing` (a replacement's, which it
+/// destroys before it creates; only known at plan).
+pub fn refuse_taken(
+    type_name: &str,
+    name: &str,
+    mut taken: Vec<Taken>,
+    replacing: Option<&Marker>,
+) -> Result<(), Diagnostic> {
+    if let Some(replaced) = replacing {
+        taken.retain(|t| t.marker.as_deref() != Some(replaced.as_str()));
+    }
+    if taken.is_empty() {
+        Ok(())
+    } else {
+        Err(name_taken(type_name, name, &taken))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,5 +454,20 @@ mod tests {
         assert!(d.detail.contains("`terraform import <address> agents`"));
         assert!(d.detail.contains("id = \"agents\" }` block"));
         assert_eq!(d.attribute, Some(tfplugin::path::AttributePath::attr("name")));
+    }
+
+    #[test]
+    fn a_replacement_passes_its_own_objects_to_its_create() {
+        let mine = Marker::from_stored("m1");
+        assert_eq!(replaced(&replacing(&mine)), Some(mine.clone()));
+        assert_eq!(replaced(b""), None);
+        let taken = vec![
+            Taken::new("bucket", "b", Some("m1")),
+            Taken::new("bucket", "b", None),
+        ];
+        assert!(refuse_taken("swarm_bucket", "b", taken[..1].to_vec(), Some(&mine)).is_ok());
+        let refused = refuse_taken("swarm_bucket", "b", taken, Some(&mine));
+        assert!(refused.is_err_and(|d| d.detail.contains("bucket \"b\" (no marker)")
+            && !d.detail.contains("m1")));
     }
 }

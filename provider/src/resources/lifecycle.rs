@@ -525,6 +525,16 @@ impl<L: Lifecycle> Resource<SwarmClient> for Managed<L> {
         {
             resp.set(ownership::ATTRIBUTE, Value::Unknown);
         }
+        // A replacement: its create half (planned next, with this as its
+        // prior private data) must not take the objects it replaces for
+        // someone else's. The create half passes nothing on to apply.
+        if req.creating() {
+            resp.private.clear();
+        } else if !resp.requires_replace.is_empty()
+            && let Some(marker) = ownership::marker_in(&req.prior_state)
+        {
+            resp.private = ownership::replacing(&marker);
+        }
     }
 
     async fn create(&self, client: &SwarmClient, req: &ChangeRequest, resp: &mut ChangeResponse) {

@@ -20,7 +20,7 @@ use tfplugin::path::AttributePath;
 use super::policy;
 use crate::aws;
 use crate::config::SwarmClient;
-use crate::ownership::{self, Identity, Sets, Taken};
+use crate::ownership::{self, Identity, Marker, Sets, Taken};
 use crate::tags;
 use crate::waiter::{self, Poll, Wait};
 
@@ -369,8 +369,13 @@ impl Observed {
 /// is free. Bucket names are global: a name can be another account's, or a
 /// bucket of this account's that is not this resource's (a create has no
 /// marker yet, so any bucket of the name is someone else's, or the user's
-/// to import).
-pub async fn check_free(client: &SwarmClient, name: &str) -> Result<(), Diagnostic> {
+/// to import; but, at plan, the one a replacement deletes first,
+/// `replacing`'s).
+pub async fn check_free(
+    client: &SwarmClient,
+    name: &str,
+    replacing: Option<&Marker>,
+) -> Result<(), Diagnostic> {
     let head = aws::call(
         "s3",
         "HeadBucket",
@@ -402,7 +407,9 @@ pub async fn check_free(client: &SwarmClient, name: &str) -> Result<(), Diagnost
             let tags = tags::s3::read(client, name).await.map_err(|err| {
                 aws::error(format!("Cannot read the tags of bucket {name:?}"), &err)
             })?;
-            Err(taken(name, &tags))
+            let marker = tags.get(ownership::KEY).map(String::as_str);
+            let found = vec![Taken::new("bucket", name, marker)];
+            ownership::refuse_taken("swarm_bucket", name, found, replacing)
         }
     }
 }

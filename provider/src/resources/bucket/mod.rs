@@ -117,7 +117,7 @@ impl Lifecycle for Bucket {
     }
 
     async fn check_create(&self, client: &SwarmClient, desired: &Desired) -> Result<(), Diagnostic> {
-        cloud::check_free(client, &desired.name).await
+        cloud::check_free(client, &desired.name, None).await
     }
 
     fn is_gone(observed: &Option<Observed>) -> bool {

@@ -127,7 +127,12 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             // A name another account, or a bucket that is not this
             // resource's, has: say so now rather than half way through apply.
             if req.creating()
-                && let Err(d) = cloud::check_free(client, &name).await
+                && let Err(d) = cloud::check_free(
+                    client,
+                    &name,
+                    crate::ownership::replaced(&req.prior_private).as_ref(),
+                )
+                .await
             {
                 resp.diagnostics.push(d);
             }

@@ -202,7 +202,12 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     let Some(prior) = prior else {
         // A create whose names are someone else's fails now, not half way.
         if let Some(name) = given(&plan.name)
-            && let Err(d) = super::converge::check_free(client, name).await
+            && let Err(d) = super::converge::check_free(
+                client,
+                name,
+                crate::ownership::replaced(&req.prior_private).as_ref(),
+            )
+            .await
         {
             resp.diagnostics.push(d);
         }

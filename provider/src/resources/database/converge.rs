@@ -14,7 +14,7 @@ use super::state::{Password, Spec};
 use crate::aws;
 use crate::config::SwarmClient;
 use crate::ec2::{self, Subnet};
-use crate::ownership::{self, Identity, Taken};
+use crate::ownership::{self, Identity, Marker, Taken};
 use crate::security_group::{self, NewGroup};
 use crate::tags;
 use crate::waiter::Wait;
@@ -84,19 +84,17 @@ pub async fn converge(
 /// yet, so any object with one of the names it would make (the DB
 /// identifier, the replicas' `read_replicas` identifiers, all five when
 /// unknown, the DB subnet group) is not its own, and the create is
-/// refused before anything is made. One describe per object kind.
+/// refused before anything is made; but, at plan, those of the database a
+/// replacement destroys first (`replacing`). One describe per object kind.
 pub async fn check_free(
     client: &SwarmClient,
     name: &str,
     read_replicas: Option<usize>,
+    replacing: Option<&Marker>,
 ) -> Result<(), Diagnostic> {
     let seen = cloud::observe_all(client, name, false).await?;
     let taken = seen.taken(name, read_replicas.unwrap_or(cloud::MAX_REPLICAS));
-    if taken.is_empty() {
-        Ok(())
-    } else {
-        Err(ownership::name_taken("swarm_database", name, &taken))
-    }
+    ownership::refuse_taken("swarm_database", name, taken, replacing)
 }
 
 async fn ensure_subnet_group(

@@ -216,6 +216,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             client,
             name,
             given(&plan.read_replicas).and_then(|n| usize::try_from(*n).ok()),
+            crate::ownership::replaced(&req.prior_private).as_ref(),
         )
         .await
     {
