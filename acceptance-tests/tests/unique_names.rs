@@ -14,7 +14,8 @@
 //!   the apply is refused, the instance never changed, and destroy deletes
 //!   only the database's own subnet group and security group.
 //! - `cache_of_a_taken_name_is_refused`
-//! - `bucket_of_a_taken_name_is_refused`
+//! - `bucket_of_a_taken_name_is_refused` (also: the hand-made bucket,
+//!   imported, is marked by the import's apply)
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use acceptance_tests::checks::{Memo, attr_str, err, out_of_band, same, sdk_check, tag_map};
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::{filter, subnet, vpc};
-use acceptance_tests::{config, run, test_case};
+use acceptance_tests::{config, run, test_case, with_import_block};
 use tfplugin::testing::{CheckResult, Step};
 
 const DB: &str = "swarm_database.main";
@@ -933,15 +934,35 @@ async fn bucket_of_a_taken_name_is_refused() {
         // and `terraform destroy` plans the configuration first, which the
         // name refuses: the workspace drops the resource instead.
         .step(Step::apply(staging(&emulator, "")).in_workspace("three"))
+        // Imported (in a directory of its own), the hand-made bucket gets
+        // a marker at the import's apply.
+        .step(
+            Step::import_block(with_import_block(
+                &bucket(&emulator, &handmade_name, "logs"),
+                BUCKET,
+                &handmade_name,
+            ))
+            .check(sdk_check(&emulator, |e, state| async move {
+                let name = attr_str(&state, BUCKET, "id")?;
+                let marker = attr_str(&state, BUCKET, "ownership_marker")?;
+                let tags = bucket_tags(&e.s3().await, &name).await?;
+                same(
+                    "the imported bucket's marker",
+                    tags.get(OWNER).map(String::len),
+                    Some(20),
+                )?;
+                same("the imported bucket's marker", tags.get(OWNER), Some(&marker))
+            })),
+        )
         .check_destroy(sdk_check(&emulator, move |e, _| {
             let (name, handmade) = left.clone();
             async move {
+                let names = bucket_names(&e.s3().await).await?;
                 same(
-                    "the first stack's bucket left",
-                    bucket_names(&e.s3().await).await?.contains(&name),
-                    false,
-                )?;
-                handmade_bucket_untouched(&e, &handmade).await
+                    "the first stack's bucket and the imported one left",
+                    (names.contains(&name), names.contains(&handmade)),
+                    (false, true),
+                )
             }
         }));
     run("unique_names::bucket_of_a_taken_name_is_refused", case).await;
