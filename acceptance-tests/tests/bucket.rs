@@ -1024,18 +1024,20 @@ async fn invalid_values_fail_early_and_touch_nothing() {
                         .map_err(err)
                 }
             }))
-            .expect_error(format!(
-                "The swarm_bucket name \"{unmanaged}\" is taken"
-            ))
+            .expect_error(format!("The swarm_bucket name \"{unmanaged}\" is taken"))
             .check_output({
                 let name = unmanaged.clone();
                 move |output| {
                     let flat = output.split_whitespace().collect::<Vec<_>>().join(" ");
                     let advice = format!("terraform import <address> {name}");
-                    if flat.contains(&format!("bucket \"{name}\" (no marker)")) && flat.contains(&advice) {
+                    if flat.contains(&format!("bucket \"{name}\" (no marker)"))
+                        && flat.contains(&advice)
+                    {
                         Ok(())
                     } else {
-                        Err(format!("the error does not name the bucket or say {advice:?}"))
+                        Err(format!(
+                            "the error does not name the bucket or say {advice:?}"
+                        ))
                     }
                 }
             }),

@@ -295,17 +295,15 @@ async fn database_of_a_taken_name_is_refused() {
         )
         // A replacement of the first stack's database (a new master user)
         // is not refused: what it replaces is its own, deleted first.
-        .step(
-            Step::apply(replaced).in_workspace("one").check(sdk_check(
-                &emulator,
-                |e, _| async move {
-                    let instances = db_instances(&e.rds().await, "agents").await?;
-                    let users: Vec<Option<&str>> =
-                        instances.iter().map(|i| i.master_username()).collect();
-                    same("the master users of agents*", users, vec![Some("owner")])
-                },
-            )),
-        )
+        .step(Step::apply(replaced).in_workspace("one").check(sdk_check(
+            &emulator,
+            |e, _| async move {
+                let instances = db_instances(&e.rds().await, "agents").await?;
+                let users: Vec<Option<&str>> =
+                    instances.iter().map(|i| i.master_username()).collect();
+                same("the master users of agents*", users, vec![Some("owner")])
+            },
+        )))
         // An instance made by hand after the plan: the apply checks again
         // and makes nothing.
         .step(
@@ -505,8 +503,13 @@ type ElastiCache = aws_sdk_elasticache::Client;
 async fn replication_group(
     ec: &ElastiCache,
     name: &str,
-) -> Result<Option<(aws_sdk_elasticache::types::ReplicationGroup, BTreeMap<String, String>)>, String>
-{
+) -> Result<
+    Option<(
+        aws_sdk_elasticache::types::ReplicationGroup,
+        BTreeMap<String, String>,
+    )>,
+    String,
+> {
     let out = ec.describe_replication_groups().send().await.map_err(err)?;
     let Some(group) = out
         .replication_groups()
@@ -528,9 +531,18 @@ async fn replication_group(
 async fn cache_subnet_group(
     ec: &ElastiCache,
     name: &str,
-) -> Result<Option<(aws_sdk_elasticache::types::CacheSubnetGroup, BTreeMap<String, String>)>, String>
-{
-    let out = ec.describe_cache_subnet_groups().send().await.map_err(err)?;
+) -> Result<
+    Option<(
+        aws_sdk_elasticache::types::CacheSubnetGroup,
+        BTreeMap<String, String>,
+    )>,
+    String,
+> {
+    let out = ec
+        .describe_cache_subnet_groups()
+        .send()
+        .await
+        .map_err(err)?;
     let Some(group) = out
         .cache_subnet_groups()
         .iter()
@@ -765,7 +777,10 @@ fn bucket(emulator: &Emulator, name: &str, purpose: &str) -> String {
 }
 
 /// A bucket's tags (none when it has no tag set).
-async fn bucket_tags(s3: &aws_sdk_s3::Client, name: &str) -> Result<BTreeMap<String, String>, String> {
+async fn bucket_tags(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+) -> Result<BTreeMap<String, String>, String> {
     use aws_sdk_s3::error::ProvideErrorMetadata;
     match s3.get_bucket_tagging().bucket(name).send().await {
         Ok(out) => Ok(out
@@ -951,7 +966,11 @@ async fn bucket_of_a_taken_name_is_refused() {
                     tags.get(OWNER).map(String::len),
                     Some(20),
                 )?;
-                same("the imported bucket's marker", tags.get(OWNER), Some(&marker))
+                same(
+                    "the imported bucket's marker",
+                    tags.get(OWNER),
+                    Some(&marker),
+                )
             })),
         )
         .check_destroy(sdk_check(&emulator, move |e, _| {

@@ -449,11 +449,20 @@ mod tests {
             ],
         );
         assert_eq!(d.summary, "The swarm_database name \"agents\" is taken");
-        assert!(d.detail.contains("  - DB instance \"agents\" (marker m1)\n"));
-        assert!(d.detail.contains("  - DB subnet group \"agents-subnets\" (no marker)\n"));
+        assert!(
+            d.detail
+                .contains("  - DB instance \"agents\" (marker m1)\n")
+        );
+        assert!(
+            d.detail
+                .contains("  - DB subnet group \"agents-subnets\" (no marker)\n")
+        );
         assert!(d.detail.contains("`terraform import <address> agents`"));
         assert!(d.detail.contains("id = \"agents\" }` block"));
-        assert_eq!(d.attribute, Some(tfplugin::path::AttributePath::attr("name")));
+        assert_eq!(
+            d.attribute,
+            Some(tfplugin::path::AttributePath::attr("name"))
+        );
     }
 
     #[test]
@@ -467,7 +476,8 @@ mod tests {
         ];
         assert!(refuse_taken("swarm_bucket", "b", taken[..1].to_vec(), Some(&mine)).is_ok());
         let refused = refuse_taken("swarm_bucket", "b", taken, Some(&mine));
-        assert!(refused.is_err_and(|d| d.detail.contains("bucket \"b\" (no marker)")
-            && !d.detail.contains("m1")));
+        assert!(refused.is_err_and(
+            |d| d.detail.contains("bucket \"b\" (no marker)") && !d.detail.contains("m1")
+        ));
     }
 }

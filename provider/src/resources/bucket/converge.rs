@@ -103,7 +103,10 @@ pub async fn destroy(
     match tags::s3::read(client, name).await {
         Ok(tags) if id.owns(&tags) => {}
         Ok(_) => {
-            tracing::info!(bucket = name, "the bucket is not this resource's: left as it is");
+            tracing::info!(
+                bucket = name,
+                "the bucket is not this resource's: left as it is"
+            );
             return Ok(());
         }
         Err(err) if err.code() == Some("NoSuchBucket") => return Ok(()),

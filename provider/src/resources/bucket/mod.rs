@@ -111,12 +111,14 @@ impl Lifecycle for Bucket {
     }
 
     fn sets(observed: &Option<Observed>) -> Sets {
-        observed
-            .as_ref()
-            .map_or_else(Sets::default, Observed::sets)
+        observed.as_ref().map_or_else(Sets::default, Observed::sets)
     }
 
-    async fn check_create(&self, client: &SwarmClient, desired: &Desired) -> Result<(), Diagnostic> {
+    async fn check_create(
+        &self,
+        client: &SwarmClient,
+        desired: &Desired,
+    ) -> Result<(), Diagnostic> {
         cloud::check_free(client, &desired.name, None).await
     }
 

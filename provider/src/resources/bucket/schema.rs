@@ -6,8 +6,8 @@ use tfplugin::value::{Type, Value};
 
 use super::checks;
 use super::state::{MAX_DAYS, Purpose};
-use crate::resources::attributes::computed_string;
 use crate::ownership;
+use crate::resources::attributes::computed_string;
 
 fn days_attribute(name: &str, description: &str) -> Attribute {
     Attribute::number(name)

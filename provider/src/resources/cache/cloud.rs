@@ -294,7 +294,10 @@ impl Observed {
             );
         }
         for group in &self.security_groups {
-            sets.add(group.tags.get(ownership::KEY).map(String::as_str), group.id.as_str());
+            sets.add(
+                group.tags.get(ownership::KEY).map(String::as_str),
+                group.id.as_str(),
+            );
         }
         sets
     }

@@ -9,8 +9,8 @@ use super::checks::{
     node_type_check, snapshot_window_check,
 };
 use super::state::DEFAULT_ENGINE_VERSION;
-use crate::resources::attributes::computed_string;
 use crate::ownership;
+use crate::resources::attributes::computed_string;
 
 pub fn schema() -> Schema {
     Schema::new(

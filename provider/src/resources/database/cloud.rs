@@ -123,7 +123,10 @@ impl Observed {
     /// The objects, by marker: what an import by name finds.
     pub fn sets(&self) -> Sets {
         let mut sets = Sets::default();
-        let instances = self.primary.iter().chain(self.replicas.iter().map(|(_, r)| r));
+        let instances = self
+            .primary
+            .iter()
+            .chain(self.replicas.iter().map(|(_, r)| r));
         for instance in instances {
             sets.add(
                 instance_marker(instance).as_deref(),
