@@ -582,39 +582,49 @@ async fn an_interrupted_create_resumes_without_orphans_or_duplicates() {
     .await;
 }
 
-/// Objects made before markers existed (here: a node whose `swarm:owner`
+/// The ids of the EC2 objects tagged with `key` (any value), with that
+/// value: one DescribeTags.
+async fn tagged(
+    ec2: &Ec2,
+    key: &str,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let out = ec2
+        .describe_tags()
+        .filters(filter("key", &[key]))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.resource_id()?.to_owned(), t.value()?.to_owned())))
+        .collect())
+}
+
+/// Objects made before markers existed (here: a stack whose `swarm:owner`
 /// tags are taken off, then imported by name) are found by name while the
 /// state has no marker; the plan shows the marker known after apply, and
 /// that apply writes it on exactly those objects.
 #[tokio::test]
 async fn objects_from_before_markers_are_marked_by_the_first_apply() {
     let emulator = Arc::new(Emulator::start());
-    let hcl = node(&emulator, "  instance_count = 2");
+    let hcl = stack(&emulator, "10.3.0.0/16", "");
+    let before = Memo::<Made>::default();
+    let kept = before.clone();
     let case = test_case()
-        .step(Step::apply(hcl.clone()))
+        .step(Step::apply(hcl.clone()).check(remember(&before)))
         .step(Step::command(
             hcl.clone(),
-            &["state", "rm", "-no-color", NODE],
+            &["state", "rm", "-no-color", NETWORK, NODE],
         ))
         .step(
-            Step::command(hcl.clone(), &["import", "-no-color", NODE, "agents"]).before(
+            Step::command(hcl.clone(), &["import", "-no-color", NETWORK, "agents"]).before(
                 out_of_band(&emulator, |e| async move {
                     let ec2 = e.ec2().await;
-                    let mut ids: Vec<String> = Vec::new();
-                    for instance in live_instances(&ec2, "agents").await? {
-                        ids.extend(instance.instance_id().map(str::to_owned));
-                        ids.extend(
-                            instance
-                                .block_device_mappings()
-                                .iter()
-                                .filter_map(|m| m.ebs()?.volume_id().map(str::to_owned)),
-                        );
-                    }
-                    for (_, set) in node_sets(&e).await? {
-                        ids.extend(set.into_iter().filter(|id| id.starts_with("sg-")));
-                    }
+                    let marked: Vec<String> =
+                        tagged(&ec2, "swarm:owner").await?.into_keys().collect();
                     ec2.delete_tags()
-                        .set_resources(Some(ids))
+                        .set_resources(Some(marked))
                         .tags(
                             aws_sdk_ec2::types::Tag::builder()
                                 .key("swarm:owner")
@@ -623,56 +633,63 @@ async fn objects_from_before_markers_are_marked_by_the_first_apply() {
                         .send()
                         .await
                         .map_err(err)?;
-                    let sets = node_sets(&e).await?;
-                    match sets.as_slice() {
-                        [(None, _)] => Ok(()),
-                        other => Err(format!("expected one unmarked set: {other:?}")),
-                    }
+                    let left = tagged(&ec2, "swarm:owner").await?;
+                    ensure("no marker left", left.is_empty(), &left)
                 }),
             ),
         )
+        .step(Step::command(
+            hcl.clone(),
+            &["import", "-no-color", NODE, "agents"],
+        ))
         .step(
             Step::plan(hcl.clone())
                 .expect_changes()
                 .check_output(|output| {
                     ensure(
-                        "the marker planned, known after apply",
-                        output.contains("ownership_marker")
+                        "the markers planned, known after apply, and nothing else",
+                        output.matches("ownership_marker").count() == 2
                             && output.contains("known after apply")
-                            && output.contains("1 to change"),
+                            && output.contains("0 to add, 2 to change, 0 to destroy"),
                         &"ownership_marker",
                     )
                 }),
         )
         .step(
-            Step::apply(hcl.clone()).check(sdk_check(&emulator, |e, state| {
-                let node = state.values(NODE).cloned();
-                async move {
-                    let node = node?;
-                    let marker = node["ownership_marker"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned();
-                    let recorded: BTreeSet<String> =
-                        strings(&node, "instance_ids").into_iter().collect();
-                    let sets = node_sets(&e).await?;
-                    let [(Some(only), ids)] = sets.as_slice() else {
-                        return Err(format!("expected one marked set, found {sets:?}"));
-                    };
-                    same("the objects' marker", only, &marker)?;
-                    let live: BTreeSet<String> = ids
-                        .iter()
-                        .filter(|id| id.starts_with("i-"))
-                        .cloned()
-                        .collect();
-                    same("the instances, kept", live, recorded)
-                }
-            })),
+            Step::apply(hcl.clone())
+                .check(Check::sync(move |state| {
+                    // The same objects, now with new markers.
+                    let (old, new) = (kept.get()?, made(state)?);
+                    same("the VPC", &new.vpc, &old.vpc)?;
+                    same("the subnets", &new.subnets, &old.subnets)?;
+                    same("the instances", &new.instances, &old.instances)?;
+                    same("the group", &new.group, &old.group)?;
+                    ensure(
+                        "new markers",
+                        new.network_marker != old.network_marker
+                            && new.node_marker != old.node_marker,
+                        &(&old, &new),
+                    )
+                }))
+                .check(sdk_check(&emulator, move |e, state| {
+                    let made = made(&state);
+                    async move {
+                        let made = made?;
+                        let ec2 = e.ec2().await;
+                        let markers = tagged(&ec2, "swarm:owner").await?;
+                        for (key, marker) in [
+                            ("swarm:network", &made.network_marker),
+                            ("swarm:node", &made.node_marker),
+                        ] {
+                            for id in tagged(&ec2, key).await?.into_keys() {
+                                same(&format!("{id}'s marker"), markers.get(&id), Some(marker))?;
+                            }
+                        }
+                        intact(&e, &made).await
+                    }
+                })),
         )
-        .check_destroy(sdk_check(&emulator, |e, _| async move {
-            let sets = node_sets(&e).await?;
-            ensure("nothing named agents left", sets.is_empty(), &sets)
-        }));
+        .check_destroy(nothing_named_agents(&emulator));
     run(
         "shared_account::objects_from_before_markers_are_marked_by_the_first_apply",
         case,

@@ -78,6 +78,9 @@ pub enum Owner {
     /// Those that carry no marker: a state from before markers, or an
     /// import of objects without one, until its first apply marks them.
     Unmarked,
+    /// The apply that marks such a state's objects with this new marker:
+    /// the unmarked objects of the name, and those it marked already.
+    Adopting(Marker),
     /// All of them, whatever their marker: an import's first look and the
     /// plan's report of objects that answer to the name. Never used to
     /// change or delete anything.
@@ -109,11 +112,18 @@ impl Identity {
         }
     }
 
+    /// The marker the objects are to carry.
     pub fn marker(&self) -> Option<&Marker> {
         match &self.owner {
-            Owner::Marked(marker) => Some(marker),
+            Owner::Marked(marker) | Owner::Adopting(marker) => Some(marker),
             Owner::Unmarked | Owner::Anyone => None,
         }
+    }
+
+    /// Whether this finds the unmarked objects of a state without a
+    /// marker (which the apply then marks).
+    pub fn adopts(&self) -> bool {
+        matches!(self.owner, Owner::Unmarked | Owner::Adopting(_))
     }
 
     /// Whether an object with `marker` (its `swarm:owner` tag) is one of
@@ -122,6 +132,7 @@ impl Identity {
         match &self.owner {
             Owner::Marked(mine) => marker == Some(mine.as_str()),
             Owner::Unmarked => marker.is_none(),
+            Owner::Adopting(mine) => marker.is_none() || marker == Some(mine.as_str()),
             Owner::Anyone => true,
         }
     }
@@ -145,7 +156,9 @@ impl Identity {
                 .name(format!("tag:{KEY}"))
                 .values(marker.as_str())
                 .build(),
-            Owner::Unmarked | Owner::Anyone => tags::ec2::owner_filter(kind, &self.id),
+            Owner::Unmarked | Owner::Adopting(_) | Owner::Anyone => {
+                tags::ec2::owner_filter(kind, &self.id)
+            }
         }
     }
 }
@@ -390,6 +403,12 @@ mod tests {
         let unmarked = Identity::new("agents", None);
         assert!(unmarked.takes(None));
         assert!(!unmarked.takes(Some("m1")));
+        let adopting = Identity {
+            id: "agents".to_owned(),
+            owner: Owner::Adopting(Marker::from_stored("m1")),
+        };
+        assert!(adopting.takes(None) && adopting.takes(Some("m1")));
+        assert!(!adopting.takes(Some("m2")));
         let anyone = Identity::anyone("agents");
         assert!(anyone.takes(None) && anyone.takes(Some("m1")));
         let tags: BTreeMap<String, String> = [(KEY.to_owned(), "m1".to_owned())].into();

@@ -51,7 +51,7 @@ use tfplugin::schema::Schema;
 use tfplugin::value::{self, Value};
 
 use crate::config::SwarmClient;
-use crate::ownership::{self, Identity, Marker, Sets};
+use crate::ownership::{self, Identity, Marker, Owner, Sets};
 use crate::waiter::{Operation, Timeouts, Wait};
 
 /// The `timeouts` block as the state stores it.
@@ -285,6 +285,18 @@ async fn state_of<L: Lifecycle>(
     observed: Option<L::Observed>,
     basis: &L::State,
 ) -> Result<Option<Value>, Diagnostic> {
+    state_marked(lifecycle, client, id, observed, basis, id.marker()).await
+}
+
+/// [`state_of`], with `marker` as its `ownership_marker`.
+async fn state_marked<L: Lifecycle>(
+    lifecycle: &L,
+    client: &SwarmClient,
+    id: &Identity,
+    observed: Option<L::Observed>,
+    basis: &L::State,
+    marker: Option<&Marker>,
+) -> Result<Option<Value>, Diagnostic> {
     let observed = match observed {
         Some(observed) => observed,
         None => lifecycle.observe(client, id).await?,
@@ -294,7 +306,7 @@ async fn state_of<L: Lifecycle>(
     }
     let state = lifecycle.state(client, id, &observed, basis).await?;
     let mut value = encode(lifecycle, &state)?;
-    ownership::set_in(&mut value, id.marker());
+    ownership::set_in(&mut value, marker);
     Ok(Some(value))
 }
 
@@ -365,32 +377,44 @@ async fn apply<L: Lifecycle>(
     let mine = Identity::new(name.clone(), marker.clone());
     // What exists is found by the prior state's marker; a state without
     // one has its unmarked objects found by name, and marked now.
-    let adopting = prior.is_some() && ownership::marker_in(&req.prior_state).is_none();
-    let found = if adopting {
-        Identity::new(name, None)
-    } else {
-        mine.clone()
+    let adopting = match (&prior, &marker) {
+        (Some(_), Some(marker)) if ownership::marker_in(&req.prior_state).is_none() => {
+            Some(Identity {
+                id: name,
+                owner: Owner::Adopting(marker.clone()),
+            })
+        }
+        _ => None,
     };
+    let found = adopting.as_ref().unwrap_or(&mine);
     let Converged {
         observed: known,
         result: outcome,
     } = lifecycle
-        .converge(client, &spec, prior.as_ref(), &found, &wait)
+        .converge(client, &spec, prior.as_ref(), found, &wait)
         .await;
-    // A failed marking of unmarked objects may have marked some only:
-    // the state stays unmarked, and the next apply marks them all.
-    let id = if adopting && outcome.is_err() {
-        found
-    } else {
-        mine
-    };
     // After a failure, what the converge saw may not be all: a create call
     // whose answer was lost (Ctrl-C, a broken connection) made an object
     // with the marker that it never saw. Read again.
-    let known = known.filter(|seen| outcome.is_ok() || !L::is_gone(seen));
+    let mut known = known.filter(|seen| outcome.is_ok() || !L::is_gone(seen));
+    let mut recorded = marker.as_ref();
+    let mut id = &mine;
+    if let (Some(adopting), Err(_)) = (&adopting, &outcome) {
+        // The marking failed, or what came after it: the state is what the
+        // name's unmarked objects and the marked ones are, and keeps the
+        // marker only if the (one-call) marking was made, so that the next
+        // apply finds the objects again either way.
+        known = None;
+        id = adopting;
+        if let Ok(seen) = lifecycle.observe(client, adopting).await {
+            let marked = L::sets(&seen).markers().any(|m| m == marker.as_ref());
+            recorded = recorded.filter(|_| marked);
+            known = Some(seen);
+        }
+    }
     // Whatever happened, the state is what exists: a half-made resource
     // is recorded, with its marker, and the next apply finishes it.
-    match state_of(lifecycle, client, &id, known, &basis).await {
+    match state_marked(lifecycle, client, id, known, &basis, recorded).await {
         Ok(Some(state)) => resp.new_state = state,
         Ok(None) => resp.new_state = Value::Null,
         Err(d) => resp.diagnostics.push(d),
@@ -560,7 +584,326 @@ impl<L: Lifecycle> Resource<SwarmClient> for Managed<L> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
     use super::*;
+    use crate::config::{Endpoints, Environment, Settings};
+
+    /// A resource of one kind of object, kept in memory: (id, the name it
+    /// answers to, its marker).
+    #[derive(Default)]
+    struct Fake {
+        cloud: Mutex<Vec<(String, String, Option<String>)>>,
+        /// Converge makes an object, then fails without having seen it
+        /// (an answer lost to Ctrl-C).
+        lose_the_answer: bool,
+    }
+
+    #[derive(Debug, Default, Serialize, serde::Deserialize)]
+    struct FakeState {
+        id: Option<String>,
+        name: Option<String>,
+        objects: Option<Vec<String>>,
+        ownership_marker: Option<String>,
+    }
+
+    impl Fake {
+        fn with(objects: &[(&str, Option<&str>)]) -> Self {
+            let cloud = objects
+                .iter()
+                .map(|(id, marker)| {
+                    (
+                        (*id).to_owned(),
+                        "agents".to_owned(),
+                        marker.map(str::to_owned),
+                    )
+                })
+                .collect();
+            Self {
+                cloud: Mutex::new(cloud),
+                lose_the_answer: false,
+            }
+        }
+
+        fn objects(&self) -> Vec<(String, String, Option<String>)> {
+            self.cloud.lock().map(|c| c.clone()).unwrap_or_default()
+        }
+    }
+
+    #[tfplugin::async_trait]
+    impl Lifecycle for Fake {
+        const TYPE_NAME: &'static str = "swarm_fake";
+        const TIMEOUTS: Timeouts = Timeouts::all(std::time::Duration::from_secs(60));
+        type State = FakeState;
+        type Spec = (String, Option<Marker>);
+        type Observed = Vec<(String, Option<String>)>;
+
+        fn schema(&self) -> Schema {
+            use tfplugin::schema::Attribute;
+            use tfplugin::value::Type;
+            Schema::new("A fake.")
+                .attribute(Attribute::string("id").computed())
+                .attribute(Attribute::string("name").required())
+                .attribute(Attribute::list_of("objects", Type::String).computed())
+                .attribute(ownership::attribute())
+        }
+
+        fn id_of(state: &FakeState) -> Option<String> {
+            state.name.clone()
+        }
+
+        fn id_of_spec(spec: &Self::Spec) -> String {
+            spec.0.clone()
+        }
+
+        async fn spec(
+            &self,
+            _: &SwarmClient,
+            req: &ChangeRequest,
+        ) -> Result<Self::Spec, Diagnostics> {
+            let name = req
+                .plan
+                .get_attr("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            Ok((name.to_owned(), ownership::marker_in(&req.plan)))
+        }
+
+        async fn converge(
+            &self,
+            client: &SwarmClient,
+            spec: &Self::Spec,
+            _prior: Option<&FakeState>,
+            id: &Identity,
+            _wait: &Wait<'_>,
+        ) -> Converged<Self::Observed> {
+            let mut seen = self.observe(client, id).await.unwrap_or_default();
+            let marker = spec.1.as_ref().map(|m| m.as_str().to_owned());
+            if let Ok(mut cloud) = self.cloud.lock() {
+                // Marks what it found; makes the object if there is none.
+                for object in cloud.iter_mut().filter(|o| seen.iter().any(|s| s.0 == o.0)) {
+                    object.2.clone_from(&marker);
+                }
+                if seen.is_empty() {
+                    let id = format!("obj-{}", cloud.len());
+                    cloud.push((id.clone(), spec.0.clone(), marker.clone()));
+                    seen.push((id, marker));
+                }
+            }
+            if self.lose_the_answer {
+                return Converged {
+                    observed: Some(Vec::new()),
+                    result: Err(Diagnostic::error("Stopped", "Ctrl-C")),
+                };
+            }
+            Converged {
+                observed: None,
+                result: Ok(()),
+            }
+        }
+
+        async fn observe(
+            &self,
+            _: &SwarmClient,
+            id: &Identity,
+        ) -> Result<Self::Observed, Diagnostic> {
+            Ok(self
+                .objects()
+                .into_iter()
+                .filter(|(_, name, marker)| *name == id.id && id.takes(marker.as_deref()))
+                .map(|(object, _, marker)| (object, marker))
+                .collect())
+        }
+
+        fn is_gone(observed: &Self::Observed) -> bool {
+            observed.is_empty()
+        }
+
+        fn sets(observed: &Self::Observed) -> Sets {
+            let mut sets = Sets::default();
+            for (object, marker) in observed {
+                sets.add(marker.as_deref(), object);
+            }
+            sets
+        }
+
+        async fn state(
+            &self,
+            _: &SwarmClient,
+            id: &Identity,
+            observed: &Self::Observed,
+            _basis: &FakeState,
+        ) -> Result<FakeState, Diagnostic> {
+            Ok(FakeState {
+                id: Some(id.id.clone()),
+                name: Some(id.id.clone()),
+                objects: Some(observed.iter().map(|o| o.0.clone()).collect()),
+                ownership_marker: None,
+            })
+        }
+
+        async fn destroy(
+            &self,
+            client: &SwarmClient,
+            id: &Identity,
+            _prior: &FakeState,
+            _wait: &Wait<'_>,
+        ) -> Result<(), Diagnostic> {
+            let mine = self.observe(client, id).await?;
+            if let Ok(mut cloud) = self.cloud.lock() {
+                cloud.retain(|o| !mine.iter().any(|m| m.0 == o.0));
+            }
+            Ok(())
+        }
+    }
+
+    async fn client() -> SwarmClient {
+        let settings = Settings {
+            region: Some("us-east-1".to_owned()),
+            endpoint: Some("http://127.0.0.1:1".to_owned()),
+            endpoints: Endpoints::from_map(BTreeMap::new()),
+            access_key: Some("key".to_owned()),
+            secret_key: Some("secret".to_owned()),
+            profile: None,
+            environment: Environment::Development,
+            default_tags: BTreeMap::new(),
+            max_retries: 0,
+        };
+        SwarmClient::new(settings, &mut Diagnostics::new())
+            .await
+            .expect("a client of a test")
+    }
+
+    fn planned(marker: Value) -> Value {
+        object(&[
+            ("id", Value::Unknown),
+            ("name", Value::from("agents")),
+            ("objects", Value::Unknown),
+            (ownership::ATTRIBUTE, marker),
+        ])
+    }
+
+    async fn create(fake: &Managed<Fake>) -> ChangeResponse {
+        let mut resp = ChangeResponse {
+            new_state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        };
+        let req = change(planned(Value::Unknown), planned(Value::Null));
+        fake.create(&client().await, &req, &mut resp).await;
+        resp
+    }
+
+    #[tokio::test]
+    async fn a_create_makes_its_own_objects_beside_another_of_the_name() {
+        let fake = Managed(Fake::with(&[("other", Some("m-other"))]));
+        let resp = create(&fake).await;
+        assert!(!resp.diagnostics.has_errors(), "{:?}", resp.diagnostics);
+        let marker = ownership::marker_in(&resp.new_state).expect("a marker in the state");
+        assert_ne!(marker.as_str(), "m-other");
+        assert_eq!(
+            resp.new_state.get_attr("objects"),
+            Some(&Value::List(vec![Value::from("obj-1")]))
+        );
+        // The other stack's object is as it was, and a destroy leaves it.
+        let mut deleted = ChangeResponse {
+            new_state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        };
+        let mut req = change(Value::Null, Value::Null);
+        req.prior_state = resp.new_state.clone();
+        fake.delete(&client().await, &req, &mut deleted).await;
+        assert_eq!(
+            fake.0.objects(),
+            vec![(
+                "other".to_owned(),
+                "agents".to_owned(),
+                Some("m-other".to_owned())
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_create_stopped_before_it_saw_what_it_made_records_it_with_its_marker() {
+        let fake = Managed(Fake {
+            lose_the_answer: true,
+            ..Fake::default()
+        });
+        let resp = create(&fake).await;
+        assert!(resp.diagnostics.has_errors());
+        let marker = ownership::marker_in(&resp.new_state).expect("a marker in the state");
+        let made = fake.0.objects();
+        assert_eq!(made.len(), 1);
+        assert_eq!(made[0].2.as_deref(), Some(marker.as_str()));
+        assert_eq!(
+            resp.new_state.get_attr("objects"),
+            Some(&Value::List(vec![Value::from(made[0].0.as_str())]))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_update_of_a_state_without_a_marker_marks_only_the_unmarked_objects() {
+        let fake = Managed(Fake::with(&[("old", None), ("other", Some("m-other"))]));
+        let prior = object(&[
+            ("id", Value::from("agents")),
+            ("name", Value::from("agents")),
+            ("objects", Value::List(vec![Value::from("old")])),
+            (ownership::ATTRIBUTE, Value::Null),
+        ]);
+        let mut req = change(planned(Value::Unknown), planned(Value::Null));
+        req.prior_state = prior;
+        let mut resp = ChangeResponse {
+            new_state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        };
+        fake.update(&client().await, &req, &mut resp).await;
+        assert!(!resp.diagnostics.has_errors(), "{:?}", resp.diagnostics);
+        let marker = ownership::marker_in(&resp.new_state).expect("a marker in the state");
+        assert_eq!(
+            fake.0.objects(),
+            vec![
+                (
+                    "old".to_owned(),
+                    "agents".to_owned(),
+                    Some(marker.as_str().to_owned())
+                ),
+                (
+                    "other".to_owned(),
+                    "agents".to_owned(),
+                    Some("m-other".to_owned())
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_import_by_name_takes_one_set_and_refuses_two() {
+        let import = |fake: Fake| async move {
+            let mut resp = ImportResponse {
+                state: Value::Null,
+                private: Vec::new(),
+                diagnostics: Diagnostics::new(),
+            };
+            Managed(fake)
+                .import(&client().await, "agents", &mut resp)
+                .await;
+            resp
+        };
+        let one = import(Fake::with(&[("a", Some("m1")), ("b", Some("m1"))])).await;
+        assert_eq!(
+            ownership::marker_in(&one.state),
+            Some(Marker::from_stored("m1"))
+        );
+        let unmarked = import(Fake::with(&[("a", None)])).await;
+        assert!(!unmarked.diagnostics.has_errors());
+        assert_eq!(ownership::marker_in(&unmarked.state), None);
+        let two = import(Fake::with(&[("a", Some("m1")), ("b", None)])).await;
+        assert!(two.diagnostics.has_errors());
+        assert_eq!(two.state, Value::Null);
+    }
 
     fn object(pairs: &[(&str, Value)]) -> Value {
         Value::Object(

@@ -14,7 +14,7 @@ use tfplugin::path::AttributePath;
 use super::cloud::{self, ANYWHERE, AZ_KEY, Calls, Observed, Route, Tags};
 use super::state::{Spec, Tier, nat_zones, subnet_cidr};
 use crate::config::SwarmClient;
-use crate::ownership::{self, Identity, Owner};
+use crate::ownership::{self, Identity};
 use crate::tags;
 use crate::waiter::Wait;
 
@@ -88,18 +88,24 @@ impl Builder<'_> {
     async fn ensure(&self, found: &Identity) -> Result<(), Diagnostic> {
         let spec = self.spec;
         let mut seen = cloud::observe(self.client, found).await?;
-        // Objects created below get their tags at creation; only those
-        // that exist already may need theirs repaired (or their marker
-        // written: from here on, every object has it).
-        self.sync_tags(&seen).await?;
-        if found.owner == Owner::Unmarked {
-            // Elastic IPs have no tags of the network's to repair, but they
-            // are its objects too: the destroy finds them by the marker.
-            let addresses: Vec<String> = seen.addresses.iter().map(|(id, _)| id.clone()).collect();
+        if found.adopts() {
+            // A state without a marker: its objects (elastic IPs too, which
+            // have no other tags to repair) are marked in one call, so
+            // that they are all marked or none.
+            let mut objects: Vec<String> = seen
+                .tagged_objects()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            objects.extend(seen.addresses.iter().map(|(id, _)| id.clone()));
             let mut marker = Tags::new();
             ownership::mark(&mut marker, spec.marker.as_ref());
-            tags::ec2::create(self.client, &addresses, &marker).await?;
+            tags::ec2::create(self.client, &objects, &marker).await?;
+            seen = cloud::observe(self.client, &spec.identity()).await?;
         }
+        // Objects created below get their tags at creation; only those
+        // that exist already may need theirs repaired.
+        self.sync_tags(&seen).await?;
 
         // The VPC, with DNS names for hosts (agents find each other by name).
         let vpc_id = match seen.vpc_id() {

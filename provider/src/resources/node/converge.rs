@@ -12,7 +12,7 @@ use super::bootstrap;
 use super::cloud::{self, Inst, Launch, Observed, Target};
 use super::state::{Progress, Spec, wanted_rules};
 use crate::config::SwarmClient;
-use crate::ownership::{self, Identity, Owner};
+use crate::ownership::{self, Identity};
 use crate::security_group::{self, NewGroup};
 use crate::tags::{self, Reserved};
 use crate::waiter::Wait;
@@ -43,10 +43,11 @@ pub async fn converge(
         .await
         .map_err(|d| d.at(at("ami")))?;
 
-    // What exists already (found by tag: also what an earlier, failed
-    // apply created).
+    // What exists already (found by the marker: also what an earlier,
+    // failed apply created; for a state without one, the unmarked objects
+    // of the name, marked now).
     let mut observed = cloud::observe(client, found).await?;
-    if found.owner == Owner::Unmarked {
+    if found.adopts() {
         mark(client, spec, &mut observed).await?;
     }
     progress.instances = observed.instances.clone();
@@ -152,7 +153,8 @@ pub async fn converge(
 
 /// Writes the spec's marker on the objects of a node that had none (a
 /// state from before markers, or an import of unmarked objects), and in
-/// what was observed of them.
+/// what was observed of them: one CreateTags (a node has far fewer than
+/// its 200 objects a call), so that they are all marked or none.
 async fn mark(
     client: &SwarmClient,
     spec: &Spec,

@@ -2,9 +2,13 @@
 //! spread over availability zones, behind a security group that opens
 //! only the MCP port.
 //!
-//! Every AWS object carries `swarm:node = <name>`: read, import, drift
-//! detection and destroy find the node's objects by that tag, and the
-//! settings `terraform import` needs are tags too (see `cloud`).
+//! Every AWS object carries the node's marker (`swarm:owner`, kept in the
+//! state as `ownership_marker`; see `crate::ownership`): read, drift
+//! detection and destroy find the node's objects by it, so that another
+//! stack's node of the same name is never touched (the plan of a create
+//! reports it). Every object also answers to `swarm:node = <name>`, which
+//! import and the data source look up; the settings `terraform import`
+//! needs are tags too (see `cloud`).
 //!
 //! The files follow the anatomy of `resources/README.md`.
 

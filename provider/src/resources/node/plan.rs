@@ -349,6 +349,25 @@ fn plan_instances(
     }
 }
 
+/// At the plan of a create: a warning naming the instances and security
+/// groups of other nodes of this name (another stack's, or left by a killed
+/// Terraform run), which the new node never touches.
+async fn report_others(client: &SwarmClient, resp: &mut PlanResponse) {
+    let Some(Value::String(name)) = resp.plan.get_attr("name").cloned() else {
+        return;
+    };
+    match cloud::observe(client, &Identity::anyone(name.as_str())).await {
+        Ok(others) if others.is_empty() => {}
+        Ok(others) => resp.diagnostics.push(ownership::others_warning(
+            "swarm_node",
+            &name,
+            &others.sets(),
+            "`terraform import swarm_node.<name> <name>`, once only one set answers to the name",
+        )),
+        Err(d) => resp.diagnostics.push(d),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,24 +425,5 @@ mod tests {
         let own = proposed.tags.known().cloned().flatten().unwrap_or_default();
         assert!(own["team"].is_unknown());
         assert_eq!(value_of(proposed.name), Value::from("n"));
-    }
-}
-
-/// At the plan of a create: a warning naming the instances and security
-/// groups of other nodes of this name (another stack's, or left by a killed
-/// Terraform run), which the new node never touches.
-async fn report_others(client: &SwarmClient, resp: &mut PlanResponse) {
-    let Some(Value::String(name)) = resp.plan.get_attr("name").cloned() else {
-        return;
-    };
-    match cloud::observe(client, &Identity::anyone(name.as_str())).await {
-        Ok(others) if others.is_empty() => {}
-        Ok(others) => resp.diagnostics.push(ownership::others_warning(
-            "swarm_node",
-            &name,
-            &others.sets(),
-            "`terraform import swarm_node.<name> <name>`, once only one set answers to the name",
-        )),
-        Err(d) => resp.diagnostics.push(d),
     }
 }
