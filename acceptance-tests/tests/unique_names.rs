@@ -13,6 +13,9 @@
 //!   primary deleted out of band and an instance of its name made by hand:
 //!   the apply is refused, the instance never changed, and destroy deletes
 //!   only the database's own subnet group and security group.
+//! - `an_interrupted_database_create_is_retried`: a create failing half way
+//!   keeps its marker; the retry (a replacement of the tainted state) is
+//!   not refused for those objects, deletes them and starts again.
 //! - `cache_of_a_taken_name_is_refused`
 //! - `bucket_of_a_taken_name_is_refused` (also: the hand-made bucket,
 //!   imported, is marked by the import's apply)
@@ -266,7 +269,13 @@ async fn database_of_a_taken_name_is_refused() {
                     }
                 })),
         )
-        // The second stack is refused at plan, naming the first's objects.
+        // The second stack is refused at plan (and so its apply), naming
+        // the first's objects.
+        .step(
+            Step::plan(second_stack.clone())
+                .in_workspace("two")
+                .expect_error("The swarm_database name \"agents\" is taken"),
+        )
         .step(
             Step::apply(second_stack)
                 .in_workspace("two")
@@ -479,6 +488,120 @@ async fn database_never_touches_an_instance_of_its_name_made_since() {
     .await;
 }
 
+/// A create that fails half way (a security group of the database's group
+/// name, made by hand in its VPC after the plan, stops it once the subnet
+/// group exists) records its marker; Terraform taints it, and the next
+/// plan's create is not refused for what the failed one made: the apply
+/// deletes it and starts again, leaving no orphan.
+#[tokio::test]
+async fn an_interrupted_database_create_is_retried() {
+    let emulator = Arc::new(Emulator::start());
+    let vpcs = vpcs(&emulator, ["us-east-1b", "us-east-1c"]).await;
+    let plain = database(&emulator, "agents", &vpcs.one_subnets, 7);
+    let in_the_way = Memo::<String>::default();
+    let partial = Memo::<String>::default();
+    let (made, checked, removed) = (in_the_way.clone(), in_the_way.clone(), in_the_way);
+    let vpc_id = vpcs.one.clone();
+    let remember = partial.clone();
+    let case = test_case()
+        .step(
+            Step::apply(plain.clone())
+                .after_plan(out_of_band(&emulator, move |e| {
+                    let (made, vpc_id) = (made.clone(), vpc_id.clone());
+                    async move {
+                        let ec2 = e.ec2().await;
+                        let id = acceptance_tests::fixtures::security_group(
+                            &ec2,
+                            &vpc_id,
+                            "agents-database",
+                            "someone else's",
+                        )
+                        .await;
+                        made.set(id)
+                    }
+                }))
+                .expect_error("Cannot create security group agents-database"),
+        )
+        // What the failed create made carries its marker; the plan is a
+        // replacement of the tainted database, not a refusal.
+        .step(
+            Step::plan(plain.clone())
+                .expect_changes()
+                .before(out_of_band(&emulator, move |e| {
+                    let (memo, group) = (remember.clone(), checked.clone());
+                    async move {
+                        let (_, tags) = db_subnet_group(&e.rds().await, "agents-subnets")
+                            .await?
+                            .ok_or("no subnet group after the failure")?;
+                        let marker = tags
+                            .get(OWNER)
+                            .cloned()
+                            .ok_or("the partial subnet group has no marker")?;
+                        let ec2 = e.ec2().await;
+                        same(
+                            "security groups of database agents",
+                            groups_of(&ec2, "database", "agents").await?.len(),
+                            0,
+                        )?;
+                        let theirs = ec2
+                            .describe_security_groups()
+                            .group_ids(group.get()?)
+                            .send()
+                            .await
+                            .map_err(err)?;
+                        same(
+                            "the hand-made group's tags",
+                            theirs.security_groups().first().map(|g| g.tags().len()),
+                            Some(0),
+                        )?;
+                        memo.set(marker)
+                    }
+                })),
+        )
+        // With the hand-made group gone, the retry replaces it: a new
+        // marker, one subnet group and one security group, no orphan.
+        .step(
+            Step::apply(plain)
+                .before(out_of_band(&emulator, move |e| {
+                    let group = removed.clone();
+                    async move {
+                        e.ec2()
+                            .await
+                            .delete_security_group()
+                            .group_id(group.get()?)
+                            .send()
+                            .await
+                            .map(drop)
+                            .map_err(err)
+                    }
+                }))
+                .check(sdk_check(&emulator, move |e, state| {
+                    let partial = partial.clone();
+                    async move {
+                        let marker = attr_str(&state, DB, "ownership_marker")?;
+                        if marker == partial.get()? {
+                            return Err("the retry kept the failed create's marker".to_owned());
+                        }
+                        let groups = groups_of(&e.ec2().await, "database", "agents").await?;
+                        let ids: Vec<&str> = groups.iter().filter_map(|g| g.group_id()).collect();
+                        let id = attr_str(&state, DB, "security_group_id")?;
+                        same("the security groups of agents", ids, vec![id.as_str()])?;
+                        let (_, tags) = db_subnet_group(&e.rds().await, "agents-subnets")
+                            .await?
+                            .ok_or("no subnet group")?;
+                        same("the subnet group's marker", tags.get(OWNER), Some(&marker))?;
+                        let instances = db_instances(&e.rds().await, "agents").await?;
+                        same("DB instances agents*", instances.len(), 1)
+                    }
+                })),
+        );
+    run(
+        "unique_names::an_interrupted_database_create_is_retried",
+        case,
+    )
+    .await;
+}
+
 // ---------------------------------------------------------------------------
 // swarm_cache
 
@@ -665,6 +788,11 @@ async fn cache_of_a_taken_name_is_refused() {
                         })
                     }
                 })),
+        )
+        .step(
+            Step::plan(second_stack.clone())
+                .in_workspace("two")
+                .expect_error("The swarm_cache name \"agents\" is taken"),
         )
         .step(
             Step::apply(second_stack)

@@ -100,6 +100,9 @@ pub struct SwarmClient {
     pub s3: aws_sdk_s3::Client,
     pub rds: aws_sdk_rds::Client,
     pub elasticache: aws_sdk_elasticache::Client,
+    /// The markers of the states read with this configuration, that is by
+    /// one Terraform command (see `ownership::replaced`).
+    pub held: crate::ownership::Held,
 }
 
 /// A service client from the shared SDK configuration, with the service's
@@ -223,6 +226,7 @@ impl SwarmClient {
             endpoints,
             environment,
             default_tags,
+            held: crate::ownership::Held::default(),
         }
     }
 

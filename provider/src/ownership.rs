@@ -17,8 +17,9 @@
 //! no marker at all; its plan shows `ownership_marker` as known after
 //! apply, and that apply writes the marker on exactly those objects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_ec2::types::{Filter, Tag};
 use tfplugin::diag::Diagnostic;
@@ -338,43 +339,88 @@ pub fn name_taken(type_name: &str, name: &str, taken: &[Taken]) -> Diagnostic {
     .at(tfplugin::path::AttributePath::attr("name"))
 }
 
-/// The key of the planned private data that tells the create half of a
-/// replacement whose objects it replaces.
-const REPLACING: &str = "swarm:replacing";
+/// The key of the private data (Terraform's, kept beside a state and
+/// passed from plan to apply) that holds the marker.
+const PRIVATE_KEY: &str = "swarm:owner";
 
-/// The planned private data of an update that Terraform turns into a
-/// replacement: Terraform plans the create half with it as its prior
-/// private data (the prior state is then null), so that the create's
-/// name check knows the objects of `marker` are the ones the replacement
-/// destroys first, not someone else's.
-pub fn replacing(marker: &Marker) -> Vec<u8> {
-    serde_json::json!({ REPLACING: marker.as_str() })
+/// The private data that keeps `marker` beside a state, and in the plans
+/// made from it. A create that replaces that state's objects (the create
+/// half of a replacement, or the create again of a state Terraform
+/// tainted after a failed create) is planned with a null prior state but
+/// with this as its prior private data: so its name check knows the
+/// objects of `marker` are the ones it destroys first, not someone
+/// else's.
+pub fn private(marker: &Marker) -> Vec<u8> {
+    serde_json::json!({ PRIVATE_KEY: marker.as_str() })
         .to_string()
         .into_bytes()
 }
 
-/// The marker of the objects a replacement destroys, from the prior
-/// private data of its create half (see [`replacing`]).
-pub fn replaced(private: &[u8]) -> Option<Marker> {
+/// The marker in private data made by [`private`].
+fn marker_in_private(private: &[u8]) -> Option<Marker> {
     serde_json::from_slice::<serde_json::Value>(private)
         .ok()?
-        .get(REPLACING)?
+        .get(PRIVATE_KEY)?
         .as_str()
         .map(Marker::from_stored)
 }
 
+/// The markers of the states read by one configured provider (one
+/// Terraform command: Terraform configures the provider for each), by
+/// resource type and id (see [`replaced`]).
+#[derive(Debug, Clone, Default)]
+pub struct Held(Arc<Mutex<BTreeMap<(String, String), BTreeSet<Marker>>>>);
+
+impl Held {
+    /// Notes that a state of `type_name` with id `id` and `marker` was read.
+    pub fn hold(&self, type_name: &str, id: &str, marker: &Marker) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((type_name.to_owned(), id.to_owned()))
+            .or_default()
+            .insert(marker.clone());
+    }
+
+    fn markers(&self, type_name: &str, id: &str) -> BTreeSet<Marker> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(type_name.to_owned(), id.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// At the plan of a create of `type_name` named `name`: the markers of
+/// the objects it replaces, which its name check lets be (they are deleted
+/// first). From its prior private data (the create half of a replacement,
+/// see [`private`]), and those of the states of that name `held` has seen
+/// read in this command: Terraform refreshes a state it tainted (a create
+/// that failed half way), then plans its create again with neither that
+/// state nor its private data. (Another resource of the same name in the
+/// same configuration is then refused at apply, by `check_create`, rather
+/// than at plan.)
+pub fn replaced(held: &Held, type_name: &str, name: &str, prior_private: &[u8]) -> Vec<Marker> {
+    let mut markers = held.markers(type_name, name);
+    markers.extend(marker_in_private(prior_private));
+    markers.into_iter().collect()
+}
+
 /// The check of a create of `type_name` named `name` that found `taken`:
-/// none may exist, but those of `replacing` (a replacement's, which it
-/// destroys before it creates; only known at plan).
+/// none may exist, but those with one of the `replaced` markers (see
+/// [`replaced`]; only known at plan).
 pub fn refuse_taken(
     type_name: &str,
     name: &str,
     mut taken: Vec<Taken>,
-    replacing: Option<&Marker>,
+    replaced: &[Marker],
 ) -> Result<(), Diagnostic> {
-    if let Some(replaced) = replacing {
-        taken.retain(|t| t.marker.as_deref() != Some(replaced.as_str()));
-    }
+    taken.retain(|t| {
+        !replaced
+            .iter()
+            .any(|m| t.marker.as_deref() == Some(m.as_str()))
+    });
     if taken.is_empty() {
         Ok(())
     } else {
@@ -487,14 +533,31 @@ mod tests {
     #[test]
     fn a_replacement_passes_its_own_objects_to_its_create() {
         let mine = Marker::from_stored("m1");
-        assert_eq!(replaced(&replacing(&mine)), Some(mine.clone()));
-        assert_eq!(replaced(b""), None);
+        let held = Held::default();
+        assert_eq!(
+            replaced(&held, "swarm_bucket", "b", &private(&mine)),
+            vec![mine.clone()]
+        );
+        assert_eq!(
+            replaced(&held, "swarm_bucket", "b", b""),
+            Vec::<Marker>::new()
+        );
+        // A tainted state read in this command: its create again lets its
+        // objects be.
+        held.hold("swarm_bucket", "tainted", &mine);
+        assert_eq!(
+            replaced(&held, "swarm_bucket", "tainted", b""),
+            vec![mine.clone()]
+        );
+        assert!(replaced(&held, "swarm_cache", "tainted", b"").is_empty());
+        assert!(replaced(&Held::default(), "swarm_bucket", "tainted", b"").is_empty());
         let taken = vec![
             Taken::new("bucket", "b", Some("m1")),
             Taken::new("bucket", "b", None),
         ];
-        assert!(refuse_taken("swarm_bucket", "b", taken[..1].to_vec(), Some(&mine)).is_ok());
-        let refused = refuse_taken("swarm_bucket", "b", taken, Some(&mine));
+        let mine = [mine];
+        assert!(refuse_taken("swarm_bucket", "b", taken[..1].to_vec(), &mine).is_ok());
+        let refused = refuse_taken("swarm_bucket", "b", taken, &mine);
         assert!(refused.is_err_and(
             |d| d.detail.contains("bucket \"b\" (no marker)") && !d.detail.contains("m1")
         ));

@@ -369,12 +369,12 @@ impl Observed {
 /// is free. Bucket names are global: a name can be another account's, or a
 /// bucket of this account's that is not this resource's (a create has no
 /// marker yet, so any bucket of the name is someone else's, or the user's
-/// to import; but, at plan, the one a replacement deletes first,
-/// `replacing`'s).
+/// to import; but, at plan, the one it replaces, with one of the
+/// `replaced` markers: see `ownership::replaced`).
 pub async fn check_free(
     client: &SwarmClient,
     name: &str,
-    replacing: Option<&Marker>,
+    replaced: &[Marker],
 ) -> Result<(), Diagnostic> {
     let head = aws::call(
         "s3",
@@ -409,7 +409,7 @@ pub async fn check_free(
             })?;
             let marker = tags.get(ownership::KEY).map(String::as_str);
             let found = vec![Taken::new("bucket", name, marker)];
-            ownership::refuse_taken("swarm_bucket", name, found, replacing)
+            ownership::refuse_taken("swarm_bucket", name, found, replaced)
         }
     }
 }

@@ -119,7 +119,7 @@ impl Lifecycle for Bucket {
         client: &SwarmClient,
         desired: &Desired,
     ) -> Result<(), Diagnostic> {
-        cloud::check_free(client, &desired.name, None).await
+        cloud::check_free(client, &desired.name, &[]).await
     }
 
     fn is_gone(observed: &Option<Observed>) -> bool {

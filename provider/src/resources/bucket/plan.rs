@@ -130,7 +130,12 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
                 && let Err(d) = cloud::check_free(
                     client,
                     &name,
-                    crate::ownership::replaced(&req.prior_private).as_ref(),
+                    &crate::ownership::replaced(
+                        &client.held,
+                        "swarm_bucket",
+                        &name,
+                        &req.prior_private,
+                    ),
                 )
                 .await
             {

@@ -489,12 +489,13 @@ pub async fn destroy(
 /// Before a create (at plan, and again at apply): a create has no marker
 /// yet, so a replication group or cache subnet group of its name is not
 /// its own, and the create is refused before anything is made; but, at
-/// plan, those of the cache a replacement destroys first (`replacing`).
+/// plan, those of the cache it replaces (`replaced`, see
+/// `ownership::replaced`).
 pub async fn check_free(
     client: &SwarmClient,
     name: &str,
-    replacing: Option<&Marker>,
+    replaced: &[Marker],
 ) -> Result<(), Diagnostic> {
     let taken = Observed::load_with(client, name, false).await?.taken(name);
-    ownership::refuse_taken("swarm_cache", name, taken, replacing)
+    ownership::refuse_taken("swarm_cache", name, taken, replaced)
 }

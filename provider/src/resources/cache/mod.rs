@@ -99,7 +99,7 @@ impl Lifecycle for Cache {
     }
 
     async fn check_create(&self, client: &SwarmClient, spec: &Spec) -> Result<(), Diagnostic> {
-        converge::check_free(client, &spec.name, None).await
+        converge::check_free(client, &spec.name, &[]).await
     }
 
     /// A cache is its replication group: without it, what is left (a

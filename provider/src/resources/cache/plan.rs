@@ -205,7 +205,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             && let Err(d) = super::converge::check_free(
                 client,
                 name,
-                crate::ownership::replaced(&req.prior_private).as_ref(),
+                &crate::ownership::replaced(&client.held, "swarm_cache", name, &req.prior_private),
             )
             .await
         {

@@ -84,17 +84,18 @@ pub async fn converge(
 /// yet, so any object with one of the names it would make (the DB
 /// identifier, the replicas' `read_replicas` identifiers, all five when
 /// unknown, the DB subnet group) is not its own, and the create is
-/// refused before anything is made; but, at plan, those of the database a
-/// replacement destroys first (`replacing`). One describe per object kind.
+/// refused before anything is made; but, at plan, those of the database it
+/// replaces (`replaced`, see `ownership::replaced`). One describe per
+/// object kind.
 pub async fn check_free(
     client: &SwarmClient,
     name: &str,
     read_replicas: Option<usize>,
-    replacing: Option<&Marker>,
+    replaced: &[Marker],
 ) -> Result<(), Diagnostic> {
     let seen = cloud::observe_all(client, name, false).await?;
     let taken = seen.taken(name, read_replicas.unwrap_or(cloud::MAX_REPLICAS));
-    ownership::refuse_taken("swarm_database", name, taken, replacing)
+    ownership::refuse_taken("swarm_database", name, taken, replaced)
 }
 
 async fn ensure_subnet_group(

@@ -79,7 +79,7 @@ impl Lifecycle for Database {
     }
 
     async fn check_create(&self, client: &SwarmClient, spec: &Spec) -> Result<(), Diagnostic> {
-        converge::check_free(client, &spec.name, Some(spec.read_replicas), None).await
+        converge::check_free(client, &spec.name, Some(spec.read_replicas), &[]).await
     }
 
     async fn converge(

@@ -216,7 +216,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             client,
             name,
             given(&plan.read_replicas).and_then(|n| usize::try_from(*n).ok()),
-            crate::ownership::replaced(&req.prior_private).as_ref(),
+            &crate::ownership::replaced(&client.held, "swarm_database", name, &req.prior_private),
         )
         .await
     {
