@@ -369,7 +369,10 @@ fn marker_in_private(private: &[u8]) -> Option<Marker> {
 /// Terraform command: Terraform configures the provider for each), by
 /// resource type and id (see [`replaced`]).
 #[derive(Debug, Clone, Default)]
-pub struct Held(Arc<Mutex<BTreeMap<(String, String), BTreeSet<Marker>>>>);
+pub struct Held(Arc<Mutex<HeldMarkers>>);
+
+/// The markers read, by resource type and id.
+type HeldMarkers = BTreeMap<(String, String), BTreeSet<Marker>>;
 
 impl Held {
     /// Notes that a state of `type_name` with id `id` and `marker` was read.
