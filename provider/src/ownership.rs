@@ -331,9 +331,10 @@ pub fn name_taken(type_name: &str, name: &str, taken: &[Taken]) -> Diagnostic {
             "A new {type_name} named {name:?} would create objects whose names AWS keeps \
              unique, and these already exist:\n{found}\nThey are not this resource's, and it \
              never takes over, changes or deletes them. If they are the ones this \
-             configuration means (made by hand, or by a Terraform run whose state was lost), \
-             import them instead: `terraform import <address> {name}`, or an `import {{ to = \
-             <address>, id = \"{name}\" }}` block. Otherwise choose another name."
+             configuration means (made by hand, or left by a Terraform run killed before it \
+             saved its state), import them instead: `terraform import <address> {name}`, or an \
+             `import {{ to = <address>, id = \"{name}\" }}` block; if they are left over and \
+             not wanted, delete them. Otherwise choose another name."
         ),
     )
     .at(tfplugin::path::AttributePath::attr("name"))
