@@ -16,6 +16,8 @@
 //! - `an_interrupted_database_create_is_retried`: a create failing half way
 //!   keeps its marker; the retry (a replacement of the tainted state) is
 //!   not refused for those objects, deletes them and starts again.
+//! - `an_unmarked_database_is_imported_and_marked_by_its_apply`: objects
+//!   from before markers, imported by name, are marked by the first apply.
 //! - `cache_of_a_taken_name_is_refused`
 //! - `bucket_of_a_taken_name_is_refused` (also: the hand-made bucket,
 //!   imported, is marked by the import's apply)
@@ -597,6 +599,96 @@ async fn an_interrupted_database_create_is_retried() {
         );
     run(
         "unique_names::an_interrupted_database_create_is_retried",
+        case,
+    )
+    .await;
+}
+
+/// A database from before markers (its objects' `swarm:owner` tags
+/// removed, and imported by name into a state without a marker): the plan
+/// shows the marker as known after apply, and that apply writes it on the
+/// primary, the subnet group and the security group.
+#[tokio::test]
+async fn an_unmarked_database_is_imported_and_marked_by_its_apply() {
+    let emulator = Arc::new(Emulator::start());
+    let vpcs = vpcs(&emulator, ["us-east-1b", "us-east-1c"]).await;
+    let stack = database(&emulator, "agents", &vpcs.one_subnets, 7);
+    let case = test_case()
+        .step(Step::apply(stack.clone()))
+        .step(
+            Step::command(stack.clone(), &["state", "rm", DB]).before(out_of_band(
+                &emulator,
+                |e| async move {
+                    let rds = e.rds().await;
+                    let primary = db_instances(&rds, "agents")
+                        .await?
+                        .into_iter()
+                        .next()
+                        .ok_or("no DB instance agents")?;
+                    let (group, _) = db_subnet_group(&rds, "agents-subnets")
+                        .await?
+                        .ok_or("no DB subnet group")?;
+                    for arn in [primary.db_instance_arn(), group.db_subnet_group_arn()] {
+                        rds.remove_tags_from_resource()
+                            .resource_name(arn.unwrap_or_default())
+                            .tag_keys(OWNER)
+                            .send()
+                            .await
+                            .map_err(err)?;
+                    }
+                    let ec2 = e.ec2().await;
+                    for sg in groups_of(&ec2, "database", "agents").await? {
+                        ec2.delete_tags()
+                            .resources(sg.group_id().unwrap_or_default())
+                            .tags(aws_sdk_ec2::types::Tag::builder().key(OWNER).build())
+                            .send()
+                            .await
+                            .map_err(err)?;
+                    }
+                    Ok(())
+                },
+            )),
+        )
+        .step(Step::command(stack.clone(), &["import", DB, "agents"]))
+        // The import took the unmarked objects: the plan marks them.
+        .step(
+            Step::plan(stack.clone())
+                .expect_changes()
+                .check_output(|output| {
+                    names_all(
+                        output,
+                        &["+ ownership_marker = (known after apply)".to_owned()],
+                    )
+                }),
+        )
+        .step(
+            Step::apply(stack).check(sdk_check(&emulator, |e, state| async move {
+                let marker = attr_str(&state, DB, "ownership_marker")?;
+                let rds = e.rds().await;
+                let primary = db_instances(&rds, "agents")
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or("no DB instance agents")?;
+                same(
+                    "the primary's marker",
+                    tag_map(primary.tag_list()).get(OWNER),
+                    Some(&marker),
+                )?;
+                let (_, tags) = db_subnet_group(&rds, "agents-subnets")
+                    .await?
+                    .ok_or("no DB subnet group")?;
+                same("the subnet group's marker", tags.get(OWNER), Some(&marker))?;
+                let groups = groups_of(&e.ec2().await, "database", "agents").await?;
+                let markers: Vec<Option<String>> = groups
+                    .iter()
+                    .map(|g| tag_map(g.tags()).get(OWNER).cloned())
+                    .collect();
+                same("the security group's marker", markers, vec![Some(marker)])
+            })),
+        );
+    run(
+        "unique_names::an_unmarked_database_is_imported_and_marked_by_its_apply",
         case,
     )
     .await;
