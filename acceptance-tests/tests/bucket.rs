@@ -216,7 +216,13 @@ async fn check_bucket(e: &Emulator, want: &Expect) -> Result<(), String> {
         .send()
         .await
         .map_err(err)?;
-    let tags = tag_map(tagging.tag_set());
+    let mut tags = tag_map(tagging.tag_set());
+    // The ownership marker: the state's, checked by unique_names; here,
+    // that there is one.
+    let marker = tags.remove("swarm:owner").unwrap_or_default();
+    if marker.len() != 20 || !marker.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("the bucket's swarm:owner tag is {marker:?}"));
+    }
     let mut expected: BTreeMap<String, String> = want
         .tags
         .iter()
@@ -494,11 +500,28 @@ async fn encrypt_with_s3_keys(s3: S3, name: String) -> CheckResult {
 }
 
 async fn retag(s3: S3, name: String) -> CheckResult {
-    let tags = [("team", "someone-else"), ("swarm:bucket", name.as_str())]
-        .iter()
-        .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
-        .collect::<Result<Vec<_>, _>>()
+    // The marker stays: a bucket without it is someone else's, not drift.
+    let current = s3
+        .get_bucket_tagging()
+        .bucket(&name)
+        .send()
+        .await
         .map_err(err)?;
+    let marker = current
+        .tag_set()
+        .iter()
+        .find(|t| t.key() == "swarm:owner")
+        .map(|t| t.value().to_owned())
+        .ok_or("the bucket has no swarm:owner tag")?;
+    let tags = [
+        ("team", "someone-else"),
+        ("swarm:bucket", name.as_str()),
+        ("swarm:owner", marker.as_str()),
+    ]
+    .iter()
+    .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(err)?;
     sent(
         s3.put_bucket_tagging()
             .bucket(&name)
@@ -989,8 +1012,8 @@ async fn invalid_values_fail_early_and_touch_nothing() {
             ))
             .expect_error("kms_key_id: the key is in eu-west-1, but the bucket is in us-east-1"),
         )
-        // A bucket of this account that the provider does not manage: the plan
-        // says to import it, and apply changes nothing on it.
+        // A bucket of this account that is not this resource's: the plan
+        // names it and says to import it, and apply changes nothing on it.
         .step(
             Step::apply(bad(&format!(
                 "  name    = \"{unmanaged}\"\n  purpose = \"logs\""
@@ -1008,7 +1031,23 @@ async fn invalid_values_fail_early_and_touch_nothing() {
                         .map_err(err)
                 }
             }))
-            .expect_error("is not managed by this provider. Import it"),
+            .expect_error(format!("The swarm_bucket name \"{unmanaged}\" is taken"))
+            .check_output({
+                let name = unmanaged.clone();
+                move |output| {
+                    let flat = output.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let advice = format!("terraform import <address> {name}");
+                    if flat.contains(&format!("bucket \"{name}\" (no marker)"))
+                        && flat.contains(&advice)
+                    {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "the error does not name the bucket or say {advice:?}"
+                        ))
+                    }
+                }
+            }),
         )
         .check_destroy(sdk_check(&emulator, move |e, _| {
             let name = unmanaged.clone();

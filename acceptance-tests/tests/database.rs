@@ -1132,9 +1132,11 @@ async fn invalid_values_fail_early_and_create_nothing() {
             ))
             .expect_error("Subnet not found"),
         )
-        // Someone else's instance of that name is not taken over.
+        // Someone else's instance of that name is not taken over: the plan
+        // refuses the name.
         .step(
-            Step::apply(bad("  name = \"taken\"")).expect_error("DB instance \"taken\" already exists"),
+            Step::apply(bad("  name = \"taken\""))
+                .expect_error("The swarm_database name \"taken\" is taken"),
         )
         .check_destroy(nothing_left(&emulator, false))
         .check_destroy(sdk_check(&emulator, |e, _| async move {

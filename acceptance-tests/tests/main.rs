@@ -12,3 +12,4 @@ mod node_data_source;
 mod provider_config;
 mod shared_account;
 mod tags;
+mod unique_names;

@@ -103,6 +103,9 @@ pub struct SwarmClient {
     /// What AWS offers, as looked up during this run (one cache shared by
     /// every resource; see `crate::catalogue`).
     pub catalogue: std::sync::Arc<crate::catalogue::Catalogue>,
+    /// The markers of the states read with this configuration, that is by
+    /// one Terraform command (see `ownership::replaced`).
+    pub held: crate::ownership::Held,
 }
 
 /// A service client from the shared SDK configuration, with the service's
@@ -229,6 +232,7 @@ impl SwarmClient {
             endpoints,
             environment,
             default_tags,
+            held: crate::ownership::Held::default(),
         }
     }
 

@@ -17,8 +17,9 @@
 //! no marker at all; its plan shows `ownership_marker` as known after
 //! apply, and that apply writes the marker on exactly those objects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_ec2::types::{Filter, Tag};
 use tfplugin::diag::Diagnostic;
@@ -286,6 +287,151 @@ pub fn ambiguous_import(type_name: &str, name: &str, sets: &Sets, narrow: &str) 
     )
 }
 
+/// An existing AWS object with a name that a create would give one of its
+/// own objects (where AWS names are unique: DB identifiers, replication
+/// group ids, subnet groups, buckets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    /// What it is, as AWS calls it: "DB instance", "bucket".
+    pub kind: &'static str,
+    pub name: String,
+    /// Its `swarm:owner` tag (`None`: it carries none).
+    pub marker: Option<String>,
+}
+
+impl Taken {
+    pub fn new(kind: &'static str, name: impl Into<String>, marker: Option<&str>) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+            marker: marker.map(str::to_owned),
+        }
+    }
+}
+
+/// The error of a create of `type_name` named `name` whose names are
+/// taken by `taken` (not empty): a create has no marker yet, so whatever
+/// already has one of its names is someone else's, or the user's to
+/// import. On the `name` attribute; the same text at plan and at apply.
+pub fn name_taken(type_name: &str, name: &str, taken: &[Taken]) -> Diagnostic {
+    let found = taken
+        .iter()
+        .map(|t| {
+            let owner = match &t.marker {
+                Some(marker) => format!("marker {marker}"),
+                None => "no marker".to_owned(),
+            };
+            format!("  - {} {:?} ({owner})", t.kind, t.name)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Diagnostic::error(
+        format!("The {type_name} name {name:?} is taken"),
+        format!(
+            "A new {type_name} named {name:?} would create objects whose names AWS keeps \
+             unique, and these already exist:\n{found}\nThey are not this resource's, and it \
+             never takes over, changes or deletes them. If they are the ones this \
+             configuration means (made by hand, or left by a Terraform run killed before it \
+             saved its state), import them instead: `terraform import <address> {name}`, or an \
+             `import {{ to = <address>, id = \"{name}\" }}` block; if they are left over and \
+             not wanted, delete them. Otherwise choose another name."
+        ),
+    )
+    .at(tfplugin::path::AttributePath::attr("name"))
+}
+
+/// The key of the private data (Terraform's, kept beside a state and
+/// passed from plan to apply) that holds the marker.
+const PRIVATE_KEY: &str = "swarm:owner";
+
+/// The private data that keeps `marker` beside a state, and in the plans
+/// made from it. A create that replaces that state's objects (the create
+/// half of a replacement, or the create again of a state Terraform
+/// tainted after a failed create) is planned with a null prior state but
+/// with this as its prior private data: so its name check knows the
+/// objects of `marker` are the ones it destroys first, not someone
+/// else's.
+pub fn private(marker: &Marker) -> Vec<u8> {
+    serde_json::json!({ PRIVATE_KEY: marker.as_str() })
+        .to_string()
+        .into_bytes()
+}
+
+/// The marker in private data made by [`private`].
+fn marker_in_private(private: &[u8]) -> Option<Marker> {
+    serde_json::from_slice::<serde_json::Value>(private)
+        .ok()?
+        .get(PRIVATE_KEY)?
+        .as_str()
+        .map(Marker::from_stored)
+}
+
+/// The markers of the states read by one configured provider (one
+/// Terraform command: Terraform configures the provider for each), by
+/// resource type and id (see [`replaced`]).
+#[derive(Debug, Clone, Default)]
+pub struct Held(Arc<Mutex<HeldMarkers>>);
+
+/// The markers read, by resource type and id.
+type HeldMarkers = BTreeMap<(String, String), BTreeSet<Marker>>;
+
+impl Held {
+    /// Notes that a state of `type_name` with id `id` and `marker` was read.
+    pub fn hold(&self, type_name: &str, id: &str, marker: &Marker) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((type_name.to_owned(), id.to_owned()))
+            .or_default()
+            .insert(marker.clone());
+    }
+
+    fn markers(&self, type_name: &str, id: &str) -> BTreeSet<Marker> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(type_name.to_owned(), id.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// At the plan of a create of `type_name` named `name`: the markers of
+/// the objects it replaces, which its name check lets be (they are deleted
+/// first). From its prior private data (the create half of a replacement,
+/// see [`private`]), and those of the states of that name `held` has seen
+/// read in this command: Terraform refreshes a state it tainted (a create
+/// that failed half way), then plans its create again with neither that
+/// state nor its private data. (Another resource of the same name in the
+/// same configuration is then refused at apply, by `check_create`, rather
+/// than at plan.)
+pub fn replaced(held: &Held, type_name: &str, name: &str, prior_private: &[u8]) -> Vec<Marker> {
+    let mut markers = held.markers(type_name, name);
+    markers.extend(marker_in_private(prior_private));
+    markers.into_iter().collect()
+}
+
+/// The check of a create of `type_name` named `name` that found `taken`:
+/// none may exist, but those with one of the `replaced` markers (see
+/// [`replaced`]; only known at plan).
+pub fn refuse_taken(
+    type_name: &str,
+    name: &str,
+    mut taken: Vec<Taken>,
+    replaced: &[Marker],
+) -> Result<(), Diagnostic> {
+    taken.retain(|t| {
+        !replaced
+            .iter()
+            .any(|m| t.marker.as_deref() == Some(m.as_str()))
+    });
+    if taken.is_empty() {
+        Ok(())
+    } else {
+        Err(name_taken(type_name, name, &taken))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,5 +505,65 @@ mod tests {
         let mut other = Value::Object([("name".to_owned(), Value::from("x"))].into());
         set_in(&mut other, Some(&Marker::from_stored("m1")));
         assert_eq!(other.get_attr(ATTRIBUTE), None);
+    }
+
+    #[test]
+    fn a_taken_name_lists_each_object_and_says_how_to_import() {
+        let d = name_taken(
+            "swarm_database",
+            "agents",
+            &[
+                Taken::new("DB instance", "agents", Some("m1")),
+                Taken::new("DB subnet group", "agents-subnets", None),
+            ],
+        );
+        assert_eq!(d.summary, "The swarm_database name \"agents\" is taken");
+        assert!(
+            d.detail
+                .contains("  - DB instance \"agents\" (marker m1)\n")
+        );
+        assert!(
+            d.detail
+                .contains("  - DB subnet group \"agents-subnets\" (no marker)\n")
+        );
+        assert!(d.detail.contains("`terraform import <address> agents`"));
+        assert!(d.detail.contains("id = \"agents\" }` block"));
+        assert_eq!(
+            d.attribute,
+            Some(tfplugin::path::AttributePath::attr("name"))
+        );
+    }
+
+    #[test]
+    fn a_replacement_passes_its_own_objects_to_its_create() {
+        let mine = Marker::from_stored("m1");
+        let held = Held::default();
+        assert_eq!(
+            replaced(&held, "swarm_bucket", "b", &private(&mine)),
+            vec![mine.clone()]
+        );
+        assert_eq!(
+            replaced(&held, "swarm_bucket", "b", b""),
+            Vec::<Marker>::new()
+        );
+        // A tainted state read in this command: its create again lets its
+        // objects be.
+        held.hold("swarm_bucket", "tainted", &mine);
+        assert_eq!(
+            replaced(&held, "swarm_bucket", "tainted", b""),
+            vec![mine.clone()]
+        );
+        assert!(replaced(&held, "swarm_cache", "tainted", b"").is_empty());
+        assert!(replaced(&Held::default(), "swarm_bucket", "tainted", b"").is_empty());
+        let taken = vec![
+            Taken::new("bucket", "b", Some("m1")),
+            Taken::new("bucket", "b", None),
+        ];
+        let mine = [mine];
+        assert!(refuse_taken("swarm_bucket", "b", taken[..1].to_vec(), &mine).is_ok());
+        let refused = refuse_taken("swarm_bucket", "b", taken, &mine);
+        assert!(refused.is_err_and(
+            |d| d.detail.contains("bucket \"b\" (no marker)") && !d.detail.contains("m1")
+        ));
     }
 }

@@ -412,6 +412,12 @@ async fn apply<L: Lifecycle>(
             known = Some(seen);
         }
     }
+    // The marker beside the state too: a failed create's state is tainted,
+    // and the create that replaces it is planned with a null prior state
+    // but this private data, by which its name check knows its objects.
+    if let Some(marker) = recorded {
+        resp.private = ownership::private(marker);
+    }
     // Whatever happened, the state is what exists: a half-made resource
     // is recorded, with its marker, and the next apply finishes it.
     match state_marked(lifecycle, client, id, known, &basis, recorded).await {
@@ -443,6 +449,11 @@ async fn read<L: Lifecycle>(
         );
     };
     let id = Identity::new(id, ownership::marker_in(&req.state));
+    // A create of this name planned next may be this state's again (see
+    // `ownership::replaced`).
+    if let Some(marker) = id.marker() {
+        client.held.hold(L::TYPE_NAME, &id.id, marker);
+    }
     match state_of(lifecycle, client, &id, None, &prior).await {
         Ok(state) => resp.new_state = state.unwrap_or(Value::Null),
         Err(d) => resp.diagnostics.push(d),
@@ -548,6 +559,13 @@ impl<L: Lifecycle> Resource<SwarmClient> for Managed<L> {
             && ownership::marker_in(&req.prior_state).is_none()
         {
             resp.set(ownership::ATTRIBUTE, Value::Unknown);
+        }
+        // The prior state's marker, in the private data of its plans (a
+        // state applied before it was kept there): the create half of a
+        // replacement gets it as its prior private data, and must not take
+        // the objects it replaces for someone else's.
+        if let Some(marker) = ownership::marker_in(&req.prior_state) {
+            resp.private = ownership::private(&marker);
         }
     }
 

@@ -12,12 +12,12 @@ use tfplugin::path::AttributePath;
 use tfplugin::value::Value;
 
 /// How the bucket is tagged: the provider gives it no `Name` (so a
-/// `Name` tag is the user's), and three tags of its own
-/// (`swarm:managed-by`, `swarm:bucket`, `swarm:purpose`).
+/// `Name` tag is the user's), and four tags of its own
+/// (`swarm:managed-by`, `swarm:bucket`, `swarm:owner`, `swarm:purpose`).
 pub const TAGGING: Tagging = Tagging {
     reserved: Reserved::UNNAMED,
     service: Service::S3,
-    own_tags: 3,
+    own_tags: 4,
 };
 
 /// The longest `name_prefix`: the unique suffix takes the other 26 of the

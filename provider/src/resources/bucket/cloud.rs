@@ -20,6 +20,7 @@ use tfplugin::path::AttributePath;
 use super::policy;
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::ownership::{self, Identity, Marker, Sets, Taken};
 use crate::tags;
 use crate::waiter::{self, Poll, Wait};
 
@@ -330,22 +331,40 @@ impl Observed {
     pub fn purpose(&self) -> Option<&str> {
         self.tags.get(PURPOSE_KEY).map(String::as_str)
     }
+
+    /// The bucket's marker (its `swarm:owner` tag).
+    pub fn marker(&self) -> Option<&str> {
+        self.tags.get(ownership::KEY).map(String::as_str)
+    }
+
+    /// What `id` finds: the bucket of its name, if it carries `id`'s
+    /// marker; `None` otherwise.
+    pub async fn of(client: &SwarmClient, id: &Identity) -> Result<Option<Self>, Diagnostic> {
+        Ok(Self::load(client, &id.id)
+            .await?
+            .filter(|seen| id.owns(&seen.tags)))
+    }
+
+    /// The bucket, by marker: what an import by name finds (one bucket,
+    /// so one set).
+    pub fn sets(&self) -> Sets {
+        let mut sets = Sets::default();
+        sets.add(self.marker(), "the bucket");
+        sets
+    }
 }
 
-/// Who has a bucket name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameStatus {
-    Free,
-    /// Exists in this account, tagged as this provider's bucket of that
-    /// name: a create that was interrupted, or state that was lost.
-    Ours,
-}
-
-/// Whether a bucket may be created under `name`. Bucket names are global:
-/// a name can be taken by another account, or by a bucket of this account
-/// that this provider does not manage (which must be imported instead).
-pub async fn name_status(client: &SwarmClient, name: &str) -> Result<NameStatus, Diagnostic> {
-    let at_name = |d: Diagnostic| d.at(AttributePath::attr("name"));
+/// Before a create (at plan, and again at apply): whether the bucket name
+/// is free. Bucket names are global: a name can be another account's, or a
+/// bucket of this account's that is not this resource's (a create has no
+/// marker yet, so any bucket of the name is someone else's, or the user's
+/// to import; but, at plan, the one it replaces, with one of the
+/// `replaced` markers: see `ownership::replaced`).
+pub async fn check_free(
+    client: &SwarmClient,
+    name: &str,
+    replaced: &[Marker],
+) -> Result<(), Diagnostic> {
     let head = aws::call(
         "s3",
         "HeadBucket",
@@ -353,48 +372,42 @@ pub async fn name_status(client: &SwarmClient, name: &str) -> Result<NameStatus,
     )
     .await;
     match head {
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {
-            return Ok(NameStatus::Free);
-        }
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(()),
         Err(err)
             if matches!(
                 err.raw_response().map(|r| r.status().as_u16()),
                 Some(403 | 301)
             ) =>
         {
-            return Err(at_name(Diagnostic::error(
+            Err(Diagnostic::error(
                 "Bucket name taken",
                 format!(
                     "A bucket named {name:?} already exists in another account or region (bucket \
                      names are global). Choose another name, or use name_prefix."
                 ),
-            )));
+            )
+            .at(AttributePath::attr("name")))
         }
-        Err(err) => {
-            return Err(aws::error(
-                format!("Cannot check bucket name {name:?}"),
-                &err,
-            ));
+        Err(err) => Err(aws::error(
+            format!("Cannot check bucket name {name:?}"),
+            &err,
+        )),
+        Ok(_) => {
+            let tags = tags::s3::read(client, name).await.map_err(|err| {
+                aws::error(format!("Cannot read the tags of bucket {name:?}"), &err)
+            })?;
+            let marker = tags.get(ownership::KEY).map(String::as_str);
+            let found = vec![Taken::new("bucket", name, marker)];
+            ownership::refuse_taken("swarm_bucket", name, found, replaced)
         }
-        Ok(_) => {}
     }
-    let tags = tags::s3::read(client, name)
-        .await
-        .map_err(|err| aws::error(format!("Cannot read the tags of bucket {name:?}"), &err))?;
-    let ours = tags.get(&tags::owner_key(KIND)).map(String::as_str) == Some(name)
-        && tags.get(tags::MANAGED_BY.0).map(String::as_str) == Some(tags::MANAGED_BY.1);
-    if ours {
-        Ok(NameStatus::Ours)
-    } else {
-        Err(at_name(Diagnostic::error(
-            "Bucket already exists",
-            format!(
-                "A bucket named {name:?} already exists in this account and is not managed by \
-                 this provider. Import it (terraform import <address> {name}) or choose \
-                 another name."
-            ),
-        )))
-    }
+}
+
+/// The error of a bucket of `name`, with `tags`, that is not this
+/// resource's.
+pub fn taken(name: &str, tags: &BTreeMap<String, String>) -> Diagnostic {
+    let marker = tags.get(ownership::KEY).map(String::as_str);
+    ownership::name_taken("swarm_bucket", name, &[Taken::new("bucket", name, marker)])
 }
 
 fn build_error(what: &str, err: &aws_sdk_s3::error::BuildError) -> Diagnostic {
@@ -418,7 +431,7 @@ pub async fn create(
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
     let name = &desired.name;
-    if name_status(client, name).await? == NameStatus::Free {
+    {
         let mut call = client
             .s3
             .create_bucket()
@@ -436,7 +449,8 @@ pub async fn create(
         }
         match aws::call("s3", "CreateBucket", call.send()).await {
             Ok(_) => {}
-            // A retried request whose first attempt went through.
+            // A retried request whose first attempt went through (the
+            // caller found no bucket of the name just before).
             Err(err) if err.code() == Some("BucketAlreadyOwnedByYou") => {}
             Err(err) if err.code() == Some("BucketAlreadyExists") => {
                 return Err(Diagnostic::error(

@@ -9,7 +9,12 @@ use std::time::Duration;
 use tfplugin::diag::Diagnostic;
 
 use super::cloud::{self, Desired, Observed};
+use aws_sdk_s3::error::ProvideErrorMetadata;
+
+use crate::aws;
 use crate::config::SwarmClient;
+use crate::ownership::Identity;
+use crate::tags;
 use crate::waiter::{self, Poll, Wait};
 
 /// How long S3 may take to read back a configuration just written (its
@@ -20,13 +25,20 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(2 * 60);
 /// Brings a bucket to `desired`: creates it when missing, then applies
 /// only what differs, one change at a time (S3 refuses concurrent
 /// configuration changes to one bucket with `OperationAborted`).
+/// `found` finds the bucket: by the desired marker, or, for a state
+/// without one, a bucket of the name without one (whose tags, marker
+/// included, are then written first).
 pub async fn ensure(
     client: &SwarmClient,
     desired: &Desired,
+    found: &Identity,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
     let seen = match Observed::load(client, &desired.name).await? {
-        Some(seen) => seen,
+        Some(seen) if found.owns(&seen.tags) => seen,
+        // Someone else's bucket of the name (this one's was deleted, and
+        // the name taken since): never touched.
+        Some(seen) => return Err(cloud::taken(&desired.name, &seen.tags)),
         None => {
             cloud::create(client, desired, wait).await?;
             Observed::default()
@@ -81,10 +93,30 @@ pub async fn wait_applied(
 /// anything is deleted, so a refused destroy leaves it exactly as it was.
 pub async fn destroy(
     client: &SwarmClient,
-    name: &str,
+    id: &Identity,
     force_destroy: bool,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
+    let name = id.id.as_str();
+    // Only a bucket with this resource's marker: one of the name without
+    // it is someone else's, and is left as it is.
+    match tags::s3::read(client, name).await {
+        Ok(tags) if id.owns(&tags) => {}
+        Ok(_) => {
+            tracing::info!(
+                bucket = name,
+                "the bucket is not this resource's: left as it is"
+            );
+            return Ok(());
+        }
+        Err(err) if err.code() == Some("NoSuchBucket") => return Ok(()),
+        Err(err) => {
+            return Err(aws::error(
+                format!("Cannot read the tags of bucket {name:?}"),
+                &err,
+            ));
+        }
+    }
     if force_destroy {
         let deleted = cloud::empty(client, name, wait).await?;
         tracing::debug!(bucket = name, deleted, "bucket emptied");

@@ -10,7 +10,13 @@
 //! out of band (versioning suspended, public access block or policy
 //! removed, lifecycle rule edited, encryption changed) shows in the plan,
 //! and apply puts it back. The bucket is tagged `swarm:bucket = <name>` and
-//! with its purpose, which is how import restores it.
+//! with its purpose, which is how import restores it, and with the
+//! resource's marker (`swarm:owner`, kept in the state as
+//! `ownership_marker`; see `crate::ownership`): read, repair and destroy
+//! touch the bucket of the name only when it carries that marker. Bucket
+//! names are global, so a create whose name is taken (by another account,
+//! or by a bucket of this one that is not this resource's) is refused at
+//! plan and again at apply, before anything is made.
 //!
 //! The files follow the anatomy of `resources/README.md`.
 
@@ -31,7 +37,7 @@ use self::cloud::{Desired, Observed};
 use self::state::BucketState;
 use super::lifecycle::{Converged, Lifecycle};
 use crate::config::SwarmClient;
-use crate::ownership::Identity;
+use crate::ownership::{Identity, Sets};
 use crate::waiter::{Timeouts, Wait};
 
 pub struct Bucket;
@@ -79,12 +85,11 @@ impl Lifecycle for Bucket {
         client: &SwarmClient,
         desired: &Desired,
         _prior: Option<&BucketState>,
-        // Found by name until this resource marks its objects.
-        _id: &Identity,
+        id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<Option<Observed>> {
         let applied = async {
-            converge::ensure(client, desired, wait).await?;
+            converge::ensure(client, desired, id, wait).await?;
             converge::wait_applied(client, desired, wait).await
         };
         match applied.await {
@@ -102,7 +107,19 @@ impl Lifecycle for Bucket {
         client: &SwarmClient,
         id: &Identity,
     ) -> Result<Option<Observed>, Diagnostic> {
-        Observed::load(client, &id.id).await
+        Observed::of(client, id).await
+    }
+
+    fn sets(observed: &Option<Observed>) -> Sets {
+        observed.as_ref().map_or_else(Sets::default, Observed::sets)
+    }
+
+    async fn check_create(
+        &self,
+        client: &SwarmClient,
+        desired: &Desired,
+    ) -> Result<(), Diagnostic> {
+        cloud::check_free(client, &desired.name, &[]).await
     }
 
     fn is_gone(observed: &Option<Observed>) -> bool {
@@ -129,7 +146,7 @@ impl Lifecycle for Bucket {
         prior: &BucketState,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
-        converge::destroy(client, &id.id, prior.force_destroy.unwrap_or(false), wait).await
+        converge::destroy(client, id, prior.force_destroy.unwrap_or(false), wait).await
     }
 
     /// A bucket is imported by its name alone.

@@ -128,10 +128,20 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
                 "bucket_domain_name",
                 Value::String(bucket_domain_name(&name, &region)),
             );
-            // A name another account, or an unmanaged bucket, has: say
-            // so now rather than half way through apply.
+            // A name another account, or a bucket that is not this
+            // resource's, has: say so now rather than half way through apply.
             if req.creating()
-                && let Err(d) = cloud::name_status(client, &name).await
+                && let Err(d) = cloud::check_free(
+                    client,
+                    &name,
+                    &crate::ownership::replaced(
+                        &client.held,
+                        "swarm_bucket",
+                        &name,
+                        &req.prior_private,
+                    ),
+                )
+                .await
             {
                 resp.diagnostics.push(d);
             }

@@ -6,6 +6,7 @@ use tfplugin::value::Value;
 
 use super::checks;
 use super::state::{MAX_DAYS, Purpose};
+use crate::ownership;
 use crate::resources::attributes::{self, computed_string};
 
 fn days_attribute(name: &str, description: &str) -> Attribute {
@@ -25,7 +26,11 @@ pub fn schema() -> Schema {
          settings are checked on every refresh: if one is changed out of band the plan shows \
          it and apply restores it. The provider manages the bucket's tags, encryption, \
          versioning and lifecycle configuration as a whole (lifecycle rules added out of band \
-         are removed); in the bucket policy it manages only its own statement.",
+         are removed); in the bucket policy it manages only its own statement. The bucket \
+         carries the resource's `ownership_marker` (tag `swarm:owner`): a bucket of the name \
+         without it is never changed or deleted, and a create whose name is taken (in \
+         another account, or by a bucket of this one that is not this resource's) fails at \
+         plan, and again at apply, with how to import it.",
     )
     .attribute(computed_string("id", "The bucket's name."))
     .attribute(
@@ -163,5 +168,6 @@ pub fn schema() -> Schema {
                  provider's rule alone.",
             ),
     )
+    .attribute(ownership::attribute())
     .block(timeouts::block(&["create", "update", "delete"]))
 }

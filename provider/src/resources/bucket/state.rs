@@ -15,6 +15,7 @@ use tfplugin::value::{self, MaybeUnknown};
 use super::checks;
 use super::cloud::{self, Desired, Encryption, Observed, Retention};
 use crate::config::{Environment, SwarmClient};
+use crate::ownership::{self, Marker};
 use crate::resources::lifecycle::TimeoutsModel;
 use crate::tags;
 
@@ -159,6 +160,7 @@ pub struct BucketState {
     pub public_access_blocked: Option<bool>,
     pub tls_required: Option<bool>,
     pub abort_incomplete_multipart_upload_days: Option<i64>,
+    pub ownership_marker: Option<String>,
     pub timeouts: Option<TimeoutsModel>,
 }
 
@@ -174,6 +176,7 @@ struct PlanModel {
     kms_key_id: Option<String>,
     tags: Option<BTreeMap<String, String>>,
     region: MaybeUnknown<Option<String>>,
+    ownership_marker: Option<String>,
 }
 
 /// The plan resolved for apply: the bucket's name (made from the prefix
@@ -251,21 +254,25 @@ impl BucketState {
             bucket_key_enabled: Some(seen.encryption.as_ref().is_some_and(|e| e.bucket_key)),
             public_access_blocked: Some(seen.public_access_blocked),
             abort_incomplete_multipart_upload_days: retention.abort_multipart_days,
+            // The lifecycle's to set: the marker of the identity it read by.
+            ownership_marker: None,
             timeouts: basis.timeouts.clone(),
         }
     }
 }
 
 /// The bucket's tags: the provider's defaults, the user's (which win),
-/// and the identity tags.
+/// and the identity tags, the marker among them.
 fn desired_tags(
     client: &SwarmClient,
     name: &str,
     purpose: &str,
     user: Option<&BTreeMap<String, String>>,
+    marker: Option<&Marker>,
 ) -> BTreeMap<String, String> {
     let mut out = tags::resource_tags(client, user, cloud::KIND, name);
     out.insert(cloud::PURPOSE_KEY.to_owned(), purpose.to_owned());
+    ownership::mark(&mut out, marker);
     out
 }
 
@@ -286,7 +293,16 @@ fn desired(client: &SwarmClient, spec: &PlanModel, name: &str, region: &str) -> 
             noncurrent_days: spec.noncurrent_version_expiration_days,
             abort_multipart_days: Some(ABORT_MULTIPART_DAYS),
         },
-        tags: desired_tags(client, name, &spec.purpose, spec.tags.as_ref()),
+        tags: desired_tags(
+            client,
+            name,
+            &spec.purpose,
+            spec.tags.as_ref(),
+            spec.ownership_marker
+                .clone()
+                .map(Marker::from_stored)
+                .as_ref(),
+        ),
     }
 }
 
@@ -297,7 +313,8 @@ mod tests {
     #[tokio::test]
     async fn own_tags_are_those_of_the_bucket() {
         let client = tags::test_client().await;
-        let tags = desired_tags(&client, "b", "logs", None);
+        let marker = Marker::from_stored("m");
+        let tags = desired_tags(&client, "b", "logs", None, Some(&marker));
         assert_eq!(tags.len(), checks::TAGGING.own_tags, "{tags:?}");
     }
 
@@ -377,6 +394,7 @@ mod tests {
             public_access_blocked: Some(true),
             tls_required: Some(true),
             abort_incomplete_multipart_upload_days: Some(7),
+            ownership_marker: None,
             timeouts: None,
         };
         let state = tfplugin::value::to_value(&model)

@@ -12,13 +12,13 @@ use crate::checks;
 use crate::resources::planned::Maybe;
 use crate::tags::{Reserved, Service, Tagging};
 
-/// How the cache tags its objects: it names them, and each carries four
+/// How the cache tags its objects: it names them, and each carries five
 /// tags of the provider's (`Name`, `swarm:managed-by`, `swarm:cache`,
-/// `swarm:role`).
+/// `swarm:owner`, `swarm:role`).
 pub const TAGGING: Tagging = Tagging {
     reserved: Reserved::NAMED,
     service: Service::ElastiCache,
-    own_tags: 4,
+    own_tags: 5,
 };
 
 pub const MAX_REPLICAS: i64 = 5;
@@ -134,7 +134,7 @@ mod tests {
     #[tokio::test]
     async fn own_tags_are_those_of_each_object() {
         let client = crate::tags::test_client().await;
-        let tags = crate::tags::object_tags(
+        let mut tags = crate::tags::object_tags(
             &client,
             &std::collections::BTreeMap::new(),
             super::super::cloud::KIND,
@@ -142,6 +142,8 @@ mod tests {
             super::super::cloud::ROLE_SUBNETS,
             "agents-subnets",
         );
+        let marker = crate::ownership::Marker::from_stored("m");
+        crate::ownership::mark(&mut tags, Some(&marker));
         assert_eq!(tags.len(), TAGGING.own_tags, "{tags:?}");
     }
 

@@ -13,7 +13,7 @@ use tfplugin::diag::Diagnostic;
 use super::checks::parse_version;
 use crate::aws;
 use crate::config::SwarmClient;
-use crate::ownership::Identity;
+use crate::ownership::{self, Identity, Sets, Taken};
 use crate::security_group::{self, Group, Rule, Source};
 use crate::tags;
 use crate::waiter::{self, Poll, Wait, WaitError};
@@ -41,15 +41,20 @@ pub fn allowed_entry(rule: &Rule) -> String {
     }
 }
 
-/// Everything AWS has of one cache.
-#[derive(Debug, Default)]
+/// Everything AWS has of one cache: after [`Observed::only`], only the
+/// objects one identity takes.
+#[derive(Debug, Clone, Default)]
 pub struct Observed {
     pub group: Option<ReplicationGroup>,
     /// A member cluster of the group: where ElastiCache reports the engine
     /// version, subnet group and security groups.
     pub member: Option<CacheCluster>,
     pub subnet_group: Option<CacheSubnetGroup>,
+    /// The subnet group's marker (its `swarm:owner` tag; see [`Observed::load`]).
+    pub subnet_group_marker: Option<String>,
     pub security_group: Option<Group>,
+    /// Every security group found, before [`Observed::only`] keeps one.
+    security_groups: Vec<Group>,
     /// The replication group's tags.
     pub tags: BTreeMap<String, String>,
 }
@@ -113,9 +118,27 @@ pub fn member_group_ids(member: &CacheCluster) -> Vec<String> {
 }
 
 impl Observed {
-    /// The replication group, subnet group and security group at once; then
-    /// a member cluster and the group's tags.
+    /// What `id` finds: [`Observed::load`], then [`Observed::only`].
+    pub async fn of(client: &SwarmClient, id: &Identity) -> Result<Self, Diagnostic> {
+        Self::load(client, &id.id).await.map(|seen| seen.only(id))
+    }
+
+    /// Everything that answers to the cache name `name`, whoever's.
     pub async fn load(client: &SwarmClient, name: &str) -> Result<Self, Diagnostic> {
+        Self::load_with(client, name, true).await
+    }
+
+    /// Everything that answers to the cache name `name`, whoever's: the
+    /// replication group, subnet group and (`with_groups`) security groups
+    /// at once; then a member cluster and the group's tags. The subnet
+    /// group's marker is the replication group's when its members use it
+    /// (ElastiCache tells neither's tags in the describe), else read with
+    /// ListTagsForResource.
+    pub async fn load_with(
+        client: &SwarmClient,
+        name: &str,
+        with_groups: bool,
+    ) -> Result<Self, Diagnostic> {
         let ec = &client.elasticache;
         let fail = |err: &(dyn std::error::Error + 'static)| {
             Diagnostic::error(
@@ -139,8 +162,13 @@ impl Observed {
                     .cache_subnet_group_name(name)
                     .send()
             ),
-            // By name, as before markers, until the cache marks its objects.
-            security_group::find(client, KIND, &by_name),
+            async {
+                if with_groups {
+                    security_group::find(client, KIND, &by_name).await
+                } else {
+                    Ok(Vec::new())
+                }
+            },
         );
         let group = match groups {
             Ok(out) => out.replication_groups().first().cloned(),
@@ -162,57 +190,134 @@ impl Observed {
             }
             Err(e) => return Err(fail(&e)),
         };
-        let security_group = security_groups?.into_iter().next();
         let mut seen = Self {
             group,
             subnet_group,
-            security_group,
+            security_groups: security_groups?,
             ..Self::default()
         };
-        let Some(group) = &seen.group else {
-            return Ok(seen);
-        };
-        let member_id = group.member_clusters().first().cloned();
-        let arn = group.arn().map(str::to_owned);
-        let (member, tags) = tokio::join!(
-            async {
-                match member_id {
-                    Some(id) => Some(
-                        aws::call(
-                            "elasticache",
-                            "DescribeCacheClusters",
-                            ec.describe_cache_clusters().cache_cluster_id(id).send(),
-                        )
-                        .await,
-                    ),
-                    None => None,
+        if let Some(group) = seen.group.clone() {
+            let member_id = group.member_clusters().first().cloned();
+            let arn = group.arn().map(str::to_owned);
+            let (member, tags) = tokio::join!(
+                async {
+                    match member_id {
+                        Some(id) => Some(
+                            aws::call(
+                                "elasticache",
+                                "DescribeCacheClusters",
+                                ec.describe_cache_clusters().cache_cluster_id(id).send(),
+                            )
+                            .await,
+                        ),
+                        None => None,
+                    }
+                },
+                async {
+                    match arn {
+                        Some(arn) => Some(tags::elasticache::list(client, &arn).await),
+                        None => None,
+                    }
+                },
+            );
+            seen.member = match member {
+                Some(Ok(out)) => out.cache_clusters().first().cloned(),
+                // A member replaced between the two calls: the next read sees it.
+                Some(Err(e))
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_cache_cluster_not_found_fault()) =>
+                {
+                    None
                 }
-            },
-            async {
-                match arn {
-                    Some(arn) => Some(tags::elasticache::list(client, &arn).await),
-                    None => None,
-                }
-            },
-        );
-        seen.member = match member {
-            Some(Ok(out)) => out.cache_clusters().first().cloned(),
-            // A member replaced between the two calls: the next read sees it.
-            Some(Err(e))
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_cache_cluster_not_found_fault()) =>
-            {
-                None
-            }
-            Some(Err(e)) => return Err(fail(&e)),
+                Some(Err(e)) => return Err(fail(&e)),
+                None => None,
+            };
+            seen.tags = match tags {
+                Some(Ok(tags)) => tags,
+                Some(Err(e)) => return Err(fail(&e)),
+                None => BTreeMap::new(),
+            };
+        }
+        let uses_it = seen
+            .member
+            .as_ref()
+            .is_some_and(|m| m.cache_subnet_group_name() == Some(name));
+        seen.subnet_group_marker = match &seen.subnet_group {
             None => None,
-        };
-        seen.tags = match tags {
-            Some(Ok(tags)) => tags,
-            Some(Err(e)) => return Err(fail(&e)),
-            None => BTreeMap::new(),
+            Some(_) if uses_it => seen.group_marker().map(str::to_owned),
+            Some(subnets) => match subnets.arn() {
+                Some(arn) => tags::elasticache::list(client, arn)
+                    .await
+                    .map_err(|e| fail(&e))?
+                    .get(ownership::KEY)
+                    .cloned(),
+                None => None,
+            },
         };
         Ok(seen)
+    }
+
+    /// The replication group's marker.
+    pub fn group_marker(&self) -> Option<&str> {
+        self.tags.get(ownership::KEY).map(String::as_str)
+    }
+
+    /// Only the objects `id` takes (by their marker).
+    pub fn only(mut self, id: &Identity) -> Self {
+        if self.group.is_some() && !id.owns(&self.tags) {
+            self.group = None;
+            self.member = None;
+            self.tags = BTreeMap::new();
+        }
+        if !id.takes(self.subnet_group_marker.as_deref()) {
+            self.subnet_group = None;
+            self.subnet_group_marker = None;
+        }
+        self.security_groups.retain(|g| id.owns(&g.tags));
+        self.security_group = self.security_groups.first().cloned();
+        self
+    }
+
+    /// The objects, by marker: what an import by name finds.
+    pub fn sets(&self) -> Sets {
+        let mut sets = Sets::default();
+        if let Some(group) = &self.group {
+            sets.add(
+                self.group_marker(),
+                group.replication_group_id().unwrap_or_default(),
+            );
+        }
+        if let Some(subnets) = &self.subnet_group {
+            sets.add(
+                self.subnet_group_marker.as_deref(),
+                subnets.cache_subnet_group_name().unwrap_or_default(),
+            );
+        }
+        for group in &self.security_groups {
+            sets.add(
+                group.tags.get(ownership::KEY).map(String::as_str),
+                group.id.as_str(),
+            );
+        }
+        sets
+    }
+
+    /// The objects found with a name that a create of the cache `name`
+    /// would give one of its own (the replication group id and the cache
+    /// subnet group's name are unique in a region).
+    pub fn taken(&self, name: &str) -> Vec<Taken> {
+        let mut taken = Vec::new();
+        if self.group.is_some() {
+            taken.push(Taken::new("replication group", name, self.group_marker()));
+        }
+        if self.subnet_group.is_some() {
+            taken.push(Taken::new(
+                "cache subnet group",
+                name,
+                self.subnet_group_marker.as_deref(),
+            ));
+        }
+        taken
     }
 
     /// The live replication group (not one being deleted).

@@ -15,11 +15,20 @@ use super::cloud::*;
 use super::state::Spec;
 use crate::aws;
 use crate::config::SwarmClient;
+use crate::ownership::{self, Identity, Marker, Taken};
 use crate::security_group::{self, NewGroup, Rule};
 use crate::tags;
 use crate::waiter::{Poll, Wait};
 
-pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Result<(), Diagnostic> {
+/// Makes ElastiCache match `spec`. `found` finds what exists (by the
+/// spec's marker, or, for a state without one, the unmarked objects of the
+/// name, which the tag sync at the end marks).
+pub async fn ensure(
+    client: &SwarmClient,
+    spec: &Spec,
+    found: &Identity,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
     let name = spec.name.as_str();
     let ec = &client.elasticache;
     let fail = |what: &str, err: &(dyn std::error::Error + 'static)| {
@@ -29,9 +38,26 @@ pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Resul
         )
     };
     let user_tags = spec.tags.clone().unwrap_or_default();
-    let tags_for =
-        |role: &str, object: &str| tags::object_tags(client, &user_tags, KIND, name, role, object);
-    let mut seen = Observed::load(client, name).await?;
+    let marker = spec.ownership_marker.clone().map(Marker::from_stored);
+    let tags_for = |role: &str, object: &str| {
+        let mut tags = tags::object_tags(client, &user_tags, KIND, name, role, object);
+        ownership::mark(&mut tags, marker.as_ref());
+        tags
+    };
+    let everything = Observed::load(client, name).await?;
+    let mut seen = everything.clone().only(found);
+    // What answers to the names but is not this cache's (made by someone
+    // since this cache's went): creating it again would fail, and nothing
+    // of theirs is to be touched.
+    let mine = seen.taken(name);
+    let theirs: Vec<Taken> = everything
+        .taken(name)
+        .into_iter()
+        .filter(|t| !mine.contains(t))
+        .collect();
+    if !theirs.is_empty() {
+        return Err(ownership::name_taken("swarm_cache", name, &theirs));
+    }
 
     // A replacement whose delete is still running: wait for it to finish.
     if seen
@@ -40,7 +66,7 @@ pub async fn ensure(client: &SwarmClient, spec: &Spec, wait: &Wait<'_>) -> Resul
         .is_some_and(|g| g.status() == Some(DELETING))
     {
         wait_gone(client, name, wait).await?;
-        seen = Observed::load(client, name).await?;
+        seen = Observed::of(client, found).await?;
     }
 
     // The subnet group; its VPC is the cache's.
@@ -368,14 +394,17 @@ async fn converge(
     Ok(group)
 }
 
+/// Takes the cache down: only the objects with its marker (another
+/// stack's of the name stay).
 pub async fn destroy(
     client: &SwarmClient,
-    name: &str,
+    id: &Identity,
     final_snapshot: bool,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
     let ec = &client.elasticache;
-    let seen = Observed::load(client, name).await?;
+    let name = id.id.as_str();
+    let seen = Observed::of(client, id).await?;
     if seen.live_group().is_some() {
         let snapshot_names: Vec<String> = if final_snapshot {
             aws::final_snapshot_ids(name, std::time::SystemTime::now()).collect()
@@ -455,4 +484,18 @@ pub async fn destroy(
         security_group::delete(client, group_id, wait).await?;
     }
     Ok(())
+}
+
+/// Before a create (at plan, and again at apply): a create has no marker
+/// yet, so a replication group or cache subnet group of its name is not
+/// its own, and the create is refused before anything is made; but, at
+/// plan, those of the cache it replaces (`replaced`, see
+/// `ownership::replaced`).
+pub async fn check_free(
+    client: &SwarmClient,
+    name: &str,
+    replaced: &[Marker],
+) -> Result<(), Diagnostic> {
+    let taken = Observed::load_with(client, name, false).await?.taken(name);
+    ownership::refuse_taken("swarm_cache", name, taken, replaced)
 }

@@ -7,8 +7,14 @@
 //!
 //! The replication group and the subnet group are found by name (the
 //! replication group id is the resource's name); the security group by its
-//! identity tags. Create and update share one idempotent "ensure" that makes
-//! what is missing and converges what differs, so a half-finished apply is
+//! identity tags. Every one also carries the cache's marker (`swarm:owner`,
+//! kept in the state as `ownership_marker`; see `crate::ownership`), and
+//! read, drift repair and destroy keep only those with it: a replication
+//! group of the name without it is someone else's and is never changed or
+//! deleted. Those names are unique in a region, so a create whose name is
+//! taken is refused, at plan and again at apply, before anything is made.
+//! Create and update share one idempotent "ensure" that makes what is
+//! missing and converges what differs, so a half-finished apply is
 //! finished by the next one.
 //!
 //! The files follow the anatomy of `resources/README.md`.
@@ -31,7 +37,7 @@ use self::cloud::Observed;
 use self::state::{CacheState, Spec};
 use super::lifecycle::{Converged, Lifecycle};
 use crate::config::SwarmClient;
-use crate::ownership::Identity;
+use crate::ownership::{Identity, Sets};
 use crate::waiter::{Timeouts, Wait};
 
 pub struct Cache;
@@ -78,15 +84,22 @@ impl Lifecycle for Cache {
         client: &SwarmClient,
         spec: &Spec,
         _prior: Option<&CacheState>,
-        // Found by name until this resource marks its objects.
-        _id: &Identity,
+        id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<Observed> {
-        converge::ensure(client, spec, wait).await.into()
+        converge::ensure(client, spec, id, wait).await.into()
     }
 
     async fn observe(&self, client: &SwarmClient, id: &Identity) -> Result<Observed, Diagnostic> {
-        Observed::load(client, &id.id).await
+        Observed::of(client, id).await
+    }
+
+    fn sets(observed: &Observed) -> Sets {
+        observed.sets()
+    }
+
+    async fn check_create(&self, client: &SwarmClient, spec: &Spec) -> Result<(), Diagnostic> {
+        converge::check_free(client, &spec.name, &[]).await
     }
 
     /// A cache is its replication group: without it, what is left (a
@@ -113,7 +126,7 @@ impl Lifecycle for Cache {
         prior: &CacheState,
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
-        converge::destroy(client, &id.id, prior.final_snapshot.unwrap_or(true), wait).await
+        converge::destroy(client, id, prior.final_snapshot.unwrap_or(true), wait).await
     }
 
     /// A cache is imported by its name alone: what AWS does not store

@@ -236,6 +236,17 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         check_version(client, wanted, resp).await;
     }
     let Some(prior) = prior else {
+        // A create whose names are someone else's fails now, not half way.
+        if let Some(name) = given(&plan.name)
+            && let Err(d) = super::converge::check_free(
+                client,
+                name,
+                &crate::ownership::replaced(&client.held, "swarm_cache", name, &req.prior_private),
+            )
+            .await
+        {
+            resp.diagnostics.push(d);
+        }
         return;
     };
 

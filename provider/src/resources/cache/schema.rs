@@ -10,6 +10,7 @@ use super::checks::{
     node_type_check, snapshot_window_check,
 };
 use super::state::DEFAULT_ENGINE_VERSION;
+use crate::ownership;
 use crate::resources::attributes::{self, computed_string};
 
 pub fn schema() -> Schema {
@@ -26,7 +27,12 @@ pub fn schema() -> Schema {
          (within cluster mode: online resharding), the snapshot settings, the subnets (within \
          one VPC), `allowed_security_group_ids` and `tags`. Replaced: `name`, an engine \
          downgrade, moving between one shard and several (cluster mode cannot be switched in \
-         place), and subnets in another VPC.",
+         place), and subnets in another VPC.\n\n\
+         Every object it makes carries the resource's `ownership_marker` (tag `swarm:owner`), \
+         and only objects with it are read, changed or deleted. Replication group ids and \
+         cache subnet group names are unique, so a create whose name is taken (by another \
+         stack's cache, or one made by hand) fails at plan, and again at apply, before \
+         anything is made; the error names the objects and how to import them.",
     )
     .attribute(computed_string("id", "The cache's name (the replication group id)."))
     .attribute(
@@ -182,5 +188,6 @@ pub fn schema() -> Schema {
     )
     .attribute(computed_string("security_group_id", "The cache's security group."))
     .attribute(computed_string("vpc_id", "The VPC of the subnets."))
+    .attribute(ownership::attribute())
     .block(timeouts::block(&["create", "update", "delete"]))
 }

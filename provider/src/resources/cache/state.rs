@@ -31,6 +31,8 @@ pub struct Spec {
     /// Unknown when left to AWS at create.
     pub snapshot_window: MaybeUnknown<Option<String>>,
     pub tags: Option<BTreeMap<String, String>>,
+    /// The marker every object carries (see `crate::ownership`).
+    pub ownership_marker: Option<String>,
 }
 
 impl Spec {
@@ -76,6 +78,7 @@ pub struct CacheState {
     pub security_group_id: Option<String>,
     pub vpc_id: Option<String>,
     pub final_snapshot: Option<bool>,
+    pub ownership_marker: Option<String>,
     pub timeouts: Option<TimeoutsModel>,
 }
 
@@ -166,6 +169,8 @@ impl CacheState {
                     .and_then(CacheSubnetGroup::vpc_id),
             ),
             final_snapshot: Some(basis.final_snapshot.unwrap_or(true)),
+            // The lifecycle's to set: the marker of the identity it read by.
+            ownership_marker: None,
             timeouts: basis.timeouts.clone(),
         })
     }

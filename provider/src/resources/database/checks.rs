@@ -318,12 +318,12 @@ pub fn windows_overlap(backup: (u32, u32), maintenance: (u32, u32)) -> bool {
 }
 
 /// How the database tags its objects: it names them, and each carries
-/// four tags of the provider's (`Name`, `swarm:managed-by`,
-/// `swarm:database`, `swarm:role`).
+/// five tags of the provider's (`Name`, `swarm:managed-by`,
+/// `swarm:database`, `swarm:owner`, `swarm:role`).
 pub const TAGGING: Tagging = Tagging {
     reserved: Reserved::NAMED,
     service: Service::Rds,
-    own_tags: 4,
+    own_tags: 5,
 };
 
 #[cfg(test)]
@@ -333,7 +333,7 @@ mod tests {
     #[tokio::test]
     async fn own_tags_are_those_of_each_object() {
         let client = crate::tags::test_client().await;
-        let tags = crate::tags::object_tags(
+        let mut tags = crate::tags::object_tags(
             &client,
             &std::collections::BTreeMap::new(),
             super::super::cloud::KIND,
@@ -341,6 +341,8 @@ mod tests {
             "primary",
             "agents",
         );
+        let marker = crate::ownership::Marker::from_stored("m");
+        crate::ownership::mark(&mut tags, Some(&marker));
         assert_eq!(tags.len(), TAGGING.own_tags, "{tags:?}");
     }
 

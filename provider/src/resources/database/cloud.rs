@@ -1,7 +1,10 @@
 //! The database's AWS objects and the calls that make, change and remove
 //! them: the primary DB instance and its read replicas (found by their
 //! identifiers), the DB subnet group (by its name) and the security group
-//! (by its `swarm:database` tag).
+//! (by its `swarm:database` tag), each kept only when its marker
+//! (`swarm:owner`, see `crate::ownership`) is the resource's.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, PendingModifiedValues};
@@ -11,8 +14,9 @@ use tfplugin::diag::Diagnostic;
 use crate::aws;
 use crate::config::SwarmClient;
 use crate::ec2::{self, Subnet, SubnetsError};
-use crate::ownership::Identity;
+use crate::ownership::{self, Identity, Sets, Taken};
 use crate::security_group::{self, Group, Rule};
+use crate::tags;
 use crate::waiter::{self, Poll, Wait, WaitError};
 
 /// The owner tag's kind: objects carry `swarm:database = <name>`.
@@ -53,14 +57,31 @@ pub fn wanted_rules(allowed: &[String]) -> Vec<Rule> {
     rules
 }
 
-/// Everything AWS has of one database.
+/// Everything AWS has of one database: after [`Observed::only`], only
+/// the objects one identity takes.
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
     pub primary: Option<DbInstance>,
     /// The replicas named `<name>-replica-<n>`, by index.
     pub replicas: Vec<(usize, DbInstance)>,
     pub subnet_group: Option<DbSubnetGroup>,
+    /// The subnet group's marker (its `swarm:owner` tag; DescribeDBSubnetGroups
+    /// does not tell tags, see [`observe_all`]).
+    pub subnet_group_marker: Option<String>,
+    /// The security group in the subnet group's VPC (or another, after a
+    /// move between VPCs half way).
     pub group: Option<Group>,
+    /// Every security group found, before one is picked as `group`.
+    pub(super) groups: Vec<Group>,
+}
+
+/// The marker of an RDS object with `tags`.
+fn marker_of(tags: &BTreeMap<String, String>) -> Option<&str> {
+    tags.get(ownership::KEY).map(String::as_str)
+}
+
+fn instance_marker(instance: &DbInstance) -> Option<String> {
+    marker_of(&tags::rds::from_sdk(instance.tag_list())).map(str::to_owned)
 }
 
 impl Observed {
@@ -77,11 +98,103 @@ impl Observed {
             .find(|(i, _)| *i == index)
             .map(|(_, r)| r)
     }
+
+    /// Only the objects `id` takes (by their marker); the security group
+    /// picked among those, in the subnet group's VPC first.
+    pub fn only(mut self, id: &Identity) -> Self {
+        let takes = |instance: &DbInstance| id.takes(instance_marker(instance).as_deref());
+        self.primary = self.primary.filter(takes);
+        self.replicas.retain(|(_, r)| takes(r));
+        if !id.takes(self.subnet_group_marker.as_deref()) {
+            self.subnet_group = None;
+            self.subnet_group_marker = None;
+        }
+        self.groups.retain(|g| id.owns(&g.tags));
+        let vpc = self.subnet_group.as_ref().and_then(DbSubnetGroup::vpc_id);
+        self.group = self
+            .groups
+            .iter()
+            .find(|g| Some(g.vpc_id.as_str()) == vpc)
+            .or_else(|| self.groups.first())
+            .cloned();
+        self
+    }
+
+    /// The objects, by marker: what an import by name finds.
+    pub fn sets(&self) -> Sets {
+        let mut sets = Sets::default();
+        let instances = self
+            .primary
+            .iter()
+            .chain(self.replicas.iter().map(|(_, r)| r));
+        for instance in instances {
+            sets.add(
+                instance_marker(instance).as_deref(),
+                instance.db_instance_identifier().unwrap_or_default(),
+            );
+        }
+        if let Some(group) = &self.subnet_group {
+            sets.add(
+                self.subnet_group_marker.as_deref(),
+                group.db_subnet_group_name().unwrap_or_default(),
+            );
+        }
+        for group in &self.groups {
+            sets.add(marker_of(&group.tags), group.id.as_str());
+        }
+        sets
+    }
+
+    /// The objects found with a name that a create of `name` with
+    /// `replicas` read replicas would give one of its own.
+    pub fn taken(&self, name: &str, replicas: usize) -> Vec<Taken> {
+        let mut taken = Vec::new();
+        if let Some(primary) = &self.primary {
+            taken.push(Taken::new(
+                "DB instance",
+                name,
+                instance_marker(primary).as_deref(),
+            ));
+        }
+        for (index, replica) in &self.replicas {
+            if *index <= replicas {
+                taken.push(Taken::new(
+                    "DB instance",
+                    replica_id(name, *index),
+                    instance_marker(replica).as_deref(),
+                ));
+            }
+        }
+        if self.subnet_group.is_some() {
+            taken.push(Taken::new(
+                "DB subnet group",
+                subnet_group_name(name),
+                self.subnet_group_marker.as_deref(),
+            ));
+        }
+        taken
+    }
 }
 
-/// One describe per object kind, concurrently: the instances by
-/// identifier, the subnet group by name, the security group by tag.
-pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagnostic> {
+/// What finds the database's objects: `id`'s, or (an import, the check
+/// of a create) everything that answers to the name.
+pub async fn observe(client: &SwarmClient, id: &Identity) -> Result<Observed, Diagnostic> {
+    observe_all(client, &id.id, true)
+        .await
+        .map(|seen| seen.only(id))
+}
+
+/// Everything that answers to the database name `name`, whoever's: one
+/// describe per object kind, concurrently (the instances by identifier,
+/// the subnet group by name, and, `with_groups`, the security groups by
+/// their `swarm:database` tag). The subnet group's marker is its
+/// primary's when that primary is in it (RDS tells an instance's tags,
+/// not a subnet group's), else read with ListTagsForResource.
+pub async fn observe_all(
+    client: &SwarmClient,
+    name: &str,
+    with_groups: bool,
+) -> Result<Observed, Diagnostic> {
     let mut identifiers = vec![name.to_owned()];
     identifiers.extend((1..=MAX_REPLICAS).map(|i| replica_id(name, i)));
     let instances = aws::call(
@@ -107,9 +220,14 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
             .db_subnet_group_name(subnet_group_name(name))
             .send(),
     );
-    // By name, as before markers, until the database marks its objects.
     let by_name = Identity::anyone(name);
-    let groups = security_group::find(client, KIND, &by_name);
+    let groups = async {
+        if with_groups {
+            security_group::find(client, KIND, &by_name).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
     let (instances, subnet_group, groups) = tokio::join!(instances, subnet_group, groups);
     let fail = |e: &(dyn std::error::Error + 'static)| {
         Diagnostic::error(
@@ -128,17 +246,9 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
         }
         Err(e) => return Err(fail(&e)),
     };
-    let groups = groups?;
-    let vpc = subnet_group.as_ref().and_then(DbSubnetGroup::vpc_id);
-    let group = groups
-        .iter()
-        .find(|g| Some(g.vpc_id.as_str()) == vpc)
-        .or_else(|| groups.first())
-        .cloned();
-
     let mut seen = Observed {
         subnet_group,
-        group,
+        groups: groups?,
         ..Observed::default()
     };
     for instance in instances.db_instances() {
@@ -152,6 +262,20 @@ pub async fn observe(client: &SwarmClient, name: &str) -> Result<Observed, Diagn
         }
     }
     seen.replicas.sort_by_key(|(i, _)| *i);
+    let group_name = subnet_group_name(name);
+    let in_it = seen.primary.as_ref().filter(|p| {
+        p.db_subnet_group()
+            .and_then(DbSubnetGroup::db_subnet_group_name)
+            == Some(group_name.as_str())
+    });
+    seen.subnet_group_marker = match (in_it, &seen.subnet_group) {
+        (_, None) => None,
+        (Some(primary), Some(_)) => instance_marker(primary),
+        (None, Some(group)) => match group.db_subnet_group_arn() {
+            Some(arn) => marker_of(&tags::rds::list(client, arn).await?).map(str::to_owned),
+            None => None,
+        },
+    };
     Ok(seen)
 }
 

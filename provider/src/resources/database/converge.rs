@@ -14,23 +14,41 @@ use super::state::{Password, Spec};
 use crate::aws;
 use crate::config::SwarmClient;
 use crate::ec2::{self, Subnet};
+use crate::ownership::{self, Identity, Marker, Taken};
 use crate::security_group::{self, NewGroup};
 use crate::tags;
 use crate::waiter::Wait;
 
 const STORAGE_TYPE: &str = "gp3";
 
+/// Makes AWS match `spec`. `found` finds what exists (by the spec's
+/// marker, or, for a state without one, the unmarked objects of the name,
+/// which the tag sync at the end marks).
 pub async fn converge(
     client: &SwarmClient,
     spec: &Spec,
+    found: &Identity,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
     let password = &spec.password;
-    let (seen, subnets) = tokio::join!(
-        cloud::observe(client, &spec.name),
+    let (everything, subnets) = tokio::join!(
+        cloud::observe_all(client, &spec.name, true),
         cloud::subnets(client, &spec.subnet_ids)
     );
-    let (seen, subnets) = (seen?, subnets?);
+    let (everything, subnets) = (everything?, subnets?);
+    // What answers to the names but is not this database's (someone made
+    // it since this database's went): the create of those names would
+    // fail, and nothing of theirs is to be touched.
+    let mine = everything.clone().only(found);
+    let theirs: Vec<Taken> = everything
+        .taken(&spec.name, spec.read_replicas)
+        .into_iter()
+        .filter(|t| !mine.taken(&spec.name, spec.read_replicas).contains(t))
+        .collect();
+    if !theirs.is_empty() {
+        return Err(ownership::name_taken("swarm_database", &spec.name, &theirs));
+    }
+    let seen = mine;
     let vpc_id = subnets
         .first()
         .map(|s| s.vpc_id.clone())
@@ -57,46 +75,27 @@ pub async fn converge(
         replicas,
         subnet_group: seen.subnet_group,
         group: Some(group),
+        ..Observed::default()
     };
     sync_tags(client, spec, &now).await
 }
 
-/// Before a create: objects with the database's names that this
-/// provider did not make are not taken over (they may hold someone
-/// else's data); its own, left by a create that failed half way, are.
-pub async fn check_free(client: &SwarmClient, name: &str) -> Result<(), Diagnostic> {
-    let seen = cloud::observe(client, name).await?;
-    let owner = tags::owner_key(cloud::KIND);
-    let ours = |tags: &std::collections::BTreeMap<String, String>| {
-        tags.get(&owner).map(String::as_str) == Some(name)
-    };
-    let taken = |what: String| {
-        Diagnostic::error(
-            format!("{what} already exists"),
-            format!(
-                "{what} exists and was not created by swarm_database {name:?}. Import the \
-                 database (terraform import <address> {name}) if it is this one, or choose \
-                 another name."
-            ),
-        )
-    };
-    if let Some(primary) = &seen.primary
-        && !ours(&tags::rds::from_sdk(primary.tag_list()))
-    {
-        return Err(taken(format!("DB instance {name:?}")));
-    }
-    if let Some(arn) = seen
-        .subnet_group
-        .as_ref()
-        .and_then(|g| g.db_subnet_group_arn())
-        && !ours(&tags::rds::list(client, arn).await?)
-    {
-        return Err(taken(format!(
-            "DB subnet group {:?}",
-            cloud::subnet_group_name(name)
-        )));
-    }
-    Ok(())
+/// Before a create (at plan, and again at apply): a create has no marker
+/// yet, so any object with one of the names it would make (the DB
+/// identifier, the replicas' `read_replicas` identifiers, all five when
+/// unknown, the DB subnet group) is not its own, and the create is
+/// refused before anything is made; but, at plan, those of the database it
+/// replaces (`replaced`, see `ownership::replaced`). One describe per
+/// object kind.
+pub async fn check_free(
+    client: &SwarmClient,
+    name: &str,
+    read_replicas: Option<usize>,
+    replaced: &[Marker],
+) -> Result<(), Diagnostic> {
+    let seen = cloud::observe_all(client, name, false).await?;
+    let taken = seen.taken(name, read_replicas.unwrap_or(cloud::MAX_REPLICAS));
+    ownership::refuse_taken("swarm_database", name, taken, replaced)
 }
 
 async fn ensure_subnet_group(
@@ -548,11 +547,14 @@ async fn sync_tags(client: &SwarmClient, spec: &Spec, seen: &Observed) -> Result
 /// group once RDS has let go of them.
 pub async fn destroy(
     client: &SwarmClient,
-    name: &str,
+    id: &Identity,
     final_snapshot: bool,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
-    let seen = cloud::observe(client, name).await?;
+    let name = id.id.as_str();
+    // Only what carries the database's marker: another stack's objects of
+    // the name stay.
+    let seen = cloud::observe(client, id).await?;
     if let Some(primary) = &seen.primary
         && primary.deletion_protection() == Some(true)
     {

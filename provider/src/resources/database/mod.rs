@@ -4,8 +4,17 @@
 //!
 //! The primary's DB identifier is the database's name; replicas are
 //! `<name>-replica-<n>`, the DB subnet group `<name>-subnets`, and the
-//! security group is tagged `swarm:database = <name>`: read, import,
-//! drift detection and destroy find everything by name.
+//! security group is tagged `swarm:database = <name>`: objects are found
+//! by name. Every one also carries the database's marker (`swarm:owner`,
+//! kept in the state as `ownership_marker`; see `crate::ownership`), and
+//! read, drift repair and destroy keep only those with it: an object of
+//! the name without it is someone else's and is never changed or
+//! deleted. RDS names are unique, so a create whose names are taken is
+//! refused, at plan and again at apply, before anything is made. Import
+//! by name takes the objects of the name and their marker. RDS-managed
+//! master passwords live in a secret RDS makes and deletes with the
+//! instance; the database makes no other objects (no parameter or
+//! option groups: it uses RDS's defaults).
 //!
 //! The files follow the anatomy of `resources/README.md`.
 
@@ -26,7 +35,7 @@ use tfplugin::value::Value;
 use self::state::{DatabaseState, Spec};
 use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
-use crate::ownership::Identity;
+use crate::ownership::{Identity, Sets};
 use crate::waiter::{Timeouts, Wait};
 
 /// The resource.
@@ -70,7 +79,7 @@ impl Lifecycle for Database {
     }
 
     async fn check_create(&self, client: &SwarmClient, spec: &Spec) -> Result<(), Diagnostic> {
-        converge::check_free(client, &spec.name).await
+        converge::check_free(client, &spec.name, Some(spec.read_replicas), &[]).await
     }
 
     async fn converge(
@@ -78,11 +87,10 @@ impl Lifecycle for Database {
         client: &SwarmClient,
         spec: &Spec,
         _prior: Option<&DatabaseState>,
-        // Found by name until this resource marks its objects.
-        _id: &Identity,
+        id: &Identity,
         wait: &Wait<'_>,
     ) -> Converged<cloud::Observed> {
-        converge::converge(client, spec, wait).await.into()
+        converge::converge(client, spec, id, wait).await.into()
     }
 
     async fn observe(
@@ -90,7 +98,11 @@ impl Lifecycle for Database {
         client: &SwarmClient,
         id: &Identity,
     ) -> Result<cloud::Observed, Diagnostic> {
-        cloud::observe(client, &id.id).await
+        cloud::observe(client, id).await
+    }
+
+    fn sets(observed: &cloud::Observed) -> Sets {
+        observed.sets()
     }
 
     fn is_gone(observed: &cloud::Observed) -> bool {
@@ -115,7 +127,7 @@ impl Lifecycle for Database {
         wait: &Wait<'_>,
     ) -> Result<(), Diagnostic> {
         let final_snapshot = prior.final_snapshot.unwrap_or(true);
-        converge::destroy(client, &id.id, final_snapshot, wait).await
+        converge::destroy(client, id, final_snapshot, wait).await
     }
 
     fn imported(&self, id: &str) -> Result<Value, Diagnostic> {

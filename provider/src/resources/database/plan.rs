@@ -196,6 +196,19 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     }
     check_offered(client, &plan, prior.as_ref(), resp).await;
     check_placement(client, &plan, prior.as_ref(), resp).await;
+    // A create whose names are someone else's fails now, not half way.
+    if prior.is_none()
+        && let Some(name) = &name
+        && let Err(d) = super::converge::check_free(
+            client,
+            name,
+            given(&plan.read_replicas).and_then(|n| usize::try_from(*n).ok()),
+            &crate::ownership::replaced(&client.held, "swarm_database", name, &req.prior_private),
+        )
+        .await
+    {
+        resp.diagnostics.push(d);
+    }
     plan_outputs(&config, &plan, prior.as_ref(), resp);
 
     if let Some(prior) = &prior

@@ -7,6 +7,7 @@ use tfplugin::value::{Type, Value};
 use super::checks;
 use super::cloud::MAX_REPLICAS;
 use super::state;
+use crate::ownership;
 use crate::resources::attributes;
 
 fn computed(attribute: Attribute, description: &str) -> Attribute {
@@ -38,8 +39,12 @@ pub fn schema() -> Schema {
          plan: turn it off and apply first. Settings changed out of band (instance class, \
          retention, tags, a replica deleted, rules added to the security group) show in the \
          plan, and apply puts them back.\n\n\
-         Import takes the name of a database that `swarm_database` made (its subnet group and \
-         security group are found by name and tag).",
+         Every object it makes carries the resource's `ownership_marker` (tag `swarm:owner`), \
+         and only objects with it are read, changed or deleted. DB identifiers and subnet \
+         group names are unique, so a create whose names are taken (by another stack's \
+         database, or one made by hand) fails at plan, and again at apply, before anything \
+         is made; the error names the objects and how to import them. Import takes the \
+         database's name: the objects of that name and their marker.",
     )
     .attribute(
         Attribute::string("id")
@@ -300,5 +305,6 @@ pub fn schema() -> Schema {
         "The security group's ingress rules as found, e.g. `tcp/5432 from sg-0123abcd`: \
          anything else shows here and is removed by apply.",
     ))
+    .attribute(ownership::attribute())
     .block(timeouts::block(&["create", "update", "delete"]))
 }

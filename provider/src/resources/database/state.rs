@@ -12,6 +12,7 @@ use tfplugin::value;
 use super::checks;
 use super::cloud::{self, Observed, PORT};
 use crate::config::{Environment, SwarmClient};
+use crate::ownership::{self, Marker};
 use crate::resources::lifecycle::{self, TimeoutsModel};
 use crate::tags;
 
@@ -93,6 +94,7 @@ pub struct DatabaseState {
     pub subnet_group_name: Option<String>,
     pub vpc_id: Option<String>,
     pub ingress_rules: Option<Vec<String>>,
+    pub ownership_marker: Option<String>,
     pub timeouts: Option<TimeoutsModel>,
 }
 
@@ -123,6 +125,8 @@ pub struct Spec {
     pub master_username: String,
     pub tags: BTreeMap<String, String>,
     pub password: Password,
+    /// The marker every object carries (see `crate::ownership`).
+    pub marker: Option<Marker>,
 }
 
 /// A value the plan must know at apply.
@@ -193,6 +197,7 @@ impl Spec {
             master_username: required(plan.master_username, "master_username")?,
             tags: plan.tags.unwrap_or_default(),
             password,
+            marker: plan.ownership_marker.map(Marker::from_stored),
         })
     }
 
@@ -203,7 +208,9 @@ impl Spec {
         role: &str,
         object: &str,
     ) -> BTreeMap<String, String> {
-        tags::object_tags(client, &self.tags, cloud::KIND, &self.name, role, object)
+        let mut tags = tags::object_tags(client, &self.tags, cloud::KIND, &self.name, role, object);
+        ownership::mark(&mut tags, self.marker.as_ref());
+        tags
     }
 }
 
