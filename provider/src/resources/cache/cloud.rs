@@ -52,6 +52,11 @@ pub struct Observed {
     pub subnet_group: Option<CacheSubnetGroup>,
     /// The subnet group's marker (its `swarm:owner` tag; see [`Observed::load`]).
     pub subnet_group_marker: Option<String>,
+    /// Whether `subnet_group` is one the provider did not make: the one an
+    /// imported replication group was found in (not named as the cache).
+    /// It comes with the group; it is read (its subnets are `subnet_ids`),
+    /// never changed, tagged or deleted, as other caches may share it.
+    pub foreign_subnet_group: bool,
     pub security_group: Option<Group>,
     /// Every security group found, before [`Observed::only`] keeps one.
     security_groups: Vec<Group>,
@@ -238,6 +243,28 @@ impl Observed {
                 None => BTreeMap::new(),
             };
         }
+        // A replication group in a subnet group of another name (one made
+        // by hand, imported): that group is the cache's. One more describe,
+        // only for such a cache.
+        if let Some(own) = seen
+            .member
+            .as_ref()
+            .and_then(CacheCluster::cache_subnet_group_name)
+            .filter(|n| *n != name)
+            .map(str::to_owned)
+        {
+            let request = ec
+                .describe_cache_subnet_groups()
+                .cache_subnet_group_name(&own)
+                .send();
+            let out = aws::call("elasticache", "DescribeCacheSubnetGroups", request)
+                .await
+                .map_err(|e| fail(&e))?;
+            seen.subnet_group = out.cache_subnet_groups().first().cloned();
+            seen.subnet_group_marker = None;
+            seen.foreign_subnet_group = true;
+            return Ok(seen);
+        }
         let uses_it = seen
             .member
             .as_ref()
@@ -269,9 +296,15 @@ impl Observed {
             self.member = None;
             self.tags = BTreeMap::new();
         }
-        if !id.takes(self.subnet_group_marker.as_deref()) {
+        let keep_subnet_group = if self.foreign_subnet_group {
+            self.group.is_some()
+        } else {
+            id.takes(self.subnet_group_marker.as_deref())
+        };
+        if !keep_subnet_group {
             self.subnet_group = None;
             self.subnet_group_marker = None;
+            self.foreign_subnet_group = false;
         }
         self.security_groups.retain(|g| id.owns(&g.tags));
         self.security_group = self.security_groups.first().cloned();
@@ -287,7 +320,8 @@ impl Observed {
                 group.replication_group_id().unwrap_or_default(),
             );
         }
-        if let Some(subnets) = &self.subnet_group {
+        // A foreign subnet group carries no marker: it is not a set.
+        if let Some(subnets) = self.subnet_group.as_ref().filter(|_| !self.foreign_subnet_group) {
             sets.add(
                 self.subnet_group_marker.as_deref(),
                 subnets.cache_subnet_group_name().unwrap_or_default(),
@@ -310,7 +344,7 @@ impl Observed {
         if self.group.is_some() {
             taken.push(Taken::new("replication group", name, self.group_marker()));
         }
-        if self.subnet_group.is_some() {
+        if self.subnet_group.is_some() && !self.foreign_subnet_group {
             taken.push(Taken::new(
                 "cache subnet group",
                 name,

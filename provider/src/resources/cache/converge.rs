@@ -73,6 +73,19 @@ pub async fn ensure(
     let subnet_tags = tags_for(ROLE_SUBNETS, &format!("{name}-subnets"));
     let wanted_subnets: BTreeSet<&str> = spec.subnet_ids.iter().map(String::as_str).collect();
     let vpc_id = match &seen.subnet_group {
+        // An imported cache's own subnet group (others may share it):
+        // never changed; the plan refused other subnets already.
+        Some(existing) if seen.foreign_subnet_group => {
+            let current: BTreeSet<&str> = existing
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier())
+                .collect();
+            if current != wanted_subnets {
+                return Err(foreign_subnets(existing));
+            }
+            existing.vpc_id().map(str::to_owned)
+        }
         None => {
             let request = ec
                 .create_cache_subnet_group()
@@ -173,7 +186,10 @@ pub async fn ensure(
                 .automatic_failover_enabled(spec.automatic_failover())
                 .multi_az_enabled(spec.multi_az())
                 .cache_subnet_group_name(name)
-                .security_group_ids(&sg_id)
+                .set_security_group_ids(Some(security_group::attached(
+                    &sg_id,
+                    spec.additional_security_group_ids(),
+                )))
                 .port(PORT)
                 .snapshot_retention_limit(spec.snapshot_retention_days)
                 .set_snapshot_window(spec.snapshot_window.known().cloned().flatten())
@@ -204,7 +220,13 @@ pub async fn ensure(
     // Tags, on all three objects.
     let group_arn = group.arn().unwrap_or_default().to_owned();
     tags::elasticache::sync(client, &group_arn, &seen.tags, &group_tags).await?;
-    if let Some(arn) = seen.subnet_group.as_ref().and_then(CacheSubnetGroup::arn) {
+    // An imported cache's own subnet group is not tagged.
+    if let Some(arn) = seen
+        .subnet_group
+        .as_ref()
+        .filter(|_| !seen.foreign_subnet_group)
+        .and_then(CacheSubnetGroup::arn)
+    {
         let current = tags::elasticache::list(client, arn)
             .await
             .map_err(|e| fail("read the subnet group's tags", &e))?;
@@ -212,6 +234,21 @@ pub async fn ensure(
     }
     security_group::sync_tags(client, &mut sg, &sg_tags).await?;
     Ok(())
+}
+
+/// The error of other subnets for a cache in a subnet group the provider
+/// did not make.
+pub fn foreign_subnets(group: &CacheSubnetGroup) -> Diagnostic {
+    Diagnostic::error(
+        "The cache's subnet group is not the provider's",
+        format!(
+            "The cache is in cache subnet group {:?}, which it was imported with: the provider \
+             does not change a subnet group it did not make (other caches may use it), so \
+             subnet_ids must stay its subnets. Change the group itself, then refresh.",
+            group.cache_subnet_group_name().unwrap_or_default()
+        ),
+    )
+    .at(tfplugin::path::AttributePath::attr("subnet_ids"))
 }
 
 /// Brings an existing replication group to the spec, one change at a time
@@ -263,8 +300,14 @@ async fn converge(
         settings = settings.snapshot_window(window);
         changed = true;
     }
-    if member_groups.is_none_or(|ids| ids != [sg_id.to_owned()]) {
-        settings = settings.security_group_ids(sg_id);
+    // Its own group, and an imported cache's groups of its own beside it:
+    // an import cuts no access.
+    let groups = security_group::attached(sg_id, spec.additional_security_group_ids());
+    if member_groups.is_none_or(|ids| {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        security_group::must_attach(&ids, &groups)
+    }) {
+        settings = settings.set_security_group_ids(Some(groups));
         changed = true;
     }
     if changed {
@@ -451,7 +494,8 @@ pub async fn destroy(
     if seen.group.is_some() {
         wait_gone(client, name, wait).await?;
     }
-    if seen.subnet_group.is_some() {
+    // An imported cache's own subnet group stays (others may use it).
+    if seen.subnet_group.is_some() && !seen.foreign_subnet_group {
         wait.until("the cache subnet group to be released", || async {
             let request = ec
                 .delete_cache_subnet_group()

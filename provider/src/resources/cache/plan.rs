@@ -236,6 +236,19 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         check_version(client, wanted, resp).await;
     }
     let Some(prior) = prior else {
+        // The provider makes encrypted caches only.
+        for attribute in ["at_rest_encryption_enabled", "transit_encryption_enabled"] {
+            if req.config.get_attr(attribute) == Some(&Value::Bool(false)) {
+                resp.diagnostics.attribute_error(
+                    AttributePath::attr(attribute),
+                    "Caches are encrypted",
+                    format!(
+                        "The provider makes encrypted caches only: {attribute} = false describes \
+                         an imported unencrypted one. Leave it out (or true)."
+                    ),
+                );
+            }
+        }
         // A create whose names are someone else's fails now, not half way.
         if let Some(name) = given(&plan.name)
             && let Err(d) = super::converge::check_free(

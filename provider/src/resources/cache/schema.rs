@@ -32,7 +32,15 @@ pub fn schema() -> Schema {
          and only objects with it are read, changed or deleted. Replication group ids and \
          cache subnet group names are unique, so a create whose name is taken (by another \
          stack's cache, or one made by hand) fails at plan, and again at apply, before \
-         anything is made; the error names the objects and how to import them.",
+         anything is made; the error names the objects and how to import them.\n\n\
+         Import takes the replication group id, also of one made by hand: the state (and the \
+         configuration `terraform plan -generate-config-out` writes) describes it as found, \
+         and the first apply changes it in place only, never replacing it: it stays in its \
+         own cache subnet group (read, never changed, tagged or deleted: `subnet_ids` must \
+         stay that group's subnets), it stays behind its own security groups \
+         (`additional_security_group_ids`), with the provider's group added beside them, and \
+         an unencrypted one stays so (`at_rest_encryption_enabled`, \
+         `transit_encryption_enabled`) until encryption is asked for, which replaces it.",
     )
     .attribute(computed_string("id", "The cache's name (the replication group id)."))
     .attribute(
@@ -186,6 +194,17 @@ pub fn schema() -> Schema {
             .computed()
             .description("Whether Multi-AZ with automatic failover is on (it is when `replicas >= 1`)."),
     )
+    .attribute(attributes::additional_security_group_ids(
+        "the cache's nodes",
+    ))
+    .attribute(attributes::encryption(
+        "at_rest_encryption_enabled",
+        "the cache's data at rest (and its snapshots)",
+    ))
+    .attribute(attributes::encryption(
+        "transit_encryption_enabled",
+        "traffic to and between the cache's nodes (TLS)",
+    ))
     .attribute(computed_string("security_group_id", "The cache's security group."))
     .attribute(computed_string("vpc_id", "The VPC of the subnets."))
     .attribute(ownership::attribute())

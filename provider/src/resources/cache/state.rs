@@ -14,6 +14,7 @@ use super::cloud::{
 };
 use crate::config::SwarmClient;
 use crate::resources::lifecycle::TimeoutsModel;
+use crate::security_group;
 
 pub const DEFAULT_ENGINE_VERSION: &str = "7.1";
 
@@ -27,6 +28,10 @@ pub struct Spec {
     pub shards: i32,
     pub subnet_ids: Vec<String>,
     pub allowed_security_group_ids: Vec<String>,
+    /// Groups the cache is behind besides its own (null before the plan
+    /// had the attribute: none).
+    #[serde(default)]
+    pub additional_security_group_ids: Option<Vec<String>>,
     pub snapshot_retention_days: i32,
     /// Unknown when left to AWS at create.
     pub snapshot_window: MaybeUnknown<Option<String>>,
@@ -36,6 +41,10 @@ pub struct Spec {
 }
 
 impl Spec {
+    pub fn additional_security_group_ids(&self) -> &[String] {
+        self.additional_security_group_ids.as_deref().unwrap_or_default()
+    }
+
     pub fn cluster_mode(&self) -> bool {
         self.shards > 1
     }
@@ -66,6 +75,9 @@ pub struct CacheState {
     pub shards: Option<i64>,
     pub subnet_ids: Option<BTreeSet<String>>,
     pub allowed_security_group_ids: Option<BTreeSet<String>>,
+    pub additional_security_group_ids: Option<BTreeSet<String>>,
+    pub at_rest_encryption_enabled: Option<bool>,
+    pub transit_encryption_enabled: Option<bool>,
     pub snapshot_retention_days: Option<i64>,
     pub snapshot_window: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
@@ -133,12 +145,16 @@ impl CacheState {
             .map(|g| g.ingress.iter().map(allowed_entry).collect())
             .unwrap_or_default();
         // Drift shows as a null security_group_id (see modify_plan): the
-        // group missing, or the cache using other groups than its own.
-        let own_group = seen.security_group_id().filter(|id| {
-            seen.member
-                .as_ref()
-                .is_some_and(|m| member_group_ids(m) == [id.to_string()])
-        });
+        // group missing, or the cache not behind it; other groups it is
+        // behind show in additional_security_group_ids.
+        let member_groups = seen.member.as_ref().map(member_group_ids).unwrap_or_default();
+        let own_group = seen
+            .security_group_id()
+            .filter(|id| member_groups.iter().any(|m| m == id));
+        let additional = security_group::additional(
+            member_groups.iter().map(String::as_str),
+            seen.security_group_id(),
+        );
         let read = checks::TAGGING.read_back(&seen.tags, &client.default_tags, basis.tags.as_ref());
         Some(Self {
             id: Some(name.to_owned()),
@@ -153,6 +169,9 @@ impl CacheState {
             shards: Some(group.node_groups().len() as i64),
             subnet_ids: Some(subnet_ids),
             allowed_security_group_ids: Some(allowed),
+            additional_security_group_ids: Some(additional.into_iter().collect()),
+            at_rest_encryption_enabled: Some(group.at_rest_encryption_enabled().unwrap_or(false)),
+            transit_encryption_enabled: Some(group.transit_encryption_enabled().unwrap_or(false)),
             snapshot_retention_days: Some(group.snapshot_retention_limit().unwrap_or(0).into()),
             snapshot_window: owned(group.snapshot_window()),
             tags: read.tags,

@@ -68,6 +68,11 @@ pub struct Observed {
     /// The subnet group's marker (its `swarm:owner` tag; DescribeDBSubnetGroups
     /// does not tell tags, see [`observe_all`]).
     pub subnet_group_marker: Option<String>,
+    /// Whether `subnet_group` is one the provider did not make: the one an
+    /// imported primary was found in (not `<name>-subnets`). It comes with
+    /// the primary; it is read (its subnets are `subnet_ids`), never
+    /// changed, tagged or deleted, as other instances may share it.
+    pub foreign_subnet_group: bool,
     /// The security group in the subnet group's VPC (or another, after a
     /// move between VPCs half way).
     pub group: Option<Group>,
@@ -92,6 +97,25 @@ impl Observed {
             && self.group.is_none()
     }
 
+    /// The name of the database's DB subnet group: the one its primary is
+    /// in (an imported database's own), else `<name>-subnets`.
+    pub fn subnet_group_name(&self, name: &str) -> String {
+        self.subnet_group
+            .as_ref()
+            .filter(|_| self.foreign_subnet_group)
+            .and_then(DbSubnetGroup::db_subnet_group_name)
+            .map_or_else(|| subnet_group_name(name), str::to_owned)
+    }
+
+    /// The security groups the primary is behind.
+    pub fn primary_groups(&self) -> Vec<&str> {
+        self.primary
+            .iter()
+            .flat_map(|p| p.vpc_security_groups())
+            .filter_map(|g| g.vpc_security_group_id())
+            .collect()
+    }
+
     pub fn replica(&self, index: usize) -> Option<&DbInstance> {
         self.replicas
             .iter()
@@ -105,9 +129,15 @@ impl Observed {
         let takes = |instance: &DbInstance| id.takes(instance_marker(instance).as_deref());
         self.primary = self.primary.filter(takes);
         self.replicas.retain(|(_, r)| takes(r));
-        if !id.takes(self.subnet_group_marker.as_deref()) {
+        let keep_subnet_group = if self.foreign_subnet_group {
+            self.primary.is_some()
+        } else {
+            id.takes(self.subnet_group_marker.as_deref())
+        };
+        if !keep_subnet_group {
             self.subnet_group = None;
             self.subnet_group_marker = None;
+            self.foreign_subnet_group = false;
         }
         self.groups.retain(|g| id.owns(&g.tags));
         let vpc = self.subnet_group.as_ref().and_then(DbSubnetGroup::vpc_id);
@@ -133,7 +163,8 @@ impl Observed {
                 instance.db_instance_identifier().unwrap_or_default(),
             );
         }
-        if let Some(group) = &self.subnet_group {
+        // A foreign subnet group carries no marker: it is not a set.
+        if let Some(group) = self.subnet_group.as_ref().filter(|_| !self.foreign_subnet_group) {
             sets.add(
                 self.subnet_group_marker.as_deref(),
                 group.db_subnet_group_name().unwrap_or_default(),
@@ -165,7 +196,7 @@ impl Observed {
                 ));
             }
         }
-        if self.subnet_group.is_some() {
+        if self.subnet_group.is_some() && !self.foreign_subnet_group {
             taken.push(Taken::new(
                 "DB subnet group",
                 subnet_group_name(name),
@@ -263,6 +294,21 @@ pub async fn observe_all(
     }
     seen.replicas.sort_by_key(|(i, _)| *i);
     let group_name = subnet_group_name(name);
+    // A primary in a subnet group of another name (a database made by
+    // hand, imported): that group is the database's, as
+    // DescribeDBInstances shows it (with its subnets and VPC); no other
+    // call.
+    if let Some(own) = seen
+        .primary
+        .as_ref()
+        .and_then(DbInstance::db_subnet_group)
+        .filter(|g| g.db_subnet_group_name().is_some_and(|n| n != group_name))
+    {
+        seen.subnet_group = Some(own.clone());
+        seen.subnet_group_marker = None;
+        seen.foreign_subnet_group = true;
+        return Ok(seen);
+    }
     let in_it = seen.primary.as_ref().filter(|p| {
         p.db_subnet_group()
             .and_then(DbSubnetGroup::db_subnet_group_name)

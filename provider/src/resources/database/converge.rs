@@ -64,16 +64,20 @@ pub async fn converge(
     );
     subnet_group?;
     let group = group?;
-    let primary = ensure_primary(client, spec, password, &seen, &group.id, wait).await?;
+    // Its own group, and an imported database's groups of its own beside
+    // it: an import cuts no access.
+    let groups = security_group::attached(&group.id, &spec.additional_security_group_ids);
+    let primary = ensure_primary(client, spec, password, &seen, &groups, wait).await?;
     // The primary's zone (as it is now) decides where the replicas go.
     let replicas =
-        ensure_replicas(client, spec, &seen, &primary, &subnets, &group.id, wait).await?;
+        ensure_replicas(client, spec, &seen, &primary, &subnets, &groups, wait).await?;
 
     // What exists now, from the waits' answers: no read again.
     let now = Observed {
         primary: Some(primary),
         replicas,
         subnet_group: seen.subnet_group,
+        foreign_subnet_group: seen.foreign_subnet_group,
         group: Some(group),
         ..Observed::default()
     };
@@ -105,6 +109,19 @@ async fn ensure_subnet_group(
 ) -> Result<(), Diagnostic> {
     let group_name = cloud::subnet_group_name(&spec.name);
     match &seen.subnet_group {
+        // An imported database's own subnet group (others may share it):
+        // never changed; the plan refused other subnets already.
+        Some(group) if seen.foreign_subnet_group => {
+            let mut current: Vec<String> = group
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_owned))
+                .collect();
+            current.sort();
+            if current != spec.subnet_ids {
+                return Err(foreign_subnets(group));
+            }
+        }
         None => {
             let tags = spec.object_tags(client, "subnet-group", &group_name);
             aws::call(
@@ -151,6 +168,22 @@ async fn ensure_subnet_group(
     Ok(())
 }
 
+/// The error of other subnets for a database in a subnet group the
+/// provider did not make.
+pub fn foreign_subnets(group: &aws_sdk_rds::types::DbSubnetGroup) -> Diagnostic {
+    Diagnostic::error(
+        "The database's subnet group is not the provider's",
+        format!(
+            "The database is in DB subnet group {:?}, which it was imported with: the provider \
+             does not change a subnet group it did not make (other instances may use it), so \
+             subnet_ids must stay its subnets. Change the group itself, or move the database \
+             into a subnet group of another VPC (which replaces it).",
+            group.db_subnet_group_name().unwrap_or_default()
+        ),
+    )
+    .at(tfplugin::path::AttributePath::attr("subnet_ids"))
+}
+
 /// The security group, with PostgreSQL's port open to the allowed groups
 /// and nothing else (rules added out of band are removed). Its default
 /// egress rule stays: it only matters for extensions that call out
@@ -189,12 +222,12 @@ async fn ensure_primary(
     spec: &Spec,
     password: &Password,
     seen: &Observed,
-    group_id: &str,
+    groups: &[String],
     wait: &Wait<'_>,
 ) -> Result<DbInstance, Diagnostic> {
     match &seen.primary {
-        None => create_primary(client, spec, password, group_id).await?,
-        Some(primary) => modify_primary(client, spec, password, primary, group_id).await?,
+        None => create_primary(client, spec, password, groups).await?,
+        Some(primary) => modify_primary(client, spec, password, primary, groups).await?,
     }
     cloud::wait_available(client, std::slice::from_ref(&spec.name), wait)
         .await?
@@ -211,7 +244,7 @@ async fn create_primary(
     client: &SwarmClient,
     spec: &Spec,
     password: &Password,
-    group_id: &str,
+    groups: &[String],
 ) -> Result<(), Diagnostic> {
     let tags = spec.object_tags(client, "primary", &spec.name);
     let mut request = client
@@ -236,7 +269,7 @@ async fn create_primary(
         .copy_tags_to_snapshot(true)
         .master_username(&spec.master_username)
         .db_subnet_group_name(cloud::subnet_group_name(&spec.name))
-        .vpc_security_group_ids(group_id)
+        .set_vpc_security_group_ids(Some(groups.to_vec()))
         .set_tags(Some(tags::rds::to_sdk(&tags)));
     // Autoscaling is off when the ceiling is the storage itself; RDS takes
     // that as "no MaxAllocatedStorage".
@@ -246,6 +279,14 @@ async fn create_primary(
     request = match password {
         Password::Managed => request.manage_master_user_password(true),
         Password::Given { password, .. } => request.master_user_password(password),
+        // The plan refuses a create without a password of either kind.
+        Password::Kept => {
+            return Err(Diagnostic::error(
+                "No master password",
+                "A new database needs master_password_wo, or manage_master_password = true.",
+            )
+            .at(tfplugin::path::AttributePath::attr("manage_master_password")));
+        }
     };
     aws::call("rds", "CreateDBInstance", request.send())
         .await
@@ -259,7 +300,7 @@ async fn modify_primary(
     spec: &Spec,
     password: &Password,
     primary: &DbInstance,
-    group_id: &str,
+    groups: &[String],
 ) -> Result<(), Diagnostic> {
     let mut request = client
         .rds
@@ -328,13 +369,13 @@ async fn modify_primary(
         request = request.copy_tags_to_snapshot(true);
         changes.push("tags on snapshots");
     }
-    let groups: Vec<&str> = primary
+    let current: Vec<&str> = primary
         .vpc_security_groups()
         .iter()
         .filter_map(|g| g.vpc_security_group_id())
         .collect();
-    if groups != [group_id] {
-        request = request.vpc_security_group_ids(group_id);
+    if security_group::must_attach(&current, groups) {
+        request = request.set_vpc_security_group_ids(Some(groups.to_vec()));
         changes.push("security groups");
     }
     let managed = primary.master_user_secret().is_some();
@@ -349,6 +390,9 @@ async fn modify_primary(
                 .master_user_password(password);
             changes.push("password");
         }
+        // An imported database's own password, which it keeps: the
+        // plan refused turning management off without one.
+        Password::Kept => {}
         Password::Given {
             password,
             rotate: true,
@@ -395,9 +439,10 @@ async fn ensure_replicas(
     seen: &Observed,
     primary: &DbInstance,
     subnets: &[Subnet],
-    group_id: &str,
+    groups: &[String],
     wait: &Wait<'_>,
 ) -> Result<Vec<(usize, DbInstance)>, Diagnostic> {
+    let subnet_group = seen.subnet_group_name(&spec.name);
     let zones = ec2::zones(subnets);
     let primary_zone = primary.availability_zone();
 
@@ -416,8 +461,8 @@ async fn ensure_replicas(
                     .source_db_instance_identifier(&spec.name)
                     .db_instance_class(&spec.instance_class)
                     .set_availability_zone(zone)
-                    .db_subnet_group_name(cloud::subnet_group_name(&spec.name))
-                    .vpc_security_group_ids(group_id)
+                    .db_subnet_group_name(&subnet_group)
+                    .set_vpc_security_group_ids(Some(groups.to_vec()))
                     .storage_type(STORAGE_TYPE)
                     // A replica is in one zone (spread over the others) and
                     // is rebuilt from the primary: no standby, no protection.
@@ -511,9 +556,11 @@ async fn sync_tags(client: &SwarmClient, spec: &Spec, seen: &Observed) -> Result
         },
     ));
     let subnet_group_tags = async {
+        // An imported database's own subnet group is not tagged.
         let Some(arn) = seen
             .subnet_group
             .as_ref()
+            .filter(|_| !seen.foreign_subnet_group)
             .and_then(|g| g.db_subnet_group_arn())
         else {
             return Ok(());
@@ -586,7 +633,8 @@ pub async fn destroy(
     if let Some(group) = &seen.group {
         security_group::delete(client, &group.id, wait).await?;
     }
-    if seen.subnet_group.is_some() {
+    // An imported database's own subnet group stays (others may use it).
+    if seen.subnet_group.is_some() && !seen.foreign_subnet_group {
         cloud::delete_subnet_group(client, name, wait).await?;
     }
     Ok(())

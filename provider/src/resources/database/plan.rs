@@ -36,6 +36,7 @@ struct Configured {
     max_allocated_storage: Maybe<i64>,
     /// Write-only: in the configuration only.
     master_password_wo: Maybe<String>,
+    manage_master_password: Maybe<bool>,
 }
 
 /// The plan, as far as planning reads it. `modify_plan` keeps it in step
@@ -54,6 +55,7 @@ struct Planned {
     maintenance_window: Maybe<String>,
     deletion_protection: Maybe<bool>,
     master_password_wo_version: Maybe<i64>,
+    storage_encrypted: Maybe<bool>,
     read_replicas: Maybe<i64>,
     #[serde(deserialize_with = "planned::wholly_known")]
     subnet_ids: Maybe<Vec<String>>,
@@ -184,12 +186,24 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     }
     tags::plan(client, &checks::TAGGING, resp);
     resp.set("port", Value::from(i64::from(PORT)));
-    resp.set(
-        "subnet_group_name",
-        name.as_deref().map_or(Value::Unknown, |n| {
+    // An existing database stays in the subnet group it is in (an
+    // imported one's own); a new one gets `<name>-subnets`.
+    let subnet_group = match prior.as_ref().and_then(|p| p.subnet_group_name.clone()) {
+        Some(group) => Value::String(group),
+        None => name.as_deref().map_or(Value::Unknown, |n| {
             Value::String(cloud::subnet_group_name(n))
         }),
-    );
+    };
+    resp.set("subnet_group_name", subnet_group);
+    plan_password(&config, prior.as_ref(), resp);
+    if prior.is_none() && given(&plan.storage_encrypted) == Some(&false) {
+        resp.diagnostics.attribute_error(
+            at("storage_encrypted"),
+            "Databases are encrypted",
+            "The provider makes encrypted databases only: storage_encrypted = false describes \
+             an imported unencrypted one. Leave it out (or true).",
+        );
+    }
 
     if let Some(prior) = &prior {
         check_changes(&plan, prior, resp);
@@ -224,9 +238,71 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     }
 }
 
+/// `manage_master_password`: true unless a password is given, when left
+/// out; what cannot be asked of it refused.
+fn plan_password(config: &Configured, prior: Option<&DatabaseState>, resp: &mut PlanResponse) {
+    let at = AttributePath::attr;
+    // Unknown counts as given: it will be a password at apply.
+    let password_given = !left_out(&config.master_password_wo);
+    let managed = match &config.manage_master_password {
+        MaybeUnknown::Known(None) => {
+            resp.set("manage_master_password", Value::Bool(!password_given));
+            Some(!password_given)
+        }
+        MaybeUnknown::Known(Some(managed)) => Some(*managed),
+        MaybeUnknown::Unknown => None,
+    };
+    match managed {
+        Some(true) if password_given => resp.diagnostics.attribute_error(
+            at("manage_master_password"),
+            "Two passwords",
+            "manage_master_password = true has RDS make the password; leave out \
+             master_password_wo, or set manage_master_password = false.",
+        ),
+        Some(false) if !password_given => match prior {
+            None => resp.diagnostics.attribute_error(
+                at("manage_master_password"),
+                "No master password",
+                "A new database needs a password: give master_password_wo (with \
+                 master_password_wo_version), or leave manage_master_password out so that RDS \
+                 makes one.",
+            ),
+            Some(prior) if prior.manage_master_password == Some(true) => {
+                resp.diagnostics.attribute_error(
+                    at("manage_master_password"),
+                    "No master password",
+                    "RDS manages this database's password: to take it over, give \
+                     master_password_wo (with master_password_wo_version).",
+                );
+            }
+            // An imported database's own password: kept as it is.
+            Some(_) => {}
+        },
+        _ => {}
+    }
+}
+
 /// Changes RDS cannot make.
 fn check_changes(plan: &Planned, prior: &DatabaseState, resp: &mut PlanResponse) {
     let at = AttributePath::attr;
+    // An imported database's own subnet group is never changed (others
+    // may use it): its subnets are the database's.
+    if let (Some(group), Some(name)) = (&prior.subnet_group_name, &prior.name)
+        && *group != cloud::subnet_group_name(name)
+        && set_changed(&plan.subnet_ids, &prior.subnet_ids)
+        && given(&plan.subnet_ids).is_some()
+    {
+        resp.diagnostics.attribute_error(
+            at("subnet_ids"),
+            "The database's subnet group is not the provider's",
+            format!(
+                "The database is in DB subnet group {group:?}, which it was imported with: the \
+                 provider does not change a subnet group it did not make (other instances may \
+                 use it), so subnet_ids must stay its subnets. Change the group itself (then \
+                 refresh), or move the database to subnets of another VPC (which replaces it)."
+            ),
+        );
+    }
     if let (Some(&planned), Some(before)) =
         (given(&plan.allocated_storage), prior.allocated_storage)
         && planned < before
@@ -470,6 +546,7 @@ fn plan_outputs(
     let primary_missing = prior.arn.is_none();
     resp.set("arn", kept(&prior.arn));
     resp.set("endpoint", kept(&prior.endpoint));
+    // Unknown for an imported database: it gets its group at its first apply.
     resp.set("security_group_id", kept(&prior.security_group_id));
     let modified = primary_missing || primary_changed(plan, prior);
     resp.set(
@@ -488,11 +565,14 @@ fn plan_outputs(
             kept(&prior.engine_version_actual)
         },
     );
+    // RDS makes the secret when it is given the password to manage.
+    let kept_password = matches!(config.manage_master_password, MaybeUnknown::Known(Some(false)));
     resp.set(
         "master_secret_arn",
-        if password_given {
+        if password_given || kept_password {
             Value::Null
         } else {
+            // Unknown when RDS is to take a password over.
             kept(&prior.master_secret_arn)
         },
     );

@@ -44,7 +44,16 @@ pub fn schema() -> Schema {
          group names are unique, so a create whose names are taken (by another stack's \
          database, or one made by hand) fails at plan, and again at apply, before anything \
          is made; the error names the objects and how to import them. Import takes the \
-         database's name: the objects of that name and their marker.",
+         database's name: the objects of that name and their marker.\n\n\
+         A database made by hand is imported by its DB identifier too: the state (and the \
+         configuration `terraform plan -generate-config-out` writes) describes it as found, \
+         and the first apply changes it in place only, never replacing it. It stays in its own \
+         DB subnet group (`subnet_group_name`; read, never changed, tagged or deleted, as \
+         other instances may use it: `subnet_ids` must stay its subnets), behind its own \
+         security groups (`additional_security_group_ids`), with the provider's group added \
+         beside them, and with its own password (`manage_master_password = false`). An \
+         unencrypted one stays so (`storage_encrypted = false`) until encryption is asked \
+         for, which replaces it (restore a snapshot into an encrypted copy to keep the data).",
     )
     .attribute(
         Attribute::string("id")
@@ -154,6 +163,13 @@ pub fn schema() -> Schema {
                 checks::security_group_id,
             ))),
     )
+    .attribute(attributes::additional_security_group_ids(
+        "each of the database's instances",
+    ))
+    .attribute(attributes::encryption(
+        "storage_encrypted",
+        "the database's storage (and so its snapshots and replicas)",
+    ))
     .attribute(computed(
         Attribute::number("port"),
         "The port PostgreSQL listens on (5432).",
@@ -252,6 +268,18 @@ pub fn schema() -> Schema {
                 "8 to 128 printable ASCII characters other than /, \", @ and space",
                 checks::password,
             )),
+    )
+    .attribute(
+        Attribute::bool("manage_master_password")
+            .optional()
+            .computed()
+            .description(
+                "Whether RDS manages the master password in Secrets Manager \
+                 (`master_secret_arn`). Default: true unless `master_password_wo` is given. An \
+                 imported database with a password of its own shows false, and keeps that \
+                 password: set true to hand it to RDS (which changes it), or give \
+                 `master_password_wo` to set one.",
+            ),
     )
     .attribute(
         Attribute::number("master_password_wo_version")

@@ -13,6 +13,7 @@ use super::checks;
 use super::cloud::{self, Observed, PORT};
 use crate::config::{Environment, SwarmClient};
 use crate::ownership::{self, Marker};
+use crate::security_group;
 use crate::resources::lifecycle::{self, TimeoutsModel};
 use crate::tags;
 
@@ -70,6 +71,8 @@ pub struct DatabaseState {
     pub multi_az: Option<bool>,
     pub subnet_ids: Option<Vec<String>>,
     pub allowed_security_group_ids: Option<Vec<String>>,
+    pub additional_security_group_ids: Option<Vec<String>>,
+    pub storage_encrypted: Option<bool>,
     pub port: Option<i64>,
     pub backup_retention_days: Option<i64>,
     pub backup_window: Option<String>,
@@ -78,6 +81,7 @@ pub struct DatabaseState {
     pub final_snapshot: Option<bool>,
     pub read_replicas: Option<i64>,
     pub master_username: Option<String>,
+    pub manage_master_password: Option<bool>,
     /// Write-only: always null in state.
     #[serde(skip_deserializing)]
     pub master_password_wo: Option<String>,
@@ -116,6 +120,8 @@ pub struct Spec {
     pub multi_az: bool,
     pub subnet_ids: Vec<String>,
     pub allowed_security_group_ids: Vec<String>,
+    /// Groups the instances are behind besides the database's own.
+    pub additional_security_group_ids: Vec<String>,
     pub backup_retention_days: i32,
     /// `None`: RDS picks one (or keeps the one it has).
     pub backup_window: Option<String>,
@@ -167,6 +173,8 @@ impl Spec {
             .transpose()
             .map_err(|e| unreadable("prior state", e))?;
         let password = match write_only.master_password_wo {
+            // An imported database's password of its own: kept.
+            None if plan.manage_master_password == Some(false) => Password::Kept,
             None => Password::Managed,
             Some(password) => Password::Given {
                 password,
@@ -179,6 +187,8 @@ impl Spec {
         subnet_ids.sort();
         let mut allowed = plan.allowed_security_group_ids.unwrap_or_default();
         allowed.sort();
+        let mut additional = plan.additional_security_group_ids.unwrap_or_default();
+        additional.sort();
         let replicas = required(plan.read_replicas, "read_replicas")?;
         Ok(Self {
             name: required(plan.name, "name")?,
@@ -189,6 +199,7 @@ impl Spec {
             multi_az: required(plan.multi_az, "multi_az")?,
             subnet_ids,
             allowed_security_group_ids: allowed,
+            additional_security_group_ids: additional,
             backup_retention_days: int32(plan.backup_retention_days, "backup_retention_days")?,
             backup_window: plan.backup_window,
             maintenance_window: plan.maintenance_window,
@@ -221,6 +232,9 @@ pub enum Password {
     Managed,
     /// From `master_password_wo`; `rotate` when its version changed.
     Given { password: String, rotate: bool },
+    /// The instance's own (`manage_master_password = false` and no
+    /// `master_password_wo`: an imported database): never touched.
+    Kept,
 }
 
 /// Never shows the password (specs are logged when debugging).
@@ -228,6 +242,7 @@ impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Password::Managed => f.write_str("Managed"),
+            Password::Kept => f.write_str("Kept"),
             Password::Given { rotate, .. } => f
                 .debug_struct("Given")
                 .field("password", &"<sensitive>")
@@ -262,7 +277,7 @@ impl DatabaseState {
             master_password_wo_version: basis.master_password_wo_version,
             timeouts: basis.timeouts.clone(),
             port: Some(i64::from(PORT)),
-            subnet_group_name: Some(cloud::subnet_group_name(name)),
+            subnet_group_name: Some(seen.subnet_group_name(name)),
             ..Self::default()
         };
         match &seen.primary {
@@ -340,7 +355,9 @@ impl DatabaseState {
                 (_, actual) => owned(actual),
             };
         self.deletion_protection = p.deletion_protection();
+        self.storage_encrypted = p.storage_encrypted();
         self.master_username = owned(p.master_username());
+        self.manage_master_password = Some(p.master_user_secret().is_some());
         self.arn = owned(p.db_instance_arn());
         self.endpoint = owned(endpoint_address(p));
         self.availability_zone = owned(p.availability_zone());
@@ -368,7 +385,9 @@ impl DatabaseState {
         self.backup_window = basis.backup_window.clone();
         self.maintenance_window = basis.maintenance_window.clone();
         self.deletion_protection = basis.deletion_protection;
+        self.storage_encrypted = basis.storage_encrypted;
         self.master_username = basis.master_username.clone();
+        self.manage_master_password = basis.manage_master_password;
         self.tags = basis.tags.clone();
         self.tags_all = basis.tags_all.clone();
     }
@@ -393,8 +412,15 @@ impl DatabaseState {
         }
     }
 
-    /// The security group and what it lets in.
+    /// The security group and what it lets in; the primary's other groups.
     fn security_group(&mut self, seen: &Observed, basis: &Self) {
+        self.additional_security_group_ids = Some(match &seen.primary {
+            Some(_) => security_group::additional(
+                seen.primary_groups(),
+                seen.group.as_ref().map(|g| g.id.as_str()),
+            ),
+            None => basis.additional_security_group_ids.clone().unwrap_or_default(),
+        });
         match &seen.group {
             Some(group) => {
                 self.security_group_id = Some(group.id.clone());
