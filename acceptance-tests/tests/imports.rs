@@ -309,7 +309,8 @@ async fn database_made_by_hand() {
         .take(2)
         .collect();
     subnets.sort();
-    let clients = fixtures::security_group(&ec2, &default_vpc, "hand-made-db", "made by hand").await;
+    let clients =
+        fixtures::security_group(&ec2, &default_vpc, "hand-made-db", "made by hand").await;
     rds.create_db_subnet_group()
         .db_subnet_group_name("hand-made-subnets")
         .db_subnet_group_description("made by hand")
@@ -379,11 +380,14 @@ async fn database_made_by_hand() {
                     resource_id.as_str(),
                 )?;
                 same("StorageEncrypted", db.storage_encrypted(), Some(false))?;
-                same("BackupRetentionPeriod", db.backup_retention_period(), Some(3))?;
+                same(
+                    "BackupRetentionPeriod",
+                    db.backup_retention_period(),
+                    Some(3),
+                )?;
                 same(
                     "its DB subnet group",
-                    db.db_subnet_group()
-                        .and_then(|g| g.db_subnet_group_name()),
+                    db.db_subnet_group().and_then(|g| g.db_subnet_group_name()),
                     Some("hand-made-subnets"),
                 )?;
                 let groups: Vec<&str> = db
@@ -395,6 +399,22 @@ async fn database_made_by_hand() {
                     "its own security group, still on the instance",
                     groups.contains(&clients.as_str()),
                     &groups,
+                )?;
+                let own = attr_str(&state, address, "security_group_id")?;
+                ensure(
+                    "the provider's security group beside it",
+                    groups.contains(&own.as_str()) && groups.len() == 2,
+                    &groups,
+                )?;
+                same(
+                    "additional_security_group_ids",
+                    strings(state.values(address)?, "additional_security_group_ids"),
+                    vec![clients.clone()],
+                )?;
+                same(
+                    "manage_master_password",
+                    state.attr(address, "manage_master_password")?.as_bool(),
+                    Some(false),
                 )?;
                 ensure(
                     "its own password (no secret managed by RDS)",
@@ -514,6 +534,35 @@ async fn cache_made_by_hand() {
                     "its own security group, still on the cluster",
                     on.contains(&clients.as_str()),
                     &on,
+                )?;
+                let own = attr_str(&state, address, "security_group_id")?;
+                ensure(
+                    "the provider's security group beside it",
+                    on.contains(&own.as_str()) && on.len() == 2,
+                    &on,
+                )?;
+                same(
+                    "additional_security_group_ids",
+                    strings(state.values(address)?, "additional_security_group_ids"),
+                    vec![clients.clone()],
+                )?;
+                for attribute in ["at_rest_encryption_enabled", "transit_encryption_enabled"] {
+                    same(
+                        attribute,
+                        state.attr(address, attribute)?.as_bool(),
+                        Some(false),
+                    )?;
+                }
+                // No cache subnet group of the provider's beside its own.
+                let provider_group = ec
+                    .describe_cache_subnet_groups()
+                    .cache_subnet_group_name(name)
+                    .send()
+                    .await;
+                ensure(
+                    "no second cache subnet group",
+                    provider_group.is_err(),
+                    &provider_group.map(|g| g.cache_subnet_groups().len()),
                 )
             }
         }));

@@ -215,7 +215,10 @@ pub fn must_attach(current: &[&str], wanted: &[String]) -> bool {
 /// The groups an instance is behind besides the resource's own (`own`;
 /// `None` when it has none yet, as an imported object): what
 /// `additional_security_group_ids` reads back, sorted.
-pub fn additional<'a>(current: impl IntoIterator<Item = &'a str>, own: Option<&str>) -> Vec<String> {
+pub fn additional<'a>(
+    current: impl IntoIterator<Item = &'a str>,
+    own: Option<&str>,
+) -> Vec<String> {
     let mut ids: Vec<String> = current
         .into_iter()
         .filter(|id| Some(*id) != own)
@@ -451,7 +454,10 @@ mod tests {
         assert!(!must_attach(&["sg-b", "sg-own"], &wanted));
         assert!(must_attach(&["sg-b"], &wanted));
         assert!(must_attach(&["sg-own", "sg-b", "sg-c"], &wanted));
-        assert_eq!(additional(["sg-c", "sg-own", "sg-b"], Some("sg-own")), ["sg-b", "sg-c"]);
+        assert_eq!(
+            additional(["sg-c", "sg-own", "sg-b"], Some("sg-own")),
+            ["sg-b", "sg-c"]
+        );
         assert_eq!(additional(["sg-c"], None), ["sg-c"]);
     }
 

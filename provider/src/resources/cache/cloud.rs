@@ -321,7 +321,11 @@ impl Observed {
             );
         }
         // A foreign subnet group carries no marker: it is not a set.
-        if let Some(subnets) = self.subnet_group.as_ref().filter(|_| !self.foreign_subnet_group) {
+        if let Some(subnets) = self
+            .subnet_group
+            .as_ref()
+            .filter(|_| !self.foreign_subnet_group)
+        {
             sets.add(
                 self.subnet_group_marker.as_deref(),
                 subnets.cache_subnet_group_name().unwrap_or_default(),

@@ -17,6 +17,15 @@
 //! missing and converges what differs, so a half-finished apply is
 //! finished by the next one.
 //!
+//! A replication group made by hand is imported by its id too, and its
+//! first apply keeps it usable as it was: its own cache subnet group (not
+//! named as the cache) is read, one more describe for such a cache only,
+//! but never changed, tagged or deleted; its own security groups stay
+//! attached (`additional_security_group_ids`) beside the provider's; an
+//! unencrypted one shows `at_rest_encryption_enabled` and
+//! `transit_encryption_enabled` false, and only a configuration that asks
+//! for encryption replaces it.
+//!
 //! The files follow the anatomy of `resources/README.md`.
 
 mod checks;

@@ -42,7 +42,9 @@ pub struct Spec {
 
 impl Spec {
     pub fn additional_security_group_ids(&self) -> &[String] {
-        self.additional_security_group_ids.as_deref().unwrap_or_default()
+        self.additional_security_group_ids
+            .as_deref()
+            .unwrap_or_default()
     }
 
     pub fn cluster_mode(&self) -> bool {
@@ -147,7 +149,11 @@ impl CacheState {
         // Drift shows as a null security_group_id (see modify_plan): the
         // group missing, or the cache not behind it; other groups it is
         // behind show in additional_security_group_ids.
-        let member_groups = seen.member.as_ref().map(member_group_ids).unwrap_or_default();
+        let member_groups = seen
+            .member
+            .as_ref()
+            .map(member_group_ids)
+            .unwrap_or_default();
         let own_group = seen
             .security_group_id()
             .filter(|id| member_groups.iter().any(|m| m == id));

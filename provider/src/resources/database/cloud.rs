@@ -164,7 +164,11 @@ impl Observed {
             );
         }
         // A foreign subnet group carries no marker: it is not a set.
-        if let Some(group) = self.subnet_group.as_ref().filter(|_| !self.foreign_subnet_group) {
+        if let Some(group) = self
+            .subnet_group
+            .as_ref()
+            .filter(|_| !self.foreign_subnet_group)
+        {
             sets.add(
                 self.subnet_group_marker.as_deref(),
                 group.db_subnet_group_name().unwrap_or_default(),
@@ -596,6 +600,45 @@ pub async fn delete_instance(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An imported primary, marked by its first apply, in a subnet group
+    /// of its own (untagged): the group comes with the primary, is no set
+    /// of its own and no name a create would take.
+    #[test]
+    fn a_foreign_subnet_group_comes_with_its_primary() {
+        let primary = DbInstance::builder()
+            .db_instance_identifier("found")
+            .tag_list(
+                aws_sdk_rds::types::Tag::builder()
+                    .key(ownership::KEY)
+                    .value("m1")
+                    .build(),
+            )
+            .build();
+        let seen = Observed {
+            primary: Some(primary),
+            subnet_group: Some(
+                DbSubnetGroup::builder()
+                    .db_subnet_group_name("hand-made")
+                    .build(),
+            ),
+            foreign_subnet_group: true,
+            ..Observed::default()
+        };
+        assert_eq!(seen.sets().len(), 1);
+        assert_eq!(seen.subnet_group_name("found"), "hand-made");
+        assert!(
+            seen.taken("found", 0)
+                .iter()
+                .all(|t| !format!("{t:?}").contains("hand-made"))
+        );
+        let marker = ownership::Marker::from_stored("m1");
+        let mine = seen.clone().only(&Identity::new("found", Some(marker)));
+        assert!(mine.subnet_group.is_some() && mine.foreign_subnet_group);
+        let theirs = seen.only(&Identity::new("found", None));
+        assert!(theirs.primary.is_none() && theirs.subnet_group.is_none());
+        assert_eq!(theirs.subnet_group_name("found"), "found-subnets");
+    }
 
     #[test]
     fn replica_names() {

@@ -69,8 +69,7 @@ pub async fn converge(
     let groups = security_group::attached(&group.id, &spec.additional_security_group_ids);
     let primary = ensure_primary(client, spec, password, &seen, &groups, wait).await?;
     // The primary's zone (as it is now) decides where the replicas go.
-    let replicas =
-        ensure_replicas(client, spec, &seen, &primary, &subnets, &groups, wait).await?;
+    let replicas = ensure_replicas(client, spec, &seen, &primary, &subnets, &groups, wait).await?;
 
     // What exists now, from the waits' answers: no read again.
     let now = Observed {
@@ -285,7 +284,9 @@ async fn create_primary(
                 "No master password",
                 "A new database needs master_password_wo, or manage_master_password = true.",
             )
-            .at(tfplugin::path::AttributePath::attr("manage_master_password")));
+            .at(tfplugin::path::AttributePath::attr(
+                "manage_master_password",
+            )));
         }
     };
     aws::call("rds", "CreateDBInstance", request.send())

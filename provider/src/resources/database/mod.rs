@@ -16,6 +16,16 @@
 //! instance; the database makes no other objects (no parameter or
 //! option groups: it uses RDS's defaults).
 //!
+//! A database made by hand is imported by its identifier too, and its
+//! first apply keeps it usable as it was (an import must not cut access or
+//! lose data): its own DB subnet group (the one the primary is in, not
+//! `<name>-subnets`) is read but never changed, tagged or deleted, since
+//! other instances may share it; its own security groups stay attached
+//! (`additional_security_group_ids`) beside the provider's group; its own
+//! password stays (`manage_master_password = false`); an unencrypted one
+//! shows `storage_encrypted = false`, and only a configuration that asks
+//! for encryption replaces it.
+//!
 //! The files follow the anatomy of `resources/README.md`.
 
 mod checks;

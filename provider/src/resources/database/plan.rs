@@ -566,7 +566,10 @@ fn plan_outputs(
         },
     );
     // RDS makes the secret when it is given the password to manage.
-    let kept_password = matches!(config.manage_master_password, MaybeUnknown::Known(Some(false)));
+    let kept_password = matches!(
+        config.manage_master_password,
+        MaybeUnknown::Known(Some(false))
+    );
     resp.set(
         "master_secret_arn",
         if password_given || kept_password {

@@ -13,8 +13,8 @@ use super::checks;
 use super::cloud::{self, Observed, PORT};
 use crate::config::{Environment, SwarmClient};
 use crate::ownership::{self, Marker};
-use crate::security_group;
 use crate::resources::lifecycle::{self, TimeoutsModel};
+use crate::security_group;
 use crate::tags;
 
 pub const DEFAULT_ENGINE_VERSION: &str = "16";
@@ -419,7 +419,10 @@ impl DatabaseState {
                 seen.primary_groups(),
                 seen.group.as_ref().map(|g| g.id.as_str()),
             ),
-            None => basis.additional_security_group_ids.clone().unwrap_or_default(),
+            None => basis
+                .additional_security_group_ids
+                .clone()
+                .unwrap_or_default(),
         });
         match &seen.group {
             Some(group) => {
