@@ -568,3 +568,131 @@ async fn cache_made_by_hand() {
         }));
     run("imports::cache_made_by_hand", test_case().step(step)).await;
 }
+
+/// The same hand-made database, imported with a configuration written by
+/// hand (an `import {}` block in the workspace): encryption is changed only
+/// by a replacement the configuration asks for, and the subnets of a
+/// subnet group the provider did not make are refused at plan.
+#[tokio::test]
+async fn database_made_by_hand_is_replaced_only_when_asked() {
+    let emulator = Arc::new(Emulator::start());
+    let name = "kept-as-found";
+    let ec2 = emulator.ec2().await;
+    let rds = emulator.rds().await;
+    let (default_vpc, _) = fixtures::default_vpc(&ec2).await;
+    let defaults: Vec<String> = fixtures::default_subnets(&ec2)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let subnets = &defaults[..2];
+    let clients = fixtures::security_group(&ec2, &default_vpc, "kept-db", "made by hand").await;
+    rds.create_db_subnet_group()
+        .db_subnet_group_name("kept-subnets")
+        .db_subnet_group_description("made by hand")
+        .set_subnet_ids(Some(subnets.to_vec()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the subnet group: {}", err(e)));
+    let resource_id = rds
+        .create_db_instance()
+        .db_instance_identifier(name)
+        .engine("postgres")
+        .engine_version("16.4")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("owner")
+        .master_user_password("hand-made-password")
+        .db_subnet_group_name("kept-subnets")
+        .vpc_security_group_ids(&clients)
+        .storage_encrypted(false)
+        .backup_retention_period(3)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the database: {}", err(e)))
+        .db_instance()
+        .and_then(|db| db.dbi_resource_id())
+        .unwrap_or_default()
+        .to_owned();
+    let hcl = |subnets: &[String], extra: &str| {
+        let subnets: Vec<String> = subnets.iter().map(|s| format!("\"{s}\"")).collect();
+        config(&format!(
+            r#"{}
+import {{
+  to = swarm_database.found
+  id = "{name}"
+}}
+
+resource "swarm_database" "found" {{
+  name                          = "{name}"
+  subnet_ids                    = [{}]
+  engine_version                = "16"
+  instance_class                = "db.t3.micro"
+  allocated_storage             = 20
+  max_allocated_storage         = 20
+  multi_az                      = false
+  backup_retention_days         = 3
+  deletion_protection           = false
+  master_username               = "owner"
+  additional_security_group_ids = ["{clients}"]
+  final_snapshot                = false
+{extra}
+}}
+"#,
+            emulator.provider_block("  environment = \"staging\"\n"),
+            subnets.join(", ")
+        ))
+    };
+    let as_found = "  storage_encrypted = false\n  manage_master_password = false";
+    let found = hcl(subnets, as_found);
+    let case = test_case()
+        .step(
+            Step::apply(found.clone()).check(sdk_check(&emulator, move |e, _| {
+                let resource_id = resource_id.clone();
+                async move {
+                    // Imported and updated in place: the same instance,
+                    // still unencrypted.
+                    let rds = e.rds().await;
+                    let out = rds
+                        .describe_db_instances()
+                        .db_instance_identifier(name)
+                        .send()
+                        .await
+                        .map_err(err)?;
+                    let db = out.db_instances().first().ok_or("the database is gone")?;
+                    same(
+                        "the database (DbiResourceId)",
+                        db.dbi_resource_id().unwrap_or_default(),
+                        resource_id.as_str(),
+                    )?;
+                    same("StorageEncrypted", db.storage_encrypted(), Some(false))
+                }
+            })),
+        )
+        // Encryption asked for: a replacement, which the plan says (a new
+        // database, whose password RDS makes).
+        .step(
+            Step::plan(hcl(subnets, "  storage_encrypted = true"))
+                .expect_changes()
+                .check_output(|output| {
+                    ensure(
+                        "a replacement forced by storage_encrypted",
+                        output.contains("must be replaced")
+                            && output.contains("storage_encrypted")
+                            && output.contains("forces replacement"),
+                        &output,
+                    )
+                }),
+        )
+        // Other subnets: its subnet group is not the provider's to change.
+        .step(
+            Step::plan(hcl(&defaults[1..3], as_found))
+                .expect_error("The database's subnet group is not the provider's"),
+        )
+        .step(Step::plan(found));
+    run(
+        "imports::database_made_by_hand_is_replaced_only_when_asked",
+        case,
+    )
+    .await;
+}
