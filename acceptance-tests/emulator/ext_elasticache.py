@@ -205,6 +205,11 @@ def apply():
     original_create = Backend.create_replication_group
 
     def create_replication_group(self, **kwargs):
+        # moto ignores NumCacheClusters (a primary and NumCacheClusters - 1
+        # replicas, AWS's usual way to ask for a group without cluster
+        # mode): as ReplicasPerNodeGroup, which it honours.
+        if not kwargs.get("replicas_per_node_group") and (kwargs.get("num_cache_clusters") or 0) > 1:
+            kwargs["replicas_per_node_group"] = kwargs["num_cache_clusters"] - 1
         shards = kwargs.get("num_node_groups") or 1
         cluster_mode = (kwargs.get("cluster_mode") or "").lower() == "enabled"
         replicas = kwargs.get("replicas_per_node_group") or 0

@@ -472,7 +472,7 @@ async fn cache_made_by_hand() {
         .engine("redis")
         .engine_version("7.1")
         .cache_node_type("cache.t3.micro")
-        .replicas_per_node_group(1)
+        .num_cache_clusters(2)
         .automatic_failover_enabled(true)
         .cache_subnet_group_name("hand-made-cache-subnets")
         .security_group_ids(&clients)
@@ -494,6 +494,11 @@ async fn cache_made_by_hand() {
                     "snapshot_retention_days",
                     state.attr(address, "snapshot_retention_days")?.as_i64(),
                     Some(2),
+                )?;
+                same(
+                    "replicas",
+                    state.attr(address, "replicas")?.as_i64(),
+                    Some(1),
                 )?;
                 // And AWS, read back, holds the same group as it was.
                 let ec = e.elasticache().await;
