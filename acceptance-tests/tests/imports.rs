@@ -500,6 +500,11 @@ async fn cache_made_by_hand() {
                     state.attr(address, "replicas")?.as_i64(),
                     Some(1),
                 )?;
+                same(
+                    "subnet_group_name",
+                    attr_str(&state, address, "subnet_group_name")?,
+                    "hand-made-cache-subnets".to_owned(),
+                )?;
                 // And AWS, read back, holds the same group as it was.
                 let ec = e.elasticache().await;
                 let groups = ec

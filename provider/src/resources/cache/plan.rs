@@ -179,6 +179,9 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     };
     if let Some(name) = given(&plan.name) {
         resp.set("id", Value::String(name.clone()));
+        if prior.is_none() {
+            resp.set("subnet_group_name", Value::String(name.clone()));
+        }
     }
     tags::plan(client, &checks::TAGGING, resp);
     let env = client.environment;
@@ -218,6 +221,24 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
                 .as_ref()
                 .is_none_or(|before| *before != subnet_ids.iter().cloned().collect::<BTreeSet<_>>())
         });
+        // An imported cache's own subnet group is never changed (others
+        // may use it): its subnets are the cache's.
+        if changed
+            && let Some(prior) = &prior
+            && let (Some(group), Some(name)) = (&prior.subnet_group_name, &prior.name)
+            && group != name
+        {
+            resp.diagnostics.attribute_error(
+                AttributePath::attr("subnet_ids"),
+                "The cache's subnet group is not the provider's",
+                format!(
+                    "The cache is in cache subnet group {group:?}, which it was imported with: \
+                     the provider does not change a subnet group it did not make (other caches \
+                     may use it), so subnet_ids must stay its subnets. Change the group itself, \
+                     then refresh."
+                ),
+            );
+        }
         if changed {
             let prior_vpc = prior.as_ref().and_then(|p| p.vpc_id.as_deref());
             plan_subnets(client, resp, subnet_ids, replicas, prior_vpc).await;

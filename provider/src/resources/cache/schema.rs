@@ -207,6 +207,11 @@ pub fn schema() -> Schema {
     ))
     .attribute(computed_string("security_group_id", "The cache's security group."))
     .attribute(computed_string("vpc_id", "The VPC of the subnets."))
+    .attribute(computed_string(
+        "subnet_group_name",
+        "The cache subnet group: the cache's name for one the provider made; an imported \
+         cache's own, which the provider reads but never changes, tags or deletes.",
+    ))
     .attribute(ownership::attribute())
     .block(timeouts::block(&["create", "update", "delete"]))
 }

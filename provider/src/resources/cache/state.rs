@@ -91,6 +91,7 @@ pub struct CacheState {
     pub multi_az: Option<bool>,
     pub security_group_id: Option<String>,
     pub vpc_id: Option<String>,
+    pub subnet_group_name: Option<String>,
     pub final_snapshot: Option<bool>,
     pub ownership_marker: Option<String>,
     pub timeouts: Option<TimeoutsModel>,
@@ -188,6 +189,13 @@ impl CacheState {
             port: port.map(i64::from),
             multi_az: Some(multi_az_on(group) && failover_on(group)),
             security_group_id: owned(own_group),
+            subnet_group_name: Some(
+                seen.subnet_group
+                    .as_ref()
+                    .and_then(CacheSubnetGroup::cache_subnet_group_name)
+                    .unwrap_or(name)
+                    .to_owned(),
+            ),
             vpc_id: owned(
                 seen.subnet_group
                     .as_ref()
