@@ -616,6 +616,60 @@ mod tests {
         from_value(&Value::Object(object)).expect("a plan decodes")
     }
 
+    /// `manage_master_password` left out follows the password; an imported
+    /// database's own password is kept; what cannot be is refused.
+    #[test]
+    fn the_master_password_is_managed_given_or_kept() {
+        let configured = |managed: Value, password: Value| -> Configured {
+            from_value(&Value::Object(
+                [
+                    ("manage_master_password".to_owned(), managed),
+                    ("master_password_wo".to_owned(), password),
+                ]
+                .into(),
+            ))
+            .expect("a configuration decodes")
+        };
+        let plan = |config: Configured, prior: Option<&DatabaseState>| {
+            let mut resp = PlanResponse {
+                plan: Value::Object([("manage_master_password".to_owned(), Value::Null)].into()),
+                requires_replace: Vec::new(),
+                private: Vec::new(),
+                diagnostics: tfplugin::diag::Diagnostics::new(),
+            };
+            plan_password(&config, prior, &mut resp);
+            (
+                resp.plan.get_attr("manage_master_password").cloned(),
+                resp.diagnostics.has_errors(),
+            )
+        };
+        let secret = Value::from("a-password");
+        // Left out: RDS manages it unless a password is given.
+        assert_eq!(
+            plan(configured(Value::Null, Value::Null), None),
+            (Some(Value::Bool(true)), false)
+        );
+        assert_eq!(
+            plan(configured(Value::Null, secret.clone()), None),
+            (Some(Value::Bool(false)), false)
+        );
+        // Both: refused.
+        assert!(plan(configured(Value::Bool(true), secret), None).1);
+        // Neither, on create: refused; on an imported database with its own
+        // password: kept; on one whose password RDS manages: refused.
+        assert!(plan(configured(Value::Bool(false), Value::Null), None).1);
+        let imported = DatabaseState {
+            manage_master_password: Some(false),
+            ..DatabaseState::default()
+        };
+        assert!(!plan(configured(Value::Bool(false), Value::Null), Some(&imported)).1);
+        let managed = DatabaseState {
+            manage_master_password: Some(true),
+            ..DatabaseState::default()
+        };
+        assert!(plan(configured(Value::Bool(false), Value::Null), Some(&managed)).1);
+    }
+
     #[test]
     fn partly_unknown_sets_read_as_unknown() {
         let partly = Value::Set(vec![Value::from("subnet-a"), Value::Unknown]);
