@@ -434,7 +434,38 @@ async fn database_made_by_hand() {
                 )
             }
         }));
-    run("imports::database_made_by_hand", test_case().step(step)).await;
+    // Destroyed, the database takes down what it made (the instance, its
+    // own security group) and leaves its hand-made subnet group, which
+    // other instances may share.
+    let left = sdk_check(&emulator, move |e, _| async move {
+        let rds = e.rds().await;
+        let gone = rds
+            .describe_db_instances()
+            .db_instance_identifier(name)
+            .send()
+            .await;
+        ensure(
+            "the database deleted",
+            gone.is_err(),
+            &gone.map(|o| o.db_instances().len()),
+        )?;
+        let kept = rds
+            .describe_db_subnet_groups()
+            .db_subnet_group_name("hand-made-subnets")
+            .send()
+            .await
+            .map_err(err)?;
+        same(
+            "the hand-made subnet group, kept",
+            kept.db_subnet_groups().len(),
+            1,
+        )
+    });
+    run(
+        "imports::database_made_by_hand",
+        test_case().step(step).check_destroy(left),
+    )
+    .await;
 }
 
 /// A Redis replication group made by hand in the default VPC, with its
@@ -576,7 +607,26 @@ async fn cache_made_by_hand() {
                 )
             }
         }));
-    run("imports::cache_made_by_hand", test_case().step(step)).await;
+    // Destroyed, the cache leaves its hand-made subnet group.
+    let left = sdk_check(&emulator, move |e, _| async move {
+        let ec = e.elasticache().await;
+        let kept = ec
+            .describe_cache_subnet_groups()
+            .cache_subnet_group_name("hand-made-cache-subnets")
+            .send()
+            .await
+            .map_err(err)?;
+        same(
+            "the hand-made subnet group, kept",
+            kept.cache_subnet_groups().len(),
+            1,
+        )
+    });
+    run(
+        "imports::cache_made_by_hand",
+        test_case().step(step).check_destroy(left),
+    )
+    .await;
 }
 
 /// The same hand-made database, imported with a configuration written by
