@@ -125,12 +125,14 @@ impl Lifecycle for Network {
     }
 
     fn not_found(&self, _client: &SwarmClient, id: &str) -> Diagnostic {
+        let what = if cloud::is_vpc_id(id) {
+            format!("No VPC {id} exists")
+        } else {
+            format!("No VPC tagged swarm:network = {id:?} exists")
+        };
         Diagnostic::error(
             "Network not found",
-            format!(
-                "No VPC tagged swarm:network = {id:?} exists; import takes the network's name \
-                 or its VPC's id."
-            ),
+            format!("{what}; import takes the network's name or its VPC's id."),
         )
     }
 }
