@@ -19,6 +19,8 @@
 //! - `an_unmarked_database_is_imported_and_marked_by_its_apply`: objects
 //!   from before markers, imported by name, are marked by the first apply.
 //! - `cache_of_a_taken_name_is_refused`
+//! - `an_unmarked_cache_is_imported_and_marked_by_its_apply`: the same for
+//!   a cache.
 //! - `bucket_of_a_taken_name_is_refused` (also: the hand-made bucket,
 //!   imported, is marked by the import's apply)
 
@@ -970,6 +972,92 @@ async fn cache_of_a_taken_name_is_refused() {
             handmade_cache_untouched(&e).await
         }));
     run("unique_names::cache_of_a_taken_name_is_refused", case).await;
+}
+
+/// Objects of a cache from before markers (the markers removed out of
+/// band, the state forgotten), imported by name, are marked by the first
+/// apply: the plan shows the marker as known after apply, and afterwards
+/// the replication group, its subnet group and its security group carry
+/// the state's marker.
+#[tokio::test]
+async fn an_unmarked_cache_is_imported_and_marked_by_its_apply() {
+    let emulator = Arc::new(Emulator::start());
+    let vpcs = vpcs(&emulator, ["us-east-1a", "us-east-1b"]).await;
+    let stack = cache(&emulator, "agents", &vpcs.one_subnets, 3);
+    let case = test_case()
+        .step(Step::apply(stack.clone()))
+        .step(
+            Step::command(stack.clone(), &["state", "rm", CACHE]).before(out_of_band(
+                &emulator,
+                |e| async move {
+                    let ec = e.elasticache().await;
+                    let (group, _) = replication_group(&ec, "agents")
+                        .await?
+                        .ok_or("no replication group agents")?;
+                    let (subnets, _) = cache_subnet_group(&ec, "agents")
+                        .await?
+                        .ok_or("no cache subnet group agents")?;
+                    for arn in [group.arn(), subnets.arn()] {
+                        ec.remove_tags_from_resource()
+                            .resource_name(arn.unwrap_or_default())
+                            .tag_keys(OWNER)
+                            .send()
+                            .await
+                            .map_err(err)?;
+                    }
+                    let ec2 = e.ec2().await;
+                    for sg in groups_of(&ec2, "cache", "agents").await? {
+                        ec2.delete_tags()
+                            .resources(sg.group_id().unwrap_or_default())
+                            .tags(aws_sdk_ec2::types::Tag::builder().key(OWNER).build())
+                            .send()
+                            .await
+                            .map_err(err)?;
+                    }
+                    Ok(())
+                },
+            )),
+        )
+        .step(Step::command(stack.clone(), &["import", CACHE, "agents"]))
+        .step(
+            Step::plan(stack.clone())
+                .expect_changes()
+                .check_output(|output| {
+                    names_all(
+                        output,
+                        &["+ ownership_marker = (known after apply)".to_owned()],
+                    )
+                }),
+        )
+        .step(
+            Step::apply(stack).check(sdk_check(&emulator, |e, state| async move {
+                let marker = attr_str(&state, CACHE, "ownership_marker")?;
+                let ec = e.elasticache().await;
+                let (_, tags) = replication_group(&ec, "agents")
+                    .await?
+                    .ok_or("no replication group agents")?;
+                same(
+                    "the replication group's marker",
+                    tags.get(OWNER),
+                    Some(&marker),
+                )?;
+                let (_, tags) = cache_subnet_group(&ec, "agents")
+                    .await?
+                    .ok_or("no cache subnet group agents")?;
+                same("the subnet group's marker", tags.get(OWNER), Some(&marker))?;
+                let groups = groups_of(&e.ec2().await, "cache", "agents").await?;
+                let markers: Vec<Option<String>> = groups
+                    .iter()
+                    .map(|g| tag_map(g.tags()).get(OWNER).cloned())
+                    .collect();
+                same("the security group's marker", markers, vec![Some(marker)])
+            })),
+        );
+    run(
+        "unique_names::an_unmarked_cache_is_imported_and_marked_by_its_apply",
+        case,
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------
