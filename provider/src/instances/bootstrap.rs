@@ -14,6 +14,8 @@ const USER_SCRIPT_HEADER: &str = "cat > /etc/swarm/user-data <<'";
 /// What goes into the bootstrap.
 #[derive(Debug, Clone, Copy)]
 pub struct Bootstrap<'a> {
+    /// The resource type, named in the script's header (`swarm_node`).
+    pub kind: &'a str,
     pub name: &'a str,
     pub agents_per_instance: i64,
     pub mcp_port: i64,
@@ -24,6 +26,7 @@ impl Bootstrap<'_> {
     /// The script, as EC2 runs it at first boot (through cloud-init).
     pub fn render(&self) -> String {
         let Bootstrap {
+            kind,
             name,
             agents_per_instance,
             mcp_port,
@@ -31,7 +34,7 @@ impl Bootstrap<'_> {
         } = *self;
         let mut script = format!(
             r#"#!/bin/bash
-# swarm_node "{name}": bootstrap written by terraform-provider-swarm.
+# {kind} "{name}": bootstrap written by terraform-provider-swarm.
 set -euo pipefail
 install -d -m 0755 /etc/swarm
 cat > {AGENT_ENV} <<'SWARM_EOF'
@@ -171,6 +174,7 @@ mod tests {
 
     fn boot(user_data: Option<&str>) -> String {
         Bootstrap {
+            kind: "swarm_node",
             name: "agents",
             agents_per_instance: 5,
             mcp_port: 3000,
@@ -210,6 +214,7 @@ mod tests {
     #[test]
     fn bootstrap_leaves_room_for_user_data() {
         let longest = Bootstrap {
+            kind: "swarm_failover_pair",
             name: &"n".repeat(64),
             agents_per_instance: 256,
             mcp_port: 65535,
