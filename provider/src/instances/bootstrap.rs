@@ -116,6 +116,17 @@ pub fn user_part(script: &str) -> Option<String> {
     )
 }
 
+/// The settings a rendered bootstrap writes: `AGENTS_PER_INSTANCE` and
+/// `MCP_PORT`, as an import reads them back from an instance.
+pub fn settings(script: &str) -> (Option<i64>, Option<i64>) {
+    let value = |key: &str| {
+        script
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
+    };
+    (value("AGENTS_PER_INSTANCE"), value("MCP_PORT"))
+}
+
 pub use crate::aws::fingerprint;
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -188,6 +199,8 @@ mod tests {
         let script = boot(None);
         assert!(script.starts_with("#!/bin/bash\n"));
         assert!(script.contains("AGENTS_PER_INSTANCE=5\nMCP_PORT=3000\n"));
+        assert_eq!(settings(&script), (Some(5), Some(3000)));
+        assert_eq!(settings("#!/bin/bash\n"), (None, None));
         assert!(script.contains("swarm-agent@.service"));
         assert!(script.contains("$(seq 1 5)"));
         assert_eq!(user_part(&script), None);

@@ -11,6 +11,22 @@ use crate::checks::{self, CidrError, PrefixDigits};
 /// EC2 takes at most 16 KiB of user data; the bootstrap needs the rest.
 pub const MAX_USER_DATA: usize = 14 * 1024;
 
+/// The name of a resource that runs hosts: it names the AWS objects
+/// (`<name>-1`, `swarm-node-<name>-<marker>`, `<name>-primary`).
+pub fn name(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    if !(1..=64).contains(&len) {
+        return Err(format!("{name:?} has {len} characters"));
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        Some(c) => Err(format!("{name:?} contains {c:?}")),
+        None => Ok(()),
+    }
+}
+
 /// An IPv4 CIDR block in canonical form (no host bits set), e.g. `10.20.0.0/16`.
 pub fn ipv4_cidr(text: &str) -> Result<(), String> {
     match checks::ipv4_cidr(text, 0..=32, PrefixDigits::Canonical) {

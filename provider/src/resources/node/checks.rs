@@ -13,20 +13,7 @@ pub const TAGGING: Tagging = Tagging {
     own_tags: 13,
 };
 
-/// A node name: it names the AWS objects (`<name>-1`, `swarm-node-<name>-<marker>`).
-pub fn name(name: &str) -> Result<(), String> {
-    let len = name.chars().count();
-    if !(1..=64).contains(&len) {
-        return Err(format!("{name:?} has {len} characters"));
-    }
-    match name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-    {
-        Some(c) => Err(format!("{name:?} contains {c:?}")),
-        None => Ok(()),
-    }
-}
+pub use crate::instances::checks::name;
 
 #[cfg(test)]
 mod tests {
