@@ -558,3 +558,66 @@ async fn import() {
         );
     run("failover_pair::import", case).await;
 }
+
+/// The data source finds the pair by name: its endpoint (the Elastic IP),
+/// which node is active and the nodes' ids, as the resource has them.
+#[tokio::test]
+async fn data_source() {
+    let f = Fixture::start().await;
+    let hcl = f.hcl("  active = \"secondary\"\n");
+    let with_lookup = format!(
+        "{hcl}\ndata \"swarm_failover_pair\" \"found\" {{\n  name       = \"mcp\"\n  depends_on = [swarm_failover_pair.mcp]\n}}\n"
+    );
+    let case = f
+        .case()
+        .step(Step::apply(hcl))
+        .step(Step::apply(with_lookup).check(Check::sync(|state| {
+            let found = "data.swarm_failover_pair.found";
+            for name in [
+                "endpoint",
+                "public_ip",
+                "active_instance_id",
+                "primary_instance_id",
+                "secondary_instance_id",
+                "primary_availability_zone",
+                "secondary_availability_zone",
+                "security_group_id",
+                "ownership_marker",
+            ] {
+                let (a, b) = (state.attr(found, name)?, state.attr(PAIR, name)?);
+                if a != b || a.is_null() {
+                    return Err(format!(
+                        "{name}: {a} from the data source, {b} in the resource"
+                    ));
+                }
+            }
+            match state.attr(found, "active")?.as_str() {
+                Some("secondary") => Ok(()),
+                other => Err(format!("active {other:?}")),
+            }
+        })));
+    run("failover_pair::data_source", case).await;
+}
+
+/// A name nothing answers to is an error at plan; a malformed one at
+/// validate.
+#[tokio::test]
+async fn data_source_of_no_pair() {
+    let emulator = Emulator::start();
+    let lookup = |name: &str| {
+        config(&format!(
+            "{}\ndata \"swarm_failover_pair\" \"lookup\" {{\n  name = \"{name}\"\n}}\n",
+            emulator.provider_block("")
+        ))
+    };
+    let case = test_case()
+        .step(
+            Step::plan(lookup("nobody"))
+                .expect_error(r#"No swarm_failover_pair named "nobody" exists in us-east-1"#),
+        )
+        .step(
+            Step::validate(lookup("no_such!"))
+                .expect_error("name must be 1 to 64 letters, digits or hyphens"),
+        );
+    run("failover_pair::data_source_of_no_pair", case).await;
+}

@@ -25,6 +25,10 @@ pub const ROLE_VOLUME: &str = "root-volume";
 pub const ROLE_INTERFACE: &str = "network-interface";
 pub const ROLE_ADDRESS: &str = "floating-ip";
 
+/// On the security group: which node is active (`primary`, `secondary`),
+/// for import and the data source when no Elastic IP says it.
+pub const ACTIVE_TAG: &str = "swarm:active";
+
 /// On instances: the root volume's size, which import reads back (the
 /// rest of the launch settings are the instance's own, or its bootstrap's).
 pub const VOLUME_SIZE_TAG: &str = "swarm:root-volume-size";
@@ -107,6 +111,27 @@ impl Observed {
             .iter()
             .filter(|i| i.index == Some(node.index()))
             .max_by_key(|i| i.launched)
+    }
+
+    /// The active node as AWS shows it: the one the Elastic IP is on, else
+    /// the one the group's `swarm:active` names, else the primary.
+    pub fn active(&self) -> Node {
+        let by_address = self
+            .addresses
+            .first()
+            .and_then(|a| a.instance_id.as_ref())
+            .and_then(|id| {
+                Node::BOTH
+                    .into_iter()
+                    .find(|n| self.node(*n).is_some_and(|i| &i.id == id))
+            });
+        let by_tag = || {
+            self.groups
+                .first()
+                .and_then(|g| g.tags.get(ACTIVE_TAG))
+                .and_then(|v| Node::from_name(v))
+        };
+        by_address.or_else(by_tag).unwrap_or(Node::Primary)
     }
 
     /// The objects, by marker: one set for one pair.

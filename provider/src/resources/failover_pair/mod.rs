@@ -26,15 +26,88 @@ use tfplugin::schema::Schema;
 use tfplugin::value::Value;
 
 use self::cloud::Observed;
-use self::state::{PairState, Spec};
+pub use self::state::PairState;
+use self::state::Spec;
 use super::lifecycle::{self, Converged, Lifecycle};
 use crate::config::SwarmClient;
 use crate::instances;
-use crate::ownership::{Identity, Sets};
+use crate::ownership::{Identity, Marker, Sets};
 use crate::waiter::{Timeouts, Wait};
 
 /// The resource.
 pub struct FailoverPair;
+
+/// What the data source shows of a pair.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub state: PairState,
+    /// The pair's VPC (of its security group).
+    pub vpc_id: Option<String>,
+    /// The pair's marker (`None`: its objects carry none).
+    pub marker: Option<String>,
+}
+
+/// What narrows a look-up by name when several pairs answer to it.
+#[derive(Debug, Clone, Default)]
+pub struct Narrowing {
+    pub vpc_id: Option<String>,
+    pub marker: Option<String>,
+}
+
+/// Looks a pair up by name, among those `narrowing` leaves; `None` if
+/// nothing of it exists. Several pairs (by marker) left is an error that
+/// lists them and says how to narrow the look-up.
+pub async fn find(
+    client: &SwarmClient,
+    name: &str,
+    narrowing: &Narrowing,
+) -> Result<Option<Found>, Diagnostic> {
+    let mut observed = cloud::observe(client, &Identity::anyone(name)).await?;
+    if let Some(marker) = &narrowing.marker {
+        let keep = Identity::new(name, Some(Marker::from_stored(marker.as_str())));
+        observed.instances.retain(|i| keep.owns(&i.tags));
+        observed.groups.retain(|g| keep.owns(&g.tags));
+        observed.addresses.retain(|a| keep.owns(&a.tags));
+    }
+    if let Some(vpc_id) = &narrowing.vpc_id {
+        observed.instances.retain(|i| &i.vpc_id == vpc_id);
+        observed.groups.retain(|g| &g.vpc_id == vpc_id);
+        let instances: Vec<String> = observed.instances.iter().map(|i| i.id.clone()).collect();
+        observed
+            .addresses
+            .retain(|a| a.instance_id.as_ref().is_none_or(|i| instances.contains(i)));
+    }
+    if observed.is_empty() {
+        return Ok(None);
+    }
+    let sets = observed.sets();
+    if sets.len() > 1 {
+        return Err(Diagnostic::error(
+            format!("Several swarm_failover_pair answer to the name {name:?}"),
+            format!(
+                "These sets of objects each belong to a different swarm_failover_pair (by their \
+                 swarm:owner marker):\n{}\nSet ownership_marker to the one to look up (the \
+                 ownership_marker of that swarm_failover_pair), or vpc_id to its VPC.",
+                sets.describe()
+            ),
+        ));
+    }
+    let marker = sets
+        .markers()
+        .next()
+        .flatten()
+        .map(|m| m.as_str().to_owned());
+    let basis = PairState {
+        active: Some(observed.active().name().to_owned()),
+        floating_ip: Some(!observed.addresses.is_empty()),
+        ..PairState::default()
+    };
+    Ok(Some(Found {
+        state: state::observed_state(client, &basis, &observed),
+        vpc_id: observed.groups.first().map(|g| g.vpc_id.clone()),
+        marker,
+    }))
+}
 
 #[tfplugin::async_trait]
 impl Lifecycle for FailoverPair {

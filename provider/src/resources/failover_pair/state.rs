@@ -217,7 +217,9 @@ impl Spec {
     }
 
     pub fn group_tags(&self, client: &SwarmClient) -> BTreeMap<String, String> {
-        self.object_tags(client, security_group::ROLE, &self.name)
+        let mut tags = self.object_tags(client, security_group::ROLE, &self.name);
+        tags.insert(cloud::ACTIVE_TAG.to_owned(), self.active.name().to_owned());
+        tags
     }
 
     pub fn address_tags(&self, client: &SwarmClient) -> BTreeMap<String, String> {
@@ -330,10 +332,7 @@ pub async fn imported(
         cidrs
     });
     let eip = observed.addresses.first();
-    let active = eip
-        .and_then(|a| a.instance_id.as_ref())
-        .filter(|id| secondary.is_some_and(|s| &s.id == *id))
-        .map_or(Node::Primary, |_| Node::Secondary);
+    let active = observed.active();
     let any = primary.or(secondary);
     let basis = PairState {
         id: Some(name.to_owned()),
