@@ -353,6 +353,9 @@ async fn switchover() {
     run("failover_pair::switchover", case).await;
 }
 
+/// Two subnets of one zone: refused at plan, on `subnet_ids`; and when the
+/// subnets are known only at apply (another resource's output), refused
+/// at apply before anything is made. Nothing exists afterwards.
 #[tokio::test]
 async fn same_zone_is_refused() {
     let mut f = Fixture::start().await;
@@ -361,25 +364,35 @@ async fn same_zone_is_refused() {
     let (vpc, _) = default_vpc(&ec2).await;
     let zone = f.subnets[0].1.clone();
     let same = subnet(&ec2, &vpc, "172.31.200.0/24", &zone).await;
-    f.subnets.push((same, zone));
+    f.subnets.push((same.clone(), zone));
     let last = f.subnets.len() - 1;
-    let case = f.case().step(
-        Step::plan(f.hcl_in(&[0, last], ""))
-            .expect_error("two availability zones")
-            .check_output(|out| {
-                if out.contains("subnet_ids") {
-                    Ok(())
-                } else {
-                    Err(format!("the error does not name subnet_ids:\n{out}"))
-                }
-            }),
-    );
-    let emulator = Arc::clone(&f.emulator);
+    let known_at_plan = f.hcl_in(&[0, last], "");
+    let at_apply = known_at_plan.replace(&format!("\"{same}\"]"), "terraform_data.subnet.output]")
+        + &format!("\nresource \"terraform_data\" \"subnet\" {{\n  input = \"{same}\"\n}}\n");
+    let nothing = |emulator: &Arc<Emulator>| {
+        let emulator = Arc::clone(emulator);
+        move || {
+            let emulator = Arc::clone(&emulator);
+            async move { nothing_exists(&emulator.ec2().await).await }
+        }
+    };
+    let case = f
+        .case()
+        .step(
+            Step::plan(known_at_plan)
+                .expect_error("two availability zones")
+                .check_output(|out| {
+                    if out.contains("subnet_ids") {
+                        Ok(())
+                    } else {
+                        Err(format!("the error does not name subnet_ids:\n{out}"))
+                    }
+                }),
+        )
+        .step(Step::apply(at_apply).expect_error("two availability zones"))
+        // What the failed apply left: nothing of the pair.
+        .step(Step::validate(f.hcl("")).before(nothing(&f.emulator)));
     run("failover_pair::same_zone_is_refused", case).await;
-    let ec2 = emulator.ec2().await;
-    if let Err(e) = nothing_exists(&ec2).await {
-        panic!("failover_pair::same_zone_is_refused: {e}");
-    }
 }
 
 #[tokio::test]
@@ -620,4 +633,53 @@ async fn data_source_of_no_pair() {
                 .expect_error("name must be 1 to 64 letters, digits or hyphens"),
         );
     run("failover_pair::data_source_of_no_pair", case).await;
+}
+
+/// Tags change in place on every object (instances, the Elastic IP, the
+/// group), a dropped key removed; no node replaced.
+#[tokio::test]
+async fn tags_change_in_place() {
+    let f = Fixture::start().await;
+    let ids = Ids::default();
+    let tagged = |tags: &str| f.hcl(&format!("  tags = {{ {tags} }}\n"));
+    let all_tagged = |emulator: &Arc<Emulator>| {
+        sdk_check(emulator, |e, _| async move {
+            let ec2 = e.ec2().await;
+            let (primary, secondary) = nodes(&ec2).await?;
+            let eips = ec2
+                .describe_addresses()
+                .filters(filter("tag:swarm:failover-pair", &["mcp"]))
+                .send()
+                .await
+                .map_err(err)?;
+            let groups = ec2
+                .describe_security_groups()
+                .filters(filter("tag:swarm:failover-pair", &["mcp"]))
+                .send()
+                .await
+                .map_err(err)?;
+            let mut seen = vec![tag_map(primary.tags()), tag_map(secondary.tags())];
+            seen.extend(eips.addresses().iter().map(|a| tag_map(a.tags())));
+            seen.extend(groups.security_groups().iter().map(|g| tag_map(g.tags())));
+            if seen.len() != 4 {
+                return Err(format!("{} objects", seen.len()));
+            }
+            for tags in seen {
+                if tags.get("tier").map(String::as_str) != Some("gold") || tags.contains_key("role")
+                {
+                    return Err(format!("tags {tags:?}"));
+                }
+            }
+            Ok(())
+        })
+    };
+    let case = f
+        .case()
+        .step(Step::apply(tagged("role = \"mcp\"")).check(save(&ids)))
+        .step(
+            Step::apply(tagged("tier = \"gold\""))
+                .check(same_nodes(&ids))
+                .check(all_tagged(&f.emulator)),
+        );
+    run("failover_pair::tags_change_in_place", case).await;
 }

@@ -219,31 +219,27 @@ async fn sync_tags(
     let common = spec.tags_all(client);
     let mut objects: Vec<String> = Vec::new();
     let mut stale: BTreeSet<String> = BTreeSet::new();
+    // Instances launched now carry the tags already; volumes and
+    // interfaces are not described, so they are tagged whenever an
+    // instance's or the address's tags differ from the wanted ones.
+    let mut differ = false;
+    let mut found =
+        |id: &str, extra: &[String], tags: &std::collections::BTreeMap<String, String>| {
+            objects.push(id.to_owned());
+            objects.extend(extra.iter().cloned());
+            let own = checks::TAGGING.reserved.without(tags);
+            differ |= own != common;
+            stale.extend(own.into_keys().filter(|k| !common.contains_key(k)));
+        };
     for inst in observed.instances.iter().filter(|i| kept.contains(&&i.id)) {
-        objects.push(inst.id.clone());
-        objects.extend(inst.volume_ids.iter().cloned());
-        objects.extend(inst.interface_ids.iter().cloned());
-        stale.extend(
-            checks::TAGGING
-                .reserved
-                .without(&inst.tags)
-                .into_keys()
-                .filter(|k| !common.contains_key(k)),
-        );
+        let mut extra = inst.volume_ids.clone();
+        extra.extend(inst.interface_ids.iter().cloned());
+        found(&inst.id, &extra, &inst.tags);
     }
     if let Some(eip) = eip {
-        objects.push(eip.allocation_id.clone());
-        stale.extend(
-            checks::TAGGING
-                .reserved
-                .without(&eip.tags)
-                .into_keys()
-                .filter(|k| !common.contains_key(k)),
-        );
+        found(&eip.allocation_id, &[], &eip.tags);
     }
-    // New instances were launched with these tags; setting them again on
-    // the others is one call and changes nothing where they are right.
-    if !common.is_empty() {
+    if differ {
         tags::ec2::create(client, &objects, &common).await?;
     }
     let stale: Vec<String> = stale.into_iter().collect();
