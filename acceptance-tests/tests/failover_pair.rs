@@ -683,3 +683,61 @@ async fn tags_change_in_place() {
         );
     run("failover_pair::tags_change_in_place", case).await;
 }
+
+/// Without `floating_ip` the endpoint is the active node's private IP, and
+/// a switchover moves it; turning `floating_ip` on allocates the address
+/// on the active node, and off releases it. No node replaced.
+#[tokio::test]
+async fn endpoint_without_floating_ip() {
+    let f = Fixture::start().await;
+    let ids = Ids::default();
+    let private = |active: &'static str| {
+        f.hcl(&format!("  active = \"{active}\"\n"))
+            .replace("  floating_ip = true\n", "  floating_ip = false\n")
+    };
+    let endpoint_is_private_ip_of = |emulator: &Arc<Emulator>, active: &'static str| {
+        sdk_check(emulator, move |e, state| async move {
+            let ec2 = e.ec2().await;
+            let (primary, secondary) = nodes(&ec2).await?;
+            let on = if active == "primary" {
+                primary
+            } else {
+                secondary
+            };
+            let ip = on.private_ip_address().unwrap_or_default().to_owned();
+            if attr(&state, "endpoint")? != ip || attr(&state, "active_instance_id")? != id(&on) {
+                return Err(format!("endpoint is not {ip} of the {active}"));
+            }
+            if !state.attr(PAIR, "public_ip")?.is_null() {
+                return Err("public_ip is set".to_owned());
+            }
+            match addresses(&ec2).await?.as_slice() {
+                [] => Ok(()),
+                other => Err(format!("addresses left: {other:?}")),
+            }
+        })
+    };
+    let case = f
+        .case()
+        .step(
+            Step::apply(private("primary"))
+                .check(save(&ids))
+                .check(endpoint_is_private_ip_of(&f.emulator, "primary")),
+        )
+        .step(
+            Step::apply(private("secondary"))
+                .check(same_nodes(&ids))
+                .check(endpoint_is_private_ip_of(&f.emulator, "secondary")),
+        )
+        .step(
+            Step::apply(f.hcl("  active = \"secondary\"\n"))
+                .check(same_nodes(&ids))
+                .check(pair_as_configured(&f.emulator, "secondary")),
+        )
+        .step(
+            Step::apply(private("secondary"))
+                .check(same_nodes(&ids))
+                .check(endpoint_is_private_ip_of(&f.emulator, "secondary")),
+        );
+    run("failover_pair::endpoint_without_floating_ip", case).await;
+}
