@@ -497,6 +497,22 @@ async fn rolling_image_change() {
     let case = f
         .case()
         .step(Step::apply(f.hcl("")).check(save(&ids)))
+        // The plan says how the pair is rolled.
+        .step(
+            Step::plan(newer.clone())
+                .expect_changes()
+                .check_output(|out| {
+                    if out.contains("the standby is replaced first")
+                        && out.contains("1 to change, 0 to destroy")
+                    {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "the plan does not say how the pair is rolled:\n{out}"
+                        ))
+                    }
+                }),
+        )
         .step(
             Step::apply(newer)
                 .check(pair_as_configured(&f.emulator, "primary"))
