@@ -5,6 +5,7 @@ mod availability_zones;
 mod bucket;
 mod cache;
 mod database;
+mod failover_pair;
 mod imports;
 mod network;
 mod node;

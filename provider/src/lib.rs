@@ -15,6 +15,7 @@ mod checks;
 pub mod config;
 mod datasources;
 mod ec2;
+mod instances;
 mod ownership;
 mod provider;
 mod resources;

@@ -5,6 +5,7 @@ use tfplugin::datasource::DataSource;
 use crate::config::SwarmClient;
 
 pub mod availability_zones;
+pub mod failover_pair;
 pub mod node;
 
 /// Every data source the provider offers.
@@ -12,5 +13,6 @@ pub fn all() -> Vec<Box<dyn DataSource<SwarmClient>>> {
     vec![
         Box::new(availability_zones::AvailabilityZones),
         Box::new(node::NodeLookup),
+        Box::new(failover_pair::FailoverPairLookup),
     ]
 }

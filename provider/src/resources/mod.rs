@@ -11,6 +11,7 @@ mod attributes;
 pub mod bucket;
 pub mod cache;
 pub mod database;
+pub mod failover_pair;
 mod lifecycle;
 pub mod network;
 pub mod node;
@@ -24,5 +25,6 @@ pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
         Box::new(Managed(cache::Cache)),
         Box::new(Managed(bucket::Bucket)),
         Box::new(Managed(node::Node)),
+        Box::new(Managed(failover_pair::FailoverPair)),
     ]
 }

@@ -8,10 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use tfplugin::diag::Diagnostic;
 use tfplugin::path::AttributePath;
 
-use super::cloud::{self, Inst, Launch, Observed, Target};
-use super::state::{Progress, Spec, wanted_rules};
-use super::{bootstrap, checks};
+use super::checks;
+use super::cloud::{self, Observed};
+use super::state::{Progress, Spec};
 use crate::config::SwarmClient;
+use crate::instances::{self, Inst, Launch, Target, bootstrap, wanted_rules};
 use crate::ownership::{self, Identity};
 use crate::security_group::{self, NewGroup};
 use crate::tags;
@@ -39,7 +40,7 @@ pub async fn converge(
     let vpc_id = placed.first().map(|s| s.vpc_id.clone()).unwrap_or_default();
 
     // The image, checked before anything is created.
-    let root_device = cloud::root_device(client, &spec.ami)
+    let root_device = instances::root_device(client, &spec.ami)
         .await
         .map_err(|d| d.at(at("ami")))?;
 
@@ -91,7 +92,7 @@ pub async fn converge(
                 && !kept.contains_key(i)
                 && inst.subnet_id == subnet_for(*i).id
                 && inst.vpc_id == vpc_id
-                && inst.tags.get(cloud::LAUNCH_TAG) == Some(&fingerprint)
+                && inst.tags.get(instances::LAUNCH_TAG) == Some(&fingerprint)
         });
         match fits {
             Some(index) => {
@@ -104,7 +105,7 @@ pub async fn converge(
     // A new instance type: one instance at a time, the others serving.
     for inst in kept.values() {
         if inst.instance_type != spec.instance_type {
-            cloud::set_instance_type(client, inst, &spec.instance_type, wait).await?;
+            instances::set_instance_type(client, inst, &spec.instance_type, wait).await?;
             if let Some(known) = progress.instances.iter_mut().find(|i| i.id == inst.id) {
                 known.instance_type = spec.instance_type.clone();
             }
@@ -129,15 +130,15 @@ pub async fn converge(
     for index in (0..spec.instance_count).filter(|i| !kept.contains_key(i)) {
         let tags = spec.launch_tags(client, index, &fingerprint);
         let inst =
-            cloud::run_instance(client, &launch, index, &subnet_for(index).id, &tags).await?;
+            instances::run_instance(client, &launch, index, &subnet_for(index).id, &tags).await?;
         launched.push(inst.id.clone());
         remember(progress, vec![inst]);
     }
-    let running = cloud::wait_instances(client, &launched, Target::Running, wait).await?;
+    let running = instances::wait_instances(client, &launched, Target::Running, wait).await?;
     remember(progress, running);
 
-    cloud::terminate(client, &obsolete).await?;
-    cloud::wait_instances(client, &obsolete, Target::Terminated, wait).await?;
+    instances::terminate(client, &obsolete).await?;
+    instances::wait_instances(client, &obsolete, Target::Terminated, wait).await?;
     progress.instances.retain(|i| !obsolete.contains(&i.id));
     progress.fleet_converged = true;
 
@@ -190,7 +191,7 @@ fn remember(progress: &mut Progress, instances: Vec<Inst>) {
             None => progress.instances.push(inst),
         }
     }
-    cloud::sort_instances(&mut progress.instances);
+    instances::sort_instances(&mut progress.instances);
 }
 
 /// Puts the user's and default tags on every object of the node (instances,
@@ -250,8 +251,8 @@ pub async fn destroy(
 ) -> Result<(), Diagnostic> {
     let observed = cloud::observe(client, id).await?;
     let ids: Vec<String> = observed.instances.iter().map(|i| i.id.clone()).collect();
-    cloud::terminate(client, &ids).await?;
-    cloud::wait_instances(client, &ids, Target::Terminated, wait).await?;
+    instances::terminate(client, &ids).await?;
+    instances::wait_instances(client, &ids, Target::Terminated, wait).await?;
     for group in &observed.groups {
         security_group::delete(client, &group.id, wait).await?;
     }

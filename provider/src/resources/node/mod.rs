@@ -12,7 +12,6 @@
 //!
 //! The files follow the anatomy of `resources/README.md`.
 
-mod bootstrap;
 mod checks;
 mod cloud;
 mod converge;

@@ -7,13 +7,12 @@ use tfplugin::path::AttributePath;
 use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::value::{MaybeUnknown, Value};
 
-use super::state::{
-    NodeState, default_instance_count, default_instance_type, rule_texts, wanted_rules,
-};
+use super::state::{NodeState, default_instance_count};
 use super::{checks, cloud};
 use crate::catalogue;
 use crate::config::SwarmClient;
 use crate::ec2;
+use crate::instances::{self, default_instance_type, rule_texts, wanted_rules};
 use crate::ownership::{self, Identity};
 use crate::resources::planned::{self, Maybe};
 use crate::tags;
@@ -171,7 +170,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     let ami = match config.ami {
         MaybeUnknown::Known(None) => match prior_ami {
             Some(kept) => MaybeUnknown::Known(Some(kept)),
-            None => match cloud::newest_ubuntu_lts(client).await {
+            None => match instances::newest_ubuntu_lts(client).await {
                 Ok(id) => MaybeUnknown::Known(Some(id)),
                 Err(d) => return resp.diagnostics.push(d.at(at("ami"))),
             },
@@ -181,7 +180,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             // no prior AMI, so it is always checked).
             if let MaybeUnknown::Known(Some(id)) = &configured
                 && prior_ami.as_ref() != Some(id)
-                && let Err(d) = cloud::root_device(client, id).await
+                && let Err(d) = instances::root_device(client, id).await
             {
                 return resp.diagnostics.push(d.at(at("ami")));
             }

@@ -5,6 +5,7 @@ use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
 use super::{checks, state};
+use crate::instances::checks as instance_checks;
 use crate::ownership;
 use crate::resources::attributes;
 
@@ -65,7 +66,7 @@ pub fn schema() -> Schema {
                 "The image instances boot. Default: the newest Canonical Ubuntu LTS amd64 server \
                  image of the region, looked up when the node is created and kept afterwards.",
             )
-            .validator(validators::string_check("an AMI id such as ami-0123abcd", checks::ami)),
+            .validator(validators::string_check("an AMI id such as ami-0123abcd", instance_checks::ami)),
     )
     .attribute(
         Attribute::string("instance_type")
@@ -79,7 +80,7 @@ pub fn schema() -> Schema {
             )
             .validator(validators::string_check(
                 "an instance type such as t3.large",
-                checks::instance_type,
+                instance_checks::instance_type,
             )),
     )
     .attribute(
@@ -102,9 +103,9 @@ pub fn schema() -> Schema {
             )
             .validator(validators::each(validators::string_check(
                 "a subnet id such as subnet-0123abcd",
-                checks::subnet_id,
+                instance_checks::subnet_id,
             )))
-            .validator(checks::Size { min: 1, max: 32 }),
+            .validator(instance_checks::Size { min: 1, max: 32 }),
     )
     .attribute(
         Attribute::number("agents_per_instance")
@@ -128,9 +129,9 @@ pub fn schema() -> Schema {
             )
             .validator(validators::each(validators::string_check(
                 "an IPv4 CIDR block such as 10.20.0.0/16",
-                checks::ipv4_cidr,
+                instance_checks::ipv4_cidr,
             )))
-            .validator(checks::Size { min: 0, max: 50 }),
+            .validator(instance_checks::Size { min: 0, max: 50 }),
     )
     .attribute(
         Attribute::number("root_volume_size")
@@ -141,11 +142,12 @@ pub fn schema() -> Schema {
     .attribute(
         Attribute::string("user_data")
             .optional()
+            .sensitive()
             .description(
                 "A script run as root at first boot, after the swarm bootstrap and before the \
                  agents start (a `#!` line picks its interpreter; bash otherwise). At most 14 KiB.",
             )
-            .validator(validators::string_check("at most 14336 bytes", checks::user_data)),
+            .validator(validators::string_check("at most 14336 bytes", instance_checks::user_data)),
     )
     .attribute(
         Attribute::bool("associate_public_ip")

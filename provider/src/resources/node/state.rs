@@ -8,28 +8,20 @@ use serde::{Deserialize, Serialize};
 use tfplugin::diag::Diagnostic;
 use tfplugin::value::{self, MaybeUnknown, Value};
 
-use super::bootstrap::{self, Bootstrap};
 use super::checks;
-use super::cloud::{self, Inst, Observed};
+use super::cloud::{self, Observed};
 use crate::config::{Environment, SwarmClient};
 use crate::ec2;
+use crate::instances::bootstrap::{self, Bootstrap};
+use crate::instances::{self, Inst, rule_texts};
 use crate::ownership::{self, Marker};
 use crate::resources::lifecycle::TimeoutsModel;
-use crate::security_group::{self, Group, Rule, Source};
+use crate::security_group::{self, Group, Source};
 use crate::tags;
 
 pub const DEFAULT_AGENTS_PER_INSTANCE: i64 = 1;
 pub const DEFAULT_MCP_PORT: i64 = 3000;
 pub const DEFAULT_ROOT_VOLUME_SIZE: i64 = 20;
-
-/// The tier's instance type.
-pub fn default_instance_type(environment: Environment) -> &'static str {
-    match environment {
-        Environment::Development => "t3.small",
-        Environment::Staging => "t3.medium",
-        Environment::Production => "t3.large",
-    }
-}
 
 /// The tier's instance count: one to develop on, two for availability.
 pub fn default_instance_count(environment: Environment) -> i64 {
@@ -87,25 +79,6 @@ impl NodeState {
         self.security_group_id = group.map(|g| g.id.clone());
         self.ingress_rules = Some(group.map(|g| rule_texts(&g.ingress)).unwrap_or_default());
     }
-}
-
-/// Rules as the state shows them, sorted.
-pub fn rule_texts(rules: &[Rule]) -> Vec<String> {
-    let mut texts: Vec<String> = rules.iter().map(ToString::to_string).collect();
-    texts.sort();
-    texts
-}
-
-/// The rules a node's group must have, and nothing else.
-pub fn wanted_rules(mcp_port: i64, allowed_cidrs: &[String]) -> Vec<Rule> {
-    let port = i32::try_from(mcp_port).unwrap_or(0);
-    let mut rules: Vec<Rule> = allowed_cidrs
-        .iter()
-        .map(|c| Rule::tcp_from_cidr(port, c))
-        .collect();
-    rules.sort();
-    rules.dedup();
-    rules
 }
 
 /// The configuration, resolved: what apply makes exist.
@@ -170,7 +143,7 @@ impl Spec {
         })?;
         let ami = match plan.ami {
             MaybeUnknown::Known(Some(ami)) => ami,
-            _ => cloud::newest_ubuntu_lts(client).await?,
+            _ => instances::newest_ubuntu_lts(client).await?,
         };
         let subnet_ids = match plan.subnet_ids {
             MaybeUnknown::Known(Some(ids)) => ids,
@@ -208,6 +181,7 @@ impl Spec {
     /// The bootstrap script instances of this spec boot with.
     pub fn bootstrap(&self) -> String {
         Bootstrap {
+            kind: "swarm_node",
             name: &self.name,
             agents_per_instance: self.agents_per_instance,
             mcp_port: self.mcp_port,
@@ -258,21 +232,21 @@ impl Spec {
         client: &SwarmClient,
         index: usize,
         fingerprint: &str,
-    ) -> cloud::LaunchTags {
+    ) -> instances::LaunchTags {
         let object_name = format!("{}-{}", self.name, index + 1);
         let with = |role: &str, extra: &[(&str, String)]| {
             let mut t = self.object_tags(client, role, &object_name);
-            t.insert(cloud::INDEX_TAG.to_owned(), index.to_string());
+            t.insert(instances::INDEX_TAG.to_owned(), index.to_string());
             for (k, v) in extra {
                 t.insert((*k).to_owned(), v.clone());
             }
             t
         };
-        cloud::LaunchTags {
+        instances::LaunchTags {
             instance: with(
                 cloud::ROLE_INSTANCE,
                 &[
-                    (cloud::LAUNCH_TAG, fingerprint.to_owned()),
+                    (instances::LAUNCH_TAG, fingerprint.to_owned()),
                     (cloud::AGENTS_TAG, self.agents_per_instance.to_string()),
                     (cloud::MCP_PORT_TAG, self.mcp_port.to_string()),
                 ],
@@ -451,7 +425,7 @@ pub async fn imported(
             (!subnets.is_empty()).then(|| subnets.into_iter().collect())
         });
     let user_data = match first {
-        Some(instance) => cloud::user_data(client, &instance.id)
+        Some(instance) => instances::user_data(client, &instance.id)
             .await?
             .as_deref()
             .and_then(bootstrap::user_part),

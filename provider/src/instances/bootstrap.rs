@@ -14,6 +14,8 @@ const USER_SCRIPT_HEADER: &str = "cat > /etc/swarm/user-data <<'";
 /// What goes into the bootstrap.
 #[derive(Debug, Clone, Copy)]
 pub struct Bootstrap<'a> {
+    /// The resource type, named in the script's header (`swarm_node`).
+    pub kind: &'a str,
     pub name: &'a str,
     pub agents_per_instance: i64,
     pub mcp_port: i64,
@@ -24,6 +26,7 @@ impl Bootstrap<'_> {
     /// The script, as EC2 runs it at first boot (through cloud-init).
     pub fn render(&self) -> String {
         let Bootstrap {
+            kind,
             name,
             agents_per_instance,
             mcp_port,
@@ -31,7 +34,7 @@ impl Bootstrap<'_> {
         } = *self;
         let mut script = format!(
             r#"#!/bin/bash
-# swarm_node "{name}": bootstrap written by terraform-provider-swarm.
+# {kind} "{name}": bootstrap written by terraform-provider-swarm.
 set -euo pipefail
 install -d -m 0755 /etc/swarm
 cat > {AGENT_ENV} <<'SWARM_EOF'
@@ -113,6 +116,17 @@ pub fn user_part(script: &str) -> Option<String> {
     )
 }
 
+/// The settings a rendered bootstrap writes: `AGENTS_PER_INSTANCE` and
+/// `MCP_PORT`, as an import reads them back from an instance.
+pub fn settings(script: &str) -> (Option<i64>, Option<i64>) {
+    let value = |key: &str| {
+        script
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
+    };
+    (value("AGENTS_PER_INSTANCE"), value("MCP_PORT"))
+}
+
 pub use crate::aws::fingerprint;
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -171,6 +185,7 @@ mod tests {
 
     fn boot(user_data: Option<&str>) -> String {
         Bootstrap {
+            kind: "swarm_node",
             name: "agents",
             agents_per_instance: 5,
             mcp_port: 3000,
@@ -184,6 +199,8 @@ mod tests {
         let script = boot(None);
         assert!(script.starts_with("#!/bin/bash\n"));
         assert!(script.contains("AGENTS_PER_INSTANCE=5\nMCP_PORT=3000\n"));
+        assert_eq!(settings(&script), (Some(5), Some(3000)));
+        assert_eq!(settings("#!/bin/bash\n"), (None, None));
         assert!(script.contains("swarm-agent@.service"));
         assert!(script.contains("$(seq 1 5)"));
         assert_eq!(user_part(&script), None);
@@ -210,6 +227,7 @@ mod tests {
     #[test]
     fn bootstrap_leaves_room_for_user_data() {
         let longest = Bootstrap {
+            kind: "swarm_failover_pair",
             name: &"n".repeat(64),
             agents_per_instance: 256,
             mcp_port: 65535,

@@ -1,0 +1,218 @@
+//! The schema of `swarm_failover_pair`: every attribute, its description
+//! (the Registry docs are generated from them), validators and defaults.
+
+use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
+use tfplugin::value::{Type, Value};
+
+use super::{checks, state};
+use crate::instances::checks as instance_checks;
+use crate::ownership;
+use crate::resources::attributes::{self, computed_string};
+
+pub fn schema() -> Schema {
+    Schema::new(
+        "Two identical EC2 instances, a primary and a secondary, always in two different \
+         availability zones, and an endpoint on the active one: a planned switchover moves it \
+         from one to the other without replacing either.\n\n\
+         Both nodes are launched as a `swarm_node`'s instances are (IMDSv2 only, an encrypted \
+         gp3 root volume, the swarm bootstrap then `user_data`, one security group that lets in \
+         only TCP on `mcp_port` from `allowed_cidrs`), from the same image, type, volume size \
+         and user data.\n\n\
+         With `floating_ip`, an Elastic IP is always associated with the active node. Nothing \
+         fails over by itself: the Elastic IP moves only when `active` changes and Terraform \
+         applies.\n\n\
+         Changes: `active` is an update in place of `active`, `active_instance_id` and \
+         `endpoint` (the Elastic IP moves; no instance is replaced). `instance_type` is changed \
+         in place, the standby first. `ami`, `user_data`, `agents_per_instance`, `mcp_port` and \
+         `root_volume_size` roll the pair one node at a time: the standby is replaced first; \
+         then the Elastic IP moves to the new standby while the active node is replaced; then \
+         it moves back, so that `active` ends as configured. A move of the nodes' zones \
+         (`subnet_ids`) is rolled the same way.\n\n\
+         A node stopped out of band is started again (its instance id shows as unknown in the \
+         plan meanwhile); a node terminated out of band is replaced in its own zone (the other \
+         is left alone); an Elastic IP disassociated or moved by hand is put back on the active \
+         node. Health checks and DNS failover (Route 53) are not part of this resource yet. Timeouts \
+         default to 15m (create), 30m (update) and 15m (delete).",
+    )
+    .attribute(
+        Attribute::string("id")
+            .computed()
+            .description("The pair's name.")
+            .plan_modifier(plan_modifiers::use_state_for_unknown()),
+    )
+    .attribute(
+        Attribute::string("name")
+            .required()
+            .description(
+                "The pair's name, 1 to 64 letters, digits or hyphens. The nodes are named \
+                 `<name>-primary` and `<name>-secondary`; every object is tagged \
+                 `swarm:failover-pair = <name>`. Changing it replaces the pair.",
+            )
+            .validator(validators::string_check(
+                "1 to 64 letters, digits or hyphens",
+                instance_checks::name,
+            ))
+            .plan_modifier(plan_modifiers::requires_replace()),
+    )
+    .attribute(
+        Attribute::list_of("subnet_ids", Type::String)
+            .required()
+            .description(
+                "Subnets of one VPC in at least two availability zones. The primary goes to the \
+                 first subnet, the secondary to the first subnet of another zone, in the order \
+                 given (`primary_availability_zone` and `secondary_availability_zone` say \
+                 which). Subnets of a single zone are refused at plan (or, when they are known \
+                 only at apply, before anything is created).",
+            )
+            .validator(validators::each(validators::string_check(
+                "a subnet id such as subnet-0123abcd",
+                instance_checks::subnet_id,
+            )))
+            .validator(instance_checks::Size { min: 2, max: 32 }),
+    )
+    .attribute(
+        Attribute::string("ami")
+            .optional()
+            .computed()
+            .description(
+                "The image both nodes boot. Default: the newest Canonical Ubuntu LTS amd64 server \
+                 image of the region, looked up when the pair is created and kept afterwards. A \
+                 change rolls the pair, the standby first.",
+            )
+            .validator(validators::string_check(
+                "an AMI id such as ami-0123abcd",
+                instance_checks::ami,
+            )),
+    )
+    .attribute(
+        Attribute::string("instance_type")
+            .optional()
+            .computed()
+            .description(
+                "EC2 instance type of both nodes. Default by the provider's `environment`: \
+                 `t3.small` (development), `t3.medium` (staging), `t3.large` (production). It \
+                 must be offered in both zones: the plan refuses it otherwise, naming the \
+                 nearest types that are. Changed in place (stop, modify, start), the standby \
+                 first.",
+            )
+            .validator(validators::string_check(
+                "an instance type such as t3.large",
+                instance_checks::instance_type,
+            )),
+    )
+    .attribute(
+        Attribute::number("agents_per_instance")
+            .default_value(Value::from(state::DEFAULT_AGENTS_PER_INSTANCE))
+            .description("Agent processes per node, 1 to 256 (`AGENTS_PER_INSTANCE`). Default: 1.")
+            .validator(validators::int_between(1, 256)),
+    )
+    .attribute(
+        Attribute::number("mcp_port")
+            .default_value(Value::from(state::DEFAULT_MCP_PORT))
+            .description(
+                "The port of the MCP server on each node (`MCP_PORT`), the only one open. \
+                 Default: 3000.",
+            )
+            .validator(validators::int_between(1, 65535)),
+    )
+    .attribute(
+        Attribute::set_of("allowed_cidrs", Type::String)
+            .optional()
+            .computed()
+            .description(
+                "IPv4 blocks that may reach `mcp_port`. Default: the VPC's primary block. An \
+                 empty set closes the port.",
+            )
+            .validator(validators::each(validators::string_check(
+                "an IPv4 CIDR block such as 10.20.0.0/16",
+                instance_checks::ipv4_cidr,
+            )))
+            .validator(instance_checks::Size { min: 0, max: 50 }),
+    )
+    .attribute(
+        Attribute::number("root_volume_size")
+            .default_value(Value::from(state::DEFAULT_ROOT_VOLUME_SIZE))
+            .description(
+                "Root volume size in GiB, 8 to 16384; always gp3 and encrypted. Default: 20.",
+            )
+            .validator(validators::int_between(8, 16384)),
+    )
+    .attribute(
+        Attribute::string("user_data")
+            .optional()
+            .sensitive()
+            .description(
+                "A script run as root at first boot of each node, after the swarm bootstrap and \
+                 before the agents start (a `#!` line picks its interpreter; bash otherwise). At \
+                 most 14 KiB.",
+            )
+            .validator(validators::string_check(
+                "at most 14336 bytes",
+                instance_checks::user_data,
+            )),
+    )
+    .attribute(
+        Attribute::string("active")
+            .default_value(Value::from("primary"))
+            .description(
+                "The node that holds the endpoint, `primary` or `secondary`. Changing it is a \
+                 planned switchover, in place: the Elastic IP moves; no instance is replaced. \
+                 Default: `primary`.",
+            )
+            .validator(validators::string_check(
+                "\"primary\" or \"secondary\"",
+                checks::active,
+            )),
+    )
+    .attribute(
+        Attribute::bool("floating_ip")
+            .default_value(Value::Bool(false))
+            .description(
+                "An Elastic IP always associated with the active node (`public_ip`); the \
+                 subnets need a route to an internet gateway. Default: false (the endpoint is \
+                 the active node's private IP).",
+            ),
+    )
+    .attribute(attributes::tags(
+        "every object of the pair (instances, volumes, network interfaces, the security group, \
+         the Elastic IP)",
+        &checks::TAGGING,
+    ))
+    .attribute(attributes::tags_all())
+    .attribute(computed_string(
+        "primary_instance_id",
+        "The primary node's instance.",
+    ))
+    .attribute(computed_string(
+        "secondary_instance_id",
+        "The secondary node's instance.",
+    ))
+    .attribute(computed_string(
+        "primary_availability_zone",
+        "The primary's zone: that of the first of `subnet_ids`.",
+    ))
+    .attribute(computed_string(
+        "secondary_availability_zone",
+        "The secondary's zone: the first other zone in `subnet_ids`.",
+    ))
+    .attribute(computed_string(
+        "active_instance_id",
+        "The instance that holds the endpoint (with `floating_ip`, the one the Elastic IP is \
+         associated with as last read).",
+    ))
+    .attribute(computed_string(
+        "public_ip",
+        "The Elastic IP, with `floating_ip`.",
+    ))
+    .attribute(computed_string(
+        "endpoint",
+        "Where clients reach the active node: the Elastic IP with `floating_ip`, else the \
+         active node's private IP.",
+    ))
+    .attribute(computed_string(
+        "security_group_id",
+        "The pair's security group.",
+    ))
+    .attribute(ownership::attribute())
+    .block(timeouts::block(&["create", "update", "delete"]))
+}
