@@ -20,8 +20,9 @@ a DNS query. Here:
   sets: a simple record's values; of failover sets, the PRIMARY's while
   its health check is healthy (or it has none), else the SECONDARY's.
 - `CreateHealthCheck` with a `CallerReference` used before answers the
-  same check while it exists, and `HealthCheckAlreadyExists` once it was
-  deleted, as Route 53 does (moto makes a new check for every call).
+  same check while it exists and the settings are the same, and
+  `HealthCheckAlreadyExists` otherwise (other settings, or the check was
+  deleted), as Route 53 does (moto makes a new check for every call).
 - `UpdateHealthCheck` raises `HealthCheckVersion` (moto keeps 1), applies
   `ResetElements` (a removed `ResourcePath`) and an `AlarmIdentifier`.
 """
@@ -111,12 +112,15 @@ def apply():
     def create_health_check(self, caller_reference, health_check_args):
         known = references(self)
         if caller_reference in known:
-            check = self.health_checks.get(known[caller_reference])
-            if check is None:
+            check_id, settings = known[caller_reference]
+            check = self.health_checks.get(check_id)
+            # Route 53 answers the check only to a retry with the same
+            # settings; a deleted check's reference is never taken again.
+            if check is None or settings != repr(health_check_args):
                 raise HealthCheckAlreadyExists(caller_reference)
             return check
         check = original_create(self, caller_reference, health_check_args)
-        known[caller_reference] = check.id
+        known[caller_reference] = (check.id, repr(health_check_args))
         return check
 
     def delete_health_check(self, health_check_id):
@@ -156,7 +160,7 @@ def apply():
         result = original_create_response(self)
         config = self._get_param("HealthCheckConfig") or {}
         check = self.backend.health_checks.get(
-            references(self.backend).get(self._get_param("CallerReference"))
+            references(self.backend).get(self._get_param("CallerReference"), (None,))[0]
         )
         if check is not None and config.get("AlarmIdentifier"):
             check._swarm_alarm = config.get("AlarmIdentifier")

@@ -353,6 +353,40 @@ async fn checks_and_records_are_found_again_switched_updated_and_deleted() {
     assert_eq!(primary.and_then(|c| c.target.clone()), Some(changed));
     assert_eq!(primary.map(|c| c.version), Some(found[0].version + 1));
 
+    // A new interval replaces the check: the new one takes the next
+    // reference while the old one lives (the records still name it).
+    let slower = Target::Endpoint {
+        protocol: Protocol::Http,
+        ip: s_ip.clone(),
+        port: 3000,
+        path: Some("/health".to_owned()),
+        interval: 30,
+        failure_threshold: 1,
+    };
+    let s_found = reread.iter().find(|c| c.role == "secondary");
+    assert_eq!(
+        route53::check_change(s_found, &slower),
+        route53::CheckChange::Replace
+    );
+    let replacement =
+        route53::create_health_check(&client, &marker, "secondary", &slower, &marked(&marker))
+            .await
+            .unwrap_or_else(|d| panic!("{d:?}"));
+    assert_ne!(replacement.id, s_check);
+    assert_eq!(
+        replacement.caller_reference,
+        route53::caller_reference(&marker, "secondary", 2)
+    );
+    // The old one is still named by its record set: Route 53 refuses.
+    assert!(
+        route53::delete_health_check(&client, &s_check)
+            .await
+            .is_err()
+    );
+    route53::delete_health_check(&client, &replacement.id)
+        .await
+        .unwrap_or_else(|d| panic!("{d:?}"));
+
     // Deleted: the records with their exact values, then the checks.
     route53::delete_failover_records(&client, &zone, NAME, &now)
         .await

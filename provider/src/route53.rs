@@ -447,6 +447,34 @@ pub async fn update_health_check(
     })
 }
 
+/// What makes a node's health check `desired`, from what was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckChange {
+    /// None found: [`create_health_check`].
+    Create,
+    /// Already so.
+    Keep,
+    /// [`update_health_check`], in place.
+    Update,
+    /// A new check (its type or interval changed, or it was changed by
+    /// hand into a kind this provider does not make): create the new one
+    /// ([`create_health_check`] takes the next free reference while the
+    /// old one lives), point the node's record set at it, then delete the
+    /// old one (Route 53 refuses to delete a check a record set names).
+    Replace,
+}
+
+/// Which [`CheckChange`] a node's check needs.
+pub fn check_change(found: Option<&HealthCheck>, desired: &Target) -> CheckChange {
+    match found.map(|check| check.target.as_ref()) {
+        None => CheckChange::Create,
+        Some(None) => CheckChange::Replace,
+        Some(Some(current)) if current == desired => CheckChange::Keep,
+        Some(Some(current)) if current.needs_replacement(desired) => CheckChange::Replace,
+        Some(Some(_)) => CheckChange::Update,
+    }
+}
+
 /// Deletes a health check; one already gone is no error. Route 53 refuses
 /// while a record set names it (`HealthCheckInUse`): delete the records
 /// first.
@@ -951,6 +979,43 @@ mod tests {
             region: "us-east-1".into(),
             name: "b".into()
         }));
+    }
+
+    #[test]
+    fn check_changes_from_what_was_found() {
+        let found = |target: Option<Target>| HealthCheck {
+            id: "hc".into(),
+            role: "primary".into(),
+            caller_reference: "r".into(),
+            target,
+            version: 1,
+        };
+        let desired = endpoint();
+        assert_eq!(check_change(None, &desired), CheckChange::Create);
+        assert_eq!(
+            check_change(Some(&found(Some(endpoint()))), &desired),
+            CheckChange::Keep
+        );
+        assert_eq!(
+            check_change(Some(&found(None)), &desired),
+            CheckChange::Replace
+        );
+        let mut moved = endpoint();
+        if let Target::Endpoint { ip, .. } = &mut moved {
+            *ip = "203.0.113.99".into();
+        }
+        assert_eq!(
+            check_change(Some(&found(Some(moved))), &desired),
+            CheckChange::Update
+        );
+        let mut faster = endpoint();
+        if let Target::Endpoint { interval, .. } = &mut faster {
+            *interval = 10;
+        }
+        assert_eq!(
+            check_change(Some(&found(Some(faster))), &desired),
+            CheckChange::Replace
+        );
     }
 
     #[test]
