@@ -787,12 +787,15 @@ pub async fn dns_answer(
 /// security group lets them reach the health-check port.
 ///
 /// A snapshot of AWS's published list (`service: ROUTE53_HEALTHCHECKS` in
-/// <https://ip-ranges.amazonaws.com/ip-ranges.json>, the `aws` partition:
-/// the China regions' checkers, 52.80.0.0/… and 52.83.0.0/…, check only
-/// endpoints in China), as quoted from that file on 2020-12-22 in a public
-/// note and unchanged in the later copies found on 2026-11-29 (the
-/// provider cannot fetch it: plans must work offline and tests have no
-/// internet). AWS changes these rarely and announces it. To refresh:
+/// <https://ip-ranges.amazonaws.com/ip-ranges.json>, IPv4, the `aws`
+/// partition: the China regions' checkers, 52.80.197.0/25 and the like,
+/// check only endpoints in China), taken from that file's ranges as quoted
+/// in full on 2020-12-22 in a public note (found with the project's
+/// search on 2026-11-29: the newest full copy reachable offline; newer
+/// partial copies agree on every regional /26). The provider cannot fetch
+/// the file: plans must work offline and the tests have no internet. AWS
+/// changes these ranges rarely and announces it; check the list against
+/// the live file before a release. To refresh:
 ///
 /// ```sh
 /// curl -s https://ip-ranges.amazonaws.com/ip-ranges.json |
