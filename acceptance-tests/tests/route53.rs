@@ -320,7 +320,13 @@ async fn checks_and_records_are_found_again_switched_updated_and_deleted() {
             ("secondary", &s_ip, Some(&s_check)),
         ],
     );
-    route53::upsert_failover_records(&client, &zone, NAME, &switched)
+    let change = route53::upsert_failover_records(&client, &zone, NAME, &switched)
+        .await
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    // The change reaches Route 53's name servers (at once here).
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let wait = swarm_provider::Wait::new(std::time::Duration::from_secs(30), &cancel);
+    route53::wait_in_sync(&client, &change, &wait)
         .await
         .unwrap_or_else(|d| panic!("{d:?}"));
     assert_eq!(answer(&client, &zone).await, std::slice::from_ref(&s_ip));
