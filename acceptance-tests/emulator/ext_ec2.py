@@ -14,10 +14,16 @@ gateway is "deleting" for a while, then "deleted" with its address
 disassociated (not released). Here it is "deleting" for one describe, then
 "deleted" and the address is free, so that a provider repairing a deleted
 gateway really has to wait.
+
+Elastic IPs through a stop and start: moto gives a restarted instance a
+new random public address even when an Elastic IP is associated with it.
+On AWS the Elastic IP stays (only an auto-assigned address changes); here
+too, so that a health check on a node's Elastic IP sees it come back.
 """
 
 
 def apply():
+    keep_elastic_ips_through_restarts()
     from moto.ec2.exceptions import EC2ClientError
     from moto.ec2.models.nat_gateways import NatGatewayBackend
     from moto.ec2.responses.instances import InstanceResponse
@@ -90,3 +96,24 @@ def apply():
 
     NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
     NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
+
+
+def keep_elastic_ips_through_restarts():
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    original_stop = NetworkInterface.stop
+    original_start = NetworkInterface.start
+
+    def has_elastic_ip(nic):
+        return any(address.eni is nic for address in nic.ec2_backend.addresses)
+
+    def stop(self):
+        if not has_elastic_ip(self):
+            original_stop(self)
+
+    def start(self):
+        if not has_elastic_ip(self):
+            original_start(self)
+
+    NetworkInterface.stop = stop
+    NetworkInterface.start = start

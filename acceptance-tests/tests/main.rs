@@ -11,6 +11,7 @@ mod network;
 mod node;
 mod node_data_source;
 mod provider_config;
+mod route53;
 mod shared_account;
 mod tags;
 mod unique_names;

@@ -100,6 +100,8 @@ pub struct SwarmClient {
     pub s3: aws_sdk_s3::Client,
     pub rds: aws_sdk_rds::Client,
     pub elasticache: aws_sdk_elasticache::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// What AWS offers, as looked up during this run (one cache shared by
     /// every resource; see `crate::catalogue`).
     pub catalogue: std::sync::Arc<crate::catalogue::Catalogue>,
@@ -211,6 +213,15 @@ impl SwarmClient {
         let elasticache = aws_sdk_elasticache::Client::from_conf(
             service_client!(aws_sdk_elasticache, "elasticache", &sdk_config, endpoints).build(),
         );
+        // Route 53 is a global service: the SDK signs for us-east-1 and
+        // reaches route53.amazonaws.com whatever the region, unless an
+        // endpoint is given.
+        let route53 = aws_sdk_route53::Client::from_conf(
+            service_client!(aws_sdk_route53, "route53", &sdk_config, endpoints).build(),
+        );
+        let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
+            service_client!(aws_sdk_cloudwatch, "cloudwatch", &sdk_config, endpoints).build(),
+        );
         // Behind a custom endpoint bucket subdomains do not resolve.
         let s3_custom = endpoints.get("s3").is_some() || endpoint.is_some();
         let s3 = aws_sdk_s3::Client::from_conf(
@@ -223,6 +234,8 @@ impl SwarmClient {
             s3,
             rds,
             elasticache,
+            route53,
+            cloudwatch,
             // A client of another region has its own catalogue: offerings
             // differ by region.
             catalogue: std::sync::Arc::default(),

@@ -12,6 +12,7 @@
 mod aws;
 mod catalogue;
 mod checks;
+pub mod cloudwatch;
 pub mod config;
 mod datasources;
 mod ec2;
@@ -19,11 +20,16 @@ mod instances;
 mod ownership;
 mod provider;
 mod resources;
+pub mod route53;
 mod security_group;
 mod tags;
 mod waiter;
 
 pub use provider::SwarmProvider;
+// What the public modules' functions take (the acceptance tests call
+// `route53` and `cloudwatch` directly).
+pub use ownership::Marker;
+pub use waiter::Wait;
 
 /// The source address Terraform knows the provider by.
 pub const ADDRESS: &str = "registry.terraform.io/agentswarm/swarm";
