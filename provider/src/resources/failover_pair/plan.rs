@@ -12,10 +12,9 @@ use tfplugin::value::{MaybeUnknown, Value};
 use super::checks;
 use super::cloud::{self, Node};
 use super::state::{PairState, placed};
-use crate::catalogue;
 use crate::config::SwarmClient;
 use crate::ec2;
-use crate::instances::{self, default_instance_type};
+use crate::instances;
 use crate::ownership::{self, Identity};
 use crate::resources::planned::{self, Maybe};
 use crate::tags;
@@ -81,33 +80,13 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     let prior = prior.as_ref();
     resp.set("id", value_of(proposed.name.clone()));
 
-    let instance_type: Maybe<String> = match config.instance_type {
-        MaybeUnknown::Known(None) => {
-            MaybeUnknown::Known(Some(default_instance_type(client.environment).into()))
-        }
-        configured => configured,
-    };
+    let instance_type = instances::plan::instance_type(client, config.instance_type);
     resp.set("instance_type", value_of(instance_type.clone()));
 
-    // The default image is looked up once, then kept.
-    let prior_ami = prior.and_then(|p| p.ami.clone());
-    let ami = match config.ami {
-        MaybeUnknown::Known(None) => match prior_ami {
-            Some(kept) => MaybeUnknown::Known(Some(kept)),
-            None => match instances::newest_ubuntu_lts(client).await {
-                Ok(id) => MaybeUnknown::Known(Some(id)),
-                Err(d) => return resp.diagnostics.push(d.at(at("ami"))),
-            },
-        },
-        configured => {
-            if let MaybeUnknown::Known(Some(id)) = &configured
-                && prior_ami.as_ref() != Some(id)
-                && let Err(d) = instances::root_device(client, id).await
-            {
-                return resp.diagnostics.push(d.at(at("ami")));
-            }
-            configured
-        }
+    let prior_ami = prior.and_then(|p| p.ami.as_ref());
+    let ami = match instances::plan::ami(client, config.ami, prior_ami).await {
+        Ok(ami) => ami,
+        Err(d) => return resp.diagnostics.push(d),
     };
     resp.set("ami", value_of(ami.clone()));
 
@@ -146,18 +125,9 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     }
     if let (Some(wanted), Some(zones)) = (planned::given(&instance_type), &zones)
         && (type_changed || subnets_changed)
+        && let Err(d) = instances::plan::check_offered(client, wanted, zones).await
     {
-        match catalogue::instance_type_refused(client, wanted, zones).await {
-            Ok(None) => {}
-            Ok(Some(why)) => {
-                return resp.diagnostics.attribute_error(
-                    at("instance_type"),
-                    "Instance type not offered",
-                    format!("instance_type: {why}"),
-                );
-            }
-            Err(d) => return resp.diagnostics.push(d.at(at("instance_type"))),
-        }
+        return resp.diagnostics.push(d);
     }
     let allowed_cidrs = match (
         config.allowed_cidrs,

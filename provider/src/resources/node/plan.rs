@@ -12,7 +12,7 @@ use super::{checks, cloud};
 use crate::catalogue;
 use crate::config::SwarmClient;
 use crate::ec2;
-use crate::instances::{self, default_instance_type, rule_texts, wanted_rules};
+use crate::instances::{self, rule_texts, wanted_rules};
 use crate::ownership::{self, Identity};
 use crate::resources::planned::{self, Maybe};
 use crate::tags;
@@ -152,40 +152,22 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     // The tier's defaults are planned whenever the configuration leaves
     // them out: changing `environment` resizes the node, and an instance
     // type changed out of band is changed back.
-    let env = client.environment;
-    let instance_type: Maybe<String> = match config.instance_type {
-        MaybeUnknown::Known(None) => MaybeUnknown::Known(Some(default_instance_type(env).into())),
-        configured => configured,
-    };
+    let instance_type = instances::plan::instance_type(client, config.instance_type);
     resp.set("instance_type", value_of(instance_type.clone()));
     let instance_count = match config.instance_count {
-        MaybeUnknown::Known(None) => MaybeUnknown::Known(Some(default_instance_count(env))),
+        MaybeUnknown::Known(None) => {
+            MaybeUnknown::Known(Some(default_instance_count(client.environment)))
+        }
         configured => configured,
     };
     resp.set("instance_count", value_of(instance_count.clone()));
 
     // Looked-up defaults are looked up once, then kept: a newer Ubuntu
     // release or a new default subnet does not replace running instances.
-    let prior_ami = prior.and_then(|p| p.ami.clone());
-    let ami = match config.ami {
-        MaybeUnknown::Known(None) => match prior_ami {
-            Some(kept) => MaybeUnknown::Known(Some(kept)),
-            None => match instances::newest_ubuntu_lts(client).await {
-                Ok(id) => MaybeUnknown::Known(Some(id)),
-                Err(d) => return resp.diagnostics.push(d.at(at("ami"))),
-            },
-        },
-        configured => {
-            // A typo fails the plan, not an apply half way (a create has
-            // no prior AMI, so it is always checked).
-            if let MaybeUnknown::Known(Some(id)) = &configured
-                && prior_ami.as_ref() != Some(id)
-                && let Err(d) = instances::root_device(client, id).await
-            {
-                return resp.diagnostics.push(d.at(at("ami")));
-            }
-            configured
-        }
+    let prior_ami = prior.and_then(|p| p.ami.as_ref());
+    let ami = match instances::plan::ami(client, config.ami, prior_ami).await {
+        Ok(ami) => ami,
+        Err(d) => return resp.diagnostics.push(d),
     };
     resp.set("ami", value_of(ami.clone()));
 
@@ -242,16 +224,8 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
                 Err(d) => return resp.diagnostics.push(d.at(at("subnet_ids"))),
             },
         };
-        match catalogue::instance_type_refused(client, wanted, &zones).await {
-            Ok(None) => {}
-            Ok(Some(why)) => {
-                return resp.diagnostics.attribute_error(
-                    at("instance_type"),
-                    "Instance type not offered",
-                    format!("instance_type: {why}"),
-                );
-            }
-            Err(d) => return resp.diagnostics.push(d.at(at("instance_type"))),
+        if let Err(d) = instances::plan::check_offered(client, wanted, &zones).await {
+            return resp.diagnostics.push(d);
         }
     }
     let allowed_cidrs = match config.allowed_cidrs {
