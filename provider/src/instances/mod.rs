@@ -4,8 +4,9 @@
 //! encrypted gp3 root volume, idempotent launches by client token, and the
 //! waits for instances' states. The value checks and tier defaults those
 //! resources share are here too (`checks`, [`default_instance_type`]), the
-//! plan-time settings they resolve alike (`plan`), and the ingress rules of
-//! the group in front of them ([`wanted_rules`]).
+//! plan-time settings they resolve alike (`plan`), their schema attributes
+//! (`schema`), and the ingress rules of the group in front of them
+//! ([`wanted_rules`]).
 //!
 //! What is a resource's own (which instances it has, how it finds them,
 //! the tags it reads back at import) stays in the resource: everything here
@@ -14,6 +15,7 @@
 pub mod bootstrap;
 pub mod checks;
 pub mod plan;
+pub mod schema;
 
 use std::collections::BTreeMap;
 

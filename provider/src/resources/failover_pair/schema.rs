@@ -4,8 +4,8 @@
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
-use super::{checks, state};
-use crate::instances::checks as instance_checks;
+use super::checks;
+use crate::instances::{self, checks as instance_checks};
 use crate::ownership;
 use crate::resources::attributes::{self, computed_string};
 
@@ -101,56 +101,12 @@ pub fn schema() -> Schema {
             )),
     )
     .attribute(
-        Attribute::number("agents_per_instance")
-            .default_value(Value::from(state::DEFAULT_AGENTS_PER_INSTANCE))
-            .description("Agent processes per node, 1 to 256 (`AGENTS_PER_INSTANCE`). Default: 1.")
-            .validator(validators::int_between(1, 256)),
+        instances::schema::agents_per_instance("node"),
     )
-    .attribute(
-        Attribute::number("mcp_port")
-            .default_value(Value::from(state::DEFAULT_MCP_PORT))
-            .description(
-                "The port of the MCP server on each node (`MCP_PORT`), the only one open. \
-                 Default: 3000.",
-            )
-            .validator(validators::int_between(1, 65535)),
-    )
-    .attribute(
-        Attribute::set_of("allowed_cidrs", Type::String)
-            .optional()
-            .computed()
-            .description(
-                "IPv4 blocks that may reach `mcp_port`. Default: the VPC's primary block. An \
-                 empty set closes the port.",
-            )
-            .validator(validators::each(validators::string_check(
-                "an IPv4 CIDR block such as 10.20.0.0/16",
-                instance_checks::ipv4_cidr,
-            )))
-            .validator(instance_checks::Size { min: 0, max: 50 }),
-    )
-    .attribute(
-        Attribute::number("root_volume_size")
-            .default_value(Value::from(state::DEFAULT_ROOT_VOLUME_SIZE))
-            .description(
-                "Root volume size in GiB, 8 to 16384; always gp3 and encrypted. Default: 20.",
-            )
-            .validator(validators::int_between(8, 16384)),
-    )
-    .attribute(
-        Attribute::string("user_data")
-            .optional()
-            .sensitive()
-            .description(
-                "A script run as root at first boot of each node, after the swarm bootstrap and \
-                 before the agents start (a `#!` line picks its interpreter; bash otherwise). At \
-                 most 14 KiB.",
-            )
-            .validator(validators::string_check(
-                "at most 14336 bytes",
-                instance_checks::user_data,
-            )),
-    )
+    .attribute(instances::schema::mcp_port("node"))
+    .attribute(instances::schema::allowed_cidrs())
+    .attribute(instances::schema::root_volume_size())
+    .attribute(instances::schema::user_data("first boot of each node"))
     .attribute(
         Attribute::string("active")
             .default_value(Value::from("primary"))

@@ -19,9 +19,9 @@ use crate::resources::lifecycle::TimeoutsModel;
 use crate::security_group::{self, Source};
 use crate::tags;
 
-pub const DEFAULT_AGENTS_PER_INSTANCE: i64 = 1;
-pub const DEFAULT_MCP_PORT: i64 = 3000;
-pub const DEFAULT_ROOT_VOLUME_SIZE: i64 = 20;
+use crate::instances::schema::{
+    DEFAULT_AGENTS_PER_INSTANCE, DEFAULT_MCP_PORT, DEFAULT_ROOT_VOLUME_SIZE,
+};
 
 /// The pair's state, as stored by Terraform.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 use tfplugin::schema::{Attribute, Schema, plan_modifiers, timeouts, validators};
 use tfplugin::value::{Type, Value};
 
-use super::{checks, state};
-use crate::instances::checks as instance_checks;
+use super::checks;
+use crate::instances::{self, checks as instance_checks};
 use crate::ownership;
 use crate::resources::attributes;
 
@@ -66,7 +66,10 @@ pub fn schema() -> Schema {
                 "The image instances boot. Default: the newest Canonical Ubuntu LTS amd64 server \
                  image of the region, looked up when the node is created and kept afterwards.",
             )
-            .validator(validators::string_check("an AMI id such as ami-0123abcd", instance_checks::ami)),
+            .validator(validators::string_check(
+                "an AMI id such as ami-0123abcd",
+                instance_checks::ami,
+            )),
     )
     .attribute(
         Attribute::string("instance_type")
@@ -87,9 +90,7 @@ pub fn schema() -> Schema {
         Attribute::number("instance_count")
             .optional()
             .computed()
-            .description(
-                "How many instances, 0 to 100. Default: 1 in development, 2 otherwise.",
-            )
+            .description("How many instances, 0 to 100. Default: 1 in development, 2 otherwise.")
             .validator(validators::int_between(0, 100)),
     )
     .attribute(
@@ -107,59 +108,27 @@ pub fn schema() -> Schema {
             )))
             .validator(instance_checks::Size { min: 1, max: 32 }),
     )
-    .attribute(
-        Attribute::number("agents_per_instance")
-            .default_value(Value::from(state::DEFAULT_AGENTS_PER_INSTANCE))
-            .description("Agent processes per instance, 1 to 256 (`AGENTS_PER_INSTANCE`). Default: 1.")
-            .validator(validators::int_between(1, 256)),
-    )
-    .attribute(
-        Attribute::number("mcp_port")
-            .default_value(Value::from(state::DEFAULT_MCP_PORT))
-            .description("The port of the MCP server on each instance (`MCP_PORT`), the only one open. Default: 3000.")
-            .validator(validators::int_between(1, 65535)),
-    )
-    .attribute(
-        Attribute::set_of("allowed_cidrs", Type::String)
-            .optional()
-            .computed()
-            .description(
-                "IPv4 blocks that may reach `mcp_port`. Default: the VPC's primary block. An \
-                 empty set closes the port.",
-            )
-            .validator(validators::each(validators::string_check(
-                "an IPv4 CIDR block such as 10.20.0.0/16",
-                instance_checks::ipv4_cidr,
-            )))
-            .validator(instance_checks::Size { min: 0, max: 50 }),
-    )
-    .attribute(
-        Attribute::number("root_volume_size")
-            .default_value(Value::from(state::DEFAULT_ROOT_VOLUME_SIZE))
-            .description("Root volume size in GiB, 8 to 16384; always gp3 and encrypted. Default: 20.")
-            .validator(validators::int_between(8, 16384)),
-    )
-    .attribute(
-        Attribute::string("user_data")
-            .optional()
-            .sensitive()
-            .description(
-                "A script run as root at first boot, after the swarm bootstrap and before the \
-                 agents start (a `#!` line picks its interpreter; bash otherwise). At most 14 KiB.",
-            )
-            .validator(validators::string_check("at most 14336 bytes", instance_checks::user_data)),
-    )
+    .attribute(instances::schema::agents_per_instance("instance"))
+    .attribute(instances::schema::mcp_port("instance"))
+    .attribute(instances::schema::allowed_cidrs())
+    .attribute(instances::schema::root_volume_size())
+    .attribute(instances::schema::user_data("first boot"))
     .attribute(
         Attribute::bool("associate_public_ip")
             .default_value(Value::Bool(false))
-            .description("Give instances a public IPv4 address. Off by default: no public IP unless asked."),
+            .description(
+                "Give instances a public IPv4 address. Off by default: no public IP unless asked.",
+            ),
     )
     .attribute(attributes::tags(
         "every object of the node (instances, volumes, network interfaces, the security group)",
         &checks::TAGGING,
     ))
     .attribute(attributes::tags_all())
-    .attribute(computed_list("instance_ids", "Instance ids, in instance order."))
+    .attribute(computed_list(
+        "instance_ids",
+        "Instance ids, in instance order.",
+    ))
     .attribute(computed_list(
         "private_ips",
         "Private IPv4 addresses, in instance order.",

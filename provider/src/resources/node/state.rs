@@ -19,9 +19,9 @@ use crate::resources::lifecycle::TimeoutsModel;
 use crate::security_group::{self, Group, Source};
 use crate::tags;
 
-pub const DEFAULT_AGENTS_PER_INSTANCE: i64 = 1;
-pub const DEFAULT_MCP_PORT: i64 = 3000;
-pub const DEFAULT_ROOT_VOLUME_SIZE: i64 = 20;
+use crate::instances::schema::{
+    DEFAULT_AGENTS_PER_INSTANCE, DEFAULT_MCP_PORT, DEFAULT_ROOT_VOLUME_SIZE,
+};
 
 /// The tier's instance count: one to develop on, two for availability.
 pub fn default_instance_count(environment: Environment) -> i64 {
