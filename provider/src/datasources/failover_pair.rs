@@ -3,24 +3,18 @@
 //! stacks may each have a pair of one name: then `vpc_id` or
 //! `ownership_marker` says which (see `crate::ownership`).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tfplugin::datasource::{DataSource, DataSourceRequest, DataSourceResponse};
 use tfplugin::path::AttributePath;
 use tfplugin::schema::{Attribute, Schema, validators};
 use tfplugin::value;
 
 use crate::config::SwarmClient;
+use crate::instances;
 use crate::instances::checks;
 use crate::resources::failover_pair;
 
 pub struct FailoverPairLookup;
-
-#[derive(Debug, Deserialize)]
-struct Lookup {
-    name: Option<String>,
-    vpc_id: Option<String>,
-    ownership_marker: Option<String>,
-}
 
 /// What the data source exports.
 #[derive(Debug, Serialize)]
@@ -118,25 +112,8 @@ impl DataSource<SwarmClient> for FailoverPairLookup {
         resp: &mut DataSourceResponse,
     ) {
         let name_path = AttributePath::attr("name");
-        let (name, narrowing) = match req.config_as::<Lookup>() {
-            Ok(Lookup {
-                name: Some(name),
-                vpc_id,
-                ownership_marker,
-            }) => (
-                name,
-                failover_pair::Narrowing {
-                    vpc_id,
-                    marker: ownership_marker,
-                },
-            ),
-            Ok(Lookup { name: None, .. }) => {
-                return resp.diagnostics.attribute_error(
-                    name_path,
-                    "No name",
-                    "Set name to the pair to look up.",
-                );
-            }
+        let (name, narrowing) = match instances::lookup::lookup(req, "the pair") {
+            Ok(lookup) => lookup,
             Err(d) => return resp.diagnostics.extend(d),
         };
         let found = match failover_pair::find(client, &name, &narrowing).await {

@@ -3,24 +3,17 @@
 //! name: then `vpc_id` or `ownership_marker` says which (see
 //! `crate::ownership`).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tfplugin::datasource::{DataSource, DataSourceRequest, DataSourceResponse};
 use tfplugin::path::AttributePath;
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::value::{self, Type};
 
 use crate::config::SwarmClient;
+use crate::instances;
 use crate::resources::node;
 
 pub struct NodeLookup;
-
-/// What the configuration gives: the name to look up.
-#[derive(Debug, Deserialize)]
-struct Lookup {
-    name: Option<String>,
-    vpc_id: Option<String>,
-    ownership_marker: Option<String>,
-}
 
 /// What the data source exports.
 #[derive(Debug, Serialize)]
@@ -103,25 +96,8 @@ impl DataSource<SwarmClient> for NodeLookup {
         req: &DataSourceRequest,
         resp: &mut DataSourceResponse,
     ) {
-        let (name, narrowing) = match req.config_as::<Lookup>() {
-            Ok(Lookup {
-                name: Some(name),
-                vpc_id,
-                ownership_marker,
-            }) => (
-                name,
-                node::Narrowing {
-                    vpc_id,
-                    marker: ownership_marker,
-                },
-            ),
-            Ok(Lookup { name: None, .. }) => {
-                return resp.diagnostics.attribute_error(
-                    AttributePath::attr("name"),
-                    "No name",
-                    "Set name to the node to look up.",
-                );
-            }
+        let (name, narrowing) = match instances::lookup::lookup(req, "the node") {
+            Ok(lookup) => lookup,
             Err(d) => return resp.diagnostics.extend(d),
         };
         let found = match node::find(client, &name, &narrowing).await {

@@ -5,8 +5,8 @@
 //! waits for instances' states. The value checks and tier defaults those
 //! resources share are here too (`checks`, [`default_instance_type`]), the
 //! plan-time settings they resolve alike (`plan`), their schema attributes
-//! (`schema`), and the ingress rules of the group in front of them
-//! ([`wanted_rules`]).
+//! (`schema`), their data sources' look-up by name (`lookup`), and the
+//! ingress rules of the group in front of them ([`wanted_rules`]).
 //!
 //! What is a resource's own (which instances it has, how it finds them,
 //! the tags it reads back at import) stays in the resource: everything here
@@ -14,6 +14,7 @@
 
 pub mod bootstrap;
 pub mod checks;
+pub mod lookup;
 pub mod plan;
 pub mod schema;
 

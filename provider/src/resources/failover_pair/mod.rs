@@ -47,12 +47,7 @@ pub struct Found {
     pub marker: Option<String>,
 }
 
-/// What narrows a look-up by name when several pairs answer to it.
-#[derive(Debug, Clone, Default)]
-pub struct Narrowing {
-    pub vpc_id: Option<String>,
-    pub marker: Option<String>,
-}
+use crate::instances::lookup::Narrowing;
 
 /// Looks a pair up by name, among those `narrowing` leaves; `None` if
 /// nothing of it exists. Several pairs (by marker) left is an error that

@@ -49,14 +49,7 @@ pub struct Found {
     pub marker: Option<String>,
 }
 
-/// What narrows a look-up by name when several nodes answer to it.
-#[derive(Debug, Clone, Default)]
-pub struct Narrowing {
-    /// The node's VPC (of its instances and security group).
-    pub vpc_id: Option<String>,
-    /// The node's `ownership_marker`.
-    pub marker: Option<String>,
-}
+use crate::instances::lookup::Narrowing;
 
 /// Looks a node up by name, among the nodes `narrowing` leaves; `None` if
 /// nothing of it exists. Several nodes (by marker) left is an error that
