@@ -50,6 +50,53 @@ pub fn default_instance_type(environment: Environment) -> &'static str {
     }
 }
 
+/// Whose objects a spec tags: the resource's kind and name, the user's
+/// tags and the resource's ownership marker.
+pub struct Owner<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub tags: Option<&'a BTreeMap<String, String>>,
+    pub marker: Option<&'a ownership::Marker>,
+}
+
+impl Owner<'_> {
+    /// The tags of one object of the resource, with the marker.
+    pub fn object_tags(
+        &self,
+        client: &SwarmClient,
+        role: &str,
+        object_name: &str,
+    ) -> BTreeMap<String, String> {
+        let mut tags = tags::object_tags(
+            client,
+            &self.tags.cloned().unwrap_or_default(),
+            self.kind,
+            self.name,
+            role,
+            object_name,
+        );
+        ownership::mark(&mut tags, self.marker);
+        tags
+    }
+}
+
+/// The fingerprint of what a resource's instances are launched with (the
+/// type aside, which changes in place), kept in their `swarm:launch` tag:
+/// an instance whose tag differs is replaced. `more` are the resource's own
+/// launch settings. The parts and their order are those of the tags on
+/// running instances: changing them would replace every instance.
+pub fn launch_fingerprint(
+    ami: &str,
+    bootstrap: &str,
+    root_volume_size: i64,
+    more: &[&str],
+) -> String {
+    let size = root_volume_size.to_string();
+    let mut parts = vec!["v1", ami, bootstrap, size.as_str()];
+    parts.extend_from_slice(more);
+    bootstrap::fingerprint(&parts)
+}
+
 /// Rules as the state shows them, sorted.
 pub fn rule_texts(rules: &[Rule]) -> Vec<String> {
     let mut texts: Vec<String> = rules.iter().map(ToString::to_string).collect();
@@ -585,6 +632,20 @@ pub async fn set_instance_type(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Running instances carry fingerprints made of exactly these parts:
+    /// a different one would replace them all at the next apply.
+    #[test]
+    fn launch_fingerprints_keep_their_parts() {
+        assert_eq!(
+            launch_fingerprint("ami-1", "#!/bin/bash", 20, &["true"]),
+            bootstrap::fingerprint(&["v1", "ami-1", "#!/bin/bash", "20", "true"])
+        );
+        assert_eq!(
+            launch_fingerprint("ami-1", "#!/bin/bash", 20, &[]),
+            bootstrap::fingerprint(&["v1", "ami-1", "#!/bin/bash", "20"])
+        );
+    }
 
     #[test]
     fn lts_names() {

@@ -14,7 +14,7 @@ use crate::config::SwarmClient;
 use crate::ec2;
 use crate::instances::bootstrap::{self, Bootstrap};
 use crate::instances::{self, LaunchTags};
-use crate::ownership::{self, Marker};
+use crate::ownership::Marker;
 use crate::resources::lifecycle::TimeoutsModel;
 use crate::security_group::{self, Source};
 use crate::tags;
@@ -163,12 +163,7 @@ impl Spec {
     /// What both nodes are launched with (the type aside, which changes in
     /// place); a node whose `swarm:launch` differs is rolled.
     pub fn fingerprint(&self) -> String {
-        bootstrap::fingerprint(&[
-            "v1",
-            &self.ami,
-            &self.bootstrap(),
-            &self.root_volume_size.to_string(),
-        ])
+        instances::launch_fingerprint(&self.ami, &self.bootstrap(), self.root_volume_size, &[])
     }
 
     /// The user's tags with the provider's defaults: what `tags_all` shows.
@@ -183,16 +178,13 @@ impl Spec {
         role: &str,
         object_name: &str,
     ) -> BTreeMap<String, String> {
-        let mut tags = tags::object_tags(
-            client,
-            &self.tags.clone().unwrap_or_default(),
-            cloud::KIND,
-            &self.name,
-            role,
-            object_name,
-        );
-        ownership::mark(&mut tags, self.marker.as_ref());
-        tags
+        instances::Owner {
+            kind: cloud::KIND,
+            name: &self.name,
+            tags: self.tags.as_ref(),
+            marker: self.marker.as_ref(),
+        }
+        .object_tags(client, role, object_name)
     }
 
     /// The tags of a node's instance, volume and interface.

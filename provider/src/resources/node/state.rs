@@ -14,7 +14,7 @@ use crate::config::{Environment, SwarmClient};
 use crate::ec2;
 use crate::instances::bootstrap::{self, Bootstrap};
 use crate::instances::{self, Inst, rule_texts};
-use crate::ownership::{self, Marker};
+use crate::ownership::Marker;
 use crate::resources::lifecycle::TimeoutsModel;
 use crate::security_group::{self, Group, Source};
 use crate::tags;
@@ -194,13 +194,12 @@ impl Spec {
     /// aside, which changes in place); instances whose `swarm:launch` tag
     /// differs are replaced.
     pub fn fingerprint(&self) -> String {
-        bootstrap::fingerprint(&[
-            "v1",
+        instances::launch_fingerprint(
             &self.ami,
             &self.bootstrap(),
-            &self.root_volume_size.to_string(),
-            &self.associate_public_ip.to_string(),
-        ])
+            self.root_volume_size,
+            &[&self.associate_public_ip.to_string()],
+        )
     }
 
     /// The user's tags with the provider's defaults: what `tags_all` shows.
@@ -214,16 +213,13 @@ impl Spec {
         role: &str,
         object_name: &str,
     ) -> BTreeMap<String, String> {
-        let mut tags = tags::object_tags(
-            client,
-            &self.tags.clone().unwrap_or_default(),
-            cloud::KIND,
-            &self.name,
-            role,
-            object_name,
-        );
-        ownership::mark(&mut tags, self.marker.as_ref());
-        tags
+        instances::Owner {
+            kind: cloud::KIND,
+            name: &self.name,
+            tags: self.tags.as_ref(),
+            marker: self.marker.as_ref(),
+        }
+        .object_tags(client, role, object_name)
     }
 
     /// Tags of the instance at `index` and of its volume and interface.
