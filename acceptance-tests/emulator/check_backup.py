@@ -172,6 +172,16 @@ def main(endpoint):
         BackupPlanTags={"swarm:name": "nightly"},
     )
     plan_id, first_version = plan["BackupPlanId"], plan["VersionId"]
+    code, _ = error_of(
+        backup.create_backup_plan,
+        BackupPlan={"BackupPlanName": "swarm-nightly", "Rules": [rule("daily", "cron(0 2 * * ? *)", 7, 7)]},
+    )
+    check("CreateBackupPlan of the same plan document again is AlreadyExistsException", code == "AlreadyExistsException", code)
+    twin = backup.create_backup_plan(
+        BackupPlan={"BackupPlanName": "swarm-nightly", "Rules": [rule("daily", "cron(0 3 * * ? *)", 7, 7)]},
+    )
+    check("CreateBackupPlan of the same name with other rules: a second plan, as on AWS", twin["BackupPlanId"] != plan_id)
+    backup.delete_backup_plan(BackupPlanId=twin["BackupPlanId"])
     daily_id = backup.get_backup_plan(BackupPlanId=plan_id)["BackupPlan"]["Rules"][0]["RuleId"]
     updated = backup.update_backup_plan(
         BackupPlanId=plan_id,
@@ -214,6 +224,14 @@ def main(endpoint):
             "NotResources": [other_db],
         },
     )
+    code, message = error_of(
+        backup.create_backup_selection, BackupPlanId=plan_id,
+        BackupSelection={
+            "SelectionName": "conditions-only", "IamRoleArn": role,
+            "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/backup", "ConditionValue": "nightly"}]},
+        },
+    )
+    check("CreateBackupSelection with Conditions alone is InvalidParameterValueException", code == "InvalidParameterValueException", code)
     got = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=selection["SelectionId"])
     check(
         "Get/ListBackupSelection(s): the selection as made",

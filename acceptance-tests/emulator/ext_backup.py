@@ -6,7 +6,10 @@ response shapes (restJson1, routed by moto from botocore's model) and its
 error codes; each is listed in ../README.md ("Where the emulator falls
 short"):
 
-- Plans: `UpdateBackupPlan` (a new `VersionId`; rules keep their
+- Plans: a second `CreateBackupPlan` of the same plan document is
+  `AlreadyExistsException`, but plans of the same name with other rules
+  are two plans, as on AWS (moto refused any name it held, deleted plans'
+  too); `UpdateBackupPlan` (a new `VersionId`; rules keep their
   `RuleId` by `RuleName`, new rules get a new one), `GetBackupPlan` of an
   older `VersionId`, `ListBackupPlanVersions`; a deleted plan's name can
   be used again; `DeleteBackupPlan` is refused while the plan has
@@ -295,18 +298,24 @@ def apply():
     def create_backup_plan(self, backup_plan, backup_plan_tags, creator_request_id):
         check_plan_document(backup_plan)
         live = [p for p in self.plans.values() if p.deletion_date is None]
-        if any(p.backup_plan["BackupPlanName"] == backup_plan["BackupPlanName"] for p in live):
+        # AWS refuses the same plan document again, not the same name: a
+        # plan of an existing name with other rules is a second plan.
+        submitted = copy.deepcopy(backup_plan)
+        if any(getattr(p, "_swarm_document", None) == submitted for p in live):
             raise Exists("Backup plan with the same plan document already exists")
         if len(live) >= MAX_PLANS:
             raise LimitExceededException(f"Maximum number of backup plans ({MAX_PLANS}) reached")
-        # moto's own check counts deleted plans too: hide them for the call.
-        deleted = {k: p for k, p in self.plans.items() if p.deletion_date is not None}
-        for key in deleted:
-            del self.plans[key]
+        # moto refuses any plan of a name it holds (deleted ones too): hide
+        # the others for the call.
+        others = dict(self.plans)
+        self.plans.clear()
         try:
             plan = original_create_plan(self, backup_plan, backup_plan_tags, creator_request_id)
         finally:
-            self.plans.update(deleted)
+            others.update(self.plans)
+            self.plans.clear()
+            self.plans.update(others)
+        plan._swarm_document = submitted
         plan.version_id = new_version_id()
         versions(self, plan)
         return plan
@@ -362,15 +371,7 @@ def apply():
         plan = live_plan(backend, self.uri_match["backupPlanId"])
         document = copy.deepcopy(body(self).get("BackupPlan") or {})
         check_plan_document(document)
-        if document.get("BackupPlanName") != plan.backup_plan["BackupPlanName"]:
-            others = [
-                p
-                for p in backend.plans.values()
-                if p.deletion_date is None and p is not plan
-                and p.backup_plan["BackupPlanName"] == document.get("BackupPlanName")
-            ]
-            if others:
-                raise Exists("Backup plan with the same plan document already exists")
+        plan._swarm_document = copy.deepcopy(document)
         old_ids = {r["RuleName"]: r["RuleId"] for r in plan.backup_plan["Rules"]}
         for rule in document["Rules"]:
             rule_defaults(rule)
@@ -459,10 +460,9 @@ def apply():
                 raise bx.BackupClientError("MissingParameterValueException", f"{key} is required")
         if not str(selection["IamRoleArn"]).startswith("arn:"):
             raise Invalid(f"Invalid IAM role ARN: {selection['IamRoleArn']}")
-        if not (selection.get("Resources") or selection.get("ListOfTags") or any(
-            (selection.get("Conditions") or {}).values()
-        )):
-            raise Invalid("A backup selection needs Resources, ListOfTags or Conditions")
+        if not (selection.get("Resources") or selection.get("ListOfTags")):
+            # AWS's words; Conditions alone do not do (with Resources ["*"] they do).
+            raise Invalid("Invalid backup selection. Either 'ListOfTags' or 'Resources' section must be non-empty.")
         for tag in selection.get("ListOfTags") or []:
             if tag.get("ConditionType") != "STRINGEQUALS":
                 raise Invalid("ConditionType must be STRINGEQUALS")
@@ -1325,8 +1325,6 @@ def apply():
         for condition in tag_list:
             key, value = tag_key(condition["ConditionKey"]), condition["ConditionValue"]
             chosen += [arn for arn, (_, tags, _) in known.items() if tags.get(key) == value]
-        if not patterns and not tag_list:
-            chosen = list(known)
 
         def passes(arn):
             tags = known.get(arn, (None, {}, None))[1]
