@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -295,6 +296,31 @@ def main(endpoint):
     check("DescribeCopyJob: the destination vault in the other region", copy_job["DestinationBackupVaultArn"] == copy_vault_arn and copy_job["State"] == "COMPLETED", copy_job)
     check("ListCopyJobs (in the source region): 3", len(backup.list_copy_jobs()["CopyJobs"]) == 3)
     check("the plan's LastExecutionDate is set", "LastExecutionDate" in backup.get_backup_plan(BackupPlanId=plan_id))
+
+    # A selection by pattern and Conditions (ANDed): only the tagged instance.
+    tagged = backup.create_backup_plan(BackupPlan={"BackupPlanName": "swarm-tagged", "Rules": [
+        {"RuleName": "daily", "TargetBackupVaultName": "swarm-nightly", "Lifecycle": {"DeleteAfterDays": 3}}]})
+    tagged_selection = backup.create_backup_selection(BackupPlanId=tagged["BackupPlanId"], BackupSelection={
+        "SelectionName": "instances", "IamRoleArn": role, "Resources": ["arn:aws:ec2:*:*:instance/*"],
+        "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/backup", "ConditionValue": "nightly"}],
+                       "StringNotLike": [{"ConditionKey": "aws:ResourceTag/skip", "ConditionValue": "*"}]},
+    })
+    ran_tagged = run_rule(endpoint, tagged["BackupPlanId"], "daily")
+    check("run-rule: Resources pattern AND Conditions select the tagged instance only",
+          [j["ResourceArn"] for j in ran_tagged["BackupJobs"]] == [instance_arn] and ran_tagged["CopyJobs"] == [], ran_tagged)
+    for job in ran_tagged["BackupJobs"]:
+        backup.delete_recovery_point(BackupVaultName="swarm-nightly", RecoveryPointArn=job["RecoveryPointArn"])
+    backup.list_recovery_points_by_backup_vault(BackupVaultName="swarm-nightly")
+    backup.delete_backup_selection(BackupPlanId=tagged["BackupPlanId"], SelectionId=tagged_selection["SelectionId"])
+    backup.delete_backup_plan(BackupPlanId=tagged["BackupPlanId"])
+    request = urllib.request.Request(f"{endpoint}/swarm-emulator/backup/run-rule", method="POST",
+                                     data=json.dumps({"BackupPlanId": plan_id, "RuleName": "monthly"}).encode())
+    try:
+        urllib.request.urlopen(request)
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+    check("run-rule of a rule the plan does not have: 404", status == 404, status)
 
     # -- on-demand jobs ------------------------------------------------------
     started = backup.start_backup_job(BackupVaultName="swarm-nightly", ResourceArn=bucket_arn, IamRoleArn=role, Lifecycle={"DeleteAfterDays": 1})
