@@ -1117,7 +1117,7 @@ def apply():
         plans[name] = plan
         if params.get("Tags"):
             backend.tag_resource(plan["RestoreTestingPlanArn"], params["Tags"])
-        return 201, {}, json_answer(self, {
+        return 201, {"status": 201}, json_answer(self, {
             "CreationTime": created,
             "RestoreTestingPlanArn": plan["RestoreTestingPlanArn"],
             "RestoreTestingPlanName": name,
@@ -1164,7 +1164,7 @@ def apply():
             )
         del state(backend)["rt_plans"][name]
         backend.tagger.delete_all_tags_for_resource(plan["RestoreTestingPlanArn"])
-        return 204, {}, ""
+        return 204, {"status": 204}, ""
 
     def list_restore_testing_plans(self):
         keys = {
@@ -1216,7 +1216,7 @@ def apply():
         )
         selection.setdefault("ValidationWindowHours", 0)
         selections[name] = selection
-        return 201, {}, json_answer(self, {
+        return 201, {"status": 201}, json_answer(self, {
             "CreationTime": created,
             "RestoreTestingPlanArn": plan["RestoreTestingPlanArn"],
             "RestoreTestingPlanName": plan_name,
@@ -1265,7 +1265,7 @@ def apply():
     def delete_restore_testing_selection(self):
         backend, plan, selection = rt_selection(self)
         del state(backend)["rt_selections"][plan["RestoreTestingPlanName"]][selection["RestoreTestingSelectionName"]]
-        return 204, {}, ""
+        return 204, {"status": 204}, ""
 
     def list_restore_testing_selections(self):
         backend = self.backup_backend
