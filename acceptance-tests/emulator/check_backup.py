@@ -295,7 +295,9 @@ def main(endpoint):
     copy_job = backup.describe_copy_job(CopyJobId=ran["CopyJobs"][0]["CopyJobId"])["CopyJob"]
     check("DescribeCopyJob: the destination vault in the other region", copy_job["DestinationBackupVaultArn"] == copy_vault_arn and copy_job["State"] == "COMPLETED", copy_job)
     check("ListCopyJobs (in the source region): 3", len(backup.list_copy_jobs()["CopyJobs"]) == 3)
-    check("the plan's LastExecutionDate is set", "LastExecutionDate" in backup.get_backup_plan(BackupPlanId=plan_id))
+    check("the plan's LastExecutionDate is set (GetBackupPlan, ListBackupPlans)",
+          "LastExecutionDate" in backup.get_backup_plan(BackupPlanId=plan_id)
+          and "LastExecutionDate" in backup.list_backup_plans()["BackupPlansList"][0])
 
     # A selection by pattern and Conditions (ANDed): only the tagged instance.
     tagged = backup.create_backup_plan(BackupPlan={"BackupPlanName": "swarm-tagged", "Rules": [
@@ -416,6 +418,10 @@ def main(endpoint):
     deleted = backup.delete_backup_plan(BackupPlanId=plan_id)
     check("DeleteBackupPlan once its selection is gone; ListBackupPlans no longer has it",
           "DeletionDate" in deleted and backup.list_backup_plans()["BackupPlansList"] == [])
+    code, _ = error_of(backup.get_backup_plan, BackupPlanId=plan_id)
+    check("GetBackupPlan of the deleted plan is ResourceNotFoundException", code == "ResourceNotFoundException", code)
+    check("... by its VersionId: that version, with its DeletionDate",
+          "DeletionDate" in backup.get_backup_plan(BackupPlanId=plan_id, VersionId=deleted["VersionId"]))
     for client_, name in ((backup, "swarm-nightly"), (backup_west, "swarm-nightly-copy")):
         for point in client_.list_recovery_points_by_backup_vault(BackupVaultName=name)["RecoveryPoints"]:
             client_.delete_recovery_point(BackupVaultName=name, RecoveryPointArn=point["RecoveryPointArn"])

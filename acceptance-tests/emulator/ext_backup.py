@@ -12,7 +12,9 @@ short"):
   too); `UpdateBackupPlan` (a new `VersionId`; rules keep their
   `RuleId` by `RuleName`, new rules get a new one), `GetBackupPlan` of an
   older `VersionId`, `ListBackupPlanVersions`; a deleted plan's name can
-  be used again; `DeleteBackupPlan` is refused while the plan has
+  be used again; a deleted plan is `ResourceNotFoundException` to
+  `GetBackupPlan` without a `VersionId` (moto answered it, with its
+  `DeletionDate`); `DeleteBackupPlan` is refused while the plan has
   selections (`InvalidRequestException`), as on AWS; tags of a deleted
   vault or plan go with it (moto kept them for the next object of the
   name).
@@ -347,7 +349,7 @@ def apply():
         if plan.deletion_date is not None:
             out["DeletionDate"] = datetime.datetime.fromtimestamp(plan.deletion_date, datetime.timezone.utc)
         if plan.last_execution_date is not None:
-            out["LastExecutionDate"] = plan.last_execution_date
+            out["LastExecutionDate"] = datetime.datetime.fromtimestamp(plan.last_execution_date, datetime.timezone.utc)
         return {k: v for k, v in out.items() if v is not None}
 
     def get_backup_plan(self):
@@ -357,6 +359,11 @@ def apply():
         if plan is None:
             raise NotFound("Failed reading Backup plan with provided version")
         wanted = query(self, "versionId")
+        if plan.deletion_date is not None and not wanted:
+            # A deleted plan is gone for GetBackupPlan (hashicorp/aws's
+            # read relies on that); by VersionId it answers with its
+            # DeletionDate.
+            raise NotFound("Failed reading Backup plan with provided version")
         known = versions(backend, plan)
         version = known[-1]
         if wanted:
@@ -1013,9 +1020,10 @@ def apply():
         if vault.locked and vault.min_retention_days:
             until = point["CreationDate"] + datetime.timedelta(days=vault.min_retention_days)
             if now() < until:
+                # AWS's words; when the point may go is for the caller to
+                # work out (CreationDate + MinRetentionDays).
                 raise InvalidRequest(
-                    f"Recovery point {point['RecoveryPointArn']} is protected by the vault lock of "
-                    f"{vault.backup_vault_name} until {until.isoformat()}"
+                    "Recovery point cannot be deleted because it is within the minimum retention period"
                 )
         point["Status"] = "DELETING"
         point.pop("_seen", None)
@@ -1418,7 +1426,9 @@ def apply():
                     answer["CopyJobs"].append(
                         {k: copy_job.get(k) for k in ("CopyJobId", "State", "SourceRecoveryPointArn", "DestinationRecoveryPointArn", "DestinationBackupVaultArn", "StatusMessage") if copy_job.get(k)}
                     )
-        plan.last_execution_date = now()
+        # A Unix time, as moto keeps its plans' dates (ListBackupPlans
+        # renders them with json.dumps).
+        plan.last_execution_date = now().timestamp()
         return 200, answer
 
     original_call = DomainDispatcherApplication.__call__
