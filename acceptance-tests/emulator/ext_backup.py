@@ -438,7 +438,10 @@ def apply():
         return value
 
     def page(items, self, token_name="nextToken", max_name="maxResults"):
-        start = int(query(self, token_name) or 0)
+        try:
+            start = int(query(self, token_name) or 0)
+        except ValueError:
+            raise Invalid("The NextToken is not valid")
         size = query(self, max_name)
         size = int(size) if size else 1000
         if size < 1 or size > 1000:
@@ -1110,9 +1113,8 @@ def apply():
         plans = state(backend)["rt_plans"]
         if name in plans:
             raise Exists(f"Restore testing plan {name} already exists")
+        check_rt_plan(document)
         created = now()
-        document.setdefault("ScheduleExpressionTimezone", "Etc/UTC")
-        document.setdefault("StartWindowHours", 24)
         plan = dict(
             document,
             RestoreTestingPlanArn=(
@@ -1146,9 +1148,12 @@ def apply():
     def update_restore_testing_plan(self):
         plan = rt_plan(self.backup_backend, self.uri_match["RestoreTestingPlanName"])
         changes = body(self).get("RestoreTestingPlan") or {}
+        merged = copy.deepcopy(plan)
         for key in ("RecoveryPointSelection", "ScheduleExpression", "ScheduleExpressionTimezone", "StartWindowHours"):
             if key in changes:
-                plan[key] = copy.deepcopy(changes[key])
+                merged[key] = copy.deepcopy(changes[key])
+        check_rt_plan(merged)
+        plan.update(merged)
         plan["LastUpdateTime"] = now()
         return ActionResult(
             {
@@ -1188,8 +1193,29 @@ def apply():
         return ActionResult({"RestoreTestingPlans": items, "NextToken": token})
 
     def check_validation_hours(value):
-        if value is not None and not (1 <= int(value) <= 168):
-            raise Invalid("ValidationWindowHours must be between 1 and 168")
+        if value is not None and not (0 <= int(value) <= 168):
+            raise Invalid("ValidationWindowHours must be between 0 and 168")
+
+    def check_rt_plan(document):
+        """AWS's rules for a restore testing plan, its defaults filled in."""
+        selection = document.get("RecoveryPointSelection") or {}
+        if selection.get("Algorithm") not in ("LATEST_WITHIN_WINDOW", "RANDOM_WITHIN_WINDOW"):
+            raise Invalid("RecoveryPointSelection.Algorithm must be LATEST_WITHIN_WINDOW or RANDOM_WITHIN_WINDOW")
+        types = selection.get("RecoveryPointTypes") or []
+        if not types or any(t not in ("SNAPSHOT", "CONTINUOUS") for t in types):
+            raise Invalid("RecoveryPointSelection.RecoveryPointTypes must be SNAPSHOT and/or CONTINUOUS")
+        if not selection.get("IncludeVaults"):
+            raise Invalid("RecoveryPointSelection.IncludeVaults must name one or more vaults, or [\"*\"]")
+        selection.setdefault("SelectionWindowDays", 30)
+        if not 1 <= int(selection["SelectionWindowDays"]) <= 365:
+            raise Invalid("RecoveryPointSelection.SelectionWindowDays must be between 1 and 365")
+        selection.setdefault("ExcludeVaults", [])
+        document.setdefault("ScheduleExpressionTimezone", "Etc/UTC")
+        document.setdefault("StartWindowHours", 24)
+        if not 1 <= int(document["StartWindowHours"]) <= 168:
+            raise Invalid("StartWindowHours must be between 1 and 168")
+        if not str(document.get("ScheduleExpression", "")).startswith(("cron(", "rate(", "at(")):
+            raise Invalid(f"Invalid ScheduleExpression {document.get('ScheduleExpression')}")
 
     def create_restore_testing_selection(self):
         backend = self.backup_backend
