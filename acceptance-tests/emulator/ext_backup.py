@@ -247,10 +247,6 @@ def apply():
             raise NotFound(f"Backup vault {backup_vault_name} not found")
         if vault_points(vault):
             raise InvalidRequest("Backup vault cannot be deleted because it contains recovery points.")
-        if vault.lock_date is not None and vault.lock_date <= now().timestamp():
-            raise InvalidRequest(
-                "Backup vault cannot be deleted because it is locked in compliance mode."
-            )
         self.tagger.delete_all_tags_for_resource(vault.backup_vault_arn)
         del self.vaults[backup_vault_name]
         state(self)["points"].pop(backup_vault_name, None)
@@ -258,8 +254,10 @@ def apply():
     BackupBackend.delete_backup_vault = delete_backup_vault
 
     def describe_backup_vault(self):
-        name = self.uri_match.get("backupVaultName") or self.path.split("/")[-1]
-        vault = self.backup_backend.describe_backup_vault(name)
+        name = self.uri_match["backupVaultName"]
+        if name not in self.backup_backend.vaults:
+            raise NotFound(f"Backup vault {name} not found")
+        vault = self.backup_backend.vaults[name]
         settle(self.backup_backend, vault.backup_vault_name)
         return ActionResult(vault_dict(vault))
 
