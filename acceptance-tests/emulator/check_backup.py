@@ -418,6 +418,9 @@ def main(endpoint):
     deleted = backup.delete_backup_plan(BackupPlanId=plan_id)
     check("DeleteBackupPlan once its selection is gone; ListBackupPlans no longer has it",
           "DeletionDate" in deleted and backup.list_backup_plans()["BackupPlansList"] == [])
+    check("ListBackupPlans: IncludeDeleted=False leaves deleted plans out, True lists them",
+          backup.list_backup_plans(IncludeDeleted=False)["BackupPlansList"] == []
+          and plan_id in [p["BackupPlanId"] for p in backup.list_backup_plans(IncludeDeleted=True)["BackupPlansList"]])
     code, _ = error_of(backup.get_backup_plan, BackupPlanId=plan_id)
     check("GetBackupPlan of the deleted plan is ResourceNotFoundException", code == "ResourceNotFoundException", code)
     check("... by its VersionId: that version, with its DeletionDate",

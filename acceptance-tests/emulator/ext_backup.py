@@ -11,7 +11,9 @@ short"):
   are two plans, as on AWS (moto refused any name it held, deleted plans'
   too); `UpdateBackupPlan` (a new `VersionId`; rules keep their
   `RuleId` by `RuleName`, new rules get a new one), `GetBackupPlan` of an
-  older `VersionId`, `ListBackupPlanVersions`; a deleted plan's name can
+  older `VersionId`, `ListBackupPlanVersions`; `ListBackupPlans` takes
+  `includeDeleted=false` as false (moto took any value for true) and
+  pages; a deleted plan's name can
   be used again; a deleted plan is `ResourceNotFoundException` to
   `GetBackupPlan` without a `VersionId` (moto answered it, with its
   `DeletionDate`); `DeleteBackupPlan` is refused while the plan has
@@ -416,6 +418,21 @@ def apply():
         items, token = page(rows, self)
         return ActionResult({"BackupPlanVersionsList": items, "NextToken": token})
 
+    def list_backup_plans(self):
+        # moto takes includeDeleted=false for true (a non-empty string).
+        include_deleted = str(query(self, "includeDeleted") or "").lower() == "true"
+        rows = []
+        for plan in self.backup_backend.plans.values():
+            if plan.deletion_date is not None and not include_deleted:
+                continue
+            row = plan_answer(plan, versions(self.backup_backend, plan)[-1])
+            row.pop("BackupPlan")
+            row["BackupPlanName"] = plan.backup_plan["BackupPlanName"]
+            rows.append(row)
+        items, token = page(rows, self)
+        return ActionResult({"BackupPlansList": items, "NextToken": token})
+
+    BackupResponse.list_backup_plans = list_backup_plans
     BackupResponse.get_backup_plan = get_backup_plan
     BackupResponse.update_backup_plan = update_backup_plan
     BackupResponse.list_backup_plan_versions = list_backup_plan_versions
