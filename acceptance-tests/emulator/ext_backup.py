@@ -52,8 +52,10 @@ short"):
 - Restore testing: `Create/Get/Update/Delete/ListRestoreTestingPlan(s)`
   and `Create/Get/Update/Delete/ListRestoreTestingSelection(s)`; a plan
   with selections is not deleted (`InvalidRequestException`).
-- `ListTags`, `TagResource`, `UntagResource` take the ARN from the
-  decoded path label (ARNs of EC2 recovery points hold a `/`).
+- `DescribeBackupVault` answers `NumberOfRecoveryPoints` and
+  `EncryptionKeyArn` (moto answered neither); a vault made without a key
+  reports a key ARN of its region, as AWS Backup uses its AWS-managed key.
+- `ListTags` pages; recovery points take the rule's `RecoveryPointTags`.
 
 Emulator-only control endpoint (called by tests, never by the provider)
 ---------------------------------------------------------------------
@@ -1082,7 +1084,7 @@ def apply():
     ):
         setattr(BackupResponse, function.__name__, function)
 
-    # -- tags: the ARN from the decoded label -------------------------------
+    # -- tags (paged) -------------------------------------------------------
     def list_tags(self):
         tags = self.backup_backend.list_tags(resource_arn=self.uri_match["resourceArn"])
         items, token = page(sorted(tags.items()), self)
