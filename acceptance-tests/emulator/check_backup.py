@@ -425,17 +425,22 @@ def main(endpoint):
     check("GetBackupPlan of the deleted plan is ResourceNotFoundException", code == "ResourceNotFoundException", code)
     check("... by its VersionId: that version, with its DeletionDate",
           "DeletionDate" in backup.get_backup_plan(BackupPlanId=plan_id, VersionId=deleted["VersionId"]))
-    for client_, name in ((backup, "swarm-nightly"), (backup_west, "swarm-nightly-copy")):
-        for point in client_.list_recovery_points_by_backup_vault(BackupVaultName=name)["RecoveryPoints"]:
-            client_.delete_recovery_point(BackupVaultName=name, RecoveryPointArn=point["RecoveryPointArn"])
-        code, _ = error_of(client_.delete_backup_vault, BackupVaultName=name)
-        check(f"{name}: right after DeleteRecoveryPoint the vault is still refused (points DELETING)", code == "InvalidRequestException", code)
-        polls = 0
-        while client_.list_recovery_points_by_backup_vault(BackupVaultName=name)["RecoveryPoints"]:
-            polls += 1
-        client_.delete_backup_vault(BackupVaultName=name)
-        check(f"{name}: empty after {polls} listing(s) of DELETING points, then deleted", name not in [
-            v["BackupVaultName"] for v in client_.list_backup_vaults()["BackupVaultList"]])
+    # AWS deletes recovery points over a while; a destroy waits for the
+    # vault to empty, or retries the vault's deletion.
+    for point in backup.list_recovery_points_by_backup_vault(BackupVaultName="swarm-nightly")["RecoveryPoints"]:
+        backup.delete_recovery_point(BackupVaultName="swarm-nightly", RecoveryPointArn=point["RecoveryPointArn"])
+    counts = []
+    while not counts or counts[-1]:
+        counts.append(backup.describe_backup_vault(BackupVaultName="swarm-nightly")["NumberOfRecoveryPoints"])
+    backup.delete_backup_vault(BackupVaultName="swarm-nightly")
+    check(f"swarm-nightly: points DELETING, NumberOfRecoveryPoints {counts}, then the vault deleted",
+          len(counts) == 2 and "swarm-nightly" not in [v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]])
+    for point in backup_west.list_recovery_points_by_backup_vault(BackupVaultName="swarm-nightly-copy")["RecoveryPoints"]:
+        backup_west.delete_recovery_point(BackupVaultName="swarm-nightly-copy", RecoveryPointArn=point["RecoveryPointArn"])
+    first, _ = error_of(backup_west.delete_backup_vault, BackupVaultName="swarm-nightly-copy")
+    second, _ = error_of(backup_west.delete_backup_vault, BackupVaultName="swarm-nightly-copy")
+    check(f"swarm-nightly-copy: DeleteBackupVault right after DeleteRecoveryPoint {first}, the retry succeeds",
+          first == "InvalidRequestException" and second is None)
     code, _ = error_of(backup.delete_backup_vault, BackupVaultName="swarm-nightly")
     check("DeleteBackupVault of no vault is ResourceNotFoundException", code == "ResourceNotFoundException", code)
     backup.create_backup_vault(BackupVaultName="swarm-nightly")

@@ -40,9 +40,12 @@ short"):
   message) and answers `ResourceNotFoundException` for no vault.
   `DeleteRecoveryPoint` is refused while a vault lock's
   `MinRetentionDays` holds the point (`InvalidRequestException`); a
-  deleted point is `DELETING` (and still counts in its vault) until the
-  next request that lists or describes it, then gone: on AWS deletion
-  takes a while, and a vault deleted right after its points is refused.
+  deleted point is `DELETING` (and still counts in its vault) until a
+  request has shown it so (a list or describe of the point, a count of
+  its vault's points) or refused its vault's deletion for it; the next
+  request finds it gone. On AWS deletion takes a while, and a vault
+  deleted right after its points is refused; whatever a caller polls,
+  the second call finds the point gone.
   The points' own deletion at `CalculatedLifecycle.DeleteAt` is not
   emulated (no test waits that long).
 - Copy jobs: `StartCopyJob`, `DescribeCopyJob`, `ListCopyJobs`. The copy
@@ -249,7 +252,11 @@ def apply():
         vault = self.vaults.get(backup_vault_name)
         if vault is None:
             raise NotFound(f"Backup vault {backup_vault_name} not found")
+        settle(self, backup_vault_name)
         if vault_points(vault):
+            # The refusal counts as having shown DELETING points: a retry
+            # after them succeeds, as on AWS.
+            seen(vault_points(vault).values())
             raise InvalidRequest("Backup vault cannot be deleted because it contains recovery points.")
         self.tagger.delete_all_tags_for_resource(vault.backup_vault_arn)
         del self.vaults[backup_vault_name]
@@ -263,6 +270,8 @@ def apply():
             raise NotFound(f"Backup vault {name} not found")
         vault = self.backup_backend.vaults[name]
         settle(self.backup_backend, vault.backup_vault_name)
+        # A count that includes DELETING points has shown them.
+        seen(vault_points(vault).values())
         return ActionResult(vault_dict(vault))
 
     def vault_dict(vault):
@@ -291,6 +300,8 @@ def apply():
         for name in list(backend.vaults):
             settle(backend, name)
         items, token = page(list(backend.vaults.values()), self)
+        for vault in items:
+            seen(vault_points(vault).values())
         return ActionResult({"BackupVaultList": [vault_dict(v) for v in items], "NextToken": token})
 
     BackupResponse.describe_backup_vault = describe_backup_vault
