@@ -286,7 +286,12 @@ impl Field {
             let (from, to) = if range == "*" {
                 (self.min, self.max)
             } else if let Some((a, b)) = range.split_once('-') {
-                let (a, b) = (self.value(text, a)?, self.value(text, b)?);
+                let (a, mut b) = (self.value(text, a)?, self.value(text, b)?);
+                if self.max == 7 && self.min == 0 && b == 0 && a > 0 {
+                    // Five-field weekdays: a range ending on Sunday
+                    // (`FRI-SUN`, `5-0`) ends on its 7.
+                    b = 7;
+                }
                 if a > b {
                     return Err(self.error(
                         text,
@@ -815,5 +820,7 @@ impl Validator for ScheduleCheck {
     }
 }
 
+#[cfg(test)]
+mod agrees_with_croner;
 #[cfg(test)]
 mod tests;

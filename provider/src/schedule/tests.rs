@@ -115,7 +115,15 @@ fn weekdays_and_sunday_as_zero_and_seven() {
     ] {
         assert_eq!(runs(same, sunday_evening(), 3), sundays, "{same}");
     }
-    // 5-7 is Friday to Sunday; */3 is Sunday, Wednesday, Saturday.
+    // 5-7 is Friday to Sunday, as are FRI-SUN and 5-0; */3 is Sunday,
+    // Wednesday, Saturday.
+    for same in ["30 1 * * FRI-SUN", "30 1 * * 5-0"] {
+        assert_eq!(
+            runs(same, sunday_evening(), 3),
+            runs("30 1 * * 5-7", sunday_evening(), 3),
+            "{same}"
+        );
+    }
     assert_eq!(
         runs("30 1 * * 5-7", sunday_evening(), 3),
         [
