@@ -44,7 +44,7 @@ struct Runs {
 
 fn from_check() -> impl Validator {
     validators::string_check(
-        "an RFC 3339 timestamp, e.g. `2026-11-29T02:00:00Z` or `plantimestamp()`",
+        "an RFC 3339 timestamp such as 2026-11-29T02:00:00Z (plantimestamp() gives one)",
         |text| schedule::parse_instant(text).map(|_| ()),
     )
 }

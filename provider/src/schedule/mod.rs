@@ -143,6 +143,8 @@ impl Bits {
 /// One cron field: its name in messages, its range and its names.
 struct Field {
     name: &'static str,
+    /// Its values in a sentence: "hours are 0 to 23".
+    plural: &'static str,
     min: u32,
     max: u32,
     /// Names of the values from `min` on (months, weekdays).
@@ -156,6 +158,7 @@ struct Field {
 
 const MINUTE: Field = Field {
     name: "minute",
+    plural: "minutes",
     min: 0,
     max: 59,
     names: &[],
@@ -164,6 +167,7 @@ const MINUTE: Field = Field {
 };
 const HOUR: Field = Field {
     name: "hour",
+    plural: "hours",
     min: 0,
     max: 23,
     names: &[],
@@ -172,6 +176,7 @@ const HOUR: Field = Field {
 };
 const DAY_OF_MONTH: Field = Field {
     name: "day-of-month",
+    plural: "days of the month",
     min: 1,
     max: 31,
     names: &[],
@@ -180,6 +185,7 @@ const DAY_OF_MONTH: Field = Field {
 };
 const MONTH: Field = Field {
     name: "month",
+    plural: "months",
     min: 1,
     max: 12,
     names: &MONTHS,
@@ -189,6 +195,7 @@ const MONTH: Field = Field {
 /// Five-field cron's weekdays: 0 to 7, both ends Sunday.
 const WEEKDAY: Field = Field {
     name: "day-of-week",
+    plural: "days of the week",
     min: 0,
     max: 7,
     names: &WEEKDAYS,
@@ -198,6 +205,7 @@ const WEEKDAY: Field = Field {
 /// AWS's weekdays: 1 (Sunday) to 7.
 const AWS_WEEKDAY: Field = Field {
     name: "day-of-week",
+    plural: "days of the week",
     min: 1,
     max: 7,
     names: &WEEKDAYS,
@@ -206,6 +214,7 @@ const AWS_WEEKDAY: Field = Field {
 };
 const YEAR: Field = Field {
     name: "year",
+    plural: "years",
     min: AWS_YEARS.0 as u32,
     max: AWS_YEARS.1 as u32,
     names: &[],
@@ -240,8 +249,8 @@ impl Field {
                 return Err(self.error(
                     text,
                     format!(
-                        "{item:?} is not a value: {}s are numbers ({} to {}){names}",
-                        self.name, self.min, self.max
+                        "{item:?} is not a value: {} are numbers ({} to {}){names}",
+                        self.plural, self.min, self.max
                     ),
                 ));
             }
@@ -250,8 +259,8 @@ impl Field {
             return Err(self.error(
                 text,
                 format!(
-                    "{n} is out of range ({}s are {} to {})",
-                    self.name, self.min, self.max
+                    "{n} is out of range ({} are {} to {})",
+                    self.plural, self.min, self.max
                 ),
             ));
         }
@@ -339,11 +348,11 @@ impl Schedule {
         };
         let fields: Vec<&str> = aws.unwrap_or(trimmed).split_whitespace().collect();
         let schedule = match (aws, fields.as_slice()) {
-            (None, [minute, hour, dom, month, dow]) => {
-                Self::five_field(trimmed, minute, hour, dom, month, dow)?
+            (None, &[minute, hour, dom, month, dow]) => {
+                Self::five_field(trimmed, [minute, hour, dom, month, dow])?
             }
-            (Some(_), [minute, hour, dom, month, dow, year]) => {
-                Self::aws_form(trimmed, minute, hour, dom, month, dow, year)?
+            (Some(_), &[minute, hour, dom, month, dow, year]) => {
+                Self::aws_form(trimmed, [minute, hour, dom, month, dow, year])?
             }
             (None, _) => {
                 return Err(ScheduleError(format!(
@@ -371,14 +380,9 @@ impl Schedule {
         Ok(schedule)
     }
 
-    fn five_field(
-        text: &str,
-        minute: &str,
-        hour: &str,
-        dom: &str,
-        month: &str,
-        dow: &str,
-    ) -> Result<Schedule, ScheduleError> {
+    /// `minute hour day-of-month month day-of-week`.
+    fn five_field(text: &str, fields: [&str; 5]) -> Result<Schedule, ScheduleError> {
+        let [minute, hour, dom, month, dow] = fields;
         for (field, value) in [
             (&MINUTE, minute),
             (&HOUR, hour),
@@ -417,16 +421,9 @@ impl Schedule {
         Self::once_a_day(text, minute, hour, minutes, hours, days, months, None)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn aws_form(
-        text: &str,
-        minute: &str,
-        hour: &str,
-        dom: &str,
-        month: &str,
-        dow: &str,
-        year: &str,
-    ) -> Result<Schedule, ScheduleError> {
+    /// `minutes hours day-of-month month day-of-week year`.
+    fn aws_form(text: &str, fields: [&str; 6]) -> Result<Schedule, ScheduleError> {
+        let [minute, hour, dom, month, dow, year] = fields;
         let (minutes, hours) = (MINUTE.set(minute)?, HOUR.set(hour)?);
         let days = match (dom, dow) {
             ("?", "?") => {
@@ -645,7 +642,7 @@ fn aws_dates(dom: &str) -> Result<Days, ScheduleError> {
 /// AWS's day-of-week field (day-of-month is `?`).
 fn aws_weekdays(dow: &str) -> Result<Days, ScheduleError> {
     let upper = dow.to_ascii_uppercase();
-    if upper.contains('#') || (upper.ends_with('L') && upper != "L") || upper == "L" {
+    if upper.contains('#') || upper.ends_with('L') {
         if dow.contains([',', '-', '/']) {
             return Err(AWS_WEEKDAY.error(
                 dow,

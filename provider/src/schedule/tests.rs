@@ -316,8 +316,10 @@ fn invalid_fields_name_the_field_and_why() {
         "schedule \"0 2 1,,2 * *\" has an invalid day-of-month field \"1,,2\": a list item is \
          empty."
     );
-    assert!(refused("0 2 * * 8").contains("8 is out of range (day-of-weeks are 0 to 7)"));
-    assert!(refused("cron(0 2 ? * 0 *)").contains("0 is out of range (day-of-weeks are 1 to 7)"));
+    assert!(refused("0 2 * * 8").contains("8 is out of range (days of the week are 0 to 7)"));
+    assert!(
+        refused("cron(0 2 ? * 0 *)").contains("0 is out of range (days of the week are 1 to 7)")
+    );
     assert!(refused("cron(0 2 * * ? 1969)").contains("invalid year field \"1969\""));
     assert!(refused("0 2 0 * *").contains("invalid day-of-month field \"0\""));
     assert!(refused("0 2 * 13 *").contains("invalid month field \"13\""));
