@@ -407,8 +407,8 @@ impl Schedule {
         }
         let days = match (dom == "*", dow == "*") {
             (true, true) => Days::Every,
-            (true, false) => Days::Weekdays(weekdays),
-            (false, true) => Days::Dates(dates),
+            (true, false) => Days::weekdays(weekdays),
+            (false, true) => Days::dates(dates),
             (false, false) => {
                 return Err(ScheduleError(format!(
                     "sets both the day of month ({dom:?}) and the day of week ({dow:?}): cron \
@@ -631,12 +631,7 @@ fn aws_dates(dom: &str) -> Result<Days, ScheduleError> {
     if dom.contains('#') {
         return Err(DAY_OF_MONTH.error(dom, "# belongs in day-of-week"));
     }
-    let dates = DAY_OF_MONTH.set(dom)?;
-    Ok(if dates.is_full(1, 31) {
-        Days::Every
-    } else {
-        Days::Dates(dates)
-    })
+    Ok(Days::dates(DAY_OF_MONTH.set(dom)?))
 }
 
 /// AWS's day-of-week field (day-of-month is `?`).
@@ -675,14 +670,29 @@ fn aws_weekdays(dow: &str) -> Result<Days, ScheduleError> {
     for v in AWS_WEEKDAY.set(dow)?.iter() {
         weekdays.insert(v - 1);
     }
-    Ok(if weekdays.is_full(0, 6) {
-        Days::Every
-    } else {
-        Days::Weekdays(weekdays)
-    })
+    Ok(Days::weekdays(weekdays))
 }
 
 impl Days {
+    /// Dates, or every day when they are all the dates (so that the tiers
+    /// see `1-31` as every day).
+    fn dates(dates: Bits) -> Days {
+        if dates.is_full(1, 31) {
+            Days::Every
+        } else {
+            Days::Dates(dates)
+        }
+    }
+
+    /// Weekdays (0 for Sunday), or every day when they are all seven.
+    fn weekdays(weekdays: Bits) -> Days {
+        if weekdays.is_full(0, 6) {
+            Days::Every
+        } else {
+            Days::Weekdays(weekdays)
+        }
+    }
+
     /// Whether `day` (of a month of `length` days whose 1st is on
     /// `first_weekday`; `weekday` the day's own, 0 for Sunday) is a run day.
     fn matches(&self, day: u32, weekday: u32, length: u32, first_weekday: u32) -> bool {

@@ -542,6 +542,21 @@ fn a_tier_whose_day_the_schedule_skips_is_refused() {
     for tier in [Tier::Weekly, Tier::Monthly, Tier::Yearly] {
         assert!(tiers::expression(&last_friday, tier).is_err(), "{tier:?}");
     }
+    // Every date, or every weekday, written out is every day.
+    for every_day in [
+        "0 2 1-31 * *",
+        "0 2 * * 0-6",
+        "0 2 * * 1-7",
+        "cron(0 2 ? * 1-7 *)",
+    ] {
+        let parsed = Schedule::parse(every_day).expect("valid");
+        let expressions: Vec<String> = Tier::ALL
+            .iter()
+            .map(|t| tiers::expression(&parsed, *t).expect("every tier"))
+            .collect();
+        assert_eq!(expressions[0], "cron(0 2 * * ? *)", "{every_day}");
+        assert_eq!(expressions[1], "cron(0 2 ? * SUN *)", "{every_day}");
+    }
     // Sundays among the weekdays, the 1st among the dates: fine.
     let sundays = Schedule::parse("0 2 * * 0,3").expect("valid");
     assert_eq!(
