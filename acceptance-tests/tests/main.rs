@@ -2,6 +2,7 @@
 //! test binary (see Cargo.toml).
 
 mod availability_zones;
+mod backup_runs;
 mod bucket;
 mod cache;
 mod database;

@@ -10,6 +10,7 @@
 //! resource.
 
 mod aws;
+mod calendar;
 mod catalogue;
 mod checks;
 pub mod cloudwatch;
@@ -21,6 +22,7 @@ mod ownership;
 mod provider;
 mod resources;
 pub mod route53;
+mod schedule;
 mod security_group;
 mod tags;
 mod waiter;

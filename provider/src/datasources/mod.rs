@@ -5,6 +5,7 @@ use tfplugin::datasource::DataSource;
 use crate::config::SwarmClient;
 
 pub mod availability_zones;
+pub mod backup_runs;
 pub mod failover_pair;
 pub mod node;
 
@@ -14,5 +15,6 @@ pub fn all() -> Vec<Box<dyn DataSource<SwarmClient>>> {
         Box::new(availability_zones::AvailabilityZones),
         Box::new(node::NodeLookup),
         Box::new(failover_pair::FailoverPairLookup),
+        Box::new(backup_runs::BackupRuns),
     ]
 }
