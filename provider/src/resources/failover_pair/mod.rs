@@ -14,6 +14,7 @@
 mod checks;
 mod cloud;
 mod converge;
+mod health;
 mod plan;
 mod schema;
 mod state;
@@ -63,6 +64,7 @@ pub async fn find(
         observed.instances.retain(|i| keep.owns(&i.tags));
         observed.groups.retain(|g| keep.owns(&g.tags));
         observed.addresses.retain(|a| keep.owns(&a.tags));
+        observed.node_addresses.retain(|a| keep.owns(&a.tags));
     }
     if let Some(vpc_id) = &narrowing.vpc_id {
         observed.instances.retain(|i| &i.vpc_id == vpc_id);
@@ -70,6 +72,9 @@ pub async fn find(
         let instances: Vec<String> = observed.instances.iter().map(|i| i.id.clone()).collect();
         observed
             .addresses
+            .retain(|a| a.instance_id.as_ref().is_none_or(|i| instances.contains(i)));
+        observed
+            .node_addresses
             .retain(|a| a.instance_id.as_ref().is_none_or(|i| instances.contains(i)));
     }
     if observed.is_empty() {
@@ -119,6 +124,10 @@ impl Lifecycle for FailoverPair {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        checks::validate(config, diags);
     }
 
     async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {
