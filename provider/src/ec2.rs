@@ -179,10 +179,7 @@ pub async fn public_subnets(
             }),
         })
         .collect();
-    Ok(subnet_ids
-        .iter()
-        .map(|id| is_public(&tables, id))
-        .collect())
+    Ok(subnet_ids.iter().map(|id| is_public(&tables, id)).collect())
 }
 
 /// A route table as [`public_subnets`] needs it.

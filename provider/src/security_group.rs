@@ -340,7 +340,10 @@ pub async fn set_ingress(
     wanted: &[Rule],
     description: &str,
 ) -> Result<(), Diagnostic> {
-    set_ingress_described(client, group, wanted, description, |_| description.to_owned()).await
+    set_ingress_described(client, group, wanted, description, |_| {
+        description.to_owned()
+    })
+    .await
 }
 
 /// [`set_ingress`], with each new rule described by `describe` (rules

@@ -64,7 +64,9 @@ pub fn zone_id(text: &str) -> Result<(), String> {
     if !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric()) {
         Ok(())
     } else {
-        Err(format!("{text:?} is not a hosted zone id such as Z0123456789ABC"))
+        Err(format!(
+            "{text:?} is not a hosted zone id such as Z0123456789ABC"
+        ))
     }
 }
 

@@ -15,9 +15,9 @@ use super::checks;
 use super::cloud::{self, Eip, Node, Observed};
 use super::health::{self, Kind, Place, Seen};
 use super::state::{Spec, placed};
+use crate::cloudwatch;
 use crate::config::SwarmClient;
 use crate::ec2::Subnet;
-use crate::cloudwatch;
 use crate::instances::{self, Inst, Launch, Target, bootstrap, wanted_rules};
 use crate::ownership::{Identity, Marker};
 use crate::route53::{self, CheckChange, FailoverRecord, Target as RouteTarget};
@@ -156,12 +156,18 @@ pub async fn converge(
         .is_some_and(|i| roll.fits(spec.active, i));
     if !active_fits {
         serving
-            .serve(standby, nodes(standby, &standby_inst, current_active.as_ref()))
+            .serve(
+                standby,
+                nodes(standby, &standby_inst, current_active.as_ref()),
+            )
             .await?;
     }
     let active_inst = roll.node(spec.active).await?;
     serving
-        .serve(spec.active, nodes(spec.active, &active_inst, Some(&standby_inst)))
+        .serve(
+            spec.active,
+            nodes(spec.active, &active_inst, Some(&standby_inst)),
+        )
         .await?;
 
     // Instances no node keeps (the replaced ones, a failed roll's extras).
@@ -312,9 +318,11 @@ impl<'a> Serving<'a> {
                 cloud::associate(client, own, &inst.id).await?;
             }
         }
-        let (Some(checks), Some(kind), Some(marker)) =
-            (self.spec.checks.clone(), self.kind, self.spec.marker.clone())
-        else {
+        let (Some(checks), Some(kind), Some(marker)) = (
+            self.spec.checks.clone(),
+            self.kind,
+            self.spec.marker.clone(),
+        ) else {
             return Ok(());
         };
         // Checks (and, for alarm-kind ones, the alarms they follow).
@@ -393,14 +401,24 @@ impl<'a> Serving<'a> {
     }
 
     /// Makes `node`'s health check `target`; its id.
-    async fn check(&mut self, node: Node, target: &RouteTarget, marker: &Marker) -> Result<String, Diagnostic> {
+    async fn check(
+        &mut self,
+        node: Node,
+        target: &RouteTarget,
+        marker: &Marker,
+    ) -> Result<String, Diagnostic> {
         let client = self.client;
         let found = self.seen.check(node).cloned();
         let made = match route53::check_change(found.as_ref(), target) {
             CheckChange::Keep => return Ok(found.map(|c| c.id).unwrap_or_default()),
             CheckChange::Update => match &found {
                 Some(current) => route53::update_health_check(client, current, target).await?,
-                None => return Err(Diagnostic::error("No health check to update", "This is a bug in the provider.")),
+                None => {
+                    return Err(Diagnostic::error(
+                        "No health check to update",
+                        "This is a bug in the provider.",
+                    ));
+                }
             },
             CheckChange::Create | CheckChange::Replace => {
                 let tags = self.spec.object_tags(
@@ -408,8 +426,8 @@ impl<'a> Serving<'a> {
                     "health-check",
                     &format!("{}-{}", self.spec.name, node.name()),
                 );
-                let made =
-                    route53::create_health_check(client, marker, node.name(), target, &tags).await?;
+                let made = route53::create_health_check(client, marker, node.name(), target, &tags)
+                    .await?;
                 if let Some(old) = &found {
                     self.replaced.push(old.id.clone());
                 }

@@ -147,7 +147,14 @@ impl Checks {
 
     /// A node's check: on its public address `ip` (endpoint kind), or on
     /// its status-check alarm.
-    pub fn target(&self, client: &SwarmClient, kind: Kind, marker: &Marker, node: Node, ip: &str) -> Target {
+    pub fn target(
+        &self,
+        client: &SwarmClient,
+        kind: Kind,
+        marker: &Marker,
+        node: Node,
+        ip: &str,
+    ) -> Target {
         match kind {
             Kind::Endpoint => self.endpoint(ip),
             Kind::Alarm => Target::Alarm {
@@ -279,7 +286,8 @@ impl Dns {
     /// Whether the records of `place` (a `swarm:dns` tag) are these.
     pub fn at(&self, place: &Place) -> bool {
         self.zone_id == place.zone_id
-            && route53::normalize_name(&self.record_name) == route53::normalize_name(&place.record_name)
+            && route53::normalize_name(&self.record_name)
+                == route53::normalize_name(&place.record_name)
     }
 }
 
@@ -348,9 +356,7 @@ impl Seen {
     /// The node's check: the one its record set names, else the first
     /// found (a failed replacement can leave two).
     pub fn check(&self, node: Node) -> Option<&HealthCheck> {
-        let named = self
-            .record(node)
-            .and_then(|r| r.health_check_id.as_deref());
+        let named = self.record(node).and_then(|r| r.health_check_id.as_deref());
         let mine = || self.checks.iter().filter(|c| c.role == node.name());
         mine()
             .find(|c| Some(c.id.as_str()) == named)
@@ -407,8 +413,7 @@ pub async fn observe(
         async {
             match &place {
                 Some(p) => {
-                    route53::read_failover_records(client, &p.zone_id, &p.record_name, marker)
-                        .await
+                    route53::read_failover_records(client, &p.zone_id, &p.record_name, marker).await
                 }
                 None => Ok(Vec::new()),
             }

@@ -17,9 +17,9 @@ use crate::config::SwarmClient;
 use crate::ec2;
 use crate::instances;
 use crate::instances::schema::DEFAULT_MCP_PORT;
-use crate::route53;
 use crate::ownership::{self, Identity};
 use crate::resources::planned::{self, Maybe};
+use crate::route53;
 use crate::tags;
 
 /// What the configuration says of the attributes the plan resolves.
@@ -145,8 +145,15 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
 
     tags::plan(client, &checks::TAGGING, resp);
 
-    let health = match plan_health(client, req, resp, &config.subnet_ids, subnets_changed, prior)
-        .await
+    let health = match plan_health(
+        client,
+        req,
+        resp,
+        &config.subnet_ids,
+        subnets_changed,
+        prior,
+    )
+    .await
     {
         Some(health) => health,
         None => return,
@@ -399,7 +406,8 @@ async fn plan_health(
         }
         Some(Kind::Endpoint) => {
             // The group's inbound rules: allowed_cidrs and the checkers.
-            if let Some(Value::Set(cidrs) | Value::List(cidrs)) = resp.plan.get_attr("allowed_cidrs")
+            if let Some(Value::Set(cidrs) | Value::List(cidrs)) =
+                resp.plan.get_attr("allowed_cidrs")
             {
                 let cidrs: Vec<String> = cidrs
                     .iter()
@@ -507,7 +515,12 @@ impl Health {
     /// The computed maps and the endpoint: kept from the prior state when
     /// nothing about the checks changes and the state shows no gap;
     /// unknown when apply will make or change them; empty without checks.
-    fn set_computed(&self, resp: &mut PlanResponse, prior: Option<&PairState>, proposed: &Proposed) {
+    fn set_computed(
+        &self,
+        resp: &mut PlanResponse,
+        prior: Option<&PairState>,
+        proposed: &Proposed,
+    ) {
         let empty = || Value::Map(Default::default());
         let Some(kind) = self.kind else {
             for name in ["health_check_ids", "healthy", "node_public_ips"] {

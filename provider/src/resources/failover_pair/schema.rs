@@ -122,9 +122,7 @@ pub fn schema() -> Schema {
                 instance_checks::instance_type,
             )),
     )
-    .attribute(
-        instances::schema::agents_per_instance("node"),
-    )
+    .attribute(instances::schema::agents_per_instance("node"))
     .attribute(instances::schema::mcp_port("node"))
     .attribute(instances::schema::allowed_cidrs())
     .attribute(instances::schema::root_volume_size())
@@ -244,7 +242,9 @@ fn health_check_block() -> NestedBlock {
         .attribute(
             Attribute::string("protocol")
                 .optional()
-                .description("`HTTP`, `HTTPS` or `TCP`. Default: `TCP`. A change replaces the checks.")
+                .description(
+                    "`HTTP`, `HTTPS` or `TCP`. Default: `TCP`. A change replaces the checks.",
+                )
                 .validator(validators::string_check(
                     "HTTP, HTTPS or TCP",
                     checks::protocol,
@@ -255,14 +255,10 @@ fn health_check_block() -> NestedBlock {
                 .optional()
                 .description("The port checked. Default: `mcp_port`."),
         )
-        .attribute(
-            Attribute::string("path")
-                .optional()
-                .description(
-                    "The path requested, HTTP and HTTPS only (a path with TCP is refused). \
+        .attribute(Attribute::string("path").optional().description(
+            "The path requested, HTTP and HTTPS only (a path with TCP is refused). \
                      Default: `/`.",
-                ),
-        )
+        ))
         .attribute(
             Attribute::number("interval_seconds")
                 .optional()

@@ -9,16 +9,16 @@ use tfplugin::diag::Diagnostic;
 use tfplugin::value::{self, MaybeUnknown, Value};
 
 use super::checks;
-use super::health::{self, Checks, Dns, DnsModel, HealthCheckModel, Kind};
 use super::cloud::{self, Node, Observed};
+use super::health::{self, Checks, Dns, DnsModel, HealthCheckModel, Kind};
 use crate::config::SwarmClient;
 use crate::ec2;
 use crate::instances::bootstrap::{self, Bootstrap};
 use crate::instances::{self, LaunchTags};
 use crate::ownership::Marker;
 use crate::resources::lifecycle::TimeoutsModel;
-use crate::security_group::{self, Source};
 use crate::route53;
+use crate::security_group::{self, Source};
 use crate::tags;
 
 use crate::instances::schema::{
@@ -348,7 +348,12 @@ pub fn observed_state(client: &SwarmClient, basis: &PairState, observed: &Observ
 /// address, port, path, threshold) and its address is on it; the
 /// endpoint the record name only when both record sets are as wanted.
 /// Otherwise the state shows the gap, and the plan an update to repair it.
-fn health_state(client: &SwarmClient, basis: &PairState, observed: &Observed, state: &mut PairState) {
+fn health_state(
+    client: &SwarmClient,
+    basis: &PairState,
+    observed: &Observed,
+    state: &mut PairState,
+) {
     state.health_check_ids = Some(BTreeMap::new());
     state.healthy = Some(BTreeMap::new());
     state.node_public_ips = Some(BTreeMap::new());
@@ -423,9 +428,10 @@ fn health_state(client: &SwarmClient, basis: &PairState, observed: &Observed, st
             .iter()
             .map(|(role, ip, check)| (*role, ip.as_str(), Some(check.as_str())))
             .collect();
-        let wanted = seen.marker.as_ref().map(|marker| {
-            route53::failover_records(marker, dns.ttl, active.name(), &nodes)
-        });
+        let wanted = seen
+            .marker
+            .as_ref()
+            .map(|marker| route53::failover_records(marker, dns.ttl, active.name(), &nodes));
         let mut found = seen.records.clone();
         found.sort_by(|a, b| a.role.cmp(&b.role));
         let in_place = seen.place.as_ref().is_some_and(|p| dns.at(p));

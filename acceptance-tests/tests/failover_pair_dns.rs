@@ -1,0 +1,673 @@
+//! `swarm_failover_pair` with Route 53 health checks and DNS failover,
+//! through terraform against the emulator, read back through the SDK:
+//! `public_switchover` (endpoint-kind checks on each node's public
+//! address, failover records, the checkers' rule; a switchover and back
+//! moves the floating IP, the checks and the records, no instance
+//! replaced), `health_driven_failover` (a stopped primary fails its check,
+//! Route 53 answers the secondary, `healthy` shows it while `active`
+//! stays; apply starts it again), `private_subnets` (CloudWatch-alarm
+//! checks, private addresses in a private zone), `drift` (a record, a
+//! check, a node's address removed out of band: shown, repaired), `import`
+//! (by name, the generated configuration plans nothing; destroy leaves
+//! nothing), `bad_input` (refused at validate or plan, nothing made).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use acceptance_tests::checks::{Memo, err, ingress, sdk_check, sent, tag_map};
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::fixtures::{default_subnets, default_vpc, filter, internet_route};
+use acceptance_tests::{config, run, test_case};
+use aws_sdk_ec2::types::Instance;
+use aws_sdk_route53::types::{ResourceRecordSet, ResourceRecordSetFailover, RrType};
+use serde_json::Value as Json;
+use tfplugin::testing::{Check, CheckResult, State, Step, TestCase};
+
+const PAIR: &str = "swarm_failover_pair.mcp";
+const ZONE: &str = "agents.example.com";
+const RECORD: &str = "mcp.agents.example.com";
+/// The health-check port, other than the MCP port (3000), so that the
+/// checkers' rules are told apart from allowed_cidrs'.
+const CHECK_PORT: i32 = 8080;
+
+type Ec2 = aws_sdk_ec2::Client;
+type Route53 = aws_sdk_route53::Client;
+
+// ---------------------------------------------------------------------------
+// Reading AWS back.
+
+/// The pair's live instances (primary, secondary), by their index tag.
+async fn nodes(ec2: &Ec2) -> Result<[Instance; 2], String> {
+    let out = ec2
+        .describe_instances()
+        .filters(filter("tag:swarm:failover-pair", &["mcp"]))
+        .filters(filter(
+            "instance-state-name",
+            &["pending", "running", "stopping", "stopped"],
+        ))
+        .send()
+        .await
+        .map_err(err)?;
+    let live: Vec<Instance> = out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances().iter().cloned())
+        .collect();
+    let at = |index: &str| {
+        let found: Vec<&Instance> = live
+            .iter()
+            .filter(|i| tag_map(i.tags()).get("swarm:index").map(String::as_str) == Some(index))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok((*one).clone()),
+            other => Err(format!("{} instances of index {index}", other.len())),
+        }
+    };
+    Ok([at("0")?, at("1")?])
+}
+
+fn id(i: &Instance) -> String {
+    i.instance_id().unwrap_or_default().to_owned()
+}
+
+/// An Elastic IP of the pair: (role tag, index tag, public IP, instance).
+type Address = (String, Option<String>, String, Option<String>);
+
+async fn addresses(ec2: &Ec2) -> Result<Vec<Address>, String> {
+    let out = ec2
+        .describe_addresses()
+        .filters(filter("tag:swarm:failover-pair", &["mcp"]))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .addresses()
+        .iter()
+        .map(|a| {
+            let tags = tag_map(a.tags());
+            (
+                tags.get("swarm:role").cloned().unwrap_or_default(),
+                tags.get("swarm:index").cloned(),
+                a.public_ip().unwrap_or_default().to_owned(),
+                a.instance_id().filter(|i| !i.is_empty()).map(str::to_owned),
+            )
+        })
+        .collect())
+}
+
+/// The pair's health checks (those whose reference names its marker).
+async fn health_checks(
+    r53: &Route53,
+    marker: &str,
+) -> Result<Vec<aws_sdk_route53::types::HealthCheck>, String> {
+    let out = r53.list_health_checks().send().await.map_err(err)?;
+    let prefix = format!("swarm-{marker}-");
+    Ok(out
+        .health_checks()
+        .iter()
+        .filter(|c| c.caller_reference().starts_with(&prefix))
+        .cloned()
+        .collect())
+}
+
+async fn zone_id(r53: &Route53, name: &str) -> Result<String, String> {
+    let out = r53.list_hosted_zones().send().await.map_err(err)?;
+    out.hosted_zones()
+        .iter()
+        .find(|z| z.name().trim_end_matches('.') == name)
+        .map(|z| z.id().trim_start_matches("/hostedzone/").to_owned())
+        .ok_or_else(|| format!("no zone {name}"))
+}
+
+/// The A record sets of `RECORD` in the zone.
+async fn record_sets(r53: &Route53, zone: &str) -> Result<Vec<ResourceRecordSet>, String> {
+    let out = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .resource_record_sets()
+        .iter()
+        .filter(|s| s.name().trim_end_matches('.') == RECORD && *s.r#type() == RrType::A)
+        .cloned()
+        .collect())
+}
+
+async fn healthy(r53: &Route53, check: &str) -> Result<bool, String> {
+    let out = r53
+        .get_health_check_status()
+        .health_check_id(check)
+        .send()
+        .await
+        .map_err(err)?;
+    let reports: Vec<&str> = out
+        .health_check_observations()
+        .iter()
+        .filter_map(|o| o.status_report().and_then(|r| r.status()))
+        .collect();
+    Ok(!reports.is_empty() && reports.iter().all(|r| r.starts_with("Success")))
+}
+
+async fn dns_answer(r53: &Route53, zone: &str) -> Result<Vec<String>, String> {
+    let out = r53
+        .test_dns_answer()
+        .hosted_zone_id(zone)
+        .record_name(RECORD)
+        .record_type(RrType::A)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out.record_data().to_vec())
+}
+
+fn attr(state: &State, name: &str) -> Result<String, String> {
+    match state.attr(PAIR, name)? {
+        Json::String(s) => Ok(s.clone()),
+        other => Err(format!("{name} is {other}")),
+    }
+}
+
+fn map(state: &State, name: &str) -> Result<BTreeMap<String, Json>, String> {
+    match state.attr(PAIR, name)? {
+        Json::Object(m) => Ok(m.clone().into_iter().collect()),
+        other => Err(format!("{name} is {other}")),
+    }
+}
+
+fn index(role: &str) -> usize {
+    usize::from(role == "secondary")
+}
+
+/// Endpoint-kind checks and records as configured, with `active` holding
+/// the floating IP and the PRIMARY record; read back through the SDK.
+fn dns_as_configured(emulator: &Arc<Emulator>, active: &'static str) -> Check {
+    sdk_check(emulator, move |e, state| async move {
+        let (ec2, r53) = (e.ec2().await, e.route53().await);
+        let marker = attr(&state, "ownership_marker")?;
+        let nodes = nodes(&ec2).await?;
+        let addresses = addresses(&ec2).await?;
+        let standby = if active == "primary" {
+            "secondary"
+        } else {
+            "primary"
+        };
+        // The floating IP on the active node, its own address parked; the
+        // standby's own address on it.
+        let floating: Vec<&Address> = addresses.iter().filter(|a| a.0 == "floating-ip").collect();
+        let own = |role: &str| {
+            let index = index(role).to_string();
+            addresses
+                .iter()
+                .find(|a| a.0 == "node-address" && a.1.as_deref() == Some(index.as_str()))
+                .cloned()
+                .ok_or_else(|| format!("no address of the {role}"))
+        };
+        let active_node = &nodes[index(active)];
+        let standby_node = &nodes[index(standby)];
+        let [floating] = floating.as_slice() else {
+            return Err(format!("addresses {addresses:?}"));
+        };
+        if floating.3.as_deref() != Some(id(active_node).as_str()) {
+            return Err(format!(
+                "the floating IP is not on the {active}: {addresses:?}"
+            ));
+        }
+        let (parked, standby_own) = (own(active)?, own(standby)?);
+        if parked.3.is_some() || standby_own.3.as_deref() != Some(id(standby_node).as_str()) {
+            return Err(format!("node addresses: {addresses:?}"));
+        }
+        let public = BTreeMap::from([
+            (active.to_owned(), floating.2.clone()),
+            (standby.to_owned(), standby_own.2.clone()),
+        ]);
+        for (role, ip) in &public {
+            if nodes[index(role)].public_ip_address() != Some(ip.as_str()) {
+                return Err(format!("the {role} is not at {ip}"));
+            }
+        }
+        let ips = map(&state, "node_public_ips")?;
+        if ips.get(active) != Some(&Json::from(floating.2.clone()))
+            || ips.get(standby) != Some(&Json::from(standby_own.2.clone()))
+        {
+            return Err(format!("node_public_ips {ips:?}, addresses {public:?}"));
+        }
+        // The checks: one per node, on its public address.
+        let ids = map(&state, "health_check_ids")?;
+        let checks = health_checks(&r53, &marker).await?;
+        if checks.len() != 2 {
+            return Err(format!("{} health checks", checks.len()));
+        }
+        for (role, ip) in &public {
+            let wanted = ids.get(role).and_then(Json::as_str).unwrap_or_default();
+            let check = checks
+                .iter()
+                .find(|c| c.id() == wanted)
+                .ok_or_else(|| format!("no check {wanted} of the {role}"))?;
+            let c = check.health_check_config().ok_or("no config")?;
+            let seen = (
+                c.r#type().as_str(),
+                c.ip_address(),
+                c.port(),
+                c.resource_path(),
+                c.request_interval(),
+                c.failure_threshold(),
+            );
+            let expected = (
+                "HTTP",
+                Some(ip.as_str()),
+                Some(CHECK_PORT),
+                Some("/health"),
+                Some(10),
+                Some(2),
+            );
+            if seen != expected {
+                return Err(format!("the {role}'s check is {seen:?}, not {expected:?}"));
+            }
+        }
+        // The records: PRIMARY on the active node with its check.
+        let zone = zone_id(&r53, ZONE).await?;
+        let sets = record_sets(&r53, &zone).await?;
+        if sets.len() != 2 {
+            return Err(format!("record sets {sets:?}"));
+        }
+        for set in &sets {
+            let role = if set.failover() == Some(&ResourceRecordSetFailover::Primary) {
+                active
+            } else {
+                standby
+            };
+            let value = set.resource_records().first().map(|r| r.value());
+            let check = ids.get(role).and_then(Json::as_str);
+            if value != public.get(role).map(String::as_str)
+                || set.health_check_id() != check
+                || set.ttl() != Some(60)
+                || !set.set_identifier().is_some_and(|s| s.ends_with(role))
+            {
+                return Err(format!("the {role}'s record set is {set:?}"));
+            }
+        }
+        if dns_answer(&r53, &zone).await? != [public[active].clone()] {
+            return Err(format!("Route 53 does not answer the {active}"));
+        }
+        // The checkers reach the check port, and nothing else is open on it.
+        let groups = ec2
+            .describe_security_groups()
+            .group_ids(attr(&state, "security_group_id")?)
+            .send()
+            .await
+            .map_err(err)?;
+        let group = groups.security_groups().first().ok_or("no group")?;
+        let on_check_port: Vec<String> = ingress(group)
+            .into_iter()
+            .filter(|r| r.1 == CHECK_PORT)
+            .map(|r| r.3)
+            .collect();
+        let mut checkers: Vec<String> = swarm_provider::route53::health_checker_cidrs()
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+        checkers.sort();
+        if on_check_port != checkers {
+            return Err(format!("rules on {CHECK_PORT}: {on_check_port:?}"));
+        }
+        let described = group.ip_permissions().iter().any(|p| {
+            p.from_port() == Some(CHECK_PORT)
+                && p.ip_ranges().iter().all(|r| {
+                    r.description()
+                        .is_some_and(|d| d.contains("Route 53 health checkers"))
+                })
+        });
+        if !described {
+            return Err("the checkers' rules do not say whose they are".to_owned());
+        }
+        for (name, want) in [
+            ("endpoint", RECORD),
+            ("health_check_kind", "endpoint"),
+            ("active", active),
+        ] {
+            if attr(&state, name)? != want {
+                return Err(format!("{name} is not {want}"));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Nothing of the pair is left: instances, groups, addresses, checks,
+/// record sets, alarms.
+async fn nothing_left(e: &Emulator, marker: &str) -> CheckResult {
+    let (ec2, r53) = (e.ec2().await, e.route53().await);
+    let live = ec2
+        .describe_instances()
+        .filters(filter("tag:swarm:failover-pair", &["mcp"]))
+        .filters(filter(
+            "instance-state-name",
+            &["pending", "running", "stopping", "stopped"],
+        ))
+        .send()
+        .await
+        .map_err(err)?;
+    let instances: usize = live
+        .reservations()
+        .iter()
+        .map(|r| r.instances().len())
+        .sum();
+    let groups = ec2
+        .describe_security_groups()
+        .filters(filter("tag:swarm:failover-pair", &["mcp"]))
+        .send()
+        .await
+        .map_err(err)?;
+    let eips = addresses(&ec2).await?;
+    let checks = health_checks(&r53, marker).await?;
+    let mut sets = 0;
+    let zones = r53.list_hosted_zones().send().await.map_err(err)?;
+    for zone in zones.hosted_zones() {
+        let out = r53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone.id())
+            .send()
+            .await
+            .map_err(err)?;
+        sets += out
+            .resource_record_sets()
+            .iter()
+            .filter(|s| s.set_identifier().is_some())
+            .count();
+    }
+    let alarms = e
+        .cloudwatch()
+        .await
+        .describe_alarms()
+        .alarm_name_prefix(format!("swarm-{marker}"))
+        .send()
+        .await
+        .map_err(err)?;
+    let alarms = alarms.metric_alarms().len();
+    if instances + groups.security_groups().len() + eips.len() + checks.len() + sets + alarms == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "left behind: {instances} instances, {} groups, addresses {eips:?}, {} checks, \
+             {sets} record sets, {alarms} alarms",
+            groups.security_groups().len(),
+            checks.len()
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Configurations.
+
+struct Fixture {
+    emulator: Arc<Emulator>,
+    subnets: Vec<String>,
+    zone: String,
+    marker: Memo<String>,
+}
+
+/// A hosted zone made through the SDK; its id.
+async fn hosted_zone(e: &Emulator, name: &str, private_vpc: Option<&str>) -> String {
+    let mut request = e
+        .route53()
+        .await
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(format!("failover-pair-dns-{name}"));
+    if let Some(vpc) = private_vpc {
+        request = request.vpc(
+            aws_sdk_route53::types::Vpc::builder()
+                .vpc_id(vpc)
+                .vpc_region(aws_sdk_route53::types::VpcRegion::UsEast1)
+                .build(),
+        );
+    }
+    let out = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateHostedZone: {e:?}"));
+    out.hosted_zone()
+        .map(|z| z.id().trim_start_matches("/hostedzone/").to_owned())
+        .unwrap_or_else(|| panic!("CreateHostedZone answered no zone"))
+}
+
+impl Fixture {
+    /// The default VPC's subnets, public (its main route table goes to an
+    /// internet gateway, as on AWS), and a public zone.
+    async fn start() -> Self {
+        let emulator = Arc::new(Emulator::start());
+        let ec2 = emulator.ec2().await;
+        let (vpc, _) = default_vpc(&ec2).await;
+        internet_route(&ec2, &vpc).await;
+        let subnets = default_subnets(&ec2)
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let zone = hosted_zone(&emulator, ZONE, None).await;
+        Self {
+            emulator,
+            subnets,
+            zone,
+            marker: Memo::default(),
+        }
+    }
+
+    /// The pair in the first two subnets, with `extra` in its block.
+    fn pair(&self, subnets: &[&str], extra: &str) -> String {
+        let ids: Vec<String> = subnets.iter().map(|s| format!("\"{s}\"")).collect();
+        config(&format!(
+            "{}\nresource \"swarm_failover_pair\" \"mcp\" {{\n  name = \"mcp\"\n  subnet_ids = [{}]\n  ami = \"ami-785db401\"\n  instance_type = \"t3.small\"\n  allowed_cidrs = [\"10.0.0.0/8\"]\n  root_volume_size = 30\n{extra}}}\n",
+            self.emulator
+                .provider_block("  environment = \"production\""),
+            ids.join(", ")
+        ))
+    }
+
+    /// Public subnets, floating IP, HTTP checks on /health and DNS.
+    fn hcl(&self, active: &str) -> String {
+        let subnets = [self.subnets[0].as_str(), self.subnets[1].as_str()];
+        self.pair(
+            &subnets,
+            &format!(
+                "  floating_ip = true\n  active = \"{active}\"\n  health_check {{\n    protocol = \"HTTP\"\n    port = {CHECK_PORT}\n    path = \"/health\"\n    interval_seconds = 10\n    failure_threshold = 2\n  }}\n  dns {{\n    zone_id = \"{}\"\n    record_name = \"{RECORD}\"\n  }}\n",
+                self.zone
+            ),
+        )
+    }
+
+    /// Remembers the pair's marker (for the destroy check).
+    fn save_marker(&self) -> Check {
+        let marker = self.marker.clone();
+        Check::sync(move |state| marker.set(attr(state, "ownership_marker")?))
+    }
+
+    fn case(&self) -> TestCase {
+        let marker = self.marker.clone();
+        test_case().check_destroy(sdk_check(&self.emulator, move |e, _| {
+            let marker = marker.clone();
+            async move { nothing_left(&e, &marker.get()?).await }
+        }))
+    }
+}
+
+/// Remembers ids of the state: the nodes' instances and checks.
+type Ids = Memo<Vec<String>>;
+
+fn ids_of(state: &State) -> Result<Vec<String>, String> {
+    let checks = map(state, "health_check_ids")?;
+    let mut ids = vec![
+        attr(state, "primary_instance_id")?,
+        attr(state, "secondary_instance_id")?,
+    ];
+    ids.extend(checks.values().filter_map(Json::as_str).map(str::to_owned));
+    Ok(ids)
+}
+
+fn save(ids: &Ids) -> Check {
+    let ids = ids.clone();
+    Check::sync(move |state| ids.set(ids_of(state)?))
+}
+
+/// The same instances and the same checks as remembered.
+fn same_ids(ids: &Ids) -> Check {
+    let ids = ids.clone();
+    Check::sync(move |state| {
+        let (before, now) = (ids.get()?, ids_of(state)?);
+        if before == now && now.len() == 4 {
+            Ok(())
+        } else {
+            Err(format!("replaced: {before:?} then {now:?}"))
+        }
+    })
+}
+
+#[tokio::test]
+async fn public_switchover() {
+    let f = Fixture::start().await;
+    let ids = Ids::default();
+    let case = f
+        .case()
+        .step(
+            Step::apply(f.hcl("primary"))
+                .check(f.save_marker())
+                .check(save(&ids))
+                .check(dns_as_configured(&f.emulator, "primary")),
+        )
+        .step(
+            Step::plan(f.hcl("secondary"))
+                .expect_changes()
+                .check_output(|out| {
+                    if out.contains("must be replaced")
+                        || !out.contains("1 to change, 0 to destroy")
+                    {
+                        Err(format!("not an update in place:\n{out}"))
+                    } else {
+                        Ok(())
+                    }
+                }),
+        )
+        .step(
+            Step::apply(f.hcl("secondary"))
+                .check(same_ids(&ids))
+                .check(dns_as_configured(&f.emulator, "secondary")),
+        )
+        .step(
+            Step::apply(f.hcl("primary"))
+                .check(same_ids(&ids))
+                .check(dns_as_configured(&f.emulator, "primary")),
+        );
+    run("failover_pair_dns::public_switchover", case).await;
+}
+
+/// The `healthy` map in `terraform show -json`'s output.
+fn shown_state(out: &str) -> Result<Json, String> {
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with('{'))
+        .ok_or_else(|| format!("no JSON in:\n{out}"))?;
+    let json: Json = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    json["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["address"] == PAIR))
+        .map(|r| r["values"].clone())
+        .ok_or_else(|| format!("no {PAIR} in the state"))
+}
+
+#[tokio::test]
+async fn health_driven_failover() {
+    let f = Fixture::start().await;
+    let hcl = f.hcl("primary");
+    let zone = f.zone.clone();
+    let stop_primary = {
+        let e = Arc::clone(&f.emulator);
+        let zone = zone.clone();
+        move || {
+            let (e, zone) = (Arc::clone(&e), zone.clone());
+            async move {
+                let (ec2, r53) = (e.ec2().await, e.route53().await);
+                let [primary, secondary] = nodes(&ec2).await?;
+                sent(ec2.stop_instances().instance_ids(id(&primary)).send().await)?;
+                // Route 53 sees it: the primary's check fails, and the
+                // record name answers the secondary's address.
+                let answer = dns_answer(&r53, &zone).await?;
+                let secondary_ip = secondary.public_ip_address().unwrap_or_default();
+                if answer != [secondary_ip.to_owned()] {
+                    return Err(format!("Route 53 answers {answer:?}, not the secondary"));
+                }
+                let records = record_sets(&r53, &zone).await?;
+                let primary_check = records
+                    .iter()
+                    .find(|s| s.failover() == Some(&ResourceRecordSetFailover::Primary))
+                    .and_then(|s| s.health_check_id())
+                    .ok_or("no PRIMARY record with a check")?
+                    .to_owned();
+                if healthy(&r53, &primary_check).await? {
+                    return Err("the stopped primary's check is healthy".to_owned());
+                }
+                Ok(())
+            }
+        }
+    };
+    let case = f
+        .case()
+        .step(
+            Step::apply(hcl.clone())
+                .check(f.save_marker())
+                .check(Check::sync(|state| {
+                    let healthy = map(state, "healthy")?;
+                    if healthy.len() == 2 && healthy.values().all(|v| v == &Json::Bool(true)) {
+                        Ok(())
+                    } else {
+                        Err(format!("healthy {healthy:?}"))
+                    }
+                })),
+        )
+        .step(
+            Step::command(
+                hcl.clone(),
+                &["apply", "-refresh-only", "-auto-approve", "-no-color"],
+            )
+            .before(stop_primary),
+        )
+        // The refresh shows the failed node; `active` stays.
+        .step(
+            Step::command(hcl.clone(), &["show", "-json", "-no-color"]).check_output(|out| {
+                let values = shown_state(out)?;
+                let seen = (
+                    values["healthy"]["primary"].clone(),
+                    values["healthy"]["secondary"].clone(),
+                    values["active"].clone(),
+                );
+                if seen == (Json::Bool(false), Json::Bool(true), Json::from("primary")) {
+                    Ok(())
+                } else {
+                    Err(format!("healthy and active: {seen:?}"))
+                }
+            }),
+        )
+        // Apply starts the primary: both healthy, Route 53 answers it.
+        .step(
+            Step::apply(hcl).check(sdk_check(&f.emulator, move |e, state| {
+                let zone = zone.clone();
+                async move {
+                    let healthy = map(&state, "healthy")?;
+                    if healthy.values().any(|v| v != &Json::Bool(true)) || healthy.len() != 2 {
+                        return Err(format!("healthy {healthy:?}"));
+                    }
+                    let r53 = e.route53().await;
+                    let [primary, _] = nodes(&e.ec2().await).await?;
+                    let answer = dns_answer(&r53, &zone).await?;
+                    let ip = primary.public_ip_address().unwrap_or_default().to_owned();
+                    if answer == [ip] {
+                        Ok(())
+                    } else {
+                        Err(format!("Route 53 answers {answer:?}, not the primary"))
+                    }
+                }
+            })),
+        );
+    run("failover_pair_dns::health_driven_failover", case).await;
+}
