@@ -14,9 +14,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use acceptance_tests::checks::{Memo, err, ingress, sdk_check, sent, tag_map};
+use acceptance_tests::checks::{Memo, drifted, err, ingress, sdk_check, sent, tag_map};
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::fixtures::{default_subnets, default_vpc, filter, internet_route};
+use acceptance_tests::fixtures::{self, default_subnets, default_vpc, filter, internet_route};
 use acceptance_tests::{config, run, test_case};
 use aws_sdk_ec2::types::Instance;
 use aws_sdk_route53::types::{ResourceRecordSet, ResourceRecordSetFailover, RrType};
@@ -110,15 +110,6 @@ async fn health_checks(
         .collect())
 }
 
-async fn zone_id(r53: &Route53, name: &str) -> Result<String, String> {
-    let out = r53.list_hosted_zones().send().await.map_err(err)?;
-    out.hosted_zones()
-        .iter()
-        .find(|z| z.name().trim_end_matches('.') == name)
-        .map(|z| z.id().trim_start_matches("/hostedzone/").to_owned())
-        .ok_or_else(|| format!("no zone {name}"))
-}
-
 /// The A record sets of `RECORD` in the zone.
 async fn record_sets(r53: &Route53, zone: &str) -> Result<Vec<ResourceRecordSet>, String> {
     let out = r53
@@ -182,156 +173,160 @@ fn index(role: &str) -> usize {
 
 /// Endpoint-kind checks and records as configured, with `active` holding
 /// the floating IP and the PRIMARY record; read back through the SDK.
-fn dns_as_configured(emulator: &Arc<Emulator>, active: &'static str) -> Check {
-    sdk_check(emulator, move |e, state| async move {
-        let (ec2, r53) = (e.ec2().await, e.route53().await);
-        let marker = attr(&state, "ownership_marker")?;
-        let nodes = nodes(&ec2).await?;
-        let addresses = addresses(&ec2).await?;
-        let standby = if active == "primary" {
-            "secondary"
-        } else {
-            "primary"
-        };
-        // The floating IP on the active node, its own address parked; the
-        // standby's own address on it.
-        let floating: Vec<&Address> = addresses.iter().filter(|a| a.0 == "floating-ip").collect();
-        let own = |role: &str| {
-            let index = index(role).to_string();
-            addresses
-                .iter()
-                .find(|a| a.0 == "node-address" && a.1.as_deref() == Some(index.as_str()))
-                .cloned()
-                .ok_or_else(|| format!("no address of the {role}"))
-        };
-        let active_node = &nodes[index(active)];
-        let standby_node = &nodes[index(standby)];
-        let [floating] = floating.as_slice() else {
-            return Err(format!("addresses {addresses:?}"));
-        };
-        if floating.3.as_deref() != Some(id(active_node).as_str()) {
-            return Err(format!(
-                "the floating IP is not on the {active}: {addresses:?}"
-            ));
-        }
-        let (parked, standby_own) = (own(active)?, own(standby)?);
-        if parked.3.is_some() || standby_own.3.as_deref() != Some(id(standby_node).as_str()) {
-            return Err(format!("node addresses: {addresses:?}"));
-        }
-        let public = BTreeMap::from([
-            (active.to_owned(), floating.2.clone()),
-            (standby.to_owned(), standby_own.2.clone()),
-        ]);
-        for (role, ip) in &public {
-            if nodes[index(role)].public_ip_address() != Some(ip.as_str()) {
-                return Err(format!("the {role} is not at {ip}"));
-            }
-        }
-        let ips = map(&state, "node_public_ips")?;
-        if ips.get(active) != Some(&Json::from(floating.2.clone()))
-            || ips.get(standby) != Some(&Json::from(standby_own.2.clone()))
-        {
-            return Err(format!("node_public_ips {ips:?}, addresses {public:?}"));
-        }
-        // The checks: one per node, on its public address.
-        let ids = map(&state, "health_check_ids")?;
-        let checks = health_checks(&r53, &marker).await?;
-        if checks.len() != 2 {
-            return Err(format!("{} health checks", checks.len()));
-        }
-        for (role, ip) in &public {
-            let wanted = ids.get(role).and_then(Json::as_str).unwrap_or_default();
-            let check = checks
-                .iter()
-                .find(|c| c.id() == wanted)
-                .ok_or_else(|| format!("no check {wanted} of the {role}"))?;
-            let c = check.health_check_config().ok_or("no config")?;
-            let seen = (
-                c.r#type().as_str(),
-                c.ip_address(),
-                c.port(),
-                c.resource_path(),
-                c.request_interval(),
-                c.failure_threshold(),
-            );
-            let expected = (
-                "HTTP",
-                Some(ip.as_str()),
-                Some(CHECK_PORT),
-                Some("/health"),
-                Some(10),
-                Some(2),
-            );
-            if seen != expected {
-                return Err(format!("the {role}'s check is {seen:?}, not {expected:?}"));
-            }
-        }
-        // The records: PRIMARY on the active node with its check.
-        let zone = zone_id(&r53, ZONE).await?;
-        let sets = record_sets(&r53, &zone).await?;
-        if sets.len() != 2 {
-            return Err(format!("record sets {sets:?}"));
-        }
-        for set in &sets {
-            let role = if set.failover() == Some(&ResourceRecordSetFailover::Primary) {
-                active
+fn dns_as_configured(emulator: &Arc<Emulator>, zone: &str, active: &'static str) -> Check {
+    let zone = zone.to_owned();
+    sdk_check(emulator, move |e, state| {
+        let zone = zone.clone();
+        async move {
+            let (ec2, r53) = (e.ec2().await, e.route53().await);
+            let marker = attr(&state, "ownership_marker")?;
+            let nodes = nodes(&ec2).await?;
+            let addresses = addresses(&ec2).await?;
+            let standby = if active == "primary" {
+                "secondary"
             } else {
-                standby
+                "primary"
             };
-            let value = set.resource_records().first().map(|r| r.value());
-            let check = ids.get(role).and_then(Json::as_str);
-            if value != public.get(role).map(String::as_str)
-                || set.health_check_id() != check
-                || set.ttl() != Some(60)
-                || !set.set_identifier().is_some_and(|s| s.ends_with(role))
+            // The floating IP on the active node, its own address parked; the
+            // standby's own address on it.
+            let floating: Vec<&Address> =
+                addresses.iter().filter(|a| a.0 == "floating-ip").collect();
+            let own = |role: &str| {
+                let index = index(role).to_string();
+                addresses
+                    .iter()
+                    .find(|a| a.0 == "node-address" && a.1.as_deref() == Some(index.as_str()))
+                    .cloned()
+                    .ok_or_else(|| format!("no address of the {role}"))
+            };
+            let active_node = &nodes[index(active)];
+            let standby_node = &nodes[index(standby)];
+            let [floating] = floating.as_slice() else {
+                return Err(format!("addresses {addresses:?}"));
+            };
+            if floating.3.as_deref() != Some(id(active_node).as_str()) {
+                return Err(format!(
+                    "the floating IP is not on the {active}: {addresses:?}"
+                ));
+            }
+            let (parked, standby_own) = (own(active)?, own(standby)?);
+            if parked.3.is_some() || standby_own.3.as_deref() != Some(id(standby_node).as_str()) {
+                return Err(format!("node addresses: {addresses:?}"));
+            }
+            let public = BTreeMap::from([
+                (active.to_owned(), floating.2.clone()),
+                (standby.to_owned(), standby_own.2.clone()),
+            ]);
+            for (role, ip) in &public {
+                if nodes[index(role)].public_ip_address() != Some(ip.as_str()) {
+                    return Err(format!("the {role} is not at {ip}"));
+                }
+            }
+            let ips = map(&state, "node_public_ips")?;
+            if ips.get(active) != Some(&Json::from(floating.2.clone()))
+                || ips.get(standby) != Some(&Json::from(standby_own.2.clone()))
             {
-                return Err(format!("the {role}'s record set is {set:?}"));
+                return Err(format!("node_public_ips {ips:?}, addresses {public:?}"));
             }
-        }
-        if dns_answer(&r53, &zone).await? != [public[active].clone()] {
-            return Err(format!("Route 53 does not answer the {active}"));
-        }
-        // The checkers reach the check port, and nothing else is open on it.
-        let groups = ec2
-            .describe_security_groups()
-            .group_ids(attr(&state, "security_group_id")?)
-            .send()
-            .await
-            .map_err(err)?;
-        let group = groups.security_groups().first().ok_or("no group")?;
-        let on_check_port: Vec<String> = ingress(group)
-            .into_iter()
-            .filter(|r| r.1 == CHECK_PORT)
-            .map(|r| r.3)
-            .collect();
-        let mut checkers: Vec<String> = swarm_provider::route53::health_checker_cidrs()
-            .iter()
-            .map(|c| (*c).to_owned())
-            .collect();
-        checkers.sort();
-        if on_check_port != checkers {
-            return Err(format!("rules on {CHECK_PORT}: {on_check_port:?}"));
-        }
-        let described = group.ip_permissions().iter().any(|p| {
-            p.from_port() == Some(CHECK_PORT)
-                && p.ip_ranges().iter().all(|r| {
-                    r.description()
-                        .is_some_and(|d| d.contains("Route 53 health checkers"))
-                })
-        });
-        if !described {
-            return Err("the checkers' rules do not say whose they are".to_owned());
-        }
-        for (name, want) in [
-            ("endpoint", RECORD),
-            ("health_check_kind", "endpoint"),
-            ("active", active),
-        ] {
-            if attr(&state, name)? != want {
-                return Err(format!("{name} is not {want}"));
+            // The checks: one per node, on its public address.
+            let ids = map(&state, "health_check_ids")?;
+            let checks = health_checks(&r53, &marker).await?;
+            if checks.len() != 2 {
+                return Err(format!("{} health checks", checks.len()));
             }
+            for (role, ip) in &public {
+                let wanted = ids.get(role).and_then(Json::as_str).unwrap_or_default();
+                let check = checks
+                    .iter()
+                    .find(|c| c.id() == wanted)
+                    .ok_or_else(|| format!("no check {wanted} of the {role}"))?;
+                let c = check.health_check_config().ok_or("no config")?;
+                let seen = (
+                    c.r#type().as_str(),
+                    c.ip_address(),
+                    c.port(),
+                    c.resource_path(),
+                    c.request_interval(),
+                    c.failure_threshold(),
+                );
+                let expected = (
+                    "HTTP",
+                    Some(ip.as_str()),
+                    Some(CHECK_PORT),
+                    Some("/health"),
+                    Some(10),
+                    Some(2),
+                );
+                if seen != expected {
+                    return Err(format!("the {role}'s check is {seen:?}, not {expected:?}"));
+                }
+            }
+            // The records: PRIMARY on the active node with its check.
+            let sets = record_sets(&r53, &zone).await?;
+            if sets.len() != 2 {
+                return Err(format!("record sets {sets:?}"));
+            }
+            for set in &sets {
+                let role = if set.failover() == Some(&ResourceRecordSetFailover::Primary) {
+                    active
+                } else {
+                    standby
+                };
+                let value = set.resource_records().first().map(|r| r.value());
+                let check = ids.get(role).and_then(Json::as_str);
+                if value != public.get(role).map(String::as_str)
+                    || set.health_check_id() != check
+                    || set.ttl() != Some(60)
+                    || !set.set_identifier().is_some_and(|s| s.ends_with(role))
+                {
+                    return Err(format!("the {role}'s record set is {set:?}"));
+                }
+            }
+            if dns_answer(&r53, &zone).await? != [public[active].clone()] {
+                return Err(format!("Route 53 does not answer the {active}"));
+            }
+            // The checkers reach the check port, and nothing else is open on it.
+            let groups = ec2
+                .describe_security_groups()
+                .group_ids(attr(&state, "security_group_id")?)
+                .send()
+                .await
+                .map_err(err)?;
+            let group = groups.security_groups().first().ok_or("no group")?;
+            let on_check_port: Vec<String> = ingress(group)
+                .into_iter()
+                .filter(|r| r.1 == CHECK_PORT)
+                .map(|r| r.3)
+                .collect();
+            let mut checkers: Vec<String> = swarm_provider::route53::health_checker_cidrs()
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect();
+            checkers.sort();
+            if on_check_port != checkers {
+                return Err(format!("rules on {CHECK_PORT}: {on_check_port:?}"));
+            }
+            let described = group.ip_permissions().iter().any(|p| {
+                p.from_port() == Some(CHECK_PORT)
+                    && p.ip_ranges().iter().all(|r| {
+                        r.description()
+                            .is_some_and(|d| d.contains("Route 53 health checkers"))
+                    })
+            });
+            if !described {
+                return Err("the checkers' rules do not say whose they are".to_owned());
+            }
+            for (name, want) in [
+                ("endpoint", RECORD),
+                ("health_check_kind", "endpoint"),
+                ("active", active),
+            ] {
+                if attr(&state, name)? != want {
+                    return Err(format!("{name} is not {want}"));
+                }
+            }
+            Ok(())
         }
-        Ok(())
     })
 }
 
@@ -534,7 +529,7 @@ async fn public_switchover() {
             Step::apply(f.hcl("primary"))
                 .check(f.save_marker())
                 .check(save(&ids))
-                .check(dns_as_configured(&f.emulator, "primary")),
+                .check(dns_as_configured(&f.emulator, &f.zone, "primary")),
         )
         .step(
             Step::plan(f.hcl("secondary"))
@@ -552,12 +547,12 @@ async fn public_switchover() {
         .step(
             Step::apply(f.hcl("secondary"))
                 .check(same_ids(&ids))
-                .check(dns_as_configured(&f.emulator, "secondary")),
+                .check(dns_as_configured(&f.emulator, &f.zone, "secondary")),
         )
         .step(
             Step::apply(f.hcl("primary"))
                 .check(same_ids(&ids))
-                .check(dns_as_configured(&f.emulator, "primary")),
+                .check(dns_as_configured(&f.emulator, &f.zone, "primary")),
         );
     run("failover_pair_dns::public_switchover", case).await;
 }
@@ -670,4 +665,352 @@ async fn health_driven_failover() {
             })),
         );
     run("failover_pair_dns::health_driven_failover", case).await;
+}
+
+/// A new VPC with two subnets in two zones, whose main route table has no
+/// route to the internet: (VPC, subnets).
+async fn private_network(ec2: &Ec2) -> (String, [String; 2]) {
+    let vpc = fixtures::vpc(ec2, "10.1.0.0/16").await;
+    let a = fixtures::subnet(ec2, &vpc, "10.1.1.0/24", "us-east-1a").await;
+    let b = fixtures::subnet(ec2, &vpc, "10.1.2.0/24", "us-east-1b").await;
+    (vpc, [a, b])
+}
+
+/// Private subnets: CloudWatch-alarm checks (said by the plan), an alarm
+/// per node on its instance, checks on the alarms, records with the
+/// private addresses in a private zone. A public zone and the endpoint
+/// settings are warned about.
+#[tokio::test]
+async fn private_subnets() {
+    let f = Fixture::start().await;
+    let ec2 = f.emulator.ec2().await;
+    let (vpc, subnets) = private_network(&ec2).await;
+    let private_zone = hosted_zone(&f.emulator, ZONE, Some(&vpc)).await;
+    let subnets = [subnets[0].as_str(), subnets[1].as_str()];
+    let with_zone = |zone: &str, check: &str| {
+        f.pair(
+            &subnets,
+            &format!(
+                "{check}  dns {{\n    zone_id = \"{zone}\"\n    record_name = \"{RECORD}\"\n    ttl = 30\n  }}\n"
+            ),
+        )
+    };
+    let hcl = with_zone(&private_zone, "");
+    let zone = private_zone.clone();
+    let alarms_and_records = sdk_check(&f.emulator, move |e, state| {
+        let zone = zone.clone();
+        async move {
+            let (r53, cw) = (e.route53().await, e.cloudwatch().await);
+            let marker = attr(&state, "ownership_marker")?;
+            let nodes = nodes(&e.ec2().await).await?;
+            let ids = map(&state, "health_check_ids")?;
+            let checks = health_checks(&r53, &marker).await?;
+            let alarms = cw
+                .describe_alarms()
+                .alarm_name_prefix(format!("swarm-{marker}"))
+                .send()
+                .await
+                .map_err(err)?;
+            let sets = record_sets(&r53, &zone).await?;
+            if checks.len() != 2 || alarms.metric_alarms().len() != 2 || sets.len() != 2 {
+                return Err(format!(
+                    "{} checks, {} alarms, {} record sets",
+                    checks.len(),
+                    alarms.metric_alarms().len(),
+                    sets.len()
+                ));
+            }
+            for (role, node) in [("primary", &nodes[0]), ("secondary", &nodes[1])] {
+                let alarm = alarms
+                    .metric_alarms()
+                    .iter()
+                    .find(|a| a.alarm_name() == Some(&format!("swarm-{marker}-{role}-status")))
+                    .ok_or_else(|| format!("no alarm of the {role}"))?;
+                let on = alarm
+                    .dimensions()
+                    .iter()
+                    .find(|d| d.name() == Some("InstanceId"))
+                    .and_then(|d| d.value());
+                if on != node.instance_id() || alarm.metric_name() != Some("StatusCheckFailed") {
+                    return Err(format!("the {role}'s alarm is {alarm:?}"));
+                }
+                let wanted = ids.get(role).and_then(Json::as_str).unwrap_or_default();
+                let check = checks
+                    .iter()
+                    .find(|c| c.id() == wanted)
+                    .and_then(|c| c.health_check_config())
+                    .ok_or_else(|| format!("no check {wanted} of the {role}"))?;
+                let watched = check.alarm_identifier().map(|a| a.name().to_owned());
+                if check.r#type().as_str() != "CLOUDWATCH_METRIC"
+                    || watched != alarm.alarm_name().map(str::to_owned)
+                {
+                    return Err(format!("the {role}'s check is {check:?}"));
+                }
+                let set = sets
+                    .iter()
+                    .find(|s| s.set_identifier().is_some_and(|i| i.ends_with(role)))
+                    .ok_or_else(|| format!("no record of the {role}"))?;
+                let primary = set.failover() == Some(&ResourceRecordSetFailover::Primary);
+                if set.resource_records().first().map(|r| r.value()) != node.private_ip_address()
+                    || set.health_check_id() != Some(wanted)
+                    || primary != (role == "primary")
+                    || set.ttl() != Some(30)
+                {
+                    return Err(format!("the {role}'s record set is {set:?}"));
+                }
+            }
+            if attr(&state, "endpoint")? != RECORD || !map(&state, "node_public_ips")?.is_empty() {
+                return Err("endpoint or node_public_ips".to_owned());
+            }
+            Ok(())
+        }
+    });
+    let case = f
+        .case()
+        .step(
+            Step::plan(with_zone(
+                &f.zone,
+                "  health_check {\n    protocol = \"HTTP\"\n    failure_threshold = 1\n  }\n",
+            ))
+            .expect_changes()
+            .check_output(|out| {
+                let kind = out
+                    .lines()
+                    .find(|l| l.contains("+ health_check_kind"))
+                    .unwrap_or_default();
+                if !kind.contains("\"cloudwatch-alarm\"") {
+                    return Err(format!("the plan does not say the kind:\n{out}"));
+                }
+                for said in [
+                    "Private addresses in a public zone",
+                    "Health-check settings unused in private subnets",
+                ] {
+                    if !out.contains(said) {
+                        return Err(format!("the plan does not say {said:?}:\n{out}"));
+                    }
+                }
+                Ok(())
+            }),
+        )
+        .step(
+            Step::apply(hcl)
+                .check(f.save_marker())
+                .check(Check::attr_equals(
+                    PAIR,
+                    "health_check_kind",
+                    "cloudwatch-alarm",
+                ))
+                .check(alarms_and_records),
+        );
+    run("failover_pair_dns::private_subnets", case).await;
+}
+
+/// Out of band: the active node's record set deleted; the standby's record
+/// set and its check deleted; the standby's own address disassociated.
+/// Each is shown by the plan, repaired by apply, then the plan is empty.
+#[tokio::test]
+async fn drift() {
+    let f = Fixture::start().await;
+    let hcl = f.hcl("primary");
+    let delete_records = |roles: &'static [&'static str], with_check: bool| {
+        let zone = f.zone.clone();
+        move |e: Arc<Emulator>| {
+            let zone = zone.clone();
+            async move {
+                let r53 = e.route53().await;
+                for set in record_sets(&r53, &zone).await? {
+                    if !roles
+                        .iter()
+                        .any(|r| set.set_identifier().is_some_and(|i| i.ends_with(r)))
+                    {
+                        continue;
+                    }
+                    let change = aws_sdk_route53::types::Change::builder()
+                        .action(aws_sdk_route53::types::ChangeAction::Delete)
+                        .resource_record_set(set.clone())
+                        .build()
+                        .map_err(err)?;
+                    let batch = aws_sdk_route53::types::ChangeBatch::builder()
+                        .changes(change)
+                        .build()
+                        .map_err(err)?;
+                    sent(
+                        r53.change_resource_record_sets()
+                            .hosted_zone_id(&zone)
+                            .change_batch(batch)
+                            .send()
+                            .await,
+                    )?;
+                    if with_check && let Some(check) = set.health_check_id() {
+                        sent(
+                            r53.delete_health_check()
+                                .health_check_id(check)
+                                .send()
+                                .await,
+                        )?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    };
+    let case = f
+        .case()
+        .step(Step::apply(hcl.clone()).check(f.save_marker()))
+        .step(drifted(
+            &f.emulator,
+            &hcl,
+            delete_records(&["primary"], false),
+        ))
+        .step(Step::apply(hcl.clone()).check(dns_as_configured(&f.emulator, &f.zone, "primary")))
+        .step(drifted(
+            &f.emulator,
+            &hcl,
+            delete_records(&["secondary"], true),
+        ))
+        .step(Step::apply(hcl.clone()).check(dns_as_configured(&f.emulator, &f.zone, "primary")))
+        .step(drifted(&f.emulator, &hcl, |e| async move {
+            let ec2 = e.ec2().await;
+            let own = addresses(&ec2)
+                .await?
+                .into_iter()
+                .find(|a| a.0 == "node-address" && a.1.as_deref() == Some("1"))
+                .ok_or("no address of the secondary")?;
+            sent(ec2.disassociate_address().public_ip(own.2).send().await)
+        }))
+        .step(Step::apply(hcl).check(dns_as_configured(&f.emulator, &f.zone, "primary")));
+    run("failover_pair_dns::drift", case).await;
+}
+
+/// Import by name with `dns`, after the state is lost: the configuration
+/// Terraform writes plans no replacement (and nothing at all after its
+/// apply); the same nodes and checks. Destroy then leaves nothing.
+#[tokio::test]
+async fn import() {
+    let f = Fixture::start().await;
+    let ids = Ids::default();
+    let hcl = f.hcl("secondary");
+    let only_import = config(&format!(
+        "{}\nimport {{\n  to = {PAIR}\n  id = \"mcp\"\n}}\n",
+        f.emulator.provider_block("  environment = \"production\"")
+    ));
+    let case = f
+        .case()
+        .step(
+            Step::apply(hcl.clone())
+                .check(f.save_marker())
+                .check(save(&ids)),
+        )
+        .step(Step::command(hcl, &["state", "rm", "-no-color", PAIR]))
+        .step(
+            Step::import_generated(only_import)
+                .check(same_ids(&ids))
+                .check(dns_as_configured(&f.emulator, &f.zone, "secondary")),
+        );
+    run("failover_pair_dns::import", case).await;
+}
+
+/// The data source shows the checks, their kind, the nodes' public
+/// addresses and the DNS name, as the resource has them.
+#[tokio::test]
+async fn data_source() {
+    let f = Fixture::start().await;
+    let hcl = f.hcl("primary");
+    let with_lookup = format!(
+        "{hcl}\ndata \"swarm_failover_pair\" \"found\" {{\n  name       = \"mcp\"\n  depends_on = [swarm_failover_pair.mcp]\n}}\n"
+    );
+    let case = f.case().step(Step::apply(hcl).check(f.save_marker())).step(
+        Step::apply(with_lookup).check(Check::sync(|state| {
+            let found = "data.swarm_failover_pair.found";
+            for name in [
+                "endpoint",
+                "health_check_ids",
+                "healthy",
+                "health_check_kind",
+                "node_public_ips",
+            ] {
+                let (a, b) = (state.attr(found, name)?, state.attr(PAIR, name)?);
+                if a != b || a.is_null() || a.as_object().is_some_and(|m| m.len() != 2) {
+                    return Err(format!(
+                        "{name}: {a} from the data source, {b} in the resource"
+                    ));
+                }
+            }
+            Ok(())
+        })),
+    );
+    run("failover_pair_dns::data_source", case).await;
+}
+
+/// Refused with nothing made: at validate, an interval Route 53 does not
+/// have and a TCP check with a path; at plan, a zone that does not exist
+/// and one public and one private subnet.
+#[tokio::test]
+async fn bad_input() {
+    let f = Fixture::start().await;
+    let ec2 = f.emulator.ec2().await;
+    // A subnet of the default VPC with a table of its own, without a
+    // route to the internet: private beside the public default subnets.
+    let (vpc, _) = default_vpc(&ec2).await;
+    let private = fixtures::subnet(&ec2, &vpc, "172.31.200.0/24", "us-east-1b").await;
+    let table = ec2
+        .create_route_table()
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateRouteTable: {e:?}"))
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .unwrap_or_default()
+        .to_owned();
+    ec2.associate_route_table()
+        .route_table_id(table)
+        .subnet_id(&private)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("AssociateRouteTable: {e:?}"));
+    let public = [f.subnets[0].as_str(), f.subnets[1].as_str()];
+    let check = |block: &str| f.pair(&public, &format!("  health_check {{\n{block}  }}\n"));
+    let dns = |zone: &str| {
+        format!("  dns {{\n    zone_id = \"{zone}\"\n    record_name = \"{RECORD}\"\n  }}\n")
+    };
+    let names = |attribute: &'static str| {
+        move |out: &str| {
+            if out.contains(attribute) {
+                Ok(())
+            } else {
+                Err(format!("the error does not name {attribute}:\n{out}"))
+            }
+        }
+    };
+    let nothing = {
+        let e = Arc::clone(&f.emulator);
+        move || {
+            let e = Arc::clone(&e);
+            async move { nothing_left(&e, "").await }
+        }
+    };
+    let case = test_case()
+        .step(
+            Step::validate(check("    interval_seconds = 20\n"))
+                .expect_error("interval_seconds must be 10 or 30")
+                .check_output(names("health_check.interval_seconds")),
+        )
+        .step(
+            Step::validate(check("    protocol = \"TCP\"\n    path = \"/health\"\n"))
+                .expect_error("a TCP health check has no path")
+                .check_output(names("health_check.path")),
+        )
+        .step(
+            Step::plan(f.pair(&public, &dns("ZNOSUCHZONE0000")))
+                .expect_error("Route 53 has no hosted zone ZNOSUCHZONE0000")
+                .check_output(names("dns.zone_id")),
+        )
+        .step(
+            Step::plan(f.pair(&[public[0], &private], &dns(&f.zone)))
+                .expect_error("must be both public or both private")
+                .check_output(names("subnet_ids")),
+        )
+        .step(Step::validate(f.hcl("primary")).before(nothing));
+    run("failover_pair_dns::bad_input", case).await;
 }

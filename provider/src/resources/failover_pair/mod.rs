@@ -97,11 +97,7 @@ pub async fn find(
         .next()
         .flatten()
         .map(|m| m.as_str().to_owned());
-    let basis = PairState {
-        active: Some(observed.active().name().to_owned()),
-        floating_ip: Some(!observed.addresses.is_empty()),
-        ..PairState::default()
-    };
+    let basis = state::found_basis(&observed);
     Ok(Some(Found {
         state: state::observed_state(client, &basis, &observed),
         vpc_id: observed.groups.first().map(|g| g.vpc_id.clone()),

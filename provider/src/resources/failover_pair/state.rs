@@ -510,6 +510,20 @@ pub async fn imported(
     Ok(observed_state(client, &basis, observed))
 }
 
+/// What the data source knows of a pair before reading it: the active
+/// node and the floating IP as found, the checks and records as the
+/// group's tags and the checks say (the default MCP port: a check on
+/// another port is read with its own).
+pub fn found_basis(observed: &Observed) -> PairState {
+    PairState {
+        active: Some(observed.active().name().to_owned()),
+        floating_ip: Some(!observed.addresses.is_empty()),
+        health_check: imported_health_check(observed, DEFAULT_MCP_PORT),
+        dns: imported_dns(observed),
+        ..PairState::default()
+    }
+}
+
 /// The `dns` block of an imported pair: where the group's tag says its
 /// records are, with their TTL (null when the default).
 fn imported_dns(observed: &Observed) -> Option<DnsModel> {
