@@ -154,7 +154,8 @@ pub async fn converge(
     let active_fits = current_active
         .as_ref()
         .is_some_and(|i| roll.fits(spec.active, i));
-    if !active_fits {
+    // (At a create nothing serves yet: the active node is simply made.)
+    if !active_fits && !observed.instances.is_empty() {
         serving
             .serve(
                 standby,
