@@ -519,6 +519,20 @@ fn same_ids(ids: &Ids) -> Check {
     })
 }
 
+/// Both instances replaced, the checks the same (updated in place).
+fn replaced_nodes_same_checks(ids: &Ids) -> Check {
+    let ids = ids.clone();
+    Check::sync(move |state| {
+        let (before, now) = (ids.get()?, ids_of(state)?);
+        if now.len() == 4 && before[..2].iter().all(|i| !now.contains(i)) && before[2..] == now[2..]
+        {
+            Ok(())
+        } else {
+            Err(format!("{before:?} then {now:?}"))
+        }
+    })
+}
+
 #[tokio::test]
 async fn public_switchover() {
     let f = Fixture::start().await;
@@ -696,75 +710,84 @@ async fn private_subnets() {
         )
     };
     let hcl = with_zone(&private_zone, "");
+    let ids = Ids::default();
     let zone = private_zone.clone();
-    let alarms_and_records = sdk_check(&f.emulator, move |e, state| {
+    let emulator = Arc::clone(&f.emulator);
+    let alarms_and_records = move || {
         let zone = zone.clone();
-        async move {
-            let (r53, cw) = (e.route53().await, e.cloudwatch().await);
-            let marker = attr(&state, "ownership_marker")?;
-            let nodes = nodes(&e.ec2().await).await?;
-            let ids = map(&state, "health_check_ids")?;
-            let checks = health_checks(&r53, &marker).await?;
-            let alarms = cw
-                .describe_alarms()
-                .alarm_name_prefix(format!("swarm-{marker}"))
-                .send()
-                .await
-                .map_err(err)?;
-            let sets = record_sets(&r53, &zone).await?;
-            if checks.len() != 2 || alarms.metric_alarms().len() != 2 || sets.len() != 2 {
-                return Err(format!(
-                    "{} checks, {} alarms, {} record sets",
-                    checks.len(),
-                    alarms.metric_alarms().len(),
-                    sets.len()
-                ));
-            }
-            for (role, node) in [("primary", &nodes[0]), ("secondary", &nodes[1])] {
-                let alarm = alarms
-                    .metric_alarms()
-                    .iter()
-                    .find(|a| a.alarm_name() == Some(&format!("swarm-{marker}-{role}-status")))
-                    .ok_or_else(|| format!("no alarm of the {role}"))?;
-                let on = alarm
-                    .dimensions()
-                    .iter()
-                    .find(|d| d.name() == Some("InstanceId"))
-                    .and_then(|d| d.value());
-                if on != node.instance_id() || alarm.metric_name() != Some("StatusCheckFailed") {
-                    return Err(format!("the {role}'s alarm is {alarm:?}"));
+        sdk_check(&emulator, move |e, state| {
+            let zone = zone.clone();
+            async move {
+                let (r53, cw) = (e.route53().await, e.cloudwatch().await);
+                let marker = attr(&state, "ownership_marker")?;
+                let nodes = nodes(&e.ec2().await).await?;
+                let ids = map(&state, "health_check_ids")?;
+                let checks = health_checks(&r53, &marker).await?;
+                let alarms = cw
+                    .describe_alarms()
+                    .alarm_name_prefix(format!("swarm-{marker}"))
+                    .send()
+                    .await
+                    .map_err(err)?;
+                let sets = record_sets(&r53, &zone).await?;
+                if checks.len() != 2 || alarms.metric_alarms().len() != 2 || sets.len() != 2 {
+                    return Err(format!(
+                        "{} checks, {} alarms, {} record sets",
+                        checks.len(),
+                        alarms.metric_alarms().len(),
+                        sets.len()
+                    ));
                 }
-                let wanted = ids.get(role).and_then(Json::as_str).unwrap_or_default();
-                let check = checks
-                    .iter()
-                    .find(|c| c.id() == wanted)
-                    .and_then(|c| c.health_check_config())
-                    .ok_or_else(|| format!("no check {wanted} of the {role}"))?;
-                let watched = check.alarm_identifier().map(|a| a.name().to_owned());
-                if check.r#type().as_str() != "CLOUDWATCH_METRIC"
-                    || watched != alarm.alarm_name().map(str::to_owned)
+                for (role, node) in [("primary", &nodes[0]), ("secondary", &nodes[1])] {
+                    let alarm = alarms
+                        .metric_alarms()
+                        .iter()
+                        .find(|a| a.alarm_name() == Some(&format!("swarm-{marker}-{role}-status")))
+                        .ok_or_else(|| format!("no alarm of the {role}"))?;
+                    let on = alarm
+                        .dimensions()
+                        .iter()
+                        .find(|d| d.name() == Some("InstanceId"))
+                        .and_then(|d| d.value());
+                    if on != node.instance_id() || alarm.metric_name() != Some("StatusCheckFailed")
+                    {
+                        return Err(format!("the {role}'s alarm is {alarm:?}"));
+                    }
+                    let wanted = ids.get(role).and_then(Json::as_str).unwrap_or_default();
+                    let check = checks
+                        .iter()
+                        .find(|c| c.id() == wanted)
+                        .and_then(|c| c.health_check_config())
+                        .ok_or_else(|| format!("no check {wanted} of the {role}"))?;
+                    let watched = check.alarm_identifier().map(|a| a.name().to_owned());
+                    if check.r#type().as_str() != "CLOUDWATCH_METRIC"
+                        || watched != alarm.alarm_name().map(str::to_owned)
+                    {
+                        return Err(format!("the {role}'s check is {check:?}"));
+                    }
+                    let set = sets
+                        .iter()
+                        .find(|s| s.set_identifier().is_some_and(|i| i.ends_with(role)))
+                        .ok_or_else(|| format!("no record of the {role}"))?;
+                    let primary = set.failover() == Some(&ResourceRecordSetFailover::Primary);
+                    if set.resource_records().first().map(|r| r.value())
+                        != node.private_ip_address()
+                        || set.health_check_id() != Some(wanted)
+                        || primary != (role == "primary")
+                        || set.ttl() != Some(30)
+                    {
+                        return Err(format!("the {role}'s record set is {set:?}"));
+                    }
+                }
+                if attr(&state, "endpoint")? != RECORD
+                    || !map(&state, "node_public_ips")?.is_empty()
                 {
-                    return Err(format!("the {role}'s check is {check:?}"));
+                    return Err("endpoint or node_public_ips".to_owned());
                 }
-                let set = sets
-                    .iter()
-                    .find(|s| s.set_identifier().is_some_and(|i| i.ends_with(role)))
-                    .ok_or_else(|| format!("no record of the {role}"))?;
-                let primary = set.failover() == Some(&ResourceRecordSetFailover::Primary);
-                if set.resource_records().first().map(|r| r.value()) != node.private_ip_address()
-                    || set.health_check_id() != Some(wanted)
-                    || primary != (role == "primary")
-                    || set.ttl() != Some(30)
-                {
-                    return Err(format!("the {role}'s record set is {set:?}"));
-                }
+                Ok(())
             }
-            if attr(&state, "endpoint")? != RECORD || !map(&state, "node_public_ips")?.is_empty() {
-                return Err("endpoint or node_public_ips".to_owned());
-            }
-            Ok(())
-        }
-    });
+        })
+    };
     let case = f
         .case()
         .step(
@@ -793,14 +816,23 @@ async fn private_subnets() {
             }),
         )
         .step(
-            Step::apply(hcl)
+            Step::apply(hcl.clone())
                 .check(f.save_marker())
+                .check(save(&ids))
                 .check(Check::attr_equals(
                     PAIR,
                     "health_check_kind",
                     "cloudwatch-alarm",
                 ))
-                .check(alarms_and_records),
+                .check(alarms_and_records()),
+        )
+        // A new image rolls both nodes: each alarm follows its node's new
+        // instance and each record its new private address; the checks
+        // stay.
+        .step(
+            Step::apply(hcl.replace("ami-785db401", "ami-1e749f67"))
+                .check(replaced_nodes_same_checks(&ids))
+                .check(alarms_and_records()),
         );
     run("failover_pair_dns::private_subnets", case).await;
 }
@@ -811,6 +843,7 @@ async fn private_subnets() {
 #[tokio::test]
 async fn drift() {
     let f = Fixture::start().await;
+    let ids = Ids::default();
     let hcl = f.hcl("primary");
     let delete_records = |roles: &'static [&'static str], with_check: bool| {
         let zone = f.zone.clone();
@@ -878,7 +911,18 @@ async fn drift() {
                 .ok_or("no address of the secondary")?;
             sent(ec2.disassociate_address().public_ip(own.2).send().await)
         }))
-        .step(Step::apply(hcl).check(dns_as_configured(&f.emulator, &f.zone, "primary")));
+        .step(
+            Step::apply(hcl.clone())
+                .check(save(&ids))
+                .check(dns_as_configured(&f.emulator, &f.zone, "primary")),
+        )
+        // A new image rolls both nodes; their addresses, checks and
+        // records end as they were, the floating IP on the primary.
+        .step(
+            Step::apply(hcl.replace("ami-785db401", "ami-1e749f67"))
+                .check(replaced_nodes_same_checks(&ids))
+                .check(dns_as_configured(&f.emulator, &f.zone, "primary")),
+        );
     run("failover_pair_dns::drift", case).await;
 }
 
