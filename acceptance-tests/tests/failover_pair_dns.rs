@@ -14,10 +14,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use acceptance_tests::checks::{Memo, drifted, err, ingress, sdk_check, sent, tag_map};
+use acceptance_tests::checks::{
+    Memo, drifted, err, ingress, sdk_check, sent, tag_map, updated_in_place,
+};
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::{self, default_subnets, default_vpc, filter, internet_route};
-use acceptance_tests::{config, run, test_case};
+use acceptance_tests::{config, pairs, run, test_case};
 use aws_sdk_ec2::types::Instance;
 use aws_sdk_route53::types::{ResourceRecordSet, ResourceRecordSetFailover, RrType};
 use serde_json::Value as Json;
@@ -36,34 +38,9 @@ type Route53 = aws_sdk_route53::Client;
 // ---------------------------------------------------------------------------
 // Reading AWS back.
 
-/// The pair's live instances (primary, secondary), by their index tag.
+/// The pair's nodes (primary, secondary).
 async fn nodes(ec2: &Ec2) -> Result<[Instance; 2], String> {
-    let out = ec2
-        .describe_instances()
-        .filters(filter("tag:swarm:failover-pair", &["mcp"]))
-        .filters(filter(
-            "instance-state-name",
-            &["pending", "running", "stopping", "stopped"],
-        ))
-        .send()
-        .await
-        .map_err(err)?;
-    let live: Vec<Instance> = out
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances().iter().cloned())
-        .collect();
-    let at = |index: &str| {
-        let found: Vec<&Instance> = live
-            .iter()
-            .filter(|i| tag_map(i.tags()).get("swarm:index").map(String::as_str) == Some(index))
-            .collect();
-        match found.as_slice() {
-            [one] => Ok((*one).clone()),
-            other => Err(format!("{} instances of index {index}", other.len())),
-        }
-    };
-    Ok([at("0")?, at("1")?])
+    pairs::nodes(ec2, "mcp").await
 }
 
 fn id(i: &Instance) -> String {
@@ -334,21 +311,7 @@ fn dns_as_configured(emulator: &Arc<Emulator>, zone: &str, active: &'static str)
 /// record sets, alarms.
 async fn nothing_left(e: &Emulator, marker: &str) -> CheckResult {
     let (ec2, r53) = (e.ec2().await, e.route53().await);
-    let live = ec2
-        .describe_instances()
-        .filters(filter("tag:swarm:failover-pair", &["mcp"]))
-        .filters(filter(
-            "instance-state-name",
-            &["pending", "running", "stopping", "stopped"],
-        ))
-        .send()
-        .await
-        .map_err(err)?;
-    let instances: usize = live
-        .reservations()
-        .iter()
-        .map(|r| r.instances().len())
-        .sum();
+    let instances = pairs::instances(&ec2, "mcp").await?.len();
     let groups = ec2
         .describe_security_groups()
         .filters(filter("tag:swarm:failover-pair", &["mcp"]))
@@ -548,15 +511,7 @@ async fn public_switchover() {
         .step(
             Step::plan(f.hcl("secondary"))
                 .expect_changes()
-                .check_output(|out| {
-                    if out.contains("must be replaced")
-                        || !out.contains("1 to change, 0 to destroy")
-                    {
-                        Err(format!("not an update in place:\n{out}"))
-                    } else {
-                        Ok(())
-                    }
-                }),
+                .check_output(updated_in_place),
         )
         .step(
             Step::apply(f.hcl("secondary"))

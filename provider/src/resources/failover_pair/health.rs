@@ -183,6 +183,9 @@ impl Checks {
     }
 }
 
+/// Sets one number of a `health_check` block.
+type SetNumber = fn(&mut HealthCheckModel, i64);
+
 /// What is wrong with a `health_check` block, per attribute (its name in
 /// the block, and why), by Route 53's rules (`Target::problem`): each
 /// attribute is judged alone on top of the defaults, so that the error
@@ -197,31 +200,23 @@ pub fn problems(model: &HealthCheckModel, mcp_port: Option<i64>) -> Vec<(&'stati
         checks.endpoint("192.0.2.1").problem()
     };
     let mut found = Vec::new();
-    if model.port.is_some() {
-        let one = HealthCheckModel {
-            port: model.port,
-            ..defaults.clone()
-        };
-        if let Some(why) = judge(one) {
-            found.push(("port", why));
-        }
-    }
-    if model.interval_seconds.is_some() {
-        let one = HealthCheckModel {
-            interval_seconds: model.interval_seconds,
-            ..defaults.clone()
-        };
-        if let Some(why) = judge(one) {
-            found.push(("interval_seconds", why));
-        }
-    }
-    if model.failure_threshold.is_some() {
-        let one = HealthCheckModel {
-            failure_threshold: model.failure_threshold,
-            ..defaults.clone()
-        };
-        if let Some(why) = judge(one) {
-            found.push(("failure_threshold", why));
+    // The numbers, each alone on the defaults.
+    let numbers: [(&'static str, Option<i64>, SetNumber); 3] = [
+        ("port", model.port, |m, v| m.port = Some(v)),
+        ("interval_seconds", model.interval_seconds, |m, v| {
+            m.interval_seconds = Some(v)
+        }),
+        ("failure_threshold", model.failure_threshold, |m, v| {
+            m.failure_threshold = Some(v)
+        }),
+    ];
+    for (name, value, set) in numbers {
+        if let Some(value) = value {
+            let mut one = defaults.clone();
+            set(&mut one, value);
+            if let Some(why) = judge(one) {
+                found.push((name, why));
+            }
         }
     }
     if model.path.is_some() {
