@@ -1013,3 +1013,88 @@ async fn bad_input() {
         .step(Step::validate(f.hcl("primary")).before(nothing));
     run("failover_pair_dns::bad_input", case).await;
 }
+
+/// Health checks and DNS added to a pair that had none, then taken away:
+/// updates in place, the same instances throughout; without them no
+/// check, record set, node address or checkers' rule is left.
+#[tokio::test]
+async fn added_and_removed() {
+    let f = Fixture::start().await;
+    let ids = Ids::default();
+    let subnets = [f.subnets[0].as_str(), f.subnets[1].as_str()];
+    let plain = f.pair(&subnets, "  floating_ip = true\n");
+    let instances = |ids: &Ids| {
+        let ids = ids.clone();
+        Check::sync(move |state| {
+            let now = vec![
+                attr(state, "primary_instance_id")?,
+                attr(state, "secondary_instance_id")?,
+            ];
+            ids.first_or_same("the instances", now)
+        })
+    };
+    let only_the_floating_ip = sdk_check(&f.emulator, |e, state| async move {
+        let (ec2, r53) = (e.ec2().await, e.route53().await);
+        let marker = attr(&state, "ownership_marker")?;
+        let checks = health_checks(&r53, &marker).await?;
+        let zones = r53.list_hosted_zones().send().await.map_err(err)?;
+        let mut sets = 0;
+        for zone in zones.hosted_zones() {
+            let zone = zone.id().trim_start_matches("/hostedzone/");
+            sets += record_sets(&r53, zone).await?.len();
+        }
+        let addresses = addresses(&ec2).await?;
+        let groups = ec2
+            .describe_security_groups()
+            .group_ids(attr(&state, "security_group_id")?)
+            .send()
+            .await
+            .map_err(err)?;
+        let rules = groups
+            .security_groups()
+            .first()
+            .map(ingress)
+            .unwrap_or_default();
+        let empty = |name: &str| map(&state, name).is_ok_and(|m| m.is_empty());
+        if checks.is_empty()
+            && sets == 0
+            && addresses.len() == 1
+            && addresses[0].0 == "floating-ip"
+            && rules.len() == 1
+            && empty("health_check_ids")
+            && empty("node_public_ips")
+            && state.attr(PAIR, "health_check_kind")?.is_null()
+            && attr(&state, "endpoint")? == addresses[0].2
+        {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} checks, {sets} record sets, addresses {addresses:?}, rules {rules:?}",
+                checks.len()
+            ))
+        }
+    });
+    let case = f
+        .case()
+        .step(
+            Step::apply(plain.clone())
+                .check(f.save_marker())
+                .check(instances(&ids)),
+        )
+        .step(
+            Step::plan(f.hcl("primary"))
+                .expect_changes()
+                .check_output(updated_in_place),
+        )
+        .step(
+            Step::apply(f.hcl("primary"))
+                .check(instances(&ids))
+                .check(dns_as_configured(&f.emulator, &f.zone, "primary")),
+        )
+        .step(
+            Step::apply(plain)
+                .check(instances(&ids))
+                .check(only_the_floating_ip),
+        );
+    run("failover_pair_dns::added_and_removed", case).await;
+}
