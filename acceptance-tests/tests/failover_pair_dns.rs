@@ -648,7 +648,8 @@ async fn private_network(ec2: &Ec2) -> (String, [String; 2]) {
 /// Private subnets: CloudWatch-alarm checks (said by the plan), an alarm
 /// per node on its instance, checks on the alarms, records with the
 /// private addresses in a private zone. A public zone and the endpoint
-/// settings are warned about.
+/// settings are warned about. An alarm deleted out of band is put back;
+/// an image roll moves the alarms and records to the new instances.
 #[tokio::test]
 async fn private_subnets() {
     let f = Fixture::start().await;
@@ -781,6 +782,25 @@ async fn private_subnets() {
                 ))
                 .check(alarms_and_records()),
         )
+        // The primary's alarm deleted out of band: shown, put back.
+        .step(drifted(&f.emulator, &hcl, |e| async move {
+            let cw = e.cloudwatch().await;
+            let alarms = cw
+                .describe_alarms()
+                .alarm_name_prefix("swarm-")
+                .send()
+                .await
+                .map_err(err)?;
+            let primary = alarms
+                .metric_alarms()
+                .iter()
+                .filter_map(|a| a.alarm_name())
+                .find(|n| n.ends_with("-primary-status"))
+                .ok_or("no alarm of the primary")?
+                .to_owned();
+            sent(cw.delete_alarms().alarm_names(primary).send().await)
+        }))
+        .step(Step::apply(hcl.clone()).check(alarms_and_records()))
         // A new image rolls both nodes: each alarm follows its node's new
         // instance and each record its new private address; the checks
         // stay.
