@@ -132,8 +132,9 @@ pub fn schema() -> Schema {
             .default_value(Value::from("primary"))
             .description(
                 "The node that holds the endpoint, `primary` or `secondary`. Changing it is a \
-                 planned switchover, in place: the Elastic IP moves; no instance is replaced. \
-                 Default: `primary`.",
+                 planned switchover, in place: the Elastic IP moves, and with `dns` the PRIMARY \
+                 and SECONDARY records swap; no instance is replaced. Route 53 failing over by \
+                 itself does not change it. Default: `primary`.",
             )
             .validator(validators::string_check(
                 "\"primary\" or \"secondary\"",
