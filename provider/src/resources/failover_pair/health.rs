@@ -422,12 +422,7 @@ pub async fn observe(
         }
     );
     seen.checks = checks?;
-    seen.records = match records {
-        Ok(records) => records,
-        // The zone deleted: no records are left there.
-        Err(_) if everything => Vec::new(),
-        Err(d) => return Err(d),
-    };
+    seen.records = records?;
     seen.alarms = alarms?;
     if !everything {
         let statuses = futures_util::future::join_all(
