@@ -1118,3 +1118,76 @@ async fn added_and_removed() {
         );
     run("failover_pair_dns::added_and_removed", case).await;
 }
+
+/// A new `record_name` moves the records in place: the old name's sets
+/// deleted, the new name's made with the same checks.
+#[tokio::test]
+async fn records_move() {
+    let f = Fixture::start().await;
+    let ids = Ids::default();
+    let moved = f.hcl("primary").replace(RECORD, "api.agents.example.com");
+    let zone = f.zone.clone();
+    let case = f
+        .case()
+        .step(
+            Step::apply(f.hcl("primary"))
+                .check(f.save_marker())
+                .check(save(&ids)),
+        )
+        .step(
+            Step::plan(moved.clone())
+                .expect_changes()
+                .check_output(updated_in_place),
+        )
+        .step(
+            Step::apply(moved)
+                .check(same_ids(&ids))
+                .check(Check::attr_equals(
+                    PAIR,
+                    "endpoint",
+                    "api.agents.example.com",
+                ))
+                .check(sdk_check(&f.emulator, move |e, state| {
+                    let zone = zone.clone();
+                    async move {
+                        let r53 = e.route53().await;
+                        let out = r53
+                            .list_resource_record_sets()
+                            .hosted_zone_id(&zone)
+                            .send()
+                            .await
+                            .map_err(err)?;
+                        let checks = map(&state, "health_check_ids")?;
+                        let mut seen: Vec<(String, bool, Option<String>)> = out
+                            .resource_record_sets()
+                            .iter()
+                            .filter(|s| s.set_identifier().is_some())
+                            .map(|s| {
+                                (
+                                    s.name().trim_end_matches('.').to_owned(),
+                                    s.failover() == Some(&ResourceRecordSetFailover::Primary),
+                                    s.health_check_id().map(str::to_owned),
+                                )
+                            })
+                            .collect();
+                        seen.sort();
+                        let check =
+                            |role: &str| checks.get(role).and_then(Json::as_str).map(str::to_owned);
+                        let expected = vec![
+                            (
+                                "api.agents.example.com".to_owned(),
+                                false,
+                                check("secondary"),
+                            ),
+                            ("api.agents.example.com".to_owned(), true, check("primary")),
+                        ];
+                        if seen == expected {
+                            Ok(())
+                        } else {
+                            Err(format!("record sets {seen:?}"))
+                        }
+                    }
+                })),
+        );
+    run("failover_pair_dns::records_move", case).await;
+}

@@ -246,8 +246,10 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         resp.set("endpoint", Value::Unknown);
     }
     health.set_computed(resp, Some(prior), &proposed);
-    // Route 53's view of the nodes changes under any apply: known only
-    // when nothing is to change.
+    // Route 53's view of the nodes: the apply reads it again, and may find
+    // another (a node it starts is healthy again), so it is known only
+    // when nothing is to change. This comes after every other planned
+    // value, repairs included (which the framework does not see).
     if resp.plan != req.prior_state {
         resp.set("healthy", Value::Unknown);
     }
@@ -547,24 +549,32 @@ impl Health {
             map.as_ref()
                 .is_some_and(|m| Node::BOTH.iter().all(|n| m.contains_key(n.name())))
         };
-        let ids_kept = same_checks && prior.is_some_and(|p| complete(&p.health_check_ids));
-        if !ids_kept {
-            resp.set("health_check_ids", Value::Unknown);
-        }
-        if prior.is_none() {
-            resp.set("healthy", Value::Unknown);
-        }
+        let strings = |map: &std::collections::BTreeMap<String, String>| {
+            Value::Map(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+                    .collect(),
+            )
+        };
+        let kept_ids = prior
+            .filter(|p| same_checks && complete(&p.health_check_ids))
+            .and_then(|p| p.health_check_ids.as_ref());
+        resp.set("health_check_ids", kept_ids.map_or(Value::Unknown, strings));
         match kind {
             Some(Kind::Alarm) => resp.set("node_public_ips", empty()),
             _ => {
-                let same_addresses = prior.is_some_and(|p| {
-                    proposed.active.known().cloned().flatten() == p.active
-                        && proposed.floating_ip.known().cloned().flatten() == p.floating_ip
-                        && complete(&p.node_public_ips)
-                });
-                if !(ids_kept && same_addresses) {
-                    resp.set("node_public_ips", Value::Unknown);
-                }
+                // The addresses stay through rolls and repairs; a
+                // switchover or a change of floating_ip moves the floating
+                // IP from one node to the other.
+                let kept = prior
+                    .filter(|p| {
+                        kept_ids.is_some()
+                            && proposed.active.known().cloned().flatten() == p.active
+                            && proposed.floating_ip.known().cloned().flatten() == p.floating_ip
+                            && complete(&p.node_public_ips)
+                    })
+                    .and_then(|p| p.node_public_ips.as_ref());
+                resp.set("node_public_ips", kept.map_or(Value::Unknown, strings));
             }
         }
         match &self.dns {
