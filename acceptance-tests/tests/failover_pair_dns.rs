@@ -962,7 +962,8 @@ async fn data_source() {
 }
 
 /// Refused with nothing made: at validate, an interval Route 53 does not
-/// have and a TCP check with a path; at plan, a zone that does not exist
+/// have and a TCP check with a path; at plan, a zone that does not exist,
+/// a record name outside the zone, more inbound rules than a group takes,
 /// and one public and one private subnet.
 #[tokio::test]
 async fn bad_input() {
@@ -1002,6 +1003,7 @@ async fn bad_input() {
             }
         }
     };
+    let many_cidrs: Vec<String> = (0..44).map(|i| format!("\"10.{i}.0.0/16\"")).collect();
     let nothing = {
         let e = Arc::clone(&f.emulator);
         move || {
@@ -1024,6 +1026,23 @@ async fn bad_input() {
             Step::plan(f.pair(&public, &dns("ZNOSUCHZONE0000")))
                 .expect_error("Route 53 has no hosted zone ZNOSUCHZONE0000")
                 .check_output(names("dns.zone_id")),
+        )
+        .step(
+            Step::plan(
+                f.pair(&public, &dns(&f.zone))
+                    .replace(RECORD, "mcp.elsewhere.example.org"),
+            )
+            .expect_error("is not in the zone")
+            .check_output(names("dns.record_name")),
+        )
+        // 44 blocks and Route 53's 17 checker ranges: 61 inbound rules.
+        .step(
+            Step::plan(f.pair(&public, &dns(&f.zone)).replace(
+                "allowed_cidrs = [\"10.0.0.0/8\"]",
+                &format!("allowed_cidrs = [{}]", many_cidrs.join(", ")),
+            ))
+            .expect_error("inbound rules")
+            .check_output(names("allowed_cidrs")),
         )
         .step(
             Step::plan(f.pair(&[public[0], &private], &dns(&f.zone)))

@@ -9,6 +9,12 @@
 //! the name. The nodes are launched by the code `swarm_node` uses
 //! (`crate::instances`).
 //!
+//! With `health_check` or `dns`, each node also has a Route 53 health
+//! check (on its own Elastic IP, or on a CloudWatch status-check alarm in
+//! private subnets) and, with `dns`, a failover record set: found by the
+//! marker (check references, alarm names, record set identifiers) in the
+//! place the group's tags name (`health.rs`).
+//!
 //! The files follow the anatomy of `resources/README.md`.
 
 mod checks;
