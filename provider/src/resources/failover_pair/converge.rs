@@ -345,7 +345,7 @@ impl<'a> Serving<'a> {
                     }) {
                         let tags = self.spec.object_tags(
                             client,
-                            "status-alarm",
+                            health::ROLE_STATUS_ALARM,
                             &format!("{}-{}", self.spec.name, node.name()),
                         );
                         let alarm = cloudwatch::put_status_alarm(
@@ -424,7 +424,7 @@ impl<'a> Serving<'a> {
             CheckChange::Create | CheckChange::Replace => {
                 let tags = self.spec.object_tags(
                     client,
-                    "health-check",
+                    health::ROLE_HEALTH_CHECK,
                     &format!("{}-{}", self.spec.name, node.name()),
                 );
                 let made = route53::create_health_check(client, marker, node.name(), target, &tags)

@@ -37,6 +37,10 @@ pub const KIND_TAG: &str = "swarm:health-check";
 /// records, so that a refresh, destroy and import find them.
 pub const DNS_TAG: &str = "swarm:dns";
 
+/// The `swarm:role` of a node's health check and of its status-check alarm.
+pub const ROLE_HEALTH_CHECK: &str = "health-check";
+pub const ROLE_STATUS_ALARM: &str = "status-alarm";
+
 pub const DEFAULT_PROTOCOL: Protocol = Protocol::Tcp;
 pub const DEFAULT_PATH: &str = "/";
 pub const DEFAULT_INTERVAL: i32 = 30;

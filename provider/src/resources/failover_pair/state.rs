@@ -568,6 +568,16 @@ fn imported_health_check(observed: &Observed, mcp_port: i64) -> Option<HealthChe
             failure_threshold: (failure_threshold != health::DEFAULT_THRESHOLD)
                 .then_some(i64::from(failure_threshold)),
         },
+        // Alarm kind: only the threshold applies, as the alarm's periods
+        // (one failed minute is a threshold of 1; two, the default).
+        (Kind::Alarm, _) => HealthCheckModel {
+            failure_threshold: Node::BOTH
+                .into_iter()
+                .find_map(|n| observed.health.alarm(n))
+                .filter(|a| a.periods == 1)
+                .map(|_| 1),
+            ..HealthCheckModel::default()
+        },
         _ => HealthCheckModel::default(),
     };
     (model != HealthCheckModel::default() || observed.health.place.is_none()).then_some(model)
