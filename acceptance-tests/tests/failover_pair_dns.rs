@@ -436,6 +436,20 @@ impl Fixture {
         )
     }
 
+    /// A configuration with only an `import {}` of the pair by name, for
+    /// `Step::import_generated`.
+    fn only_import(&self) -> String {
+        acceptance_tests::with_import_block(
+            &config(
+                &self
+                    .emulator
+                    .provider_block("  environment = \"production\""),
+            ),
+            PAIR,
+            "mcp",
+        )
+    }
+
     /// Remembers the pair's marker (for the destroy check).
     fn save_marker(&self) -> Check {
         let marker = self.marker.clone();
@@ -671,10 +685,7 @@ async fn private_subnets() {
         "  health_check {\n    failure_threshold = 1\n  }\n",
     );
     let rolled = hcl.replace("ami-785db401", "ami-1e749f67");
-    let only_import = config(&format!(
-        "{}\nimport {{\n  to = {PAIR}\n  id = \"mcp\"\n}}\n",
-        f.emulator.provider_block("  environment = \"production\"")
-    ));
+    let only_import = f.only_import();
     let ids = Ids::default();
     let zone = private_zone.clone();
     let emulator = Arc::clone(&f.emulator);
@@ -922,10 +933,7 @@ async fn import() {
     let f = Fixture::start().await;
     let ids = Ids::default();
     let hcl = f.hcl("secondary");
-    let only_import = config(&format!(
-        "{}\nimport {{\n  to = {PAIR}\n  id = \"mcp\"\n}}\n",
-        f.emulator.provider_block("  environment = \"production\"")
-    ));
+    let only_import = f.only_import();
     let case = f
         .case()
         .step(
