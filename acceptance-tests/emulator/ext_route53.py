@@ -25,6 +25,9 @@ a DNS query. Here:
   deleted), as Route 53 does (moto makes a new check for every call).
 - `UpdateHealthCheck` raises `HealthCheckVersion` (moto keeps 1), applies
   `ResetElements` (a removed `ResourcePath`) and an `AlarmIdentifier`.
+- `ChangeResourceRecordSets` DELETE of a set with a `SetIdentifier`
+  deletes that set of that name and type only, as Route 53 does (moto
+  deletes every set of the zone with that identifier, whatever its name).
 """
 
 CHECKERS = [
@@ -283,4 +286,49 @@ def apply():
         )
 
     Route53.test_dns_answer = test_dns_answer
+
+    # -- Route 53: a DELETE names one set (name, type, identifier) ------
+    from moto.route53.models import FakeZone
+
+    original_change_sets = Route53Backend.change_resource_record_sets
+
+    def change_resource_record_sets(self, zoneid, change_list):
+        zone = self.get_hosted_zone(zoneid)
+        # The DELETEs with identifiers, in order, for delete_rrset_by_id
+        # (which moto calls with the identifier alone).
+        zone.__dict__["_swarm_deleting"] = [
+            (
+                normalize(change["ResourceRecordSet"]["Name"]),
+                change["ResourceRecordSet"].get("Type"),
+                change["ResourceRecordSet"]["SetIdentifier"],
+            )
+            for change in change_list
+            if change.get("Action") == "DELETE"
+            and "SetIdentifier" in change.get("ResourceRecordSet", {})
+        ]
+        try:
+            return original_change_sets(self, zoneid, change_list)
+        finally:
+            zone.__dict__.pop("_swarm_deleting", None)
+
+    def delete_rrset_by_id(self, set_identifier):
+        pending = self.__dict__.get("_swarm_deleting", [])
+        named = next((d for d in pending if d[2] == set_identifier), None)
+        if named is not None:
+            pending.remove(named)
+        self.rrsets = [
+            rrset
+            for rrset in self.rrsets
+            if rrset.set_identifier != set_identifier
+            or (
+                named is not None
+                and (
+                    normalize(rrset.name) != named[0]
+                    or (named[1] is not None and rrset.type != named[1])
+                )
+            )
+        ]
+
+    Route53Backend.change_resource_record_sets = change_resource_record_sets
+    FakeZone.delete_rrset_by_id = delete_rrset_by_id
     urls.url_paths[r"{0}/(?P<api_version>[\d_-]+)/testdnsanswer$"] = Route53.dispatch

@@ -285,3 +285,13 @@ pub async fn usable_zones(emulator: &Emulator) -> Result<Vec<(String, String)>, 
     zones.sort();
     Ok(zones)
 }
+
+/// For [`Step::check_output`](tfplugin::testing::Step::check_output) of a
+/// plan: one resource updated in place, nothing replaced or destroyed.
+pub fn updated_in_place(out: &str) -> CheckResult {
+    if out.contains("must be replaced") || !out.contains("1 to change, 0 to destroy") {
+        Err(format!("not an update in place:\n{out}"))
+    } else {
+        Ok(())
+    }
+}

@@ -190,6 +190,14 @@ impl Emulator {
     pub async fn elasticache(&self) -> aws_sdk_elasticache::Client {
         aws_sdk_elasticache::Client::new(&self.sdk_config().await)
     }
+
+    pub async fn route53(&self) -> aws_sdk_route53::Client {
+        aws_sdk_route53::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.sdk_config().await)
+    }
 }
 
 impl Drop for Emulator {

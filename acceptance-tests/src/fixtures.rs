@@ -96,3 +96,44 @@ pub async fn default_subnets(ec2: &Ec2) -> Vec<(String, String)> {
     );
     subnets
 }
+
+/// Gives `vpc`'s main route table a default route to a new internet
+/// gateway, as AWS's default VPC has (moto's has none): its subnets
+/// without tables of their own are then public.
+pub async fn internet_route(ec2: &Ec2, vpc: &str) {
+    let igw = ec2
+        .create_internet_gateway()
+        .send()
+        .await
+        .expect("CreateInternetGateway")
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .expect("CreateInternetGateway answered no id")
+        .to_owned();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(vpc)
+        .send()
+        .await
+        .expect("AttachInternetGateway");
+    let tables = ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", &[vpc]))
+        .filters(filter("association.main", &["true"]))
+        .send()
+        .await
+        .expect("DescribeRouteTables");
+    let main = tables
+        .route_tables()
+        .first()
+        .and_then(|t| t.route_table_id())
+        .expect("the VPC has no main route table")
+        .to_owned();
+    ec2.create_route()
+        .route_table_id(main)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(igw)
+        .send()
+        .await
+        .expect("CreateRoute");
+}

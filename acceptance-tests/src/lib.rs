@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod emulator;
 pub mod fixtures;
+pub mod pairs;
 pub mod snapshots;
 
 use tfplugin::testing::TestCase;

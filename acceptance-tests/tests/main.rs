@@ -7,6 +7,7 @@ mod bucket;
 mod cache;
 mod database;
 mod failover_pair;
+mod failover_pair_dns;
 mod imports;
 mod network;
 mod node;

@@ -146,6 +146,58 @@ pub async fn vpc_cidr(client: &SwarmClient, vpc_id: &str) -> Result<String, Diag
         .ok_or_else(|| Diagnostic::error("VPC not found", format!("EC2 does not list {vpc_id}.")))
 }
 
+/// Whether each of `subnet_ids` (of `vpc_id`) is public: its route table
+/// (its own association, else the VPC's main table) sends 0.0.0.0/0 to an
+/// internet gateway. One DescribeRouteTables for the VPC; the answers are
+/// in the order of `subnet_ids`.
+pub async fn public_subnets(
+    client: &SwarmClient,
+    vpc_id: &str,
+    subnet_ids: &[&str],
+) -> Result<Vec<bool>, Diagnostic> {
+    let request = client
+        .ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", &[vpc_id]))
+        .send();
+    let out = aws::call("ec2", "DescribeRouteTables", request)
+        .await
+        .map_err(|e| aws::error("Cannot read the subnets' route tables", &e))?;
+    let tables: Vec<RouteTable> = out
+        .route_tables()
+        .iter()
+        .map(|t| RouteTable {
+            subnets: t
+                .associations()
+                .iter()
+                .filter_map(|a| a.subnet_id().map(str::to_owned))
+                .collect(),
+            main: t.associations().iter().any(|a| a.main() == Some(true)),
+            to_internet: t.routes().iter().any(|r| {
+                r.destination_cidr_block() == Some("0.0.0.0/0")
+                    && r.gateway_id().is_some_and(|g| g.starts_with("igw-"))
+            }),
+        })
+        .collect();
+    Ok(subnet_ids.iter().map(|id| is_public(&tables, id)).collect())
+}
+
+/// A route table as [`public_subnets`] needs it.
+#[derive(Debug, Clone, Default)]
+struct RouteTable {
+    subnets: Vec<String>,
+    main: bool,
+    to_internet: bool,
+}
+
+fn is_public(tables: &[RouteTable], subnet_id: &str) -> bool {
+    tables
+        .iter()
+        .find(|t| t.subnets.iter().any(|s| s == subnet_id))
+        .or_else(|| tables.iter().find(|t| t.main))
+        .is_some_and(|t| t.to_internet)
+}
+
 /// The default VPC's default subnets (one per AZ), sorted.
 pub async fn default_subnets(client: &SwarmClient) -> Result<Vec<String>, Diagnostic> {
     let request = client
@@ -284,6 +336,25 @@ mod tests {
             vpc_id: vpc.into(),
             availability_zone: zone.into(),
         }
+    }
+
+    #[test]
+    fn a_subnet_is_public_by_its_own_table_else_the_main_one() {
+        let table = |subnets: &[&str], main: bool, to_internet: bool| RouteTable {
+            subnets: subnets.iter().map(|s| (*s).to_owned()).collect(),
+            main,
+            to_internet,
+        };
+        let tables = [
+            table(&[], true, true),
+            table(&["subnet-private"], false, false),
+            table(&["subnet-public"], false, true),
+        ];
+        assert!(is_public(&tables, "subnet-public"));
+        assert!(!is_public(&tables, "subnet-private"));
+        // No association of its own: the main table's routes.
+        assert!(is_public(&tables, "subnet-other"));
+        assert!(!is_public(&tables[1..], "subnet-other"));
     }
 
     #[test]

@@ -602,14 +602,15 @@ pub fn normalize_name(name: &str) -> String {
 
 /// The record sets of `name` in `zone_id` that are `marker`'s: one
 /// `ListResourceRecordSets` starting at the name (Route 53 lists in name
-/// order, and a name has at most a few sets).
+/// order, and a name has at most a few sets). A zone deleted since holds
+/// none: that is drift to show, not a refresh to fail.
 pub async fn read_failover_records(
     client: &SwarmClient,
     zone_id: &str,
     name: &str,
     marker: &Marker,
 ) -> Result<Vec<FailoverRecord>, Diagnostic> {
-    let out = call(
+    let answer = call(
         "route53",
         "ListResourceRecordSets",
         client
@@ -621,13 +622,17 @@ pub async fn read_failover_records(
             .max_items(100)
             .send(),
     )
-    .await
-    .map_err(|e| {
-        error(
-            format!("Cannot read the record sets of {name} in zone {zone_id}"),
-            &e,
-        )
-    })?;
+    .await;
+    let out = match answer {
+        Ok(out) => out,
+        Err(e) if e.code() == Some("NoSuchHostedZone") => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(error(
+                format!("Cannot read the record sets of {name} in zone {zone_id}"),
+                &e,
+            ));
+        }
+    };
     let wanted = normalize_name(name);
     let prefix = format!("{PREFIX}{marker}-");
     Ok(out
@@ -758,6 +763,42 @@ pub async fn wait_in_sync(
         crate::waiter::WaitError::Failed(diagnostic) => diagnostic,
         other => Diagnostic::error("Route 53 change not in sync", other.to_string()),
     })
+}
+
+/// A hosted zone: its name (normalized) and whether it is private.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub name: String,
+    pub private: bool,
+}
+
+impl Zone {
+    /// Whether `name` is in the zone (the zone's apex or below it).
+    pub fn holds(&self, name: &str) -> bool {
+        let name = normalize_name(name);
+        name == self.name || name.ends_with(&format!(".{}", self.name))
+    }
+}
+
+/// The hosted zone `zone_id` (`GetHostedZone`); `None` if there is none.
+pub async fn hosted_zone(client: &SwarmClient, zone_id: &str) -> Result<Option<Zone>, Diagnostic> {
+    match call(
+        "route53",
+        "GetHostedZone",
+        client.route53.get_hosted_zone().id(zone_id).send(),
+    )
+    .await
+    {
+        Ok(out) => Ok(out.hosted_zone().map(|zone| Zone {
+            name: normalize_name(zone.name()),
+            private: zone.config().is_some_and(|c| c.private_zone()),
+        })),
+        Err(e) if e.code() == Some("NoSuchHostedZone") => Ok(None),
+        Err(e) => Err(error(
+            format!("Cannot read the Route 53 hosted zone {zone_id}"),
+            &e,
+        )),
+    }
 }
 
 /// What Route 53 answers for an A query of `name` (`TestDNSAnswer`): the
@@ -1077,6 +1118,18 @@ mod tests {
             Some(&ResourceRecordSetFailover::Secondary)
         );
         assert_eq!(set.as_ref().and_then(|s| s.health_check_id()), Some("hc-2"));
+    }
+
+    #[test]
+    fn a_zone_holds_its_apex_and_the_names_below() {
+        let zone = Zone {
+            name: "agents.example.com".into(),
+            private: false,
+        };
+        assert!(zone.holds("MCP.agents.example.com."));
+        assert!(zone.holds("agents.example.com"));
+        assert!(!zone.holds("badagents.example.com"));
+        assert!(!zone.holds("example.com"));
     }
 
     #[test]

@@ -340,10 +340,27 @@ pub async fn set_ingress(
     wanted: &[Rule],
     description: &str,
 ) -> Result<(), Diagnostic> {
+    set_ingress_described(client, group, wanted, description, |_| {
+        description.to_owned()
+    })
+    .await
+}
+
+/// [`set_ingress`], with each new rule described by `describe` (rules
+/// that let in different callers say whom); `what` names the rules in an
+/// error.
+pub async fn set_ingress_described(
+    client: &SwarmClient,
+    group: &mut Group,
+    wanted: &[Rule],
+    what: &str,
+    describe: impl Fn(&Rule) -> String,
+) -> Result<(), Diagnostic> {
+    let description = what;
     let add: Vec<IpPermission> = wanted
         .iter()
         .filter(|r| !group.ingress.contains(r))
-        .map(|r| r.to_permission(Some(description)))
+        .map(|r| r.to_permission(Some(&describe(r))))
         .collect();
     if !add.is_empty() {
         let request = client

@@ -26,6 +26,9 @@ pub struct Page {
 /// `name` is the provider's short name (`swarm`); `examples` the folder
 /// holding `provider/provider.tf`, `resources/<type>/resource.tf`,
 /// `resources/<type>/import.sh` and `data-sources/<type>/data-source.tf`.
+/// A resource's `resources/<type>/guide.md`, if there is one, is prose
+/// (Markdown, e.g. a runbook) put on its page after the examples and
+/// before the schema: what a description of attributes has no place for.
 pub fn render<P: Provider>(provider: &P, name: &str, examples: &Path) -> Vec<Page> {
     let binary = format!("terraform-provider-{name}");
     let mut pages = vec![Page {
@@ -39,6 +42,7 @@ pub fn render<P: Provider>(provider: &P, name: &str, examples: &Path) -> Vec<Pag
                 read(examples, "provider/provider.tf"),
                 "terraform",
             )],
+            None,
             "Schema",
         ),
     }];
@@ -66,6 +70,7 @@ pub fn render<P: Provider>(provider: &P, name: &str, examples: &Path) -> Vec<Pag
                         "shell",
                     ),
                 ],
+                read(examples, &format!("{dir}/guide.md")).as_deref(),
                 "Schema",
             ),
         });
@@ -89,6 +94,7 @@ pub fn render<P: Provider>(provider: &P, name: &str, examples: &Path) -> Vec<Pag
                     ),
                     "terraform",
                 )],
+                None,
                 "Schema",
             ),
         });
@@ -105,6 +111,7 @@ fn page(
     heading: &str,
     schema: &Schema,
     sections: &[(&str, Option<String>, &str)],
+    prose: Option<&str>,
     schema_heading: &str,
 ) -> String {
     let description = schema.block.description.trim();
@@ -125,6 +132,9 @@ fn page(
                 body.trim_end()
             );
         }
+    }
+    if let Some(prose) = prose {
+        let _ = writeln!(out, "{}\n", prose.trim());
     }
     let _ = writeln!(
         out,
@@ -321,7 +331,7 @@ mod tests {
                 "timeouts",
                 Block::new("Timeouts.").attribute(Attribute::string("create").optional()),
             ));
-        let text = page("t", "h", &schema, &[], "Schema");
+        let text = page("t", "h", &schema, &[], None, "Schema");
         let required = text.find("### Required").unwrap();
         let optional = text.find("### Optional").unwrap();
         let read_only = text.find("### Read-Only").unwrap();
@@ -330,5 +340,23 @@ mod tests {
         assert!(text.contains("- `secret` (String, Sensitive)"));
         assert!(text.contains("### Nested Schema for `timeouts`"));
         assert!(text.contains("- `create` (String)"));
+    }
+
+    #[test]
+    fn prose_comes_after_the_examples_and_before_the_schema() {
+        let schema = Schema::new("A thing.");
+        let example = Some("resource \"x\" \"y\" {}".to_owned());
+        let text = page(
+            "t",
+            "h",
+            &schema,
+            &[("Example Usage", example, "terraform")],
+            Some("## Runbook\n\nWhat to do.\n"),
+            "Schema",
+        );
+        let example = text.find("## Example Usage").unwrap();
+        let runbook = text.find("## Runbook\n\nWhat to do.").unwrap();
+        let schema = text.find("## Schema").unwrap();
+        assert!(example < runbook && runbook < schema, "{text}");
     }
 }

@@ -18,11 +18,33 @@ resource "swarm_failover_pair" "mcp" {
     chmod 0755 /usr/local/bin/swarm-agent
   EOT
 
+  # What "healthy" means for Route 53 (defaults: TCP on mcp_port, every
+  # 30 s, 3 failures). In private subnets the checks follow CloudWatch
+  # alarms on the nodes' status checks instead.
+  health_check {
+    protocol          = "HTTP"
+    port              = 3000
+    path              = "/health"
+    interval_seconds  = 30
+    failure_threshold = 3
+  }
+
+  # Automatic failover: PRIMARY and SECONDARY A records of one name.
+  dns {
+    zone_id     = "Z0123456789ABCDEFGHIJ"
+    record_name = "mcp.agents.example.com"
+    ttl         = 60
+  }
+
   tags = {
     role = "mcp"
   }
 }
 
 output "mcp_endpoint" {
-  value = swarm_failover_pair.mcp.endpoint
+  value = swarm_failover_pair.mcp.endpoint # the record name, with dns
+}
+
+output "mcp_healthy" {
+  value = swarm_failover_pair.mcp.healthy # { primary = true, secondary = true }
 }

@@ -3,11 +3,14 @@
 //! stacks may each have a pair of one name: then `vpc_id` or
 //! `ownership_marker` says which (see `crate::ownership`).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use tfplugin::datasource::{DataSource, DataSourceRequest, DataSourceResponse};
 use tfplugin::path::AttributePath;
 use tfplugin::schema::{Attribute, Schema, validators};
 use tfplugin::value;
+use tfplugin::value::Type;
 
 use crate::config::SwarmClient;
 use crate::instances;
@@ -32,6 +35,10 @@ struct PairFound {
     security_group_id: Option<String>,
     vpc_id: Option<String>,
     ownership_marker: Option<String>,
+    health_check_ids: Option<BTreeMap<String, String>>,
+    healthy: Option<BTreeMap<String, bool>>,
+    health_check_kind: Option<String>,
+    node_public_ips: Option<BTreeMap<String, String>>,
 }
 
 fn computed(name: &str, description: &str) -> Attribute {
@@ -66,8 +73,28 @@ impl DataSource<SwarmClient> for FailoverPairLookup {
         ))
         .attribute(computed(
             "endpoint",
-            "Where clients reach the active node: the Elastic IP, else its private IP.",
+            "Where clients reach the active node: the DNS name of its failover records (with \
+             `dns`), else the Elastic IP, else its private IP.",
         ))
+        .attribute(
+            Attribute::map_of("health_check_ids", Type::String)
+                .computed()
+                .description("Each node's Route 53 health check, keyed `primary` and `secondary`."),
+        )
+        .attribute(
+            Attribute::map_of("healthy", Type::Bool)
+                .computed()
+                .description("Each node's health as Route 53 reports it now."),
+        )
+        .attribute(computed(
+            "health_check_kind",
+            "`endpoint`, `cloudwatch-alarm`, or null for a pair without health checks.",
+        ))
+        .attribute(
+            Attribute::map_of("node_public_ips", Type::String)
+                .computed()
+                .description("Each node's public address, with endpoint-kind checks."),
+        )
         .attribute(computed("public_ip", "The Elastic IP (null without one)."))
         .attribute(computed(
             "active_instance_id",
@@ -148,6 +175,10 @@ impl DataSource<SwarmClient> for FailoverPairLookup {
             secondary_availability_zone: s.secondary_availability_zone,
             security_group_id: s.security_group_id,
             vpc_id: narrowing.vpc_id.or(found.vpc_id),
+            health_check_ids: s.health_check_ids,
+            healthy: s.healthy,
+            health_check_kind: s.health_check_kind,
+            node_public_ips: s.node_public_ips,
             ownership_marker: found.marker,
         };
         match value::to_value(&state).and_then(|v| v.conform(&self.schema().value_type())) {

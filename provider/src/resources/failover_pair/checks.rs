@@ -1,7 +1,14 @@
 //! Checks of `swarm_failover_pair` values that need no AWS call; the
 //! instance settings' own checks are shared (`crate::instances::checks`).
 
+use serde::Deserialize;
+use tfplugin::diag::Diagnostics;
+use tfplugin::path::AttributePath;
+use tfplugin::value::{self, Value};
+
+use super::health::{self, HealthCheckModel};
 use crate::ec2::Subnet;
+use crate::resources::planned::Maybe;
 use crate::tags::{Reserved, Service, Tagging};
 
 /// How the pair tags its objects: it names them, and its instances carry
@@ -21,6 +28,77 @@ pub fn active(text: &str) -> Result<(), String> {
         other => Err(format!(
             "{other:?} is neither \"primary\" nor \"secondary\""
         )),
+    }
+}
+
+/// `health_check.protocol`.
+pub fn protocol(text: &str) -> Result<(), String> {
+    match crate::route53::Protocol::parse(text) {
+        Some(_) => Ok(()),
+        None => Err(format!("{text:?} is not HTTP, HTTPS or TCP")),
+    }
+}
+
+/// `dns.record_name`: a DNS name.
+pub fn record_name(text: &str) -> Result<(), String> {
+    let name = text.trim_end_matches('.');
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '*')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{text:?} is not a DNS name"))
+    }
+}
+
+/// `dns.zone_id`: a hosted zone id.
+pub fn zone_id(text: &str) -> Result<(), String> {
+    let id = health::zone_id(text);
+    if !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not a hosted zone id such as Z0123456789ABC"
+        ))
+    }
+}
+
+/// What the configuration says of the health check, for `validate`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Configured {
+    mcp_port: Maybe<i64>,
+    health_check: Maybe<HealthCheckModel>,
+}
+
+/// Checks across attributes, at validate: the `health_check` block by
+/// Route 53's rules (`route53::Target::problem`), on the attribute at
+/// fault. A block with unknown parts is judged at plan (`check_block`).
+pub fn validate(config: &Value, diags: &mut Diagnostics) {
+    let Ok(config) = value::from_value::<Configured>(config) else {
+        return;
+    };
+    let Some(Some(block)) = config.health_check.known() else {
+        return;
+    };
+    check_block(block, config.mcp_port.known().copied().flatten(), diags);
+}
+
+/// The `health_check` block's problems, each on its attribute.
+pub fn check_block(block: &HealthCheckModel, mcp_port: Option<i64>, diags: &mut Diagnostics) {
+    for (attribute, why) in health::problems(block, mcp_port) {
+        diags.attribute_error(
+            AttributePath::attr("health_check").push_attr(attribute),
+            format!("Invalid health_check.{attribute}"),
+            format!("health_check.{attribute}: {why}."),
+        );
     }
 }
 

@@ -17,6 +17,8 @@ use crate::ownership::{self, Identity, Sets};
 use crate::security_group::{self, Group};
 use crate::tags;
 
+use super::health::{self, Seen};
+
 /// The identity tag's kind: objects carry `swarm:failover-pair = <name>`.
 pub const KIND: &str = "failover-pair";
 
@@ -24,6 +26,8 @@ pub const ROLE_INSTANCE: &str = "instance";
 pub const ROLE_VOLUME: &str = "root-volume";
 pub const ROLE_INTERFACE: &str = "network-interface";
 pub const ROLE_ADDRESS: &str = "floating-ip";
+/// A node's own Elastic IP (endpoint-kind health checks), by `swarm:index`.
+pub const ROLE_NODE_ADDRESS: &str = "node-address";
 
 /// On the security group: which node is active (`primary`, `secondary`),
 /// for import and the data source when no Elastic IP says it.
@@ -97,12 +101,28 @@ pub struct Observed {
     /// Not terminated, in index order (the oldest first within an index).
     pub instances: Vec<Inst>,
     pub groups: Vec<Group>,
+    /// The floating IP (several only when a failed run left extras).
     pub addresses: Vec<Eip>,
+    /// The nodes' own addresses (endpoint-kind health checks).
+    pub node_addresses: Vec<Eip>,
+    /// Health checks, failover records, status-check alarms.
+    pub health: Seen,
 }
 
 impl Observed {
     pub fn is_empty(&self) -> bool {
-        self.instances.is_empty() && self.groups.is_empty() && self.addresses.is_empty()
+        self.instances.is_empty()
+            && self.groups.is_empty()
+            && self.addresses.is_empty()
+            && self.node_addresses.is_empty()
+    }
+
+    /// The node's own Elastic IP.
+    pub fn node_address(&self, node: Node) -> Option<&Eip> {
+        let index = node.index().to_string();
+        self.node_addresses
+            .iter()
+            .find(|a| a.tags.get(crate::instances::INDEX_TAG) == Some(&index))
     }
 
     /// The node's instance (the newest, when a failed roll left two).
@@ -144,7 +164,7 @@ impl Observed {
         for group in &self.groups {
             sets.add(marker(&group.tags).as_deref(), &group.id);
         }
-        for eip in &self.addresses {
+        for eip in self.addresses.iter().chain(&self.node_addresses) {
             sets.add(marker(&eip.tags).as_deref(), &eip.allocation_id);
         }
         sets
@@ -152,8 +172,19 @@ impl Observed {
 }
 
 /// Everything of the pair `id`: one DescribeInstances, one
-/// DescribeSecurityGroups and one DescribeAddresses, concurrently.
+/// DescribeSecurityGroups and one DescribeAddresses, concurrently; then,
+/// for a pair whose group says it has health checks, what exists of them
+/// (`health::observe`: one call per kind, concurrently). `everything`
+/// (destroy) looks for checks and alarms whatever the group says.
 pub async fn observe(client: &SwarmClient, id: &Identity) -> Result<Observed, Diagnostic> {
+    observe_all(client, id, false).await
+}
+
+pub async fn observe_all(
+    client: &SwarmClient,
+    id: &Identity,
+    everything: bool,
+) -> Result<Observed, Diagnostic> {
     let instance_filters = vec![
         id.ec2_filter(KIND),
         filter("instance-state-name", &LIVE_STATES),
@@ -165,11 +196,28 @@ pub async fn observe(client: &SwarmClient, id: &Identity) -> Result<Observed, Di
     );
     let mut found = found?;
     found.retain(|i| id.owns(&i.tags));
-    Ok(Observed {
+    let (node_addresses, addresses): (Vec<Eip>, Vec<Eip>) = addresses?
+        .into_iter()
+        .partition(|a| a.tags.get(tags::ROLE_KEY).map(String::as_str) == Some(ROLE_NODE_ADDRESS));
+    let mut observed = Observed {
         instances: found,
         groups: groups?,
-        addresses: addresses?,
-    })
+        addresses,
+        node_addresses,
+        health: Seen::default(),
+    };
+    // The marker: the state's, or (an import's first look) the one set's.
+    let marker = id.marker().cloned().or_else(|| {
+        let sets = observed.sets();
+        let markers: Vec<_> = sets.markers().collect();
+        match markers.as_slice() {
+            [Some(marker)] => Some((*marker).clone()),
+            _ => None,
+        }
+    });
+    observed.health =
+        health::observe(client, marker.as_ref(), observed.groups.first(), everything).await?;
+    Ok(observed)
 }
 
 async fn describe_addresses(client: &SwarmClient, id: &Identity) -> Result<Vec<Eip>, Diagnostic> {
@@ -245,9 +293,9 @@ pub async fn associate(
     Ok(())
 }
 
-/// Releases an Elastic IP, disassociating it first (one already gone is
-/// fine).
-pub async fn release(client: &SwarmClient, eip: &Eip) -> Result<(), Diagnostic> {
+/// Takes an Elastic IP off its instance (one already off is fine): a
+/// node's own address is parked so while the floating IP is on the node.
+pub async fn disassociate(client: &SwarmClient, eip: &mut Eip) -> Result<(), Diagnostic> {
     if let Some(association) = &eip.association_id {
         let request = client
             .ec2
@@ -257,9 +305,23 @@ pub async fn release(client: &SwarmClient, eip: &Eip) -> Result<(), Diagnostic> 
         match aws::call("ec2", "DisassociateAddress", request).await {
             Ok(_) => {}
             Err(e) if e.code() == Some("InvalidAssociationID.NotFound") => {}
-            Err(e) => return Err(aws::error("Cannot disassociate the pair's Elastic IP", &e)),
+            Err(e) => {
+                return Err(aws::error(
+                    format!("Cannot disassociate the Elastic IP {}", eip.public_ip),
+                    &e,
+                ));
+            }
         }
     }
+    eip.association_id = None;
+    eip.instance_id = None;
+    Ok(())
+}
+
+/// Releases an Elastic IP, disassociating it first (one already gone is
+/// fine).
+pub async fn release(client: &SwarmClient, eip: &Eip) -> Result<(), Diagnostic> {
+    disassociate(client, &mut eip.clone()).await?;
     let request = client
         .ec2
         .release_address()

@@ -13,12 +13,15 @@ use tfplugin::path::AttributePath;
 
 use super::checks;
 use super::cloud::{self, Eip, Node, Observed};
+use super::health::{self, Kind, Place, Seen};
 use super::state::{Spec, placed};
+use crate::cloudwatch;
 use crate::config::SwarmClient;
 use crate::ec2::Subnet;
 use crate::instances::{self, Inst, Launch, Target, bootstrap, wanted_rules};
-use crate::ownership::Identity;
-use crate::security_group::{self, NewGroup};
+use crate::ownership::{Identity, Marker};
+use crate::route53::{self, CheckChange, FailoverRecord, Target as RouteTarget};
+use crate::security_group::{self, NewGroup, Rule};
 use crate::tags;
 use crate::waiter::Wait;
 
@@ -30,17 +33,24 @@ pub async fn converge(
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
     let at = AttributePath::attr;
-    // Checked before anything is made: two zones, the image.
+    // Checked before anything is made: two zones, the image, and the
+    // subnets both public or both private when the nodes are checked.
     let subnets = placed(client, &spec.subnet_ids).await?;
     let root_device = instances::root_device(client, &spec.ami)
         .await
         .map_err(|d| d.at(at("ami")))?;
     let vpc_id = subnets[0].vpc_id.clone();
+    let kind = match &spec.checks {
+        Some(_) => Some(health::kind_of(client, &subnets).await?),
+        None => None,
+    };
 
     let observed = cloud::observe(client, found).await?;
 
-    // The security group: only the MCP port, from allowed_cidrs.
-    let group_tags = spec.group_tags(client);
+    // The security group: only the MCP port, from allowed_cidrs (and, for
+    // endpoint-kind checks, the health-check port from Route 53's
+    // checkers).
+    let group_tags = spec.group_tags(client, kind);
     let mut group = match observed.groups.iter().find(|g| g.vpc_id == vpc_id) {
         Some(group) => group.clone(),
         None => {
@@ -60,13 +70,24 @@ pub async fn converge(
             security_group::create(client, &new, wait).await?
         }
     };
-    let wanted = wanted_rules(spec.mcp_port, &spec.allowed_cidrs);
+    let (wanted, checker_rules) = ingress(spec, kind);
     let description = format!("MCP port of swarm_failover_pair {}", spec.name);
-    security_group::set_ingress(client, &mut group, &wanted, &description).await?;
+    let checkers = format!(
+        "Route 53 health checkers of swarm_failover_pair {}",
+        spec.name
+    );
+    security_group::set_ingress_described(client, &mut group, &wanted, &description, |rule| {
+        if checker_rules.contains(rule) {
+            checkers.clone()
+        } else {
+            description.clone()
+        }
+    })
+    .await?;
     security_group::sync_tags(client, &mut group, &group_tags).await?;
 
     // The Elastic IP, made before the nodes so that it can follow them.
-    let mut eip = if spec.floating_ip {
+    let eip = if spec.floating_ip {
         Some(match observed.addresses.first() {
             Some(eip) => eip.clone(),
             None => cloud::allocate(client, &spec.address_tags(client)).await?,
@@ -77,6 +98,23 @@ pub async fn converge(
     for extra in observed.addresses.iter().filter(|a| {
         eip.as_ref()
             .is_none_or(|e| e.allocation_id != a.allocation_id)
+    }) {
+        cloud::release(client, extra).await?;
+    }
+    // Each node's own address, for endpoint-kind checks.
+    let mut own: [Option<Eip>; 2] = [None, None];
+    if kind == Some(Kind::Endpoint) {
+        for node in Node::BOTH {
+            own[node.index()] = Some(match observed.node_address(node) {
+                Some(eip) => eip.clone(),
+                None => cloud::allocate(client, &spec.node_address_tags(client, node)).await?,
+            });
+        }
+    }
+    for extra in observed.node_addresses.iter().filter(|a| {
+        !own.iter()
+            .flatten()
+            .any(|o| o.allocation_id == a.allocation_id)
     }) {
         cloud::release(client, extra).await?;
     }
@@ -102,27 +140,39 @@ pub async fn converge(
         launch: &launch,
         wait,
     };
+    let mut serving = Serving::new(client, spec, kind, eip, own, &observed, wait)?;
 
     // The standby first, while the active node serves.
     let standby = spec.active.other();
-    let standby_id = roll.node(standby).await?;
-    // Then the active node: if it must be replaced or resized, the address
-    // serves from the standby meanwhile.
-    let active_fits = roll
+    let standby_inst = roll.node(standby).await?;
+    // Then the active node: if it must be replaced or resized, the standby
+    // serves meanwhile (the floating IP and the PRIMARY record move to it).
+    let current_active = roll
         .current(spec.active)
-        .is_some_and(|i| roll.fits(spec.active, i) && i.state == "running");
-    if !active_fits && let Some(eip) = eip.as_mut() {
-        cloud::associate(client, eip, &standby_id).await?;
+        .filter(|i| i.state == "running")
+        .cloned();
+    let active_fits = current_active
+        .as_ref()
+        .is_some_and(|i| roll.fits(spec.active, i));
+    // (At a create nothing serves yet: the active node is simply made.)
+    if !active_fits && !observed.instances.is_empty() {
+        serving
+            .serve(
+                standby,
+                nodes(standby, &standby_inst, current_active.as_ref()),
+            )
+            .await?;
     }
-    let active_id = roll.node(spec.active).await?;
-    if let Some(eip) = eip.as_mut()
-        && eip.instance_id.as_deref() != Some(active_id.as_str())
-    {
-        cloud::associate(client, eip, &active_id).await?;
-    }
+    let active_inst = roll.node(spec.active).await?;
+    serving
+        .serve(
+            spec.active,
+            nodes(spec.active, &active_inst, Some(&standby_inst)),
+        )
+        .await?;
 
     // Instances no node keeps (the replaced ones, a failed roll's extras).
-    let kept: BTreeSet<&str> = [standby_id.as_str(), active_id.as_str()].into();
+    let kept: BTreeSet<&str> = [standby_inst.id.as_str(), active_inst.id.as_str()].into();
     let obsolete: Vec<String> = observed
         .instances
         .iter()
@@ -137,14 +187,303 @@ pub async fn converge(
         security_group::delete(client, &stale.id, wait).await?;
     }
 
+    // Records, checks and alarms no longer wanted, once nothing names them.
+    serving.tidy().await?;
+
+    let mut addresses: Vec<&Eip> = serving.eip.iter().collect();
+    addresses.extend(serving.own.iter().flatten());
     sync_tags(
         client,
         spec,
         &observed,
-        &[&standby_id, &active_id],
-        eip.as_ref(),
+        &[&standby_inst.id, &active_inst.id],
+        &addresses,
     )
     .await
+}
+
+/// The group's ingress: the MCP port from `allowed_cidrs` and, for
+/// endpoint-kind checks, the health-check port from Route 53's checkers
+/// (also returned alone, for their rules' description).
+fn ingress(spec: &Spec, kind: Option<Kind>) -> (Vec<Rule>, Vec<Rule>) {
+    let mut wanted = wanted_rules(spec.mcp_port, &spec.allowed_cidrs);
+    let checker_rules = match (&spec.checks, kind) {
+        (Some(checks), Some(Kind::Endpoint)) => health::checker_rules(checks.port, &wanted),
+        _ => Vec::new(),
+    };
+    wanted.extend(checker_rules.iter().cloned());
+    wanted.sort();
+    (wanted, checker_rules)
+}
+
+/// The two nodes' instances, `serving`'s and the other's (if it runs).
+fn nodes<'a>(serving: Node, inst: &'a Inst, other: Option<&'a Inst>) -> [Option<&'a Inst>; 2] {
+    let mut pair = [None, None];
+    pair[serving.index()] = Some(inst);
+    pair[serving.other().index()] = other;
+    pair
+}
+
+/// The addresses, health checks, alarms and failover records, kept in
+/// step with "the serving node": the one that holds the floating IP and
+/// the PRIMARY record (the active node, or the standby while the active
+/// node is replaced).
+struct Serving<'a> {
+    client: &'a SwarmClient,
+    spec: &'a Spec,
+    kind: Option<Kind>,
+    eip: Option<Eip>,
+    own: [Option<Eip>; 2],
+    seen: Seen,
+    /// Records left where `dns` no longer says (deleted by `tidy`).
+    moved_from: Option<(Place, Vec<FailoverRecord>)>,
+    /// Checks replaced by new ones (deleted once no record names them).
+    replaced: Vec<String>,
+    wait: &'a Wait<'a>,
+}
+
+impl<'a> Serving<'a> {
+    fn new(
+        client: &'a SwarmClient,
+        spec: &'a Spec,
+        kind: Option<Kind>,
+        eip: Option<Eip>,
+        own: [Option<Eip>; 2],
+        observed: &Observed,
+        wait: &'a Wait<'a>,
+    ) -> Result<Self, Diagnostic> {
+        if spec.checks.is_some() && spec.marker.is_none() {
+            return Err(Diagnostic::error(
+                "No ownership marker at apply",
+                "A pair with health checks needs its marker to name them. This is a bug in the \
+                 provider.",
+            ));
+        }
+        let mut seen = observed.health.clone();
+        // Records of another place (dns moved or removed) are deleted at
+        // the end, once the new ones answer.
+        let moved_from = match (&seen.place, &spec.dns) {
+            (Some(place), dns) if !dns.as_ref().is_some_and(|d| d.at(place)) => {
+                let records = std::mem::take(&mut seen.records);
+                Some((place.clone(), records))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            client,
+            spec,
+            kind,
+            eip,
+            own,
+            seen,
+            moved_from,
+            replaced: Vec::new(),
+            wait,
+        })
+    }
+
+    /// The public address `node` is checked at when `at` serves: the
+    /// floating IP on the serving node, else its own.
+    fn public_ip(&self, at: Node, node: Node) -> Option<String> {
+        match &self.eip {
+            Some(eip) if node == at => Some(eip.public_ip.clone()),
+            _ => self.own[node.index()].as_ref().map(|e| e.public_ip.clone()),
+        }
+    }
+
+    /// Makes `at` the serving node, for the instances `insts` (a node
+    /// without one, terminated while its replacement is to come, is left
+    /// as it is): the floating IP on it (its own address parked), the
+    /// other's own address on it, each node's check on its address or
+    /// alarm, and the PRIMARY record on it, in one batch.
+    async fn serve(&mut self, at: Node, insts: [Option<&Inst>; 2]) -> Result<(), Diagnostic> {
+        let client = self.client;
+        // Addresses: first onto the serving node, then the other's.
+        if let (Some(eip), Some(inst)) = (self.eip.as_mut(), insts[at.index()])
+            && eip.instance_id.as_deref() != Some(inst.id.as_str())
+        {
+            if let Some(own) = self.own[at.index()].as_mut() {
+                cloud::disassociate(client, own).await?;
+            }
+            cloud::associate(client, eip, &inst.id).await?;
+        }
+        for node in Node::BOTH {
+            let parked = self.eip.is_some() && node == at;
+            let (Some(own), Some(inst)) = (self.own[node.index()].as_mut(), insts[node.index()])
+            else {
+                continue;
+            };
+            if parked {
+                cloud::disassociate(client, own).await?;
+            } else if own.instance_id.as_deref() != Some(inst.id.as_str()) {
+                cloud::associate(client, own, &inst.id).await?;
+            }
+        }
+        let (Some(checks), Some(kind), Some(marker)) = (
+            self.spec.checks.clone(),
+            self.kind,
+            self.spec.marker.clone(),
+        ) else {
+            return Ok(());
+        };
+        // Checks (and, for alarm-kind ones, the alarms they follow).
+        let mut answers: Vec<(Node, String, Option<String>)> = Vec::new();
+        for node in Node::BOTH {
+            let Some(inst) = insts[node.index()] else {
+                continue;
+            };
+            let address = match kind {
+                Kind::Endpoint => match self.public_ip(at, node) {
+                    Some(ip) => ip,
+                    None => continue,
+                },
+                Kind::Alarm => {
+                    let current = self.seen.alarm(node);
+                    if current.is_none_or(|a| {
+                        a.instance_id.as_deref() != Some(inst.id.as_str())
+                            || a.periods != checks.periods()
+                    }) {
+                        let tags = self.spec.object_tags(
+                            client,
+                            health::ROLE_STATUS_ALARM,
+                            &format!("{}-{}", self.spec.name, node.name()),
+                        );
+                        let alarm = cloudwatch::put_status_alarm(
+                            client,
+                            &marker,
+                            node.name(),
+                            &inst.id,
+                            checks.periods(),
+                            &tags,
+                        )
+                        .await?;
+                        self.seen.alarms.retain(|a| a.name != alarm.name);
+                        self.seen.alarms.push(alarm);
+                    }
+                    inst.private_ip.clone()
+                }
+            };
+            let target = checks.target(client, kind, &marker, node, &address);
+            let id = self.check(node, &target, &marker).await?;
+            answers.push((node, address, Some(id)));
+        }
+        // The records: the serving node's PRIMARY, in one batch.
+        let Some(dns) = self.spec.dns.clone() else {
+            return Ok(());
+        };
+        for node in Node::BOTH {
+            // A node without an instance keeps its record as found (its
+            // role changes with the serving node's).
+            if insts[node.index()].is_none()
+                && let Some(found) = self.seen.record(node)
+            {
+                answers.push((node, found.ip.clone(), found.health_check_id.clone()));
+            }
+        }
+        answers.sort_by_key(|(node, _, _)| node.index());
+        let nodes: Vec<(&str, &str, Option<&str>)> = answers
+            .iter()
+            .map(|(n, ip, check)| (n.name(), ip.as_str(), check.as_deref()))
+            .collect();
+        let wanted = route53::failover_records(&marker, dns.ttl, at.name(), &nodes);
+        let mut found = self.seen.records.clone();
+        found.sort_by(|a, b| a.role.cmp(&b.role));
+        if wanted != found {
+            let change =
+                route53::upsert_failover_records(client, &dns.zone_id, &dns.record_name, &wanted)
+                    .await?;
+            route53::wait_in_sync(client, &change, self.wait).await?;
+            for record in &wanted {
+                self.seen.records.retain(|r| r.role != record.role);
+                self.seen.records.push(record.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes `node`'s health check `target`; its id.
+    async fn check(
+        &mut self,
+        node: Node,
+        target: &RouteTarget,
+        marker: &Marker,
+    ) -> Result<String, Diagnostic> {
+        let client = self.client;
+        let found = self.seen.check(node).cloned();
+        let made = match route53::check_change(found.as_ref(), target) {
+            CheckChange::Keep => return Ok(found.map(|c| c.id).unwrap_or_default()),
+            CheckChange::Update => match &found {
+                Some(current) => route53::update_health_check(client, current, target).await?,
+                None => {
+                    return Err(Diagnostic::error(
+                        "No health check to update",
+                        "This is a bug in the provider.",
+                    ));
+                }
+            },
+            CheckChange::Create | CheckChange::Replace => {
+                let tags = self.spec.object_tags(
+                    client,
+                    health::ROLE_HEALTH_CHECK,
+                    &format!("{}-{}", self.spec.name, node.name()),
+                );
+                let made = route53::create_health_check(client, marker, node.name(), target, &tags)
+                    .await?;
+                if let Some(old) = &found {
+                    self.replaced.push(old.id.clone());
+                }
+                made
+            }
+        };
+        if let Some(old) = &found {
+            self.seen.checks.retain(|c| c.id != old.id);
+        }
+        self.seen.checks.retain(|c| c.id != made.id);
+        let id = made.id.clone();
+        // The node's check first, so that `Seen::check` finds it.
+        self.seen.checks.insert(0, made);
+        Ok(id)
+    }
+
+    /// Deletes what is no longer wanted, records before the checks they
+    /// name and checks before the alarms they follow: records of a place
+    /// `dns` left (or all, without `dns`), replaced and extra checks (all,
+    /// without checks), alarms (all, unless alarm-kind checks).
+    async fn tidy(&mut self) -> Result<(), Diagnostic> {
+        let client = self.client;
+        if let Some((place, records)) = self.moved_from.take() {
+            route53::delete_failover_records(client, &place.zone_id, &place.record_name, &records)
+                .await?;
+        }
+        let keep: Vec<String> = if self.spec.checks.is_some() {
+            Node::BOTH
+                .iter()
+                .filter_map(|n| self.seen.check(*n).map(|c| c.id.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut delete: Vec<String> = std::mem::take(&mut self.replaced);
+        delete.extend(
+            self.seen
+                .checks
+                .iter()
+                .filter(|c| !keep.contains(&c.id))
+                .map(|c| c.id.clone()),
+        );
+        delete.sort();
+        delete.dedup();
+        for id in &delete {
+            route53::delete_health_check(client, id).await?;
+        }
+        self.seen.checks.retain(|c| !delete.contains(&c.id));
+        if self.kind != Some(Kind::Alarm) {
+            let names: Vec<String> = self.seen.alarms.iter().map(|a| a.name.clone()).collect();
+            cloudwatch::delete_status_alarms(client, &names).await?;
+            self.seen.alarms.clear();
+        }
+        Ok(())
+    }
 }
 
 /// One node's part of the walk.
@@ -172,8 +511,8 @@ impl Roll<'_> {
             && inst.tags.get(instances::LAUNCH_TAG) == Some(&self.launch.fingerprint.to_owned())
     }
 
-    /// Makes the node run as the spec says; returns its instance id.
-    async fn node(&self, node: Node) -> Result<String, Diagnostic> {
+    /// Makes the node run as the spec says; returns its instance.
+    async fn node(&self, node: Node) -> Result<Inst, Diagnostic> {
         let (client, wait) = (self.client, self.wait);
         if let Some(inst) = self.current(node).filter(|i| self.fits(node, i)) {
             let ids = std::slice::from_ref(&inst.id);
@@ -185,7 +524,7 @@ impl Roll<'_> {
                 cloud::start(client, inst).await?;
                 instances::wait_instances(client, ids, Target::Running, wait).await?;
             }
-            return Ok(inst.id.clone());
+            return Ok(inst.clone());
         }
         let tags = self.spec.launch_tags(client, node, self.launch.fingerprint);
         let inst = instances::run_instance(
@@ -203,7 +542,7 @@ impl Roll<'_> {
             wait,
         )
         .await?;
-        Ok(inst.id)
+        Ok(inst)
     }
 }
 
@@ -214,7 +553,7 @@ async fn sync_tags(
     spec: &Spec,
     observed: &Observed,
     kept: &[&String],
-    eip: Option<&Eip>,
+    addresses: &[&Eip],
 ) -> Result<(), Diagnostic> {
     let common = spec.tags_all(client);
     let mut objects: Vec<String> = Vec::new();
@@ -236,7 +575,7 @@ async fn sync_tags(
         extra.extend(inst.interface_ids.iter().cloned());
         found(&inst.id, &extra, &inst.tags);
     }
-    if let Some(eip) = eip {
+    for eip in addresses {
         found(&eip.allocation_id, &[], &eip.tags);
     }
     if differ {
@@ -246,15 +585,27 @@ async fn sync_tags(
     tags::ec2::delete(client, &objects, &stale).await
 }
 
-/// Destroy: the Elastic IP, every instance of the pair, then the group
+/// Destroy, each kind once nothing names it: the failover records, the
+/// health checks (Route 53 refuses to delete a check a record names), the
+/// alarms, the Elastic IPs, every instance of the pair, then the group
 /// once the instances' interfaces let it go.
 pub async fn destroy(
     client: &SwarmClient,
     id: &Identity,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
-    let observed = cloud::observe(client, id).await?;
-    for eip in &observed.addresses {
+    let observed = cloud::observe_all(client, id, true).await?;
+    let seen = &observed.health;
+    if let Some(place) = &seen.place {
+        route53::delete_failover_records(client, &place.zone_id, &place.record_name, &seen.records)
+            .await?;
+    }
+    for check in &seen.checks {
+        route53::delete_health_check(client, &check.id).await?;
+    }
+    let alarms: Vec<String> = seen.alarms.iter().map(|a| a.name.clone()).collect();
+    cloudwatch::delete_status_alarms(client, &alarms).await?;
+    for eip in observed.addresses.iter().chain(&observed.node_addresses) {
         cloud::release(client, eip).await?;
     }
     let ids: Vec<String> = observed.instances.iter().map(|i| i.id.clone()).collect();

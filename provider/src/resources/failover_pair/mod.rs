@@ -9,11 +9,18 @@
 //! the name. The nodes are launched by the code `swarm_node` uses
 //! (`crate::instances`).
 //!
+//! With `health_check` or `dns`, each node also has a Route 53 health
+//! check (on its own Elastic IP, or on a CloudWatch status-check alarm in
+//! private subnets) and, with `dns`, a failover record set: found by the
+//! marker (check references, alarm names, record set identifiers) in the
+//! place the group's tags name (`health.rs`).
+//!
 //! The files follow the anatomy of `resources/README.md`.
 
 mod checks;
 mod cloud;
 mod converge;
+mod health;
 mod plan;
 mod schema;
 mod state;
@@ -63,6 +70,7 @@ pub async fn find(
         observed.instances.retain(|i| keep.owns(&i.tags));
         observed.groups.retain(|g| keep.owns(&g.tags));
         observed.addresses.retain(|a| keep.owns(&a.tags));
+        observed.node_addresses.retain(|a| keep.owns(&a.tags));
     }
     if let Some(vpc_id) = &narrowing.vpc_id {
         observed.instances.retain(|i| &i.vpc_id == vpc_id);
@@ -70,6 +78,9 @@ pub async fn find(
         let instances: Vec<String> = observed.instances.iter().map(|i| i.id.clone()).collect();
         observed
             .addresses
+            .retain(|a| a.instance_id.as_ref().is_none_or(|i| instances.contains(i)));
+        observed
+            .node_addresses
             .retain(|a| a.instance_id.as_ref().is_none_or(|i| instances.contains(i)));
     }
     if observed.is_empty() {
@@ -92,11 +103,7 @@ pub async fn find(
         .next()
         .flatten()
         .map(|m| m.as_str().to_owned());
-    let basis = PairState {
-        active: Some(observed.active().name().to_owned()),
-        floating_ip: Some(!observed.addresses.is_empty()),
-        ..PairState::default()
-    };
+    let basis = state::found_basis(&observed);
     Ok(Some(Found {
         state: state::observed_state(client, &basis, &observed),
         vpc_id: observed.groups.first().map(|g| g.vpc_id.clone()),
@@ -119,6 +126,10 @@ impl Lifecycle for FailoverPair {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        checks::validate(config, diags);
     }
 
     async fn modify_plan(&self, client: &SwarmClient, req: &PlanRequest, resp: &mut PlanResponse) {

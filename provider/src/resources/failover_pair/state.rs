@@ -10,12 +10,14 @@ use tfplugin::value::{self, MaybeUnknown, Value};
 
 use super::checks;
 use super::cloud::{self, Node, Observed};
+use super::health::{self, Checks, Dns, DnsModel, HealthCheckModel, Kind};
 use crate::config::SwarmClient;
 use crate::ec2;
 use crate::instances::bootstrap::{self, Bootstrap};
 use crate::instances::{self, LaunchTags};
 use crate::ownership::Marker;
 use crate::resources::lifecycle::TimeoutsModel;
+use crate::route53;
 use crate::security_group::{self, Source};
 use crate::tags;
 
@@ -48,6 +50,12 @@ pub struct PairState {
     pub public_ip: Option<String>,
     pub endpoint: Option<String>,
     pub security_group_id: Option<String>,
+    pub health_check: Option<HealthCheckModel>,
+    pub dns: Option<DnsModel>,
+    pub health_check_ids: Option<BTreeMap<String, String>>,
+    pub healthy: Option<BTreeMap<String, bool>>,
+    pub health_check_kind: Option<String>,
+    pub node_public_ips: Option<BTreeMap<String, String>>,
     pub ownership_marker: Option<String>,
     pub timeouts: Option<TimeoutsModel>,
 }
@@ -59,6 +67,11 @@ impl PairState {
             Node::Primary => self.primary_instance_id.as_ref(),
             Node::Secondary => self.secondary_instance_id.as_ref(),
         }
+    }
+
+    /// Whether the pair has health checks: `health_check` or `dns` given.
+    pub fn checked(&self) -> bool {
+        self.health_check.is_some() || self.dns.is_some()
     }
 }
 
@@ -78,6 +91,9 @@ pub struct Spec {
     pub floating_ip: bool,
     pub tags: Option<BTreeMap<String, String>>,
     pub marker: Option<Marker>,
+    /// The health checks (`health_check` or `dns` given).
+    pub checks: Option<Checks>,
+    pub dns: Option<Dns>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +111,8 @@ struct PlanModel {
     floating_ip: Option<bool>,
     tags: MaybeUnknown<Option<BTreeMap<String, String>>>,
     ownership_marker: Option<String>,
+    health_check: Option<HealthCheckModel>,
+    dns: Option<DnsModel>,
 }
 
 /// A planned value that must be known at apply.
@@ -129,13 +147,28 @@ impl Spec {
             _ => vec![ec2::vpc_cidr(client, &primary.vpc_id).await?],
         };
         let active = required(plan.active, "active")?;
+        let mcp_port = required(plan.mcp_port, "mcp_port")?;
+        let checks = (plan.health_check.is_some() || plan.dns.is_some())
+            .then(|| Checks::resolve(plan.health_check.as_ref(), mcp_port));
+        let dns = match &plan.dns {
+            Some(model) => Some(Dns::from_model(model).ok_or_else(|| {
+                Diagnostic::error(
+                    "Incomplete swarm_failover_pair plan",
+                    "dns.zone_id or dns.record_name is not set at apply. This is a bug in the \
+                     provider.",
+                )
+            })?),
+            None => None,
+        };
         Ok(Self {
+            checks,
+            dns,
             name: required(plan.name, "name")?,
             subnet_ids,
             ami,
             instance_type: required(plan.instance_type, "instance_type")?,
             agents_per_instance: required(plan.agents_per_instance, "agents_per_instance")?,
-            mcp_port: required(plan.mcp_port, "mcp_port")?,
+            mcp_port,
             allowed_cidrs,
             root_volume_size: required(plan.root_volume_size, "root_volume_size")?,
             user_data: plan.user_data.into_known().flatten(),
@@ -208,9 +241,28 @@ impl Spec {
         }
     }
 
-    pub fn group_tags(&self, client: &SwarmClient) -> BTreeMap<String, String> {
+    /// The group's tags: with which node is active, and the health
+    /// checks' kind and the records' place (import and refresh read them).
+    pub fn group_tags(&self, client: &SwarmClient, kind: Option<Kind>) -> BTreeMap<String, String> {
         let mut tags = self.object_tags(client, security_group::ROLE, &self.name);
         tags.insert(cloud::ACTIVE_TAG.to_owned(), self.active.name().to_owned());
+        if let Some(kind) = kind {
+            tags.insert(health::KIND_TAG.to_owned(), kind.name().to_owned());
+        }
+        if let Some(dns) = &self.dns {
+            tags.insert(health::DNS_TAG.to_owned(), dns.tag());
+        }
+        tags
+    }
+
+    /// A node's own Elastic IP's tags.
+    pub fn node_address_tags(&self, client: &SwarmClient, node: Node) -> BTreeMap<String, String> {
+        let mut tags = self.object_tags(
+            client,
+            cloud::ROLE_NODE_ADDRESS,
+            &format!("{}-{}", self.name, node.name()),
+        );
+        tags.insert(instances::INDEX_TAG.to_owned(), node.index().to_string());
         tags
     }
 
@@ -287,7 +339,105 @@ pub fn observed_state(client: &SwarmClient, basis: &PairState, observed: &Observ
     let read = checks::TAGGING.read_back(&found, &client.default_tags, basis.tags.as_ref());
     state.tags = read.tags;
     state.tags_all = Some(read.tags_all);
+    health_state(client, basis, observed, &mut state);
     state
+}
+
+/// The health checks, records and public addresses as found: a node's
+/// check id only when its check is what the configuration wants (kind,
+/// address, port, path, threshold) and its address is on it; the
+/// endpoint the record name only when both record sets are as wanted.
+/// Otherwise the state shows the gap, and the plan an update to repair it.
+fn health_state(
+    client: &SwarmClient,
+    basis: &PairState,
+    observed: &Observed,
+    state: &mut PairState,
+) {
+    state.health_check_ids = Some(BTreeMap::new());
+    state.healthy = Some(BTreeMap::new());
+    state.node_public_ips = Some(BTreeMap::new());
+    state.health_check_kind = None;
+    if !basis.checked() {
+        return;
+    }
+    let seen = &observed.health;
+    let kind = seen.kind;
+    state.health_check_kind = kind.map(|k| k.name().to_owned());
+    let checks = Checks::resolve(
+        basis.health_check.as_ref(),
+        basis.mcp_port.unwrap_or(DEFAULT_MCP_PORT),
+    );
+    let active = basis
+        .active
+        .as_deref()
+        .and_then(Node::from_name)
+        .unwrap_or(Node::Primary);
+    let floating = basis.floating_ip == Some(true);
+    let mut ids = BTreeMap::new();
+    let mut healthy = BTreeMap::new();
+    let mut ips = BTreeMap::new();
+    let mut records: Vec<(&str, String, String)> = Vec::new();
+    for node in Node::BOTH {
+        let role = node.name();
+        if let Some(status) = seen.check(node).and_then(|c| seen.healthy.get(&c.id)) {
+            healthy.insert(role.to_owned(), *status);
+        }
+        let (Some(inst), Some(kind), Some(marker)) = (observed.node(node), kind, &seen.marker)
+        else {
+            continue;
+        };
+        let (address, in_place) = match kind {
+            Kind::Endpoint => {
+                if let Some(ip) = &inst.public_ip {
+                    ips.insert(role.to_owned(), ip.clone());
+                }
+                let wanted = if floating && node == active {
+                    observed.addresses.first()
+                } else {
+                    observed.node_address(node)
+                };
+                let Some(wanted) = wanted else { continue };
+                (
+                    wanted.public_ip.clone(),
+                    inst.public_ip.as_deref() == Some(wanted.public_ip.as_str()),
+                )
+            }
+            Kind::Alarm => (
+                inst.private_ip.clone(),
+                seen.alarm(node).is_some_and(|a| {
+                    a.instance_id.as_deref() == Some(inst.id.as_str())
+                        && a.periods == checks.periods()
+                }),
+            ),
+        };
+        let target = checks.target(client, kind, marker, node, &address);
+        if let Some(check) = seen.check(node)
+            && in_place
+            && check.target.as_ref() == Some(&target)
+        {
+            ids.insert(role.to_owned(), check.id.clone());
+            records.push((role, address, check.id.clone()));
+        }
+    }
+    state.health_check_ids = Some(ids);
+    state.healthy = Some(healthy);
+    state.node_public_ips = Some(ips);
+    if let Some(dns) = basis.dns.as_ref().and_then(Dns::from_model) {
+        let nodes: Vec<(&str, &str, Option<&str>)> = records
+            .iter()
+            .map(|(role, ip, check)| (*role, ip.as_str(), Some(check.as_str())))
+            .collect();
+        let wanted = seen
+            .marker
+            .as_ref()
+            .map(|marker| route53::failover_records(marker, dns.ttl, active.name(), &nodes));
+        let mut found = seen.records.clone();
+        found.sort_by(|a, b| a.role.cmp(&b.role));
+        let in_place = seen.place.as_ref().is_some_and(|p| dns.at(p));
+        state.endpoint = (in_place && nodes.len() == 2 && wanted.as_ref() == Some(&found))
+            .then(|| dns.record_name.clone());
+    }
 }
 
 /// The state of an imported pair, rebuilt from its objects: the primary's
@@ -310,13 +460,20 @@ pub async fn imported(
         .map(bootstrap::settings)
         .unwrap_or_default();
     let mcp_port = port.unwrap_or(DEFAULT_MCP_PORT);
+    // Route 53's checkers are let in for endpoint-kind checks, not by
+    // allowed_cidrs.
+    let checkers: &[&str] = if observed.health.kind == Some(Kind::Endpoint) {
+        route53::health_checker_cidrs()
+    } else {
+        &[]
+    };
     let allowed_cidrs = observed.groups.first().map(|g| {
         let mut cidrs: Vec<String> = g
             .ingress
             .iter()
             .filter(|r| r.protocol == "tcp" && i64::from(r.from) == mcp_port && r.from == r.to)
             .filter_map(|r| match &r.source {
-                Source::Cidr(c) => Some(c.clone()),
+                Source::Cidr(c) if !checkers.contains(&c.as_str()) => Some(c.clone()),
                 _ => None,
             })
             .collect();
@@ -346,7 +503,82 @@ pub async fn imported(
         user_data: script.as_deref().and_then(bootstrap::user_part),
         active: Some(active.name().to_owned()),
         floating_ip: Some(eip.is_some()),
+        health_check: imported_health_check(observed, mcp_port),
+        dns: imported_dns(observed),
         ..PairState::default()
     };
     Ok(observed_state(client, &basis, observed))
+}
+
+/// What the data source knows of a pair before reading it: the active
+/// node and the floating IP as found, the checks and records as the
+/// group's tags and the checks say (the default MCP port: a check on
+/// another port is read with its own).
+pub fn found_basis(observed: &Observed) -> PairState {
+    PairState {
+        active: Some(observed.active().name().to_owned()),
+        floating_ip: Some(!observed.addresses.is_empty()),
+        health_check: imported_health_check(observed, DEFAULT_MCP_PORT),
+        dns: imported_dns(observed),
+        ..PairState::default()
+    }
+}
+
+/// The `dns` block of an imported pair: where the group's tag says its
+/// records are, with their TTL (null when the default).
+fn imported_dns(observed: &Observed) -> Option<DnsModel> {
+    let place = observed.health.place.as_ref()?;
+    let ttl = observed
+        .health
+        .records
+        .first()
+        .map(|r| r.ttl)
+        .filter(|ttl| *ttl != health::DEFAULT_TTL);
+    Some(DnsModel {
+        zone_id: Some(place.zone_id.clone()),
+        record_name: Some(place.record_name.clone()),
+        ttl,
+    })
+}
+
+/// The `health_check` block of an imported pair, from a node's check:
+/// null attributes where the defaults apply, and no block at all when
+/// `dns` alone says as much.
+fn imported_health_check(observed: &Observed, mcp_port: i64) -> Option<HealthCheckModel> {
+    let kind = observed.health.kind?;
+    let target = Node::BOTH
+        .into_iter()
+        .find_map(|n| observed.health.check(n).and_then(|c| c.target.clone()));
+    let model = match (kind, target) {
+        (
+            Kind::Endpoint,
+            Some(route53::Target::Endpoint {
+                protocol,
+                port,
+                path,
+                interval,
+                failure_threshold,
+                ..
+            }),
+        ) => HealthCheckModel {
+            protocol: (protocol != health::DEFAULT_PROTOCOL).then(|| protocol.name().to_owned()),
+            port: (i64::from(port) != mcp_port).then_some(i64::from(port)),
+            path: path.filter(|p| p != health::DEFAULT_PATH),
+            interval_seconds: (interval != health::DEFAULT_INTERVAL).then_some(i64::from(interval)),
+            failure_threshold: (failure_threshold != health::DEFAULT_THRESHOLD)
+                .then_some(i64::from(failure_threshold)),
+        },
+        // Alarm kind: only the threshold applies, as the alarm's periods
+        // (one failed minute is a threshold of 1; two, the default).
+        (Kind::Alarm, _) => HealthCheckModel {
+            failure_threshold: Node::BOTH
+                .into_iter()
+                .find_map(|n| observed.health.alarm(n))
+                .filter(|a| a.periods == 1)
+                .map(|_| 1),
+            ..HealthCheckModel::default()
+        },
+        _ => HealthCheckModel::default(),
+    };
+    (model != HealthCheckModel::default() || observed.health.place.is_none()).then_some(model)
 }
