@@ -151,9 +151,10 @@ pub async fn converge(
         .current(spec.active)
         .filter(|i| i.state == "running")
         .cloned();
+    // A resize stops the node as surely as a replacement removes it.
     let active_fits = current_active
         .as_ref()
-        .is_some_and(|i| roll.fits(spec.active, i));
+        .is_some_and(|i| roll.fits(spec.active, i) && i.instance_type == spec.instance_type);
     // (At a create nothing serves yet: the active node is simply made.)
     if !active_fits && !observed.instances.is_empty() {
         serving
