@@ -259,13 +259,28 @@ fn recording(
 }
 
 /// What a rolling change does to each node.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum Change {
     /// A new instance (RunInstances, with the node's `swarm:index` tag).
     Launch,
     /// The type changed in place (ModifyInstanceAttribute of the node's
     /// instance as remembered).
     Resize,
+}
+
+impl Change {
+    /// Whether `r` makes this change to the node at `index`, whose
+    /// instance was `instance`.
+    fn made_by(self, r: &Request, index: usize, instance: &str) -> bool {
+        match self {
+            Change::Launch => {
+                r.is("RunInstances") && r.tag("swarm:index") == Some(index.to_string().as_str())
+            }
+            Change::Resize => {
+                r.is("ModifyInstanceAttribute") && r.param("InstanceId") == Some(instance)
+            }
+        }
+    }
 }
 
 /// The standby (the secondary: `active` is the primary) was changed before
@@ -278,29 +293,11 @@ fn standby_first(emulator: &Arc<Emulator>, ids: &Ids, change: Change) -> Check {
         async move {
             let requests = recorder::requests(&e).await?;
             let before = ids.get()?;
-            let first = |node: usize| {
-                let (what, matches): (String, Box<dyn Fn(&Request) -> bool>) = match change {
-                    Change::Launch => {
-                        let index = node.to_string();
-                        (
-                            format!("RunInstances of swarm:index {index}"),
-                            Box::new(move |r: &Request| {
-                                r.is("RunInstances") && r.tag("swarm:index") == Some(index.as_str())
-                            }),
-                        )
-                    }
-                    Change::Resize => {
-                        let instance = before.get(node).cloned().unwrap_or_default();
-                        (
-                            format!("ModifyInstanceAttribute of {instance}"),
-                            Box::new(move |r: &Request| {
-                                r.is("ModifyInstanceAttribute")
-                                    && r.param("InstanceId") == Some(instance.as_str())
-                            }),
-                        )
-                    }
-                };
-                recorder::position(&requests, &what, matches)
+            let first = |index: usize| {
+                let instance = before.get(index).map(String::as_str).unwrap_or_default();
+                recorder::position(&requests, &format!("{change:?} of node {index}"), |r| {
+                    change.made_by(r, index, instance)
+                })
             };
             let (standby, active) = (first(1)?, first(0)?);
             if standby < active {
