@@ -5,7 +5,11 @@
 //! back), `same_zone_is_refused` (at plan, nothing made), `drift` (the
 //! address moved or disassociated, a node stopped, a node terminated),
 //! `rolling_image_change` (the standby replaced first, `active` as
-//! configured at the end).
+//! configured at the end), `rolling_type_change` (resized in place, the
+//! standby first), `subnet_move` (rolled into other zones),
+//! `two_stacks_with_one_pair_name` (two workspaces, one name, each pair
+//! its own). The order of a roll comes from the emulator's request
+//! recorder (`acceptance_tests::recorder`).
 
 use std::sync::Arc;
 
