@@ -2,12 +2,14 @@
 //! under test, the HCL they write, and the helpers every resource's tests
 //! use (`checks`: reading AWS back and changing it out of band;
 //! `fixtures`: objects made through the SDK for a configuration to name;
-//! `snapshots`: final snapshots).
+//! `snapshots`: final snapshots; `recorder`: the order of the requests the
+//! emulator served).
 
 pub mod checks;
 pub mod emulator;
 pub mod fixtures;
 pub mod pairs;
+pub mod recorder;
 pub mod snapshots;
 
 use tfplugin::testing::TestCase;

@@ -5,17 +5,22 @@
 //! back), `same_zone_is_refused` (at plan, nothing made), `drift` (the
 //! address moved or disassociated, a node stopped, a node terminated),
 //! `rolling_image_change` (the standby replaced first, `active` as
-//! configured at the end).
+//! configured at the end), `rolling_type_change` (resized in place, the
+//! standby first), `subnet_move` (rolled into other zones),
+//! `two_stacks_with_one_pair_name` (two workspaces, one name, each pair
+//! its own). The order of a roll comes from the emulator's request
+//! recorder (`acceptance_tests::recorder`).
 
 use std::sync::Arc;
 
 use acceptance_tests::checks::{Memo, drifted, err, sdk_check, sent, tag_map};
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::{default_subnets, default_vpc, filter, subnet};
+use acceptance_tests::recorder::{self, Request};
 use acceptance_tests::{config, run, test_case, with_import_block};
 use aws_sdk_ec2::types::{HttpTokensState, Instance, InstanceAttributeName};
 use serde_json::Value as Json;
-use tfplugin::testing::{Check, CheckResult, State, Step, TestCase};
+use tfplugin::testing::{BoxFuture, Check, CheckResult, State, Step, TestCase};
 
 const PAIR: &str = "swarm_failover_pair.mcp";
 
@@ -24,23 +29,31 @@ type Ec2 = aws_sdk_ec2::Client;
 // ---------------------------------------------------------------------------
 // Looking at EC2 through the SDK.
 
-/// The pair's live instances: (primary, secondary), by their index tag.
-async fn nodes(ec2: &Ec2) -> Result<(Instance, Instance), String> {
-    let out = ec2
+/// The live instances of the pairs named "mcp"; with `owner`, only those
+/// of the pair with that marker (`swarm:owner`).
+async fn live(ec2: &Ec2, owner: Option<&str>) -> Result<Vec<Instance>, String> {
+    let mut request = ec2
         .describe_instances()
         .filters(filter("tag:swarm:failover-pair", &["mcp"]))
         .filters(filter(
             "instance-state-name",
             &["pending", "running", "stopping", "stopped"],
-        ))
-        .send()
-        .await
-        .map_err(err)?;
-    let live: Vec<Instance> = out
+        ));
+    if let Some(owner) = owner {
+        request = request.filters(filter("tag:swarm:owner", &[owner]));
+    }
+    let out = request.send().await.map_err(err)?;
+    Ok(out
         .reservations()
         .iter()
         .flat_map(|r| r.instances().iter().cloned())
-        .collect();
+        .collect())
+}
+
+/// The pair's live instances: (primary, secondary), by their index tag;
+/// with `owner`, of the pair with that marker.
+async fn nodes(ec2: &Ec2, owner: Option<&str>) -> Result<(Instance, Instance), String> {
+    let live = live(ec2, owner).await?;
     let at = |index: &str| {
         let found: Vec<&Instance> = live
             .iter()
@@ -54,14 +67,19 @@ async fn nodes(ec2: &Ec2) -> Result<(Instance, Instance), String> {
     Ok((at("0")?, at("1")?))
 }
 
-/// The pair's Elastic IPs: (allocation id, public IP, instance id).
-async fn addresses(ec2: &Ec2) -> Result<Vec<(String, String, Option<String>)>, String> {
-    let out = ec2
+/// The pair's Elastic IPs: (allocation id, public IP, instance id); with
+/// `owner`, of the pair with that marker.
+async fn addresses(
+    ec2: &Ec2,
+    owner: Option<&str>,
+) -> Result<Vec<(String, String, Option<String>)>, String> {
+    let mut request = ec2
         .describe_addresses()
-        .filters(filter("tag:swarm:failover-pair", &["mcp"]))
-        .send()
-        .await
-        .map_err(err)?;
+        .filters(filter("tag:swarm:failover-pair", &["mcp"]));
+    if let Some(owner) = owner {
+        request = request.filters(filter("tag:swarm:owner", &[owner]));
+    }
+    let out = request.send().await.map_err(err)?;
     Ok(out
         .addresses()
         .iter()
@@ -91,7 +109,8 @@ fn attr(state: &State, name: &str) -> Result<String, String> {
 fn pair_as_configured(emulator: &Arc<Emulator>, active: &'static str) -> Check {
     sdk_check(emulator, move |e, state| async move {
         let ec2 = e.ec2().await;
-        let (primary, secondary) = nodes(&ec2).await?;
+        let owner = attr(&state, "ownership_marker")?;
+        let (primary, secondary) = nodes(&ec2, Some(&owner)).await?;
         if attr(&state, "primary_instance_id")? != id(&primary)
             || attr(&state, "secondary_instance_id")? != id(&secondary)
         {
@@ -187,7 +206,7 @@ fn pair_as_configured(emulator: &Arc<Emulator>, active: &'static str) -> Check {
         } else {
             &secondary
         };
-        match addresses(&ec2).await?.as_slice() {
+        match addresses(&ec2, Some(&owner)).await?.as_slice() {
             [(_, ip, Some(instance))] if *instance == id(on) => {
                 if attr(&state, "public_ip")? != *ip || attr(&state, "endpoint")? != *ip {
                     return Err(format!("public_ip/endpoint are not {ip}"));
@@ -232,29 +251,121 @@ fn same_nodes(ids: &Ids) -> Check {
     })
 }
 
+/// Starts the emulator's request recorder, before a step.
+fn recording(
+    emulator: &Arc<Emulator>,
+) -> impl Fn() -> BoxFuture<'static, CheckResult> + Send + Sync + use<> {
+    let emulator = Arc::clone(emulator);
+    move || {
+        let emulator = Arc::clone(&emulator);
+        Box::pin(async move { recorder::start(&emulator).await })
+    }
+}
+
+/// What a rolling change does to each node.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    /// A new instance (RunInstances, with the node's `swarm:index` tag).
+    Launch,
+    /// The type changed in place (ModifyInstanceAttribute of the node's
+    /// instance as remembered).
+    Resize,
+}
+
+impl Change {
+    /// Whether `r` makes this change to the node at `index`, whose
+    /// instance was `instance`.
+    fn made_by(self, r: &Request, index: usize, instance: &str) -> bool {
+        match self {
+            Change::Launch => {
+                r.is("RunInstances") && r.tag("swarm:index") == Some(index.to_string().as_str())
+            }
+            Change::Resize => {
+                r.is("ModifyInstanceAttribute") && r.param("InstanceId") == Some(instance)
+            }
+        }
+    }
+}
+
+/// The standby (the secondary: `active` is the primary) was changed before
+/// the active node, in the order the emulator served the requests (launch
+/// times have a one-second resolution there and can tie).
+fn standby_first(emulator: &Arc<Emulator>, ids: &Ids, change: Change) -> Check {
+    let ids = ids.clone();
+    sdk_check(emulator, move |e, _| {
+        let ids = ids.clone();
+        async move {
+            let requests = recorder::requests(&e).await?;
+            let before = ids.get()?;
+            let first = |index: usize| {
+                let instance = before.get(index).map(String::as_str).unwrap_or_default();
+                recorder::position(&requests, &format!("{change:?} of node {index}"), |r| {
+                    change.made_by(r, index, instance)
+                })
+            };
+            let (standby, active) = (first(1)?, first(0)?);
+            if standby < active {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the active node (the primary) was changed first: request {active}, the standby's {standby}"
+                ))
+            }
+        }
+    })
+}
+
+/// One node held the Elastic IP at every moment of the step: no request
+/// stopped or terminated the instance the address was on (it starts on
+/// the remembered primary and moves with each AssociateAddress), and it
+/// ends on the primary of the state.
+fn endpoint_always_held(emulator: &Arc<Emulator>, ids: &Ids) -> Check {
+    let ids = ids.clone();
+    sdk_check(emulator, move |e, state| {
+        let ids = ids.clone();
+        async move {
+            let requests = recorder::requests(&e).await?;
+            let mut holder = ids.get()?.first().cloned().ok_or("no primary remembered")?;
+            for (n, r) in requests.iter().enumerate() {
+                if r.is("AssociateAddress") {
+                    holder = r.param("InstanceId").unwrap_or_default().to_owned();
+                } else if r.is("DisassociateAddress") || r.is("ReleaseAddress") {
+                    return Err(format!(
+                        "request {n}: {:?} left no node holding the address",
+                        r.action
+                    ));
+                } else if (r.is("StopInstances") || r.is("TerminateInstances"))
+                    && r.params
+                        .iter()
+                        .any(|(k, v)| k.starts_with("InstanceId.") && *v == holder)
+                {
+                    return Err(format!(
+                        "request {n}: {:?} of {holder} while the Elastic IP was on it",
+                        r.action
+                    ));
+                }
+            }
+            let primary = attr(&state, "primary_instance_id")?;
+            if holder == primary {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the address ends on {holder}, not the primary {primary}"
+                ))
+            }
+        }
+    })
+}
+
 async fn nothing_exists(ec2: &Ec2) -> CheckResult {
-    let live = ec2
-        .describe_instances()
-        .filters(filter("tag:swarm:failover-pair", &["mcp"]))
-        .filters(filter(
-            "instance-state-name",
-            &["pending", "running", "stopping", "stopped"],
-        ))
-        .send()
-        .await
-        .map_err(err)?;
-    let instances: usize = live
-        .reservations()
-        .iter()
-        .map(|r| r.instances().len())
-        .sum();
+    let instances = live(ec2, None).await?.len();
     let groups = ec2
         .describe_security_groups()
         .filters(filter("tag:swarm:failover-pair", &["mcp"]))
         .send()
         .await
         .map_err(err)?;
-    let eips = addresses(ec2).await?;
+    let eips = addresses(ec2, None).await?;
     if instances == 0 && groups.security_groups().is_empty() && eips.is_empty() {
         Ok(())
     } else {
@@ -406,8 +517,8 @@ async fn drift() {
         // The address moved to the secondary by hand: put back.
         .step(drifted(&f.emulator, &hcl, |e| async move {
             let ec2 = e.ec2().await;
-            let (_, secondary) = nodes(&ec2).await?;
-            let eips = addresses(&ec2).await?;
+            let (_, secondary) = nodes(&ec2, None).await?;
+            let eips = addresses(&ec2, None).await?;
             let (allocation, _, _) = eips.first().ok_or("no address")?;
             sent(
                 ec2.associate_address()
@@ -426,7 +537,7 @@ async fn drift() {
         // Disassociated by hand: put back.
         .step(drifted(&f.emulator, &hcl, |e| async move {
             let ec2 = e.ec2().await;
-            let eips = addresses(&ec2).await?;
+            let eips = addresses(&ec2, None).await?;
             let (_, ip, _) = eips.first().ok_or("no address")?;
             sent(ec2.disassociate_address().public_ip(ip).send().await)
         }))
@@ -438,7 +549,7 @@ async fn drift() {
         // The secondary stopped: started again, the same instance.
         .step(drifted(&f.emulator, &hcl, |e| async move {
             let ec2 = e.ec2().await;
-            let (_, secondary) = nodes(&ec2).await?;
+            let (_, secondary) = nodes(&ec2, None).await?;
             sent(
                 ec2.stop_instances()
                     .instance_ids(id(&secondary))
@@ -450,7 +561,7 @@ async fn drift() {
             Step::apply(hcl.clone())
                 .check(same_nodes(&ids))
                 .check(sdk_check(&f.emulator, |e, _| async move {
-                    let (_, secondary) = nodes(&e.ec2().await).await?;
+                    let (_, secondary) = nodes(&e.ec2().await, None).await?;
                     match secondary.state().and_then(|s| s.name()).map(|n| n.as_str()) {
                         Some("running") => Ok(()),
                         other => Err(format!("the secondary is {other:?}")),
@@ -461,7 +572,7 @@ async fn drift() {
         // untouched.
         .step(drifted(&f.emulator, &hcl, |e| async move {
             let ec2 = e.ec2().await;
-            let (primary, _) = nodes(&ec2).await?;
+            let (primary, _) = nodes(&ec2, None).await?;
             sent(
                 ec2.terminate_instances()
                     .instance_ids(id(&primary))
@@ -515,36 +626,169 @@ async fn rolling_image_change() {
         )
         .step(
             Step::apply(newer)
+                .before(recording(&f.emulator))
                 .check(pair_as_configured(&f.emulator, "primary"))
                 .check(sdk_check(&f.emulator, {
                     let ids = ids.clone();
-                    move |e, state| {
+                    move |e, _| {
                         let ids = ids.clone();
                         async move {
                             let before = ids.get()?;
-                            let (primary, secondary) = nodes(&e.ec2().await).await?;
+                            let (primary, secondary) = nodes(&e.ec2().await, None).await?;
                             if before.contains(&id(&primary)) || before.contains(&id(&secondary)) {
                                 return Err(format!("not both replaced: {before:?}"));
                             }
                             if primary.image_id() != Some("ami-1e749f67") {
                                 return Err(format!("image {:?}", primary.image_id()));
                             }
-                            // The standby (the secondary) was launched first.
-                            let launched = |i: &Instance| i.launch_time().map(|t| t.as_nanos());
-                            if launched(&secondary) > launched(&primary) {
-                                return Err(format!(
-                                    "the secondary was launched after the primary: {:?} {:?}",
-                                    secondary.launch_time(),
-                                    primary.launch_time()
-                                ));
-                            }
-                            let _ = state;
                             Ok(())
                         }
                     }
-                })),
+                }))
+                .check(standby_first(&f.emulator, &ids, Change::Launch))
+                .check(endpoint_always_held(&f.emulator, &ids)),
         );
     run("failover_pair::rolling_image_change", case).await;
+}
+
+/// The steps of a type change from t3.small to t3.medium, recorded; the
+/// apply's `checks` come after those of every type change: the same
+/// instances, both of the new type (read back through DescribeInstances),
+/// the standby changed first.
+fn type_change(f: &Fixture, ids: &Ids, checks: Vec<Check>) -> TestCase {
+    let larger = f.hcl("").replace("t3.small", "t3.medium");
+    let mut apply = Step::apply(larger.clone())
+        .before(recording(&f.emulator))
+        .check(same_nodes(ids))
+        .check(pair_as_configured(&f.emulator, "primary"))
+        .check(sdk_check(&f.emulator, |e, _| async move {
+            let (primary, secondary) = nodes(&e.ec2().await, None).await?;
+            for node in [&primary, &secondary] {
+                let now = node.instance_type().map(|t| t.as_str().to_owned());
+                if now.as_deref() != Some("t3.medium") {
+                    return Err(format!("{} is of type {now:?}", id(node)));
+                }
+            }
+            Ok(())
+        }))
+        .check(standby_first(&f.emulator, ids, Change::Resize));
+    for check in checks {
+        apply = apply.check(check);
+    }
+    f.case()
+        .step(Step::apply(f.hcl("")).check(save(ids)))
+        .step(Step::plan(larger).expect_changes().check_output(|out| {
+            if out.contains("must be replaced") || !out.contains("1 to change, 0 to destroy") {
+                Err(format!("not an update in place:\n{out}"))
+            } else {
+                Ok(())
+            }
+        }))
+        .step(apply)
+}
+
+/// `instance_type` changes in place: no instance replaced, the standby
+/// (the secondary) resized before the active node.
+#[tokio::test]
+async fn rolling_type_change() {
+    let f = Fixture::start().await;
+    let ids = Ids::default();
+    let case = type_change(&f, &ids, Vec::new());
+    run("failover_pair::rolling_type_change", case).await;
+}
+
+/// While the active node is stopped to be resized, the Elastic IP must
+/// serve from the standby (the issue: "at every moment one healthy node
+/// holds the endpoint"): the address moves to the standby before the
+/// active node is stopped for its resize, as before a replacement.
+#[tokio::test]
+async fn rolling_type_change_keeps_the_endpoint_served() {
+    let f = Fixture::start().await;
+    let ids = Ids::default();
+    let case = type_change(&f, &ids, vec![endpoint_always_held(&f.emulator, &ids)]);
+    run(
+        "failover_pair::rolling_type_change_keeps_the_endpoint_served",
+        case,
+    )
+    .await;
+}
+
+/// `subnet_ids` moved to subnets of other zones of the same VPC (the
+/// default VPC's, zones a and b, then b and c): the nodes are rolled into
+/// the new subnets, the standby first and the endpoint always held; the
+/// old instances are terminated, and the zones in the state follow.
+#[tokio::test]
+async fn subnet_move() {
+    let f = Fixture::start().await;
+    let ids = Ids::default();
+    let moved = f.hcl_in(&[1, 2], "");
+    let (to_primary, to_secondary) = (f.subnets[1].clone(), f.subnets[2].clone());
+    let case = f
+        .case()
+        .step(Step::apply(f.hcl("")).check(save(&ids)))
+        .step(
+        Step::apply(moved)
+            .before(recording(&f.emulator))
+            .check(pair_as_configured(&f.emulator, "primary"))
+            .check(Check::attr_equals(
+                PAIR,
+                "primary_availability_zone",
+                to_primary.1.as_str(),
+            ))
+            .check(Check::attr_equals(
+                PAIR,
+                "secondary_availability_zone",
+                to_secondary.1.as_str(),
+            ))
+            .check(sdk_check(&f.emulator, {
+                let ids = ids.clone();
+                move |e, _| {
+                    let (ids, to_primary, to_secondary) =
+                        (ids.clone(), to_primary.0.clone(), to_secondary.0.clone());
+                    async move {
+                        let ec2 = e.ec2().await;
+                        let (primary, secondary) = nodes(&ec2, None).await?;
+                        let subnets = (primary.subnet_id(), secondary.subnet_id());
+                        if subnets != (Some(to_primary.as_str()), Some(to_secondary.as_str())) {
+                            return Err(format!(
+                                "the nodes are in {subnets:?}, not {to_primary} and {to_secondary}"
+                            ));
+                        }
+                        // The old instances: terminated, not left running.
+                        let old = ec2
+                            .describe_instances()
+                            .set_instance_ids(Some(ids.get()?))
+                            .send()
+                            .await
+                            .map_err(err)?;
+                        let states: Vec<(String, Option<String>)> = old
+                            .reservations()
+                            .iter()
+                            .flat_map(|r| r.instances())
+                            .map(|i| {
+                                (
+                                    id(i),
+                                    i.state()
+                                        .and_then(|s| s.name())
+                                        .map(|n| n.as_str().to_owned()),
+                                )
+                            })
+                            .collect();
+                        if states.len() != 2
+                            || states
+                                .iter()
+                                .any(|(_, s)| s.as_deref() != Some("terminated"))
+                        {
+                            return Err(format!("the old instances are {states:?}"));
+                        }
+                        Ok(())
+                    }
+                }
+            }))
+            .check(standby_first(&f.emulator, &ids, Change::Launch))
+            .check(endpoint_always_held(&f.emulator, &ids)),
+    );
+    run("failover_pair::subnet_move", case).await;
 }
 
 /// Import by name: `terraform import`, an `import {}` block, and the
@@ -661,7 +905,7 @@ async fn tags_change_in_place() {
     let all_tagged = |emulator: &Arc<Emulator>| {
         sdk_check(emulator, |e, _| async move {
             let ec2 = e.ec2().await;
-            let (primary, secondary) = nodes(&ec2).await?;
+            let (primary, secondary) = nodes(&ec2, None).await?;
             let eips = ec2
                 .describe_addresses()
                 .filters(filter("tag:swarm:failover-pair", &["mcp"]))
@@ -714,7 +958,7 @@ async fn endpoint_without_floating_ip() {
     let endpoint_is_private_ip_of = |emulator: &Arc<Emulator>, active: &'static str| {
         sdk_check(emulator, move |e, state| async move {
             let ec2 = e.ec2().await;
-            let (primary, secondary) = nodes(&ec2).await?;
+            let (primary, secondary) = nodes(&ec2, None).await?;
             let on = if active == "primary" {
                 primary
             } else {
@@ -727,7 +971,7 @@ async fn endpoint_without_floating_ip() {
             if !state.attr(PAIR, "public_ip")?.is_null() {
                 return Err("public_ip is set".to_owned());
             }
-            match addresses(&ec2).await?.as_slice() {
+            match addresses(&ec2, None).await?.as_slice() {
                 [] => Ok(()),
                 other => Err(format!("addresses left: {other:?}")),
             }
@@ -756,4 +1000,190 @@ async fn endpoint_without_floating_ip() {
                 .check(endpoint_is_private_ip_of(&f.emulator, "secondary")),
         );
     run("failover_pair::endpoint_without_floating_ip", case).await;
+}
+
+/// What one stack's pair is made of, from its state: the ids to find again.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Made {
+    marker: String,
+    /// (primary, secondary)
+    nodes: Vec<String>,
+    public_ip: String,
+    group: String,
+}
+
+fn made(state: &State) -> Result<Made, String> {
+    Ok(Made {
+        marker: attr(state, "ownership_marker")?,
+        nodes: vec![
+            attr(state, "primary_instance_id")?,
+            attr(state, "secondary_instance_id")?,
+        ],
+        public_ip: attr(state, "public_ip")?,
+        group: attr(state, "security_group_id")?,
+    })
+}
+
+/// A check that remembers what the stack made, the first time, and after
+/// that finds the same ids.
+fn remember(memo: &Memo<Made>) -> Check {
+    let memo = memo.clone();
+    Check::sync(move |state| memo.first_or_same("the pair", made(state)?))
+}
+
+/// The remembered pair, read back by its marker: the same two nodes
+/// running, its one address on the node `active` names, its group.
+async fn intact(ec2: &Ec2, made: &Made, active: &str) -> CheckResult {
+    let (primary, secondary) = nodes(ec2, Some(&made.marker)).await?;
+    if [id(&primary), id(&secondary)] != made.nodes.as_slice() {
+        return Err(format!(
+            "the nodes of {} are {} and {}, not {:?}",
+            made.marker,
+            id(&primary),
+            id(&secondary),
+            made.nodes
+        ));
+    }
+    for node in [&primary, &secondary] {
+        let state = node.state().and_then(|s| s.name()).map(|n| n.as_str());
+        if state != Some("running") {
+            return Err(format!("{} is {state:?}", id(node)));
+        }
+    }
+    let on = if active == "primary" {
+        &made.nodes[0]
+    } else {
+        &made.nodes[1]
+    };
+    match addresses(ec2, Some(&made.marker)).await?.as_slice() {
+        [(_, ip, Some(instance))] if *ip == made.public_ip && instance == on => {}
+        other => {
+            return Err(format!(
+                "the addresses of {} are {other:?}, expected {} on {on}",
+                made.marker, made.public_ip
+            ));
+        }
+    }
+    let groups = ec2
+        .describe_security_groups()
+        .filters(filter("tag:swarm:owner", &[&made.marker]))
+        .send()
+        .await
+        .map_err(err)?;
+    let ids: Vec<&str> = groups
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .collect();
+    if ids == [made.group.as_str()] {
+        Ok(())
+    } else {
+        Err(format!("the groups of {} are {ids:?}", made.marker))
+    }
+}
+
+/// Nothing of the remembered pair is left: no live instance, address or
+/// group with its marker.
+async fn gone(ec2: &Ec2, made: &Made) -> CheckResult {
+    let instances = live(ec2, Some(&made.marker)).await?.len();
+    let eips = addresses(ec2, Some(&made.marker)).await?;
+    let groups = ec2
+        .describe_security_groups()
+        .filters(filter("tag:swarm:owner", &[&made.marker]))
+        .send()
+        .await
+        .map_err(err)?;
+    if instances == 0 && eips.is_empty() && groups.security_groups().is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "left of {}: {instances} instances, addresses {eips:?}, {} groups",
+            made.marker,
+            groups.security_groups().len()
+        ))
+    }
+}
+
+/// Two stacks (Terraform workspaces) in one account each make a pair
+/// named "mcp": both exist side by side, each with its own marker; each
+/// plan stays empty; a switchover in one leaves the other's address and
+/// instances where they were; destroying one leaves the other whole.
+#[tokio::test]
+async fn two_stacks_with_one_pair_name() {
+    let f = Fixture::start().await;
+    let (a, b) = (Memo::<Made>::default(), Memo::<Made>::default());
+    let hcl = f.hcl("");
+    let secondary = f.hcl("  active = \"secondary\"\n");
+    // A check of both stacks: A as remembered with `active_a`, B with
+    // `active_b`, four nodes in all, their markers different.
+    let both = |active_a: &'static str, active_b: &'static str| {
+        let (a, b) = (a.clone(), b.clone());
+        sdk_check(&f.emulator, move |e, _| {
+            let (a, b) = (a.get(), b.get());
+            async move {
+                let (a, b) = (a?, b?);
+                if a.marker == b.marker {
+                    return Err(format!("both pairs are marked {}", a.marker));
+                }
+                let ec2 = e.ec2().await;
+                intact(&ec2, &a, active_a).await?;
+                intact(&ec2, &b, active_b).await?;
+                match live(&ec2, None).await?.len() {
+                    4 => Ok(()),
+                    n => Err(format!("{n} instances named mcp, expected 4")),
+                }
+            }
+        })
+    };
+    let case = f
+        .case()
+        .step(
+            Step::apply(hcl.clone())
+                .in_workspace("a")
+                .check(remember(&a))
+                .check(pair_as_configured(&f.emulator, "primary")),
+        )
+        .step(
+            Step::apply(hcl.clone())
+                .in_workspace("b")
+                .check(remember(&b))
+                .check(pair_as_configured(&f.emulator, "primary"))
+                .check(both("primary", "primary")),
+        )
+        // A's plan, with B beside it: empty.
+        .step(Step::plan(hcl.clone()).in_workspace("a"))
+        // A switchover in B: A's address and nodes stay where they were.
+        .step(
+            Step::apply(secondary)
+                .in_workspace("b")
+                .check(remember(&b))
+                .check(pair_as_configured(&f.emulator, "secondary"))
+                .check(both("primary", "secondary")),
+        )
+        .step(Step::plan(hcl.clone()).in_workspace("a"))
+        // Destroying B leaves A whole, and A's plan empty.
+        .step(
+            Step::command(
+                hcl.clone(),
+                &["destroy", "-auto-approve", "-input=false", "-no-color"],
+            )
+            .in_workspace("b"),
+        )
+        .step(
+            Step::apply(hcl)
+                .in_workspace("a")
+                .check(remember(&a))
+                .check(sdk_check(&f.emulator, {
+                    let (a, b) = (a.clone(), b.clone());
+                    move |e, _| {
+                        let (a, b) = (a.get(), b.get());
+                        async move {
+                            let ec2 = e.ec2().await;
+                            gone(&ec2, &b?).await?;
+                            intact(&ec2, &a?, "primary").await
+                        }
+                    }
+                })),
+        );
+    run("failover_pair::two_stacks_with_one_pair_name", case).await;
 }

@@ -20,8 +20,9 @@ provider "aws" {
   skip_requesting_account_id  = true
   s3_use_path_style           = true
   endpoints {
-    ec2 = var.endpoint
-    sts = var.endpoint
+    ec2     = var.endpoint
+    route53 = var.endpoint
+    sts     = var.endpoint
   }
 }
 

@@ -1,0 +1,140 @@
+//! moto's request recorder, for tests that check the order of the
+//! provider's requests (e.g. that a rolling change touches the standby
+//! before the active node). Launch times and state transitions have a
+//! one-second resolution on the emulator, so two requests a few
+//! milliseconds apart can look simultaneous there; the recorder lists them
+//! in the order the emulator served them (one at a time).
+//!
+//! Each emulator keeps its own recording (`emulator/ext_recorder.py`). It
+//! exists on the project's emulator only: against another endpoint
+//! (LocalStack, AWS) these calls fail with a message that says so.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde_json::Value as Json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::checks::err;
+use crate::emulator::Emulator;
+
+/// One recorded AWS request of the query protocol (EC2's): its `Action`
+/// and its other form parameters. Requests of other protocols have no
+/// action and no parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub action: Option<String>,
+    pub params: BTreeMap<String, String>,
+}
+
+impl Request {
+    /// Whether this is a request for `action`.
+    pub fn is(&self, action: &str) -> bool {
+        self.action.as_deref() == Some(action)
+    }
+
+    /// A parameter's value.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    /// The value of the tag `key` in the request's tag specifications
+    /// (`TagSpecification.N.Tag.M.Key`/`Value`), from the first
+    /// specification that has it.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.params.iter().find_map(|(name, value)| {
+            let prefix = name
+                .strip_prefix("TagSpecification.")?
+                .strip_suffix(".Key")?;
+            if value != key || !prefix.contains(".Tag.") {
+                return None;
+            }
+            self.param(&format!("TagSpecification.{prefix}.Value"))
+        })
+    }
+}
+
+/// Empties the emulator's recording and starts recording.
+pub async fn start(emulator: &Emulator) -> Result<(), String> {
+    send(emulator, "POST", "/moto-api/recorder/reset-recording").await?;
+    send(emulator, "POST", "/moto-api/recorder/start-recording").await?;
+    Ok(())
+}
+
+/// The requests recorded since [`start`], in the order they were served.
+pub async fn requests(emulator: &Emulator) -> Result<Vec<Request>, String> {
+    let body = send(emulator, "GET", "/moto-api/recorder/download-recording").await?;
+    body.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(parse)
+        .collect()
+}
+
+/// One line of a recording: a JSON object with the request's headers and
+/// its body (base64 when `body_encoded`).
+fn parse(line: &str) -> Result<Request, String> {
+    let entry: Json = serde_json::from_str(line).map_err(err)?;
+    let content_type = entry["headers"]["Content-Type"]
+        .as_str()
+        .unwrap_or_default();
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Ok(Request::default());
+    }
+    let body = entry["body"].as_str().unwrap_or_default();
+    let bytes = if entry["body_encoded"].as_bool() == Some(true) {
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(err)?
+    } else {
+        body.as_bytes().to_vec()
+    };
+    let mut params: BTreeMap<String, String> = form_urlencoded::parse(&bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    Ok(Request {
+        action: params.remove("Action"),
+        params,
+    })
+}
+
+/// A request to the emulator's own API; the answer's body.
+async fn send(emulator: &Emulator, method: &str, path: &str) -> Result<String, String> {
+    let address = emulator
+        .endpoint()
+        .and_then(|e| e.strip_prefix("http://"))
+        .ok_or("the request recorder exists on the project's emulator only (moto), not on AWS")?;
+    let mut stream = TcpStream::connect(address).await.map_err(err)?;
+    // HTTP/1.0: the answer ends when the connection closes (no chunks).
+    let request =
+        format!("{method} {path} HTTP/1.0\r\nHost: {address}\r\nContent-Length: 0\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.map_err(err)?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.map_err(err)?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{path}: not an HTTP answer: {answer}"))?;
+    if head.split_whitespace().nth(1) != Some("200") {
+        return Err(format!(
+            "{path}: {head} (the recorder needs the project's emulator)"
+        ));
+    }
+    Ok(body.to_owned())
+}
+
+/// The position of the first request that `matches`, or a message naming
+/// `what`.
+pub fn position(
+    requests: &[Request],
+    what: &str,
+    matches: impl Fn(&Request) -> bool,
+) -> Result<usize, String> {
+    requests.iter().position(matches).ok_or_else(|| {
+        let actions: Vec<&str> = requests
+            .iter()
+            .filter_map(|r| r.action.as_deref())
+            .collect();
+        format!("no {what} among the recorded requests {actions:?}")
+    })
+}

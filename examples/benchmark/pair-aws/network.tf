@@ -1,0 +1,1 @@
+../network-aws/main.tf
