@@ -190,6 +190,9 @@ pub enum Service {
     Rds,
     ElastiCache,
     S3,
+    /// AWS Backup (vaults, plans) and the IAM role beside them: the same
+    /// limits.
+    Backup,
 }
 
 impl Service {
@@ -199,13 +202,16 @@ impl Service {
             Service::Rds => "RDS",
             Service::ElastiCache => "ElastiCache",
             Service::S3 => "S3",
+            Service::Backup => "AWS Backup",
         }
     }
 
     /// Tags per object (`aws:*` tags do not count).
     pub fn max_tags(self) -> usize {
         match self {
-            Service::Ec2 | Service::Rds | Service::ElastiCache | Service::S3 => 50,
+            Service::Ec2 | Service::Rds | Service::ElastiCache | Service::S3 | Service::Backup => {
+                50
+            }
         }
     }
 }

@@ -1,0 +1,227 @@
+//! Making AWS match a spec, from whatever exists (nothing, a half-made
+//! schedule, other settings, drift), and taking the schedule down.
+//!
+//! The order is what AWS needs: the vaults before the plan whose rules
+//! name them, the role before the selection that names it, the plan
+//! before its selection; and down again in reverse. Recovery points are
+//! never deleted by accident: destroy is refused, before anything is
+//! deleted, while a vault holds any, unless `force_destroy` was applied.
+
+use tfplugin::diag::Diagnostic;
+
+use super::cloud::{self, Observed};
+use super::state::Spec;
+use crate::config::SwarmClient;
+use crate::ownership::{self, Identity};
+use crate::waiter::Wait;
+
+/// Before a create: the vault and role names (unique in AWS) must be free.
+pub async fn check_free(
+    client: &SwarmClient,
+    spec: &Spec,
+    replaced: &[ownership::Marker],
+) -> Result<(), Diagnostic> {
+    let taken = cloud::taken(client, &spec.name, spec.copy_to_region.as_deref()).await?;
+    ownership::refuse_taken("swarm_backup_schedule", &spec.name, taken, replaced)
+}
+
+/// Makes AWS match `spec`, starting from what `id` finds.
+pub async fn converge(
+    client: &SwarmClient,
+    spec: &Spec,
+    prior_copy_region: Option<&str>,
+    id: &Identity,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let seen = cloud::observe(client, id, spec.copy_to_region.as_deref()).await?;
+    let name = cloud::object_name(&spec.name);
+
+    // The vaults.
+    let vault_tags = spec.object_tags(client, "vault", &name);
+    match &seen.vault {
+        Some(vault) => {
+            cloud::sync_backup_tags(client, &vault.arn, &vault.tags, &vault_tags).await?
+        }
+        None => cloud::create_vault(client, &name, spec.kms_key_id.as_deref(), &vault_tags).await?,
+    }
+    let copy_vault_arn = match &spec.copy_to_region {
+        Some(region) => {
+            let copy = client.in_region(region);
+            let tags = spec.object_tags(&copy, "copy-vault", &name);
+            match &seen.copy_vault {
+                Some(vault) => {
+                    cloud::sync_backup_tags(&copy, &vault.arn, &vault.tags, &tags).await?;
+                    Some(vault.arn.clone())
+                }
+                // The copy vault uses the AWS-managed key of its region: a
+                // key ARN names one region (a multi-Region key's replica
+                // has the same id under another region's ARN, which the
+                // user would have to give; not offered yet).
+                None => {
+                    cloud::create_vault(&copy, &name, None, &tags).await?;
+                    cloud::vault(&copy, &name).await?.map(|v| v.arn)
+                }
+            }
+        }
+        None => None,
+    };
+    if spec.copy_to_region.is_some() && copy_vault_arn.is_none() {
+        return Err(Diagnostic::error(
+            "Copy vault not found",
+            format!("Backup vault {name:?} was created but cannot be read back; apply again."),
+        ));
+    }
+
+    // The role.
+    let role_name = cloud::role_name(&spec.name, &client.region);
+    let role_tags = spec.object_tags(client, "role", &role_name);
+    let wanted = spec.policies();
+    let (role_arn, attached) = match &seen.role {
+        Some(role) => {
+            cloud::sync_role_tags(client, &role_name, &role.tags, &role_tags).await?;
+            (role.arn.clone(), role.policies.clone())
+        }
+        None => (
+            cloud::create_role(client, &role_name, &role_tags).await?,
+            Vec::new(),
+        ),
+    };
+    for policy in wanted.iter().filter(|p| !attached.contains(p)) {
+        cloud::attach(client, &role_name, policy, true).await?;
+    }
+    for policy in attached.iter().filter(|p| !wanted.contains(p)) {
+        cloud::attach(client, &role_name, policy, false).await?;
+    }
+
+    // The plan.
+    let input = cloud::plan_input(spec, copy_vault_arn.as_deref())?;
+    let plan_tags = spec.plan_tags(client);
+    let plan_id = match &seen.plan {
+        Some(plan) => {
+            if !cloud::rules_match(&plan.rules, &input) {
+                cloud::update_plan(client, &plan.id, input).await?;
+            }
+            cloud::sync_backup_tags(client, &plan.arn, &plan.tags, &plan_tags).await?;
+            plan.id.clone()
+        }
+        None => cloud::create_plan(client, input, &plan_tags).await?.0,
+    };
+
+    // The selection: AWS Backup cannot update one, so a change is a new one.
+    let mut resources = spec.resources.clone();
+    resources.sort();
+    let current = seen.selection.as_ref();
+    let same = current.is_some_and(|s| {
+        let mut found = s.resources.clone();
+        found.sort();
+        found == resources && s.tagged == spec.resources_tagged && s.role_arn == role_arn
+    });
+    if !same {
+        if let Some(old) = &seen.selection {
+            cloud::delete_selection(client, &plan_id, &old.id).await?;
+        }
+        cloud::create_selection(
+            client,
+            &plan_id,
+            &name,
+            &role_arn,
+            &spec.resources,
+            &spec.resources_tagged,
+            wait,
+        )
+        .await?;
+    }
+
+    // The copy vault of a region no longer copied to: deleted when empty,
+    // kept with its recovery points otherwise (the plan said so).
+    if let Some(old) = prior_copy_region
+        && spec.copy_to_region.as_deref() != Some(old)
+    {
+        let old_client = client.in_region(old);
+        if let Some(vault) = cloud::vault(&old_client, &name).await?
+            && id.owns(&vault.tags)
+        {
+            if vault.points == 0 {
+                cloud::delete_vault(&old_client, &name).await?;
+            } else {
+                tracing::info!(
+                    vault = name,
+                    region = old,
+                    points = vault.points,
+                    "old copy vault kept with its recovery points"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The error of a destroy while vaults hold recovery points, or `None`.
+pub fn holds_points(name: &str, seen: &Observed) -> Option<Diagnostic> {
+    let held: Vec<String> = [&seen.vault, &seen.copy_vault]
+        .into_iter()
+        .flatten()
+        .filter(|v| v.points > 0)
+        .map(|v| {
+            format!(
+                "  - backup vault {:?} in {}: {} recovery points",
+                cloud::object_name(name),
+                v.region,
+                v.points
+            )
+        })
+        .collect();
+    if held.is_empty() {
+        return None;
+    }
+    Some(Diagnostic::error(
+        "The schedule's vaults hold recovery points",
+        format!(
+            "Destroying swarm_backup_schedule {name:?} would delete its vaults, which hold \
+             backups:\n{}\nNothing was deleted. To delete the backups with it, set \
+             force_destroy = true, apply, then destroy; or delete the recovery points \
+             yourself (AWS Backup console, or `aws backup delete-recovery-point`) first.",
+            held.join("\n")
+        ),
+    ))
+}
+
+/// Takes the schedule down: refused while a vault holds recovery points
+/// and `force_destroy` is off (nothing is deleted then); otherwise the
+/// points (waiting until they are gone), the selection, the plan, the
+/// role, and the vaults.
+pub async fn destroy(
+    client: &SwarmClient,
+    id: &Identity,
+    copy_region: Option<&str>,
+    force_destroy: bool,
+    wait: &Wait<'_>,
+) -> Result<(), Diagnostic> {
+    let seen = cloud::observe(client, id, copy_region).await?;
+    if !force_destroy && let Some(d) = holds_points(&id.id, &seen) {
+        return Err(d);
+    }
+    let name = cloud::object_name(&id.id);
+    if let (Some(plan), Some(selection)) = (&seen.plan, &seen.selection) {
+        cloud::delete_selection(client, &plan.id, &selection.id).await?;
+    }
+    if let Some(plan) = &seen.plan {
+        cloud::delete_plan(client, &plan.id).await?;
+    }
+    if let Some(role) = &seen.role {
+        cloud::delete_role(
+            client,
+            &cloud::role_name(&id.id, &client.region),
+            &role.policies,
+        )
+        .await?;
+    }
+    for vault in [&seen.vault, &seen.copy_vault].into_iter().flatten() {
+        let vault_client = client.in_region(&vault.region);
+        if vault.points > 0 {
+            cloud::empty_vault(&vault_client, &name, wait).await?;
+        }
+        cloud::delete_vault(&vault_client, &name).await?;
+    }
+    Ok(())
+}
