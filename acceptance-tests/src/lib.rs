@@ -2,8 +2,10 @@
 //! under test, the HCL they write, and the helpers every resource's tests
 //! use (`checks`: reading AWS back and changing it out of band;
 //! `fixtures`: objects made through the SDK for a configuration to name;
-//! `snapshots`: final snapshots).
+//! `snapshots`: final snapshots; `backup`: making an AWS Backup rule run
+//! now).
 
+pub mod backup;
 pub mod checks;
 pub mod emulator;
 pub mod fixtures;

@@ -178,10 +178,13 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     let copy_changed = prior
         .as_ref()
         .is_some_and(|p| config.copy_to_region.known() != Some(&p.copy_to_region));
-    match &config.copy_to_region {
-        MaybeUnknown::Known(None) => resp.set("copy_vault_arn", Value::Null),
-        _ if copy_changed || prior.is_none() => resp.set("copy_vault_arn", Value::Unknown),
-        _ => {}
+    let prior_string = |v: Option<&String>| v.map_or(Value::Null, |v| Value::from(v.as_str()));
+    match (&config.copy_to_region, &prior) {
+        (MaybeUnknown::Known(None), _) => resp.set("copy_vault_arn", Value::Null),
+        (_, Some(prior)) if !copy_changed => {
+            resp.set("copy_vault_arn", prior_string(prior.copy_vault_arn.as_ref()));
+        }
+        _ => resp.set("copy_vault_arn", Value::Unknown),
     }
     if copy_changed
         && let Some(prior) = &prior
@@ -218,9 +221,16 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             }
             _ => true,
         };
-        if selection_changed {
-            resp.set("selection_id", Value::Unknown);
-        }
+        // A change of the role's policies or the plan leaves the selection
+        // as it is: it names the role by ARN, which stays.
+        resp.set(
+            "selection_id",
+            if selection_changed {
+                Value::Unknown
+            } else {
+                prior_string(prior.selection_id.as_ref())
+            },
+        );
     }
 
     // Buckets must be versioned (AWS Backup refuses the others); asked only

@@ -1,0 +1,412 @@
+//! `swarm_backup_schedule` end to end: `basic` (a schedule of a database
+//! and a versioned bucket copied to another region: the plan's rules and
+//! lifecycles, the copy actions, the selection, the role with its trust
+//! and managed policies and both vaults read back through the SDK; a rule
+//! run leaves recovery points in both regions' vaults; destroy is refused
+//! while they hold points, and deletes nothing; with force_destroy applied
+//! the points are still there, and destroy leaves nothing in either
+//! region), `bad_input_is_refused_at_plan` (nothing is made).
+
+use std::sync::Arc;
+
+use acceptance_tests::backup::run_rule;
+use acceptance_tests::checks::{Memo, err, out_of_band, same, sdk_check};
+use acceptance_tests::emulator::{Emulator, REGION};
+use acceptance_tests::fixtures::default_subnets;
+use acceptance_tests::{config, run, test_case};
+use tfplugin::testing::{Check, CheckResult, Step};
+
+const ADDRESS: &str = "swarm_backup_schedule.nightly";
+const COPY_REGION: &str = "us-west-2";
+const VAULT: &str = "swarm-nightly";
+const ROLE: &str = "swarm-backup-nightly-us-east-1";
+
+/// The configuration: a bucket and a database, and (with `schedule`) the
+/// schedule of both, whose body gets `extra`.
+fn hcl(e: &Emulator, subnets: &[String], bucket: &str, schedule: Option<&str>) -> String {
+    let subnets: Vec<String> = subnets.iter().map(|s| format!("\"{s}\"")).collect();
+    let schedule = schedule.map_or_else(String::new, |extra| {
+        format!(
+            r#"
+resource "swarm_backup_schedule" "nightly" {{
+  name           = "nightly"
+  schedule       = "0 2 * * *"
+  resources      = [swarm_database.main.arn, swarm_bucket.config.arn]
+  copy_to_region = "{COPY_REGION}"
+{extra}
+}}"#
+        )
+    });
+    config(&format!(
+        r#"{}
+resource "swarm_bucket" "config" {{
+  name          = "{bucket}"
+  purpose       = "config"
+  force_destroy = true
+}}
+
+resource "swarm_database" "main" {{
+  name                = "main"
+  subnet_ids          = [{}]
+  multi_az            = false
+  deletion_protection = false
+  final_snapshot      = false
+}}
+{schedule}
+"#,
+        e.provider_block(
+            "  environment  = \"production\"\n  default_tags = { owner = \"platform\" }\n"
+        ),
+        subnets.join(", ")
+    ))
+}
+
+fn attr(state: &tfplugin::testing::State, attribute: &str) -> Result<String, String> {
+    state
+        .attr(ADDRESS, attribute)?
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{ADDRESS}.{attribute} is not a string"))
+}
+
+/// The plan's rules, as (name, cron, lifecycle days, [(copy vault ARN,
+/// copy lifecycle days)]), sorted by name.
+type RuleSeen = (String, String, i64, Vec<(String, i64)>);
+
+async fn rules(e: &Emulator, plan_id: &str) -> Result<Vec<RuleSeen>, String> {
+    let backup = e.backup_in(REGION).await;
+    let plan = backup
+        .get_backup_plan()
+        .backup_plan_id(plan_id)
+        .send()
+        .await
+        .map_err(err)?;
+    let mut seen: Vec<RuleSeen> = plan
+        .backup_plan()
+        .ok_or("no plan document")?
+        .rules()
+        .iter()
+        .map(|r| {
+            (
+                r.rule_name().to_owned(),
+                r.schedule_expression().unwrap_or_default().to_owned(),
+                r.lifecycle()
+                    .and_then(|l| l.delete_after_days())
+                    .unwrap_or(-1),
+                r.copy_actions()
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.destination_backup_vault_arn().to_owned(),
+                            c.lifecycle()
+                                .and_then(|l| l.delete_after_days())
+                                .unwrap_or(-1),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    seen.sort();
+    Ok(seen)
+}
+
+/// Everything the schedule made, read back through the SDK.
+fn made(e: &Arc<Emulator>, bucket: String) -> Check {
+    sdk_check(e, move |e, state| {
+        let bucket = bucket.clone();
+        async move {
+            let plan_id = attr(&state, "plan_id")?;
+            let copy_vault_arn = attr(&state, "copy_vault_arn")?;
+            let copy = |days: i64| vec![(copy_vault_arn.clone(), days)];
+            // Production's tiers: 7 daily, 4 weekly, 12 monthly points.
+            same(
+                "the plan's rules",
+                rules(&e, &plan_id).await?,
+                vec![
+                    ("daily".into(), "cron(0 2 * * ? *)".into(), 7, copy(7)),
+                    ("monthly".into(), "cron(0 2 1 * ? *)".into(), 372, copy(372)),
+                    ("weekly".into(), "cron(0 2 ? * SUN *)".into(), 28, copy(28)),
+                ],
+            )?;
+            // Both vaults, in their regions, marked.
+            let marker = attr(&state, "ownership_marker")?;
+            for (region, arn) in [
+                (REGION, attr(&state, "vault_arn")?),
+                (COPY_REGION, copy_vault_arn.clone()),
+            ] {
+                let backup = e.backup_in(region).await;
+                let vault = backup
+                    .describe_backup_vault()
+                    .backup_vault_name(VAULT)
+                    .send()
+                    .await
+                    .map_err(err)?;
+                same("vault ARN", vault.backup_vault_arn(), Some(arn.as_str()))?;
+                let tags = backup
+                    .list_tags()
+                    .resource_arn(&arn)
+                    .send()
+                    .await
+                    .map_err(err)?;
+                let tags = tags.tags().cloned().unwrap_or_default();
+                same("vault marker", tags.get("swarm:owner"), Some(&marker))?;
+                same(
+                    "vault default tag",
+                    tags.get("owner").map(String::as_str),
+                    Some("platform"),
+                )?;
+            }
+            // The selection: the database and the bucket, with the role.
+            let backup = e.backup_in(REGION).await;
+            let selection = backup
+                .get_backup_selection()
+                .backup_plan_id(&plan_id)
+                .selection_id(attr(&state, "selection_id")?)
+                .send()
+                .await
+                .map_err(err)?;
+            let selection = selection.backup_selection().ok_or("no selection")?;
+            let mut resources = selection.resources().to_vec();
+            resources.sort();
+            let db_arn = state
+                .attr("swarm_database.main", "arn")?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let mut want = vec![db_arn, format!("arn:aws:s3:::{bucket}")];
+            want.sort();
+            same("selected resources", resources, want)?;
+            let role_arn = attr(&state, "role_arn")?;
+            same(
+                "selection's role",
+                selection.iam_role_arn(),
+                role_arn.as_str(),
+            )?;
+            // The role: AWS Backup may assume it, with the backup, restore
+            // and (a bucket is selected) S3 policies.
+            let iam = e.iam().await;
+            let role = iam.get_role().role_name(ROLE).send().await.map_err(err)?;
+            let role = role.role().ok_or("no role")?;
+            same("role ARN", role.arn(), role_arn.as_str())?;
+            let trust = role.assume_role_policy_document().unwrap_or_default();
+            same(
+                "trust policy names AWS Backup",
+                trust.contains("backup.amazonaws.com"),
+                true,
+            )?;
+            let attached = iam
+                .list_attached_role_policies()
+                .role_name(ROLE)
+                .send()
+                .await
+                .map_err(err)?;
+            let mut policies: Vec<String> = attached
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_owned))
+                .collect();
+            policies.sort();
+            same(
+                "role policies",
+                policies,
+                vec![
+                    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup".to_owned(),
+                    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore".to_owned(),
+                    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+                        .to_owned(),
+                    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"
+                        .to_owned(),
+                ],
+            )
+        }
+    })
+}
+
+/// The recovery points of the schedule's vault in `region`: (resource
+/// ARN, rule name, lifecycle days).
+async fn points(e: &Emulator, region: &str) -> Result<Vec<(String, String, i64)>, String> {
+    let backup = e.backup_in(region).await;
+    let out = backup
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(VAULT)
+        .send()
+        .await
+        .map_err(err)?;
+    let mut seen: Vec<(String, String, i64)> = out
+        .recovery_points()
+        .iter()
+        .map(|p| {
+            (
+                p.resource_arn().unwrap_or_default().to_owned(),
+                p.created_by()
+                    .and_then(|c| c.backup_rule_name())
+                    .unwrap_or_default()
+                    .to_owned(),
+                p.lifecycle()
+                    .and_then(|l| l.delete_after_days())
+                    .unwrap_or(-1),
+            )
+        })
+        .collect();
+    seen.sort();
+    Ok(seen)
+}
+
+/// Both vaults hold a daily point of the database and one of the bucket.
+fn points_in_both_regions(e: &Arc<Emulator>, bucket: String) -> Check {
+    sdk_check(e, move |e, state| {
+        let bucket = bucket.clone();
+        async move {
+            let db_arn = state
+                .attr("swarm_database.main", "arn")?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let mut want = vec![
+                (db_arn, "daily".to_owned(), 7),
+                (format!("arn:aws:s3:::{bucket}"), "daily".to_owned(), 7),
+            ];
+            want.sort();
+            same(
+                "recovery points in the vault",
+                points(&e, REGION).await?,
+                want.clone(),
+            )?;
+            same(
+                "recovery points in the copy vault",
+                points(&e, COPY_REGION).await?,
+                want,
+            )
+        }
+    })
+}
+
+/// Nothing of the schedule is left in either region.
+async fn nothing_left(e: &Emulator) -> CheckResult {
+    for region in [REGION, COPY_REGION] {
+        let backup = e.backup_in(region).await;
+        let vaults = backup.list_backup_vaults().send().await.map_err(err)?;
+        let names: Vec<&str> = vaults
+            .backup_vault_list()
+            .iter()
+            .filter_map(|v| v.backup_vault_name())
+            .collect();
+        same(
+            &format!("vaults in {region}"),
+            names.contains(&VAULT),
+            false,
+        )?;
+    }
+    let backup = e.backup_in(REGION).await;
+    let plans = backup.list_backup_plans().send().await.map_err(err)?;
+    same(
+        "backup plans",
+        plans
+            .backup_plans_list()
+            .iter()
+            .filter(|p| p.backup_plan_name() == Some(VAULT))
+            .count(),
+        0,
+    )?;
+    let iam = e.iam().await;
+    same(
+        "role",
+        iam.get_role().role_name(ROLE).send().await.is_ok(),
+        false,
+    )
+}
+
+fn unique_bucket() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("swarm-acc-backup-{:x}", nanos % (1 << 48))
+}
+
+async fn subnets(e: &Emulator) -> Vec<String> {
+    default_subnets(&e.ec2().await)
+        .await
+        .into_iter()
+        .take(2)
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[tokio::test]
+async fn basic() {
+    let emulator = Arc::new(Emulator::start());
+    let subnets = subnets(&emulator).await;
+    let bucket = unique_bucket();
+    let created = hcl(&emulator, &subnets, &bucket, Some(""));
+    let forced = hcl(&emulator, &subnets, &bucket, Some("  force_destroy = true"));
+    let without = hcl(&emulator, &subnets, &bucket, None);
+    let plan_id: Memo<String> = Memo::default();
+    let remembered = plan_id.clone();
+    let ran = plan_id.clone();
+    let (b1, b2, b3) = (bucket.clone(), bucket.clone(), bucket.clone());
+    let left = Arc::clone(&emulator);
+    let case = test_case()
+        .step(
+            Step::apply(created.clone())
+                .check(Check::attr_equals(
+                    ADDRESS,
+                    "retention",
+                    serde_json::json!({
+                        "daily": 7, "weekly": 4, "monthly": 12, "yearly": 0
+                    }),
+                ))
+                .check(made(&emulator, b1))
+                .check(Check::new(move |state| {
+                    let id = attr(state, "plan_id");
+                    let memo = remembered.clone();
+                    Box::pin(async move { memo.set(id?) })
+                })),
+        )
+        // The daily rule fires: a point of each resource in each region.
+        .step(
+            Step::apply(created.clone())
+                .before(out_of_band(&emulator, move |e| {
+                    let ran = ran.clone();
+                    async move {
+                        let answer = run_rule(&e, &ran.get()?, "daily").await?;
+                        let jobs = answer["BackupJobs"].as_array().map_or(0, Vec::len);
+                        let copies = answer["CopyJobs"].as_array().map_or(0, Vec::len);
+                        same("backup and copy jobs", (jobs, copies), (2, 2))
+                    }
+                }))
+                .check(points_in_both_regions(&emulator, b2.clone())),
+        )
+        // Destroy is refused while the vaults hold points, and deletes
+        // nothing.
+        .step(
+            Step::apply(without.clone())
+                .expect_error("hold recovery points")
+                .check_output(|output| {
+                    let said = output.contains("\"swarm-nightly\" in us-east-1: 2 recovery points")
+                        && output.contains("\"swarm-nightly\" in us-west-2: 2 recovery points")
+                        && output.contains("force_destroy = true");
+                    same(
+                        "the error names each vault's points and the way out",
+                        said,
+                        true,
+                    )
+                }),
+        )
+        .step(
+            Step::apply(created.clone())
+                .check(points_in_both_regions(&emulator, b2))
+                .check(made(&emulator, b3.clone())),
+        )
+        .step(
+            Step::apply(forced)
+                .check(Check::attr_equals(ADDRESS, "force_destroy", true))
+                .check(points_in_both_regions(&emulator, b3)),
+        )
+        .check_destroy(Check::new(move |_| {
+            let e = Arc::clone(&left);
+            Box::pin(async move { nothing_left(&e).await })
+        }));
+    run("backup_schedule::basic", case).await;
+}
