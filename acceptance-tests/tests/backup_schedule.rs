@@ -282,6 +282,46 @@ fn points_in_both_regions(e: &Arc<Emulator>, bucket: String) -> Check {
     })
 }
 
+/// What `swarm_recovery_points` shows after the run: by schedule, the
+/// two daily points, each copied; by resource, the database's one point
+/// in this region's vault.
+fn listed_points(state: &tfplugin::testing::State) -> CheckResult {
+    let listed = |address: &str| -> Result<Vec<serde_json::Value>, String> {
+        Ok(state
+            .attr(address, "recovery_points")?
+            .as_array()
+            .cloned()
+            .unwrap_or_default())
+    };
+    let by_schedule = listed("data.swarm_recovery_points.nightly")?;
+    same("points listed by schedule", by_schedule.len(), 2)?;
+    for point in &by_schedule {
+        same("tier", point["tier"].as_str(), Some("daily"))?;
+        same(
+            "copy status",
+            point["copy_status"].as_str(),
+            Some("COMPLETED"),
+        )?;
+        same("status", point["status"].as_str(), Some("COMPLETED"))?;
+        same("vault", point["vault_name"].as_str(), Some(VAULT))?;
+        same(
+            "a copy in the other region",
+            point["copy_recovery_point_arn"]
+                .as_str()
+                .is_some_and(|arn| arn.contains(COPY_REGION)),
+            true,
+        )?;
+    }
+    let db_arn = state.attr("swarm_database.main", "arn")?.clone();
+    let by_resource = listed("data.swarm_recovery_points.database")?;
+    same("points listed by resource", by_resource.len(), 1)?;
+    same(
+        "the database's point",
+        &by_resource[0]["resource_arn"],
+        &db_arn,
+    )
+}
+
 /// Nothing of the schedule is left in either region.
 async fn nothing_left(e: &Emulator) -> CheckResult {
     for region in [REGION, COPY_REGION] {
@@ -342,6 +382,18 @@ async fn basic() {
     let created = hcl(&emulator, &subnets, &bucket, Some(""));
     let forced = hcl(&emulator, &subnets, &bucket, Some("  force_destroy = true"));
     let without = hcl(&emulator, &subnets, &bucket, None);
+    let with_points = format!(
+        "{created}\n{}",
+        r#"
+data "swarm_recovery_points" "nightly" {
+  schedule = swarm_backup_schedule.nightly.name
+}
+
+data "swarm_recovery_points" "database" {
+  resource_arn = swarm_database.main.arn
+}
+"#
+    );
     let plan_id: Memo<String> = Memo::default();
     let remembered = plan_id.clone();
     let ran = plan_id.clone();
@@ -366,7 +418,7 @@ async fn basic() {
         )
         // The daily rule fires: a point of each resource in each region.
         .step(
-            Step::apply(created.clone())
+            Step::apply(with_points)
                 .before(out_of_band(&emulator, move |e| {
                     let ran = ran.clone();
                     async move {
@@ -376,7 +428,11 @@ async fn basic() {
                         same("backup and copy jobs", (jobs, copies), (2, 2))
                     }
                 }))
-                .check(points_in_both_regions(&emulator, b2.clone())),
+                .check(points_in_both_regions(&emulator, b2.clone()))
+                .check(Check::new(|state| {
+                    let listed = listed_points(state);
+                    Box::pin(async move { listed })
+                })),
         )
         // Destroy is refused while the vaults hold points, and deletes
         // nothing.

@@ -182,7 +182,10 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     match (&config.copy_to_region, &prior) {
         (MaybeUnknown::Known(None), _) => resp.set("copy_vault_arn", Value::Null),
         (_, Some(prior)) if !copy_changed => {
-            resp.set("copy_vault_arn", prior_string(prior.copy_vault_arn.as_ref()));
+            resp.set(
+                "copy_vault_arn",
+                prior_string(prior.copy_vault_arn.as_ref()),
+            );
         }
         _ => resp.set("copy_vault_arn", Value::Unknown),
     }
