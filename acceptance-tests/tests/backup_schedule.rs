@@ -466,3 +466,307 @@ data "swarm_recovery_points" "database" {
         }));
     run("backup_schedule::basic", case).await;
 }
+
+/// A schedule of one versioned bucket, with `body` in the schedule.
+fn bucket_only(e: &Emulator, bucket: &str, body: &str) -> String {
+    config(&format!(
+        r#"{}
+resource "swarm_bucket" "config" {{
+  name          = "{bucket}"
+  purpose       = "config"
+  force_destroy = true
+}}
+
+resource "swarm_backup_schedule" "nightly" {{
+  name      = "nightly"
+  resources = [swarm_bucket.config.arn]
+{body}
+}}
+"#,
+        e.provider_block("  environment = \"production\"\n")
+    ))
+}
+
+/// The same object (not replaced) in every step.
+fn same_object(memo: &Memo<String>, attribute: &'static str) -> Check {
+    let memo = memo.clone();
+    Check::new(move |state| {
+        let value = attr(state, attribute);
+        let memo = memo.clone();
+        Box::pin(async move { memo.first_or_same(attribute, value?) })
+    })
+}
+
+/// The plan's rules as (name, cron, days, copy vault regions).
+fn rules_are(
+    e: &Arc<Emulator>,
+    want: Vec<(&'static str, &'static str, i64, Option<&'static str>)>,
+) -> Check {
+    sdk_check(e, move |e, state| {
+        let want = want.clone();
+        async move {
+            let seen: Vec<(String, String, i64, Option<String>)> =
+                rules(&e, &attr(&state, "plan_id")?)
+                    .await?
+                    .into_iter()
+                    .map(|(name, cron, days, copies)| {
+                        let region = copies.first().map(|(arn, copy_days)| {
+                            format!("{}/{copy_days}", arn.split(':').nth(3).unwrap_or_default())
+                        });
+                        (name, cron, days, region)
+                    })
+                    .collect();
+            let want: Vec<(String, String, i64, Option<String>)> = want
+                .into_iter()
+                .map(|(n, c, d, r)| (n.to_owned(), c.to_owned(), d, r.map(|r| format!("{r}/{d}"))))
+                .collect();
+            same("the plan's rules", seen, want)
+        }
+    })
+}
+
+/// Schedule, tiers, selection and copy region change in place: the same
+/// plan and vault throughout; a new selection for a new selection; a copy
+/// vault in the new region, the old one kept with its recovery point (and
+/// the plan says so).
+#[tokio::test]
+async fn updates_in_place() {
+    let emulator = Arc::new(Emulator::start());
+    let bucket = unique_bucket();
+    let first = bucket_only(
+        &emulator,
+        &bucket,
+        "  schedule       = \"0 2 * * *\"\n  copy_to_region = \"us-west-2\"",
+    );
+    let retimed = bucket_only(
+        &emulator,
+        &bucket,
+        "  schedule       = \"30 3 * * *\"\n  copy_to_region = \"us-west-2\"\n  retention      = { weekly = 8, monthly = 0, yearly = 1 }",
+    );
+    let reselected = bucket_only(
+        &emulator,
+        &bucket,
+        "  schedule         = \"30 3 * * *\"\n  copy_to_region   = \"us-west-2\"\n  retention        = { weekly = 8, monthly = 0, yearly = 1 }\n  resources_tagged = { backup = \"nightly\" }",
+    );
+    let moved = bucket_only(
+        &emulator,
+        &bucket,
+        "  schedule         = \"30 3 * * *\"\n  copy_to_region   = \"eu-west-1\"\n  retention        = { weekly = 8, monthly = 0, yearly = 1 }\n  resources_tagged = { backup = \"nightly\" }\n  force_destroy    = true",
+    );
+    let (plan, vault, selection) = (Memo::default(), Memo::default(), Memo::<String>::default());
+    let plan_id: Memo<String> = Memo::default();
+    let (remember, ran) = (plan_id.clone(), plan_id.clone());
+    let selection_was = selection.clone();
+    let case = test_case()
+        .step(
+            Step::apply(first)
+                .check(same_object(&plan, "plan_id"))
+                .check(same_object(&vault, "vault_arn"))
+                .check(same_object(&selection, "selection_id"))
+                .check(Check::new(move |state| {
+                    let id = attr(state, "plan_id");
+                    let memo = remember.clone();
+                    Box::pin(async move { memo.set(id?) })
+                }))
+                .check(rules_are(
+                    &emulator,
+                    vec![
+                        ("daily", "cron(0 2 * * ? *)", 7, Some("us-west-2")),
+                        ("monthly", "cron(0 2 1 * ? *)", 372, Some("us-west-2")),
+                        ("weekly", "cron(0 2 ? * SUN *)", 28, Some("us-west-2")),
+                    ],
+                )),
+        )
+        .step(
+            Step::apply(retimed)
+                .check(same_object(&plan, "plan_id"))
+                .check(same_object(&vault, "vault_arn"))
+                .check(same_object(&selection, "selection_id"))
+                .check(Check::attr_equals(ADDRESS, "schedule", "30 3 * * *"))
+                .check(rules_are(
+                    &emulator,
+                    vec![
+                        ("daily", "cron(30 3 * * ? *)", 7, Some("us-west-2")),
+                        ("weekly", "cron(30 3 ? * SUN *)", 56, Some("us-west-2")),
+                        ("yearly", "cron(30 3 1 JAN ? *)", 366, Some("us-west-2")),
+                    ],
+                )),
+        )
+        .step(
+            Step::apply(reselected)
+                .check(same_object(&plan, "plan_id"))
+                .check(sdk_check(&emulator, move |e, state| {
+                    let before = selection_was.get();
+                    async move {
+                        let id = attr(&state, "selection_id")?;
+                        same("a new selection", id != before?, true)?;
+                        let backup = e.backup_in(REGION).await;
+                        let plan_id = attr(&state, "plan_id")?;
+                        let listed = backup
+                            .list_backup_selections()
+                            .backup_plan_id(&plan_id)
+                            .send()
+                            .await
+                            .map_err(err)?;
+                        same(
+                            "selections of the plan",
+                            listed.backup_selections_list().len(),
+                            1,
+                        )?;
+                        let found = backup
+                            .get_backup_selection()
+                            .backup_plan_id(&plan_id)
+                            .selection_id(&id)
+                            .send()
+                            .await
+                            .map_err(err)?;
+                        let conditions: Vec<(String, String)> = found
+                            .backup_selection()
+                            .map(|s| {
+                                s.list_of_tags()
+                                    .iter()
+                                    .map(|c| {
+                                        (
+                                            c.condition_key().to_owned(),
+                                            c.condition_value().to_owned(),
+                                        )
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        same(
+                            "tag conditions",
+                            conditions,
+                            vec![("backup".to_owned(), "nightly".to_owned())],
+                        )
+                    }
+                })),
+        )
+        .step(
+            Step::apply(moved)
+                .before(out_of_band(&emulator, move |e| {
+                    let ran = ran.clone();
+                    async move {
+                        run_rule(&e, &ran.get()?, "daily").await?;
+                        same(
+                            "a point in us-west-2",
+                            points(&e, COPY_REGION).await?.len(),
+                            1,
+                        )
+                    }
+                }))
+                .check_output(|output| {
+                    same(
+                        "the plan's warning",
+                        output.contains("The old copy vault is kept")
+                            && output.contains("holds 1 recovery points"),
+                        true,
+                    )
+                })
+                .check(same_object(&plan, "plan_id"))
+                .check(same_object(&vault, "vault_arn"))
+                .check(rules_are(
+                    &emulator,
+                    vec![
+                        ("daily", "cron(30 3 * * ? *)", 7, Some("eu-west-1")),
+                        ("weekly", "cron(30 3 ? * SUN *)", 56, Some("eu-west-1")),
+                        ("yearly", "cron(30 3 1 JAN ? *)", 366, Some("eu-west-1")),
+                    ],
+                ))
+                .check(sdk_check(&emulator, |e, state| async move {
+                    same(
+                        "the old copy vault's point, kept",
+                        points(&e, COPY_REGION).await?.len(),
+                        1,
+                    )?;
+                    let new = e
+                        .backup_in("eu-west-1")
+                        .await
+                        .describe_backup_vault()
+                        .backup_vault_name(VAULT)
+                        .send()
+                        .await
+                        .map_err(err)?;
+                    same(
+                        "the new copy vault",
+                        new.backup_vault_arn().map(str::to_owned),
+                        Some(attr(&state, "copy_vault_arn")?),
+                    )
+                })),
+        );
+    run("backup_schedule::updates_in_place", case).await;
+}
+
+/// Bad input fails the plan on its attribute, and nothing is made.
+#[tokio::test]
+async fn bad_input_is_refused_at_plan() {
+    let emulator = Arc::new(Emulator::start());
+    let bucket = unique_bucket();
+    // A logs bucket has no versioning; made first, so that the plan can
+    // ask S3.
+    let logs = config(&format!(
+        r#"{}
+resource "swarm_bucket" "logs" {{
+  name          = "{bucket}"
+  purpose       = "logs"
+  force_destroy = true
+}}
+"#,
+        emulator.provider_block("")
+    ));
+    let with = |body: &str| {
+        format!(
+            "{logs}\nresource \"swarm_backup_schedule\" \"nightly\" {{\n  name = \"nightly\"\n{body}\n}}\n"
+        )
+    };
+    let cache_arn = "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:agents";
+    let mut case = test_case().step(Step::apply(logs.clone()));
+    for (body, error) in [
+        (
+            format!("  schedule  = \"0 2 * * *\"\n  resources = [\"{cache_arn}\"]"),
+            "snapshot_retention_days",
+        ),
+        (
+            "  schedule  = \"0 2 * * *\"\n  resources = [swarm_bucket.logs.arn]".to_owned(),
+            "is not versioned",
+        ),
+        (
+            "  schedule  = \"0 2 * * *\"\n  resources_tagged = { a = \"b\" }\n  retention = { daily = 0 }"
+                .to_owned(),
+            "retention.daily must be at least 1",
+        ),
+        (
+            "  schedule  = \"0 2 * * *\"\n  resources_tagged = { a = \"b\" }\n  retention = { weekly = -1 }"
+                .to_owned(),
+            "retention.weekly",
+        ),
+        (
+            "  schedule  = \"0 2 * * *\"\n  resources_tagged = { a = \"b\" }\n  copy_to_region = \"us-east-1\""
+                .to_owned(),
+            "the provider's own region",
+        ),
+        (
+            "  schedule  = \"0 2 * * *\"\n  resources_tagged = { a = \"b\" }\n  copy_to_region = \"mars\""
+                .to_owned(),
+            "\"mars\" is not a region name",
+        ),
+        (
+            "  schedule  = \"0 2,14 * * *\"\n  resources_tagged = { a = \"b\" }".to_owned(),
+            "runs 2 times a day",
+        ),
+        (
+            "  schedule  = \"0 2 * * 1-5\"\n  resources_tagged = { a = \"b\" }\n  retention = { weekly = 4 }"
+                .to_owned(),
+            "retention.weekly is 4",
+        ),
+        ("  schedule  = \"0 2 * * *\"".to_owned(), "Nothing to back up"),
+    ] {
+        case = case.step(Step::plan(with(&body)).expect_error(error));
+    }
+    let case = case.step(
+        Step::apply(logs).check(sdk_check(&emulator, |e, _| async move {
+            nothing_left(&e).await
+        })),
+    );
+    run("backup_schedule::bad_input_is_refused_at_plan", case).await;
+}
