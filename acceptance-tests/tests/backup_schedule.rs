@@ -770,3 +770,99 @@ resource "swarm_bucket" "logs" {{
     );
     run("backup_schedule::bad_input_is_refused_at_plan", case).await;
 }
+
+/// A schedule of the bucket `bucket` by its ARN, copied to us-west-2,
+/// without the bucket (for a fresh directory's import).
+fn schedule_of(e: &Emulator, bucket: &str, extra: &str) -> String {
+    config(&format!(
+        r#"{}
+resource "swarm_backup_schedule" "nightly" {{
+  name           = "nightly"
+  schedule       = "0 2 * * *"
+  resources      = ["arn:aws:s3:::{bucket}"]
+  copy_to_region = "{COPY_REGION}"
+  tags           = {{ team = "agents" }}
+{extra}
+}}
+"#,
+        e.provider_block("  environment = \"staging\"\n")
+    ))
+}
+
+/// A second stack's schedule of the same name is refused at plan, naming
+/// the objects, and the first is untouched; `terraform import` by name
+/// gives an empty plan; after `state rm`, a configuration Terraform
+/// generates imports the same plan and vaults and applies with nothing
+/// replaced.
+#[tokio::test]
+async fn import_and_two_stacks() {
+    let emulator = Arc::new(Emulator::start());
+    let bucket = unique_bucket();
+    let bucket_block = format!(
+        "resource \"swarm_bucket\" \"config\" {{\n  name          = \"{bucket}\"\n  purpose       = \"config\"\n  force_destroy = true\n}}\n"
+    );
+    let main = format!(
+        "{}\n{bucket_block}",
+        schedule_of(
+            &emulator,
+            &bucket,
+            "  depends_on     = [swarm_bucket.config]"
+        )
+    );
+    let imported = schedule_of(&emulator, &bucket, "");
+    let import_only = config(&format!(
+        "{}\nimport {{\n  to = {ADDRESS}\n  id = \"nightly\"\n}}\n",
+        emulator.provider_block("  environment = \"staging\"\n")
+    ));
+    let (plan, vault, marker) = (Memo::default(), Memo::default(), Memo::<String>::default());
+    let named = marker.clone();
+    let case = test_case()
+        .step(
+            Step::apply(main.clone())
+                .check(same_object(&plan, "plan_id"))
+                .check(same_object(&vault, "vault_arn"))
+                .check(same_object(&marker, "ownership_marker"))
+                .check(Check::attr_equals(
+                    ADDRESS,
+                    "retention",
+                    serde_json::json!({
+                        "daily": 7, "weekly": 4, "monthly": 3, "yearly": 0
+                    }),
+                )),
+        )
+        .step(
+            Step::plan(imported.clone())
+                .in_workspace("two")
+                .expect_error("The swarm_backup_schedule name \"nightly\" is taken")
+                .check_output(move |output| {
+                    let marker = named.get()?;
+                    same(
+                        "the error names the objects and how to import them",
+                        output
+                            .contains(&format!("backup vault \"swarm-nightly\" (marker {marker})"))
+                            && output.contains(&format!(
+                                "IAM role \"swarm-backup-nightly-us-east-1\" (marker {marker})"
+                            ))
+                            && output.contains("terraform import <address> nightly"),
+                        true,
+                    )
+                }),
+        )
+        .step(
+            Step::apply(main.clone())
+                .check(same_object(&plan, "plan_id"))
+                .check(same_object(&vault, "vault_arn"))
+                .check(same_object(&marker, "ownership_marker")),
+        )
+        .step(Step::import(imported, ADDRESS, "nightly"))
+        .step(Step::command(main, &["state", "rm", "-no-color", ADDRESS]))
+        .step(
+            Step::import_generated(import_only)
+                .check(same_object(&plan, "plan_id"))
+                .check(same_object(&vault, "vault_arn"))
+                .check(same_object(&marker, "ownership_marker"))
+                .check(Check::attr_equals(ADDRESS, "schedule", "0 2 * * *"))
+                .check(Check::attr_equals(ADDRESS, "copy_to_region", COPY_REGION)),
+        );
+    run("backup_schedule::import_and_two_stacks", case).await;
+}
