@@ -866,3 +866,137 @@ async fn import_and_two_stacks() {
         );
     run("backup_schedule::import_and_two_stacks", case).await;
 }
+
+/// Both vaults' locks: (MinRetentionDays, whether a LockDate is set).
+async fn locks(e: &Emulator) -> Result<Vec<(Option<i64>, bool)>, String> {
+    let mut seen = Vec::new();
+    for region in [REGION, COPY_REGION] {
+        let vault = e
+            .backup_in(region)
+            .await
+            .describe_backup_vault()
+            .backup_vault_name(VAULT)
+            .send()
+            .await
+            .map_err(err)?;
+        seen.push((vault.min_retention_days(), vault.lock_date().is_some()));
+    }
+    Ok(seen)
+}
+
+/// A governance lock on both vaults, read back; a lock longer than a
+/// tier refused at plan; a compliance lock's plan warns; force_destroy
+/// cannot delete points the lock holds (the error says until when, and
+/// nothing is deleted); the governance lock removed in place.
+#[tokio::test]
+async fn vault_lock() {
+    let emulator = Arc::new(Emulator::start());
+    let bucket = unique_bucket();
+    let body = |lock: &str| {
+        format!(
+            "  schedule       = \"0 2 * * *\"\n  copy_to_region = \"{COPY_REGION}\"\n  force_destroy  = true\n{lock}"
+        )
+    };
+    let governance = bucket_only(
+        &emulator,
+        &bucket,
+        &body(
+            "  vault_lock {\n    mode               = \"governance\"\n    min_retention_days = 3\n  }",
+        ),
+    );
+    let too_long = bucket_only(
+        &emulator,
+        &bucket,
+        &body(
+            "  vault_lock {\n    mode               = \"governance\"\n    min_retention_days = 30\n  }",
+        ),
+    );
+    let compliance = bucket_only(
+        &emulator,
+        &bucket,
+        &body(
+            "  vault_lock {\n    mode               = \"compliance\"\n    min_retention_days = 3\n  }",
+        ),
+    );
+    let unlocked = bucket_only(&emulator, &bucket, &body(""));
+    let without = config(&format!(
+        "{}\nresource \"swarm_bucket\" \"config\" {{\n  name          = \"{bucket}\"\n  purpose       = \"config\"\n  force_destroy = true\n}}\n",
+        emulator.provider_block("  environment = \"production\"\n")
+    ));
+    let plan_id: Memo<String> = Memo::default();
+    let (remember, ran) = (plan_id.clone(), plan_id.clone());
+    let case = test_case()
+        .step(
+            Step::apply(governance.clone())
+                .check(Check::attr_equals(
+                    ADDRESS,
+                    "vault_lock",
+                    serde_json::json!({ "mode": "governance", "min_retention_days": 3 }),
+                ))
+                .check(sdk_check(&emulator, |e, _| async move {
+                    same(
+                        "both vaults' locks",
+                        locks(&e).await?,
+                        vec![(Some(3), false); 2],
+                    )
+                }))
+                .check(Check::new(move |state| {
+                    let id = attr(state, "plan_id");
+                    let memo = remember.clone();
+                    Box::pin(async move { memo.set(id?) })
+                })),
+        )
+        .step(Step::plan(too_long).expect_error("the daily tier keeps its points 7"))
+        .step(
+            Step::plan(compliance)
+                .expect_changes()
+                .check_output(|output| {
+                    same(
+                        "the compliance warning",
+                        output.contains("A compliance vault lock becomes irreversible"),
+                        true,
+                    )
+                }),
+        )
+        // A run; then destroy with force_destroy is refused for the
+        // points the lock holds, and deletes nothing.
+        .step(
+            Step::apply(without)
+                .before(out_of_band(&emulator, move |e| {
+                    let ran = ran.clone();
+                    async move {
+                        run_rule(&e, &ran.get()?, "daily").await?;
+                        Ok(())
+                    }
+                }))
+                .expect_error("Recovery points held by the vault lock")
+                .check_output(|output| {
+                    same(
+                        "the error says until when",
+                        output.contains("the vault lock") && output.contains("from 20"),
+                        true,
+                    )
+                }),
+        )
+        .step(
+            Step::apply(unlocked)
+                .check(Check::attr_equals(
+                    ADDRESS,
+                    "vault_lock",
+                    serde_json::Value::Null,
+                ))
+                .check(sdk_check(&emulator, |e, _| async move {
+                    same("points kept", points(&e, REGION).await?.len(), 1)?;
+                    same("copies kept", points(&e, COPY_REGION).await?.len(), 1)?;
+                    same(
+                        "both vaults unlocked",
+                        locks(&e).await?,
+                        vec![(None, false); 2],
+                    )
+                })),
+        )
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            nothing_left(&e).await
+        }));
+    run("backup_schedule::vault_lock", case).await;
+}

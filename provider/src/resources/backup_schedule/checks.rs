@@ -129,6 +129,28 @@ pub fn same_region(region: &str) -> Diagnostic {
     .at(AttributePath::attr("copy_to_region"))
 }
 
+/// A vault lock's least retention must not exceed the shortest tier's
+/// lifecycle: AWS Backup fails every job whose retention the lock refuses.
+pub fn lock_fits(days: i64, rules: &[crate::schedule::tiers::Rule]) -> Result<(), Diagnostic> {
+    let Some(shortest) = rules.iter().min_by_key(|r| r.delete_after_days) else {
+        return Ok(());
+    };
+    let kept = i64::try_from(shortest.delete_after_days).unwrap_or(i64::MAX);
+    if days <= kept {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        "Vault lock longer than a tier",
+        format!(
+            "vault_lock.min_retention_days is {days}, but the {} tier keeps its points {kept} \
+             days: AWS Backup would fail every such backup. Lower min_retention_days to at \
+             most {kept}, or keep that tier longer.",
+            shortest.tier.name()
+        ),
+    )
+    .at(AttributePath::attr("vault_lock").push_attr("min_retention_days")))
+}
+
 /// A tier the schedule cannot take, on `retention.<tier>`.
 pub fn tier_error(e: &TierError) -> Diagnostic {
     Diagnostic::error("Tier the schedule cannot keep", e.message.clone())

@@ -71,6 +71,56 @@ pub struct Vault {
     pub arn: String,
     pub points: i64,
     pub tags: BTreeMap<String, String>,
+    /// The vault lock's least retention, when the vault has a lock.
+    pub min_retention_days: Option<i64>,
+    /// When a compliance lock becomes irreversible (a governance lock has
+    /// none).
+    pub lock_date: Option<aws_sdk_backup::primitives::DateTime>,
+}
+
+/// How a vault lock may be removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// Removable by anyone with the IAM permission.
+    Governance,
+    /// Removable only during its grace period, then never.
+    Compliance,
+}
+
+impl LockMode {
+    pub const NAMES: [&'static str; 2] = ["governance", "compliance"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LockMode::Governance => "governance",
+            LockMode::Compliance => "compliance",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "governance" => Some(LockMode::Governance),
+            "compliance" => Some(LockMode::Compliance),
+            _ => None,
+        }
+    }
+}
+
+/// AWS's shortest grace period of a compliance lock: the days it can still
+/// be changed or removed before it becomes irreversible.
+pub const COMPLIANCE_GRACE_DAYS: i64 = 3;
+
+impl Vault {
+    /// The vault's lock: its mode and least retention.
+    pub fn lock(&self) -> Option<(LockMode, i64)> {
+        let days = self.min_retention_days?;
+        let mode = if self.lock_date.is_some() {
+            LockMode::Compliance
+        } else {
+            LockMode::Governance
+        };
+        Some((mode, days))
+    }
 }
 
 /// The backup plan's newest version.
@@ -231,6 +281,8 @@ pub async fn vault(client: &SwarmClient, name: &str) -> Result<Option<Vault>, Di
         arn,
         points: out.number_of_recovery_points(),
         tags,
+        min_retention_days: out.min_retention_days(),
+        lock_date: out.lock_date().copied(),
     }))
 }
 
@@ -1062,6 +1114,67 @@ pub async fn empty_vault(
         },
     )
     .await
+}
+
+/// PutBackupVaultLockConfiguration: a lock of `days` least retention; a
+/// compliance lock with AWS's shortest grace period.
+pub async fn put_lock(
+    client: &SwarmClient,
+    vault: &str,
+    mode: LockMode,
+    days: i64,
+) -> Result<(), Diagnostic> {
+    aws::call(
+        "backup",
+        "PutBackupVaultLockConfiguration",
+        client
+            .backup
+            .put_backup_vault_lock_configuration()
+            .backup_vault_name(vault)
+            .min_retention_days(days)
+            .set_changeable_for_days(
+                (mode == LockMode::Compliance).then_some(COMPLIANCE_GRACE_DAYS),
+            )
+            .send(),
+    )
+    .await
+    .map(drop)
+    .map_err(|e| {
+        aws::error(
+            format!("Cannot lock backup vault {vault:?} in {}", client.region),
+            &e,
+        )
+    })
+}
+
+/// DeleteBackupVaultLockConfiguration: AWS refuses it for a compliance
+/// lock past its grace period, which the error says.
+pub async fn delete_lock(client: &SwarmClient, vault: &str) -> Result<(), Diagnostic> {
+    aws::call(
+        "backup",
+        "DeleteBackupVaultLockConfiguration",
+        client
+            .backup
+            .delete_backup_vault_lock_configuration()
+            .backup_vault_name(vault)
+            .send(),
+    )
+    .await
+    .map(drop)
+    .map_err(|e| {
+        let mut d = aws::error(
+            format!(
+                "Cannot remove the lock of backup vault {vault:?} in {}",
+                client.region
+            ),
+            &e,
+        );
+        d.detail.push_str(
+            " A compliance lock cannot be removed once its grace period has ended: keep \
+             vault_lock as it is.",
+        );
+        d
+    })
 }
 
 /// DeleteBackupVault (gone already is done).

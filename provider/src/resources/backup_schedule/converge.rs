@@ -72,6 +72,32 @@ pub async fn converge(
         ));
     }
 
+    // The locks, on both vaults alike.
+    let locks = [
+        (
+            client.clone(),
+            seen.vault.as_ref().and_then(cloud::Vault::lock),
+        ),
+        match &spec.copy_to_region {
+            Some(region) => (
+                client.in_region(region),
+                seen.copy_vault.as_ref().and_then(cloud::Vault::lock),
+            ),
+            None => (client.clone(), None),
+        },
+    ];
+    for (i, (vault_client, found)) in locks.iter().enumerate() {
+        if i == 1 && spec.copy_to_region.is_none() {
+            continue;
+        }
+        match (spec.vault_lock, found) {
+            (Some(wanted), Some(found)) if wanted == *found => {}
+            (Some((mode, days)), _) => cloud::put_lock(vault_client, &name, mode, days).await?,
+            (None, Some(_)) => cloud::delete_lock(vault_client, &name).await?,
+            (None, None) => {}
+        }
+    }
+
     // The role.
     let role_name = cloud::role_name(&spec.name, &client.region);
     let role_tags = spec.object_tags(client, "role", &role_name);
@@ -202,6 +228,17 @@ pub async fn destroy(
         return Err(d);
     }
     let name = cloud::object_name(&id.id);
+    // A lock keeps young points whatever force_destroy says: refuse
+    // before anything is deleted.
+    for vault in [&seen.vault, &seen.copy_vault].into_iter().flatten() {
+        if let (Some((_, days)), true) = (vault.lock(), vault.points > 0) {
+            let vault_client = client.in_region(&vault.region);
+            let points = cloud::recovery_points(&vault_client, &name).await?;
+            if let Some(d) = locked_points(&name, vault, days, &points) {
+                return Err(d);
+            }
+        }
+    }
     if let (Some(plan), Some(selection)) = (&seen.plan, &seen.selection) {
         cloud::delete_selection(client, &plan.id, &selection.id).await?;
     }
@@ -224,4 +261,37 @@ pub async fn destroy(
         cloud::delete_vault(&vault_client, &name).await?;
     }
     Ok(())
+}
+
+/// The error of a destroy whose vault lock keeps some of `points` (younger
+/// than `days`), saying until when; `None` when the lock keeps none.
+pub fn locked_points(
+    name: &str,
+    vault: &cloud::Vault,
+    days: i64,
+    points: &[aws_sdk_backup::types::RecoveryPointByBackupVault],
+) -> Option<Diagnostic> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let held = days.saturating_mul(86_400);
+    let young: Vec<i64> = points
+        .iter()
+        .filter_map(|p| p.creation_date().map(|d| d.secs()))
+        .filter(|created| created.saturating_add(held) > now)
+        .collect();
+    let newest = young.iter().max()?;
+    Some(Diagnostic::error(
+        "Recovery points held by the vault lock",
+        format!(
+            "Backup vault {name:?} in {} has a vault lock of {days} days, and {} of its \
+             recovery points are younger than that: AWS Backup refuses to delete them, \
+             force_destroy included. Nothing was deleted. The newest can be deleted from {}; \
+             destroy again then (a governance lock can also be removed first: take out the \
+             vault_lock block and apply).",
+            vault.region,
+            young.len(),
+            crate::schedule::rfc3339(newest.saturating_add(held)),
+        ),
+    ))
 }

@@ -32,6 +32,13 @@ struct Configured {
     resources_tagged: MaybeUnknown<Option<BTreeMap<String, MaybeUnknown<String>>>>,
     copy_to_region: Maybe<String>,
     kms_key_id: Maybe<String>,
+    vault_lock: Maybe<LockConfigured>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LockConfigured {
+    mode: Maybe<String>,
+    min_retention_days: Maybe<i64>,
 }
 
 fn to_value<T: serde::Serialize>(value: &T) -> Value {
@@ -138,6 +145,37 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         },
         _ => None,
     };
+    // A lock no tier outlives; a compliance lock that becomes
+    // irreversible.
+    if let Some(Some(lock)) = config.vault_lock.known() {
+        if let (Some(days), Some(rules)) =
+            (lock.min_retention_days.known().copied().flatten(), &rules)
+            && let Err(d) = checks::lock_fits(days, rules)
+        {
+            resp.diagnostics.push(d);
+        }
+        let was = prior
+            .as_ref()
+            .and_then(|p| p.vault_lock.as_ref())
+            .and_then(|l| l.mode.clone());
+        if lock.mode.known().cloned().flatten().as_deref() == Some("compliance")
+            && was.as_deref() != Some("compliance")
+        {
+            resp.diagnostics.push(
+                Diagnostic::warning(
+                    "A compliance vault lock becomes irreversible",
+                    format!(
+                        "vault_lock.mode = \"compliance\": for {} days after this apply the \
+                         lock can still be changed or removed; after that nobody (AWS \
+                         included) can remove it, shorten min_retention_days, or delete the \
+                         vaults before their recovery points expire.",
+                        super::cloud::COMPLIANCE_GRACE_DAYS
+                    ),
+                )
+                .at(AttributePath::attr("vault_lock").push_attr("mode")),
+            );
+        }
+    }
     resp.set(
         "rules",
         rules.map_or(Value::Unknown, |rules| {

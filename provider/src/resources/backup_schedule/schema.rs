@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use tfplugin::schema::{Attribute, ObjectNesting, Schema, plan_modifiers, timeouts, validators};
+use tfplugin::schema::{
+    Attribute, Block, NestedBlock, ObjectNesting, Schema, plan_modifiers, timeouts, validators,
+};
 use tfplugin::value::{Type, Value};
 
 use super::checks;
@@ -177,5 +179,34 @@ pub fn schema() -> Schema {
             ),
     )
     .attribute(ownership::attribute())
+    .block(NestedBlock::single(
+        "vault_lock",
+        Block::new(
+            "A vault lock on both vaults: recovery points cannot be deleted (by anyone, \
+             `force_destroy` included) before they are `min_retention_days` old, and no rule \
+             may keep them shorter.",
+        )
+        .attribute(
+            Attribute::string("mode")
+                .required()
+                .description(format!(
+                    "`governance`: the lock can be changed or removed (removing the block \
+                     removes it, in place). `compliance`: it can be changed or removed for {} \
+                     days (AWS's shortest grace period), then never, by anyone, AWS \
+                     included; the plan warns.",
+                    super::cloud::COMPLIANCE_GRACE_DAYS
+                ))
+                .validator(validators::one_of(super::cloud::LockMode::NAMES)),
+        )
+        .attribute(
+            Attribute::number("min_retention_days")
+                .required()
+                .description(
+                    "How old a recovery point must be before it can be deleted; at most the \
+                     shortest tier's lifecycle (the daily count), checked at plan.",
+                )
+                .validator(validators::int_between(1, 36500)),
+        ),
+    ))
     .block(timeouts::block(&["create", "update", "delete"]))
 }

@@ -9,7 +9,7 @@ use tfplugin::resource::ChangeRequest;
 use tfplugin::value;
 
 use super::checks;
-use super::cloud::{self, Observed, SCHEDULE_TAG};
+use super::cloud::{self, LockMode, Observed, SCHEDULE_TAG};
 use crate::config::{Environment, SwarmClient};
 use crate::ownership::{self, Marker};
 use crate::resources::lifecycle::{self, TimeoutsModel};
@@ -77,6 +77,14 @@ impl RetentionModel {
     }
 }
 
+/// `vault_lock` as the state stores it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LockModel {
+    pub mode: Option<String>,
+    pub min_retention_days: Option<i64>,
+}
+
 /// One element of `rules`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -110,6 +118,7 @@ pub struct ScheduleState {
     pub copy_to_region: Option<String>,
     pub kms_key_id: Option<String>,
     pub force_destroy: Option<bool>,
+    pub vault_lock: Option<LockModel>,
     pub tags: Option<BTreeMap<String, String>>,
     pub tags_all: Option<BTreeMap<String, String>>,
     pub vault_arn: Option<String>,
@@ -133,6 +142,8 @@ pub struct Spec {
     pub resources_tagged: BTreeMap<String, String>,
     pub copy_to_region: Option<String>,
     pub kms_key_id: Option<String>,
+    /// On both vaults.
+    pub vault_lock: Option<(LockMode, i64)>,
     pub tags: BTreeMap<String, String>,
     pub marker: Option<Marker>,
 }
@@ -179,7 +190,22 @@ impl Spec {
         if plan.copy_to_region.as_deref() == Some(client.region.as_str()) {
             return Err(checks::same_region(&client.region));
         }
+        let vault_lock = match plan.vault_lock {
+            Some(LockModel {
+                mode: Some(mode),
+                min_retention_days: Some(days),
+            }) => Some((
+                LockMode::parse(&mode)
+                    .ok_or_else(|| unreadable("plan", format!("lock mode {mode}")))?,
+                days,
+            )),
+            _ => None,
+        };
+        if let Some((_, days)) = vault_lock {
+            checks::lock_fits(days, &rules)?;
+        }
         Ok(Self {
+            vault_lock,
             name,
             schedule: text,
             rules,
@@ -256,6 +282,13 @@ impl ScheduleState {
             timeouts: basis.timeouts.clone(),
             kms_key_id: basis.kms_key_id.clone(),
             vault_arn: seen.vault.as_ref().map(|v| v.arn.clone()),
+            vault_lock: match &seen.vault {
+                Some(vault) => vault.lock().map(|(mode, days)| LockModel {
+                    mode: Some(mode.name().to_owned()),
+                    min_retention_days: Some(days),
+                }),
+                None => basis.vault_lock.clone(),
+            },
             copy_vault_arn: seen.copy_vault.as_ref().map(|v| v.arn.clone()),
             plan_id: seen.plan.as_ref().map(|p| p.id.clone()),
             selection_id: seen.selection.as_ref().map(|s| s.id.clone()),
