@@ -1000,3 +1000,130 @@ async fn vault_lock() {
         }));
     run("backup_schedule::vault_lock", case).await;
 }
+
+/// The restore testing plan and its selections: (schedule expression,
+/// vaults, [(selection, type, ARNs, hours)]); `None` when there is none.
+type RestoreTestingSeen = (String, Vec<String>, Vec<(String, String, Vec<String>, i32)>);
+
+async fn restore_testing(e: &Emulator) -> Result<Option<RestoreTestingSeen>, String> {
+    let backup = e.backup_in(REGION).await;
+    let listed = backup
+        .list_restore_testing_plans()
+        .send()
+        .await
+        .map_err(err)?;
+    if listed.restore_testing_plans().is_empty() {
+        return Ok(None);
+    }
+    let plan = backup
+        .get_restore_testing_plan()
+        .restore_testing_plan_name("swarm_nightly")
+        .send()
+        .await
+        .map_err(err)?;
+    let plan = plan
+        .restore_testing_plan()
+        .ok_or("no restore testing plan")?;
+    let vaults = plan
+        .recovery_point_selection()
+        .map(|s| s.include_vaults().to_vec())
+        .unwrap_or_default();
+    let selections = backup
+        .list_restore_testing_selections()
+        .restore_testing_plan_name("swarm_nightly")
+        .send()
+        .await
+        .map_err(err)?;
+    let mut seen = Vec::new();
+    for s in selections.restore_testing_selections() {
+        let got = backup
+            .get_restore_testing_selection()
+            .restore_testing_plan_name("swarm_nightly")
+            .restore_testing_selection_name(s.restore_testing_selection_name())
+            .send()
+            .await
+            .map_err(err)?;
+        let got = got.restore_testing_selection().ok_or("no selection")?;
+        seen.push((
+            got.restore_testing_selection_name().to_owned(),
+            got.protected_resource_type().to_owned(),
+            got.protected_resource_arns().to_vec(),
+            got.validation_window_hours(),
+        ));
+    }
+    Ok(Some((plan.schedule_expression().to_owned(), vaults, seen)))
+}
+
+/// Restore testing made, read back, updated in place (schedule and
+/// hours), and removed with the block; nothing left after destroy.
+#[tokio::test]
+async fn restore_testing_in_place() {
+    let emulator = Arc::new(Emulator::start());
+    let bucket = unique_bucket();
+    let body = |rt: &str| format!("  schedule = \"0 2 * * *\"\n{rt}");
+    let weekly = bucket_only(
+        &emulator,
+        &bucket,
+        &body(
+            "  restore_testing {\n    schedule         = \"0 6 * * 0\"\n    validation_hours = 2\n  }",
+        ),
+    );
+    let daily = bucket_only(
+        &emulator,
+        &bucket,
+        &body(
+            "  restore_testing {\n    schedule         = \"cron(0 7 * * ? *)\"\n    validation_hours = 4\n  }",
+        ),
+    );
+    let none = bucket_only(&emulator, &bucket, &body(""));
+    let expect = |cron: &'static str, hours: i32| {
+        let bucket = bucket.clone();
+        sdk_check(&emulator, move |e, state| {
+            let bucket = bucket.clone();
+            async move {
+                same(
+                    "restore testing",
+                    restore_testing(&e).await?,
+                    Some((
+                        cron.to_owned(),
+                        vec![attr(&state, "vault_arn")?],
+                        vec![(
+                            "swarm_s3".to_owned(),
+                            "S3".to_owned(),
+                            vec![format!("arn:aws:s3:::{bucket}")],
+                            hours,
+                        )],
+                    )),
+                )
+            }
+        })
+    };
+    let case = test_case()
+        .step(
+            Step::apply(weekly)
+                .check(Check::attr_equals(
+                    ADDRESS,
+                    "restore_testing",
+                    serde_json::json!({ "schedule": "0 6 * * 0", "validation_hours": 2 }),
+                ))
+                .check(expect("cron(0 6 ? * SUN *)", 2)),
+        )
+        .step(
+            Step::apply(daily)
+                .check(Check::attr_equals(
+                    ADDRESS,
+                    "restore_testing",
+                    serde_json::json!({ "schedule": "cron(0 7 * * ? *)", "validation_hours": 4 }),
+                ))
+                .check(expect("cron(0 7 * * ? *)", 4)),
+        )
+        .step(
+            Step::apply(none).check(sdk_check(&emulator, |e, _| async move {
+                same("restore testing", restore_testing(&e).await?, None)
+            })),
+        )
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            nothing_left(&e).await
+        }));
+    run("backup_schedule::restore_testing_in_place", case).await;
+}

@@ -151,6 +151,48 @@ pub fn lock_fits(days: i64, rules: &[crate::schedule::tiers::Rule]) -> Result<()
     .at(AttributePath::attr("vault_lock").push_attr("min_retention_days")))
 }
 
+/// The restore testing a spec asks for: its schedule (at most once a day,
+/// as AWS's cron), the hours, and the resources of types restore testing
+/// covers (at least one).
+pub fn restore_testing(
+    text: &str,
+    validation_hours: Option<i64>,
+    resources: &[String],
+) -> Result<super::restore_testing::Wanted, Diagnostic> {
+    use crate::schedule::tiers::{self, Tier};
+    let at = || AttributePath::attr("restore_testing");
+    let invalid = |why: String| {
+        Diagnostic::error(
+            "Invalid schedule",
+            format!("restore_testing.schedule {text:?} {why}"),
+        )
+        .at(at().push_attr("schedule"))
+    };
+    let schedule =
+        crate::schedule::Schedule::parse(text).map_err(|why| invalid(why.to_string()))?;
+    let expression = tiers::expression(&schedule, Tier::Daily).map_err(invalid)?;
+    let by_type = super::restore_testing::by_type(resources);
+    if by_type.is_empty() {
+        return Err(Diagnostic::error(
+            "Nothing restore testing can restore",
+            "restore_testing restores the resources named in resources (ARNs of databases, \
+             instances, volumes, buckets, file systems or tables); set resources, or leave \
+             restore_testing out (a selection by tag alone names no resource to test).",
+        )
+        .at(at()));
+    }
+    let hours = validation_hours.unwrap_or(DEFAULT_VALIDATION_HOURS);
+    Ok(super::restore_testing::Wanted {
+        schedule: text.to_owned(),
+        expression,
+        validation_hours: i32::try_from(hours).unwrap_or(0),
+        by_type,
+    })
+}
+
+/// How long a restored copy is kept for checks by default.
+pub const DEFAULT_VALIDATION_HOURS: i64 = 24;
+
 /// A tier the schedule cannot take, on `retention.<tier>`.
 pub fn tier_error(e: &TierError) -> Diagnostic {
     Diagnostic::error("Tier the schedule cannot keep", e.message.clone())

@@ -167,6 +167,7 @@ pub struct Observed {
     pub plan: Option<Plan>,
     pub selection: Option<Selection>,
     pub role: Option<Role>,
+    pub restore_testing: Option<super::restore_testing::Found>,
 }
 
 impl Observed {
@@ -176,6 +177,7 @@ impl Observed {
             && self.plan.is_none()
             && self.selection.is_none()
             && self.role.is_none()
+            && self.restore_testing.is_none()
     }
 
     /// The objects found, by marker (for an import by name).
@@ -480,10 +482,11 @@ pub async fn observe(
 ) -> Result<Observed, Diagnostic> {
     let name = object_name(&id.id);
     let role_name = role_name(&id.id, &client.region);
-    let (main_vault, found_plan, found_role) = tokio::join!(
+    let (main_vault, found_plan, found_role, restore_testing) = tokio::join!(
         vault(client, &name),
         plan(client, &name, id),
-        role(client, &role_name)
+        role(client, &role_name),
+        super::restore_testing::observe(client, id)
     );
     let main_vault = main_vault?.filter(|v| id.owns(&v.tags));
     let plan = found_plan?;
@@ -512,6 +515,7 @@ pub async fn observe(
         plan,
         selection: found_selection?,
         role: found_role,
+        restore_testing: restore_testing?,
     })
 }
 
@@ -561,14 +565,13 @@ pub async fn taken(
     Ok(taken)
 }
 
-/// CreateBackupVault; a vault of the name made by an earlier try whose
-/// answer was lost is found by the same request id.
+/// CreateBackupVault: the new vault's ARN.
 pub async fn create_vault(
     client: &SwarmClient,
     name: &str,
     key_arn: Option<&str>,
     tags: &BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
+) -> Result<String, Diagnostic> {
     let request_id = aws::fingerprint(&[
         name,
         &client.region,
@@ -588,7 +591,7 @@ pub async fn create_vault(
     )
     .await
     {
-        Ok(_) => Ok(()),
+        Ok(out) => Ok(out.backup_vault_arn().unwrap_or_default().to_owned()),
         Err(e) => Err(aws::error(
             format!("Cannot create backup vault {name:?} in {}", client.region),
             &e,

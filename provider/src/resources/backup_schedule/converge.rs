@@ -38,12 +38,13 @@ pub async fn converge(
 
     // The vaults.
     let vault_tags = spec.object_tags(client, "vault", &name);
-    match &seen.vault {
+    let vault_arn = match &seen.vault {
         Some(vault) => {
-            cloud::sync_backup_tags(client, &vault.arn, &vault.tags, &vault_tags).await?
+            cloud::sync_backup_tags(client, &vault.arn, &vault.tags, &vault_tags).await?;
+            vault.arn.clone()
         }
         None => cloud::create_vault(client, &name, spec.kms_key_id.as_deref(), &vault_tags).await?,
-    }
+    };
     let copy_vault_arn = match &spec.copy_to_region {
         Some(region) => {
             let copy = client.in_region(region);
@@ -57,10 +58,7 @@ pub async fn converge(
                 // key ARN names one region (a multi-Region key's replica
                 // has the same id under another region's ARN, which the
                 // user would have to give; not offered yet).
-                None => {
-                    cloud::create_vault(&copy, &name, None, &tags).await?;
-                    cloud::vault(&copy, &name).await?.map(|v| v.arn)
-                }
+                None => Some(cloud::create_vault(&copy, &name, None, &tags).await?),
             }
         }
         None => None,
@@ -158,6 +156,20 @@ pub async fn converge(
         .await?;
     }
 
+    // Restore testing.
+    let rt_name = super::restore_testing::plan_name(&spec.name);
+    let rt_tags = spec.object_tags(client, "restore-testing", &rt_name);
+    super::restore_testing::converge(
+        client,
+        &spec.name,
+        spec.restore_testing.as_ref(),
+        seen.restore_testing.as_ref(),
+        &vault_arn,
+        &role_arn,
+        &rt_tags,
+    )
+    .await?;
+
     // The copy vault of a region no longer copied to: deleted when empty,
     // kept with its recovery points otherwise (the plan said so).
     if let Some(old) = prior_copy_region
@@ -238,6 +250,10 @@ pub async fn destroy(
                 return Err(d);
             }
         }
+    }
+    if let Some(found) = &seen.restore_testing {
+        let rt_name = super::restore_testing::plan_name(&id.id);
+        super::restore_testing::delete(client, &rt_name, found).await?;
     }
     if let (Some(plan), Some(selection)) = (&seen.plan, &seen.selection) {
         cloud::delete_selection(client, &plan.id, &selection.id).await?;

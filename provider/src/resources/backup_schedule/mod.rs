@@ -20,6 +20,7 @@ mod checks;
 mod cloud;
 mod converge;
 mod plan;
+mod restore_testing;
 mod schema;
 mod state;
 

@@ -208,5 +208,34 @@ pub fn schema() -> Schema {
                 .validator(validators::int_between(1, 36500)),
         ),
     ))
+    .block(NestedBlock::single(
+        "restore_testing",
+        Block::new(
+            "AWS Backup restore testing: on its own schedule, the newest recovery point (of \
+             the last 7 days) of each resource in `resources` is restored, kept \
+             `validation_hours` for checks, then deleted. One restore testing selection per \
+             resource type. Changes update in place.",
+        )
+        .attribute(
+            Attribute::string("schedule")
+                .required()
+                .description(
+                    "When tests run, in UTC: a five-field cron or AWS's `cron(...)`, at most \
+                     once a day (e.g. `0 6 * * 0`, Sundays at 06:00).",
+                )
+                .validator(crate::schedule::validator()),
+        )
+        .attribute(
+            Attribute::number("validation_hours")
+                .optional()
+                .computed()
+                .description(format!(
+                    "How many hours a restored copy is kept for checks before it is deleted, 0 \
+                     to 168. Default {}.",
+                    checks::DEFAULT_VALIDATION_HOURS
+                ))
+                .validator(validators::int_between(0, 168)),
+        ),
+    ))
     .block(timeouts::block(&["create", "update", "delete"]))
 }

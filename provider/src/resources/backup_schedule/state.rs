@@ -10,6 +10,7 @@ use tfplugin::value;
 
 use super::checks;
 use super::cloud::{self, LockMode, Observed, SCHEDULE_TAG};
+use super::restore_testing;
 use crate::config::{Environment, SwarmClient};
 use crate::ownership::{self, Marker};
 use crate::resources::lifecycle::{self, TimeoutsModel};
@@ -85,6 +86,14 @@ pub struct LockModel {
     pub min_retention_days: Option<i64>,
 }
 
+/// `restore_testing` as the state stores it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RestoreTestingModel {
+    pub schedule: Option<String>,
+    pub validation_hours: Option<i64>,
+}
+
 /// One element of `rules`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -119,6 +128,7 @@ pub struct ScheduleState {
     pub kms_key_id: Option<String>,
     pub force_destroy: Option<bool>,
     pub vault_lock: Option<LockModel>,
+    pub restore_testing: Option<RestoreTestingModel>,
     pub tags: Option<BTreeMap<String, String>>,
     pub tags_all: Option<BTreeMap<String, String>>,
     pub vault_arn: Option<String>,
@@ -144,6 +154,7 @@ pub struct Spec {
     pub kms_key_id: Option<String>,
     /// On both vaults.
     pub vault_lock: Option<(LockMode, i64)>,
+    pub restore_testing: Option<restore_testing::Wanted>,
     pub tags: BTreeMap<String, String>,
     pub marker: Option<Marker>,
 }
@@ -204,7 +215,19 @@ impl Spec {
         if let Some((_, days)) = vault_lock {
             checks::lock_fits(days, &rules)?;
         }
+        let restore_testing = match plan.restore_testing {
+            Some(RestoreTestingModel {
+                schedule: Some(text),
+                validation_hours,
+            }) => Some(checks::restore_testing(
+                &text,
+                validation_hours,
+                &resources,
+            )?),
+            _ => None,
+        };
         Ok(Self {
+            restore_testing,
             vault_lock,
             name,
             schedule: text,
@@ -282,6 +305,25 @@ impl ScheduleState {
             timeouts: basis.timeouts.clone(),
             kms_key_id: basis.kms_key_id.clone(),
             vault_arn: seen.vault.as_ref().map(|v| v.arn.clone()),
+            restore_testing: seen.restore_testing.as_ref().map(|found| {
+                let written = basis
+                    .restore_testing
+                    .as_ref()
+                    .and_then(|r| r.schedule.clone());
+                RestoreTestingModel {
+                    schedule: schedule_as_written(
+                        found.tags.get(SCHEDULE_TAG),
+                        Some(found.expression.as_str()),
+                        written,
+                    ),
+                    validation_hours: found.validation_hours().map(i64::from).or_else(|| {
+                        basis
+                            .restore_testing
+                            .as_ref()
+                            .and_then(|r| r.validation_hours)
+                    }),
+                }
+            }),
             vault_lock: match &seen.vault {
                 Some(vault) => vault.lock().map(|(mode, days)| LockModel {
                     mode: Some(mode.name().to_owned()),
@@ -330,7 +372,8 @@ impl ScheduleState {
                     .iter()
                     .find(|r| r.rule_name() == Tier::Daily.name())
                     .and_then(|r| r.schedule_expression());
-                state.schedule = schedule_as_written(plan.tags.get(SCHEDULE_TAG), daily, basis);
+                state.schedule =
+                    schedule_as_written(plan.tags.get(SCHEDULE_TAG), daily, basis.schedule.clone());
                 state.retention = Some(retention);
                 state.rules = Some(rules.into_iter().map(|(_, r)| r).collect());
                 state.copy_to_region = plan.copy_region();
@@ -387,9 +430,9 @@ impl ScheduleState {
 fn schedule_as_written(
     tag: Option<&String>,
     daily: Option<&str>,
-    basis: &ScheduleState,
+    basis: Option<String>,
 ) -> Option<String> {
-    let written = tag.cloned().or_else(|| basis.schedule.clone());
+    let written = tag.cloned().or(basis);
     let gives = |text: &str| {
         Schedule::parse(text)
             .ok()
