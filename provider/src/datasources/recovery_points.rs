@@ -96,39 +96,6 @@ async fn vaults_of(
     Ok(names.into_iter().collect())
 }
 
-/// The points of one vault (of one resource, when given).
-async fn points_of(
-    client: &SwarmClient,
-    vault: &str,
-    resource_arn: Option<&str>,
-) -> Result<Vec<RecoveryPointByBackupVault>, Diagnostic> {
-    aws::all_pages(|token| async move {
-        let out = aws::call(
-            "backup",
-            "ListRecoveryPointsByBackupVault",
-            client
-                .backup
-                .list_recovery_points_by_backup_vault()
-                .backup_vault_name(vault)
-                .set_by_resource_arn(resource_arn.map(str::to_owned))
-                .set_next_token(token)
-                .send(),
-        )
-        .await
-        .map_err(|e| {
-            aws::error(
-                format!("Cannot list the recovery points of vault {vault:?}"),
-                &e,
-            )
-        })?;
-        Ok((
-            out.recovery_points().to_vec(),
-            out.next_token().map(str::to_owned),
-        ))
-    })
-    .await
-}
-
 /// The copy jobs of the region, by source point: (state, copy's ARN).
 async fn copies(
     client: &SwarmClient,
@@ -277,7 +244,10 @@ impl DataSource<SwarmClient> for RecoveryPoints {
             };
             let mut points = Vec::new();
             for vault in &vaults {
-                points.extend(points_of(client, vault, config.resource_arn.as_deref()).await?);
+                points.extend(
+                    backup_schedule::recovery_points(client, vault, config.resource_arn.as_deref())
+                        .await?,
+                );
             }
             let (copied, names) = tokio::join!(copies(client), rule_names(client, &points));
             let copied = copied?;

@@ -18,14 +18,16 @@
 //! - what brings an object's tags to the wanted ones ([`changes`]).
 //!
 //! Each service's submodule turns tags into its SDK's types and makes its
-//! tag calls: [`ec2`], [`rds`], [`elasticache`], [`s3`].
+//! tag calls: [`ec2`], [`rds`], [`elasticache`], [`s3`], [`backup`], [`iam`].
 
 // Before the service modules, which use its macros.
 #[macro_use]
 mod macros;
 
+pub mod backup;
 pub mod ec2;
 pub mod elasticache;
+pub mod iam;
 pub mod rds;
 pub mod s3;
 

@@ -3,7 +3,7 @@
 //! Backup assumes. `observe` reads what exists; the other functions make
 //! one change each. Nothing here decides what to do (`converge.rs` does).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_backup::error::ProvideErrorMetadata;
 use aws_sdk_backup::types::{
@@ -204,17 +204,21 @@ pub fn arn_region(arn: &str) -> Option<String> {
     (!region.is_empty()).then(|| region.to_owned())
 }
 
-fn to_map(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
-    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default()
-}
-
-fn to_hash(tags: &BTreeMap<String, String>) -> HashMap<String, String> {
-    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
 fn not_found(code: Option<&str>) -> bool {
     matches!(code, Some("ResourceNotFoundException" | "NoSuchEntity"))
+}
+
+/// A delete's answer: gone already is done; any other error is a
+/// diagnostic saying `what` failed.
+pub fn deleted<T, E>(answer: Result<T, E>, what: impl FnOnce() -> String) -> Result<(), Diagnostic>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match answer {
+        Ok(_) => Ok(()),
+        Err(e) if not_found(e.code()) => Ok(()),
+        Err(e) => Err(aws::error(what(), &e)),
+    }
 }
 
 fn built<T>(what: &str, built: Result<T, impl std::fmt::Display>) -> Result<T, Diagnostic> {
@@ -224,33 +228,6 @@ fn built<T>(what: &str, built: Result<T, impl std::fmt::Display>) -> Result<T, D
             format!("{e}. This is a bug in the provider."),
         )
     })
-}
-
-/// ListTags: an AWS Backup object's tags (every page).
-async fn backup_tags(
-    client: &SwarmClient,
-    arn: &str,
-) -> Result<BTreeMap<String, String>, Diagnostic> {
-    let pages = aws::all_pages(|token| async move {
-        let out = aws::call(
-            "backup",
-            "ListTags",
-            client
-                .backup
-                .list_tags()
-                .resource_arn(arn)
-                .set_next_token(token)
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error(format!("Cannot read the tags of {arn}"), &e))?;
-        Ok((
-            vec![to_map(out.tags())],
-            out.next_token().map(str::to_owned),
-        ))
-    })
-    .await?;
-    Ok(pages.into_iter().flatten().collect())
 }
 
 /// DescribeBackupVault and its tags: the vault `name` in `client`'s
@@ -277,7 +254,7 @@ pub async fn vault(client: &SwarmClient, name: &str) -> Result<Option<Vault>, Di
         }
     };
     let arn = out.backup_vault_arn().unwrap_or_default().to_owned();
-    let tags = backup_tags(client, &arn).await?;
+    let tags = crate::tags::backup::list(client, &arn).await?;
     Ok(Some(Vault {
         region: client.region.clone(),
         arn,
@@ -318,7 +295,7 @@ async fn plan(client: &SwarmClient, name: &str, id: &Identity) -> Result<Option<
     })
     .await?;
     for (plan_id, arn) in listed {
-        let tags = backup_tags(client, &arn).await?;
+        let tags = crate::tags::backup::list(client, &arn).await?;
         if !id.owns(&tags) {
             continue;
         }
@@ -462,11 +439,7 @@ pub async fn role(client: &SwarmClient, name: &str) -> Result<Option<Role>, Diag
     .await?;
     Ok(Some(Role {
         arn: found.arn().to_owned(),
-        tags: found
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect(),
+        tags: crate::tags::iam::from_sdk(found.tags()),
         policies,
     }))
 }
@@ -585,7 +558,7 @@ pub async fn create_vault(
             .create_backup_vault()
             .backup_vault_name(name)
             .set_encryption_key_arn(key_arn.map(str::to_owned))
-            .set_backup_vault_tags(Some(to_hash(tags)))
+            .set_backup_vault_tags(Some(crate::tags::backup::to_sdk(tags)))
             .creator_request_id(request_id)
             .send(),
     )
@@ -597,45 +570,6 @@ pub async fn create_vault(
             &e,
         )),
     }
-}
-
-/// Brings an AWS Backup object's tags from `current` to `desired`.
-pub async fn sync_backup_tags(
-    client: &SwarmClient,
-    arn: &str,
-    current: &BTreeMap<String, String>,
-    desired: &BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
-    let changes = crate::tags::changes(current, desired);
-    if !changes.set.is_empty() {
-        aws::call(
-            "backup",
-            "TagResource",
-            client
-                .backup
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(to_hash(&changes.set)))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error(format!("Cannot tag {arn}"), &e))?;
-    }
-    if !changes.remove.is_empty() {
-        aws::call(
-            "backup",
-            "UntagResource",
-            client
-                .backup
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_key_list(Some(changes.remove))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error(format!("Cannot untag {arn}"), &e))?;
-    }
-    Ok(())
 }
 
 /// The plan document of a spec: one rule per tier, each copied to the
@@ -757,7 +691,7 @@ pub async fn create_plan(
             .backup
             .create_backup_plan()
             .backup_plan(input)
-            .set_backup_plan_tags(Some(to_hash(tags)))
+            .set_backup_plan_tags(Some(crate::tags::backup::to_sdk(tags)))
             .send(),
     )
     .await
@@ -791,24 +725,19 @@ pub async fn update_plan(
 
 /// DeleteBackupPlan (gone already is done).
 pub async fn delete_plan(client: &SwarmClient, plan_id: &str) -> Result<(), Diagnostic> {
-    match aws::call(
-        "backup",
-        "DeleteBackupPlan",
-        client
-            .backup
-            .delete_backup_plan()
-            .backup_plan_id(plan_id)
-            .send(),
+    deleted(
+        aws::call(
+            "backup",
+            "DeleteBackupPlan",
+            client
+                .backup
+                .delete_backup_plan()
+                .backup_plan_id(plan_id)
+                .send(),
+        )
+        .await,
+        || format!("Cannot delete backup plan {plan_id}"),
     )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if not_found(e.code()) => Ok(()),
-        Err(e) => Err(aws::error(
-            format!("Cannot delete backup plan {plan_id}"),
-            &e,
-        )),
-    }
 }
 
 /// CreateBackupSelection, retried while IAM has not yet made a new role
@@ -873,36 +802,20 @@ pub async fn delete_selection(
     plan_id: &str,
     selection_id: &str,
 ) -> Result<(), Diagnostic> {
-    match aws::call(
-        "backup",
-        "DeleteBackupSelection",
-        client
-            .backup
-            .delete_backup_selection()
-            .backup_plan_id(plan_id)
-            .selection_id(selection_id)
-            .send(),
+    deleted(
+        aws::call(
+            "backup",
+            "DeleteBackupSelection",
+            client
+                .backup
+                .delete_backup_selection()
+                .backup_plan_id(plan_id)
+                .selection_id(selection_id)
+                .send(),
+        )
+        .await,
+        || format!("Cannot delete backup selection {selection_id}"),
     )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if not_found(e.code()) => Ok(()),
-        Err(e) => Err(aws::error(
-            format!("Cannot delete backup selection {selection_id}"),
-            &e,
-        )),
-    }
-}
-
-fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<aws_sdk_iam::types::Tag>, Diagnostic> {
-    tags.iter()
-        .map(|(k, v)| {
-            built(
-                "IAM tag",
-                aws_sdk_iam::types::Tag::builder().key(k).value(v).build(),
-            )
-        })
-        .collect()
 }
 
 /// CreateRole with AWS Backup's trust policy; the role's ARN.
@@ -920,51 +833,12 @@ pub async fn create_role(
             .role_name(name)
             .description("The role AWS Backup assumes for a swarm_backup_schedule.")
             .assume_role_policy_document(TRUST_POLICY)
-            .set_tags(Some(iam_tags(tags)?))
+            .set_tags(Some(crate::tags::iam::to_sdk(tags)?))
             .send(),
     )
     .await
     .map_err(|e| aws::error(format!("Cannot create IAM role {name:?}"), &e))?;
     Ok(out.role().map(|r| r.arn().to_owned()).unwrap_or_default())
-}
-
-/// Brings the role's tags from `current` to `desired`.
-pub async fn sync_role_tags(
-    client: &SwarmClient,
-    name: &str,
-    current: &BTreeMap<String, String>,
-    desired: &BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
-    let changes = crate::tags::changes(current, desired);
-    if !changes.set.is_empty() {
-        aws::call(
-            "iam",
-            "TagRole",
-            client
-                .iam
-                .tag_role()
-                .role_name(name)
-                .set_tags(Some(iam_tags(&changes.set)?))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error(format!("Cannot tag IAM role {name:?}"), &e))?;
-    }
-    if !changes.remove.is_empty() {
-        aws::call(
-            "iam",
-            "UntagRole",
-            client
-                .iam
-                .untag_role()
-                .role_name(name)
-                .set_tag_keys(Some(changes.remove))
-                .send(),
-        )
-        .await
-        .map_err(|e| aws::error(format!("Cannot untag IAM role {name:?}"), &e))?;
-    }
-    Ok(())
 }
 
 /// AttachRolePolicy or DetachRolePolicy of one managed policy (one
@@ -990,25 +864,20 @@ pub async fn attach(
         .map(drop)
         .map_err(|e| aws::error(format!("Cannot attach {policy} to IAM role {role:?}"), &e))
     } else {
-        match aws::call(
-            "iam",
-            "DetachRolePolicy",
-            client
-                .iam
-                .detach_role_policy()
-                .role_name(role)
-                .policy_arn(policy)
-                .send(),
+        deleted(
+            aws::call(
+                "iam",
+                "DetachRolePolicy",
+                client
+                    .iam
+                    .detach_role_policy()
+                    .role_name(role)
+                    .policy_arn(policy)
+                    .send(),
+            )
+            .await,
+            || format!("Cannot detach {policy} from IAM role {role:?}"),
         )
-        .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(e.code()) => Ok(()),
-            Err(e) => Err(aws::error(
-                format!("Cannot detach {policy} from IAM role {role:?}"),
-                &e,
-            )),
-        }
     }
 }
 
@@ -1021,23 +890,22 @@ pub async fn delete_role(
     for policy in policies {
         attach(client, name, policy, false).await?;
     }
-    match aws::call(
-        "iam",
-        "DeleteRole",
-        client.iam.delete_role().role_name(name).send(),
+    deleted(
+        aws::call(
+            "iam",
+            "DeleteRole",
+            client.iam.delete_role().role_name(name).send(),
+        )
+        .await,
+        || format!("Cannot delete IAM role {name:?}"),
     )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if not_found(e.code()) => Ok(()),
-        Err(e) => Err(aws::error(format!("Cannot delete IAM role {name:?}"), &e)),
-    }
 }
 
-/// The ARNs of the recovery points in a vault, and their creation times.
+/// The recovery points in a vault (of one resource, when given).
 pub async fn recovery_points(
     client: &SwarmClient,
     vault: &str,
+    resource_arn: Option<&str>,
 ) -> Result<Vec<aws_sdk_backup::types::RecoveryPointByBackupVault>, Diagnostic> {
     aws::all_pages(|token| async move {
         let out = aws::call(
@@ -1047,6 +915,7 @@ pub async fn recovery_points(
                 .backup
                 .list_recovery_points_by_backup_vault()
                 .backup_vault_name(vault)
+                .set_by_resource_arn(resource_arn.map(str::to_owned))
                 .set_next_token(token)
                 .send(),
         )
@@ -1076,7 +945,7 @@ pub async fn empty_vault(
     vault: &str,
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
-    for point in recovery_points(client, vault).await? {
+    for point in recovery_points(client, vault, None).await? {
         let Some(arn) = point.recovery_point_arn() else {
             continue;
         };
@@ -1108,7 +977,7 @@ pub async fn empty_vault(
     wait.until(
         &format!("the recovery points of vault {vault:?} to be deleted"),
         || async {
-            let left = recovery_points(client, vault).await?.len();
+            let left = recovery_points(client, vault, None).await?.len();
             Ok(if left == 0 {
                 Poll::Ready(())
             } else {
@@ -1182,22 +1051,17 @@ pub async fn delete_lock(client: &SwarmClient, vault: &str) -> Result<(), Diagno
 
 /// DeleteBackupVault (gone already is done).
 pub async fn delete_vault(client: &SwarmClient, name: &str) -> Result<(), Diagnostic> {
-    match aws::call(
-        "backup",
-        "DeleteBackupVault",
-        client
-            .backup
-            .delete_backup_vault()
-            .backup_vault_name(name)
-            .send(),
+    deleted(
+        aws::call(
+            "backup",
+            "DeleteBackupVault",
+            client
+                .backup
+                .delete_backup_vault()
+                .backup_vault_name(name)
+                .send(),
+        )
+        .await,
+        || format!("Cannot delete backup vault {name:?} in {}", client.region),
     )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if not_found(e.code()) => Ok(()),
-        Err(e) => Err(aws::error(
-            format!("Cannot delete backup vault {name:?} in {}", client.region),
-            &e,
-        )),
-    }
 }

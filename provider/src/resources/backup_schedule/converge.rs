@@ -40,7 +40,7 @@ pub async fn converge(
     let vault_tags = spec.object_tags(client, "vault", &name);
     let vault_arn = match &seen.vault {
         Some(vault) => {
-            cloud::sync_backup_tags(client, &vault.arn, &vault.tags, &vault_tags).await?;
+            crate::tags::backup::sync(client, &vault.arn, &vault.tags, &vault_tags).await?;
             vault.arn.clone()
         }
         None => cloud::create_vault(client, &name, spec.kms_key_id.as_deref(), &vault_tags).await?,
@@ -51,7 +51,7 @@ pub async fn converge(
             let tags = spec.object_tags(&copy, "copy-vault", &name);
             match &seen.copy_vault {
                 Some(vault) => {
-                    cloud::sync_backup_tags(&copy, &vault.arn, &vault.tags, &tags).await?;
+                    crate::tags::backup::sync(&copy, &vault.arn, &vault.tags, &tags).await?;
                     Some(vault.arn.clone())
                 }
                 // The copy vault uses the AWS-managed key of its region: a
@@ -102,7 +102,7 @@ pub async fn converge(
     let wanted = spec.policies();
     let (role_arn, attached) = match &seen.role {
         Some(role) => {
-            cloud::sync_role_tags(client, &role_name, &role.tags, &role_tags).await?;
+            crate::tags::iam::sync_role(client, &role_name, &role.tags, &role_tags).await?;
             (role.arn.clone(), role.policies.clone())
         }
         None => (
@@ -125,7 +125,7 @@ pub async fn converge(
             if !cloud::rules_match(&plan.rules, &input) {
                 cloud::update_plan(client, &plan.id, input).await?;
             }
-            cloud::sync_backup_tags(client, &plan.arn, &plan.tags, &plan_tags).await?;
+            crate::tags::backup::sync(client, &plan.arn, &plan.tags, &plan_tags).await?;
             plan.id.clone()
         }
         None => cloud::create_plan(client, input, &plan_tags).await?.0,
@@ -245,7 +245,7 @@ pub async fn destroy(
     for vault in [&seen.vault, &seen.copy_vault].into_iter().flatten() {
         if let (Some((_, days)), true) = (vault.lock(), vault.points > 0) {
             let vault_client = client.in_region(&vault.region);
-            let points = cloud::recovery_points(&vault_client, &name).await?;
+            let points = cloud::recovery_points(&vault_client, &name, None).await?;
             if let Some(d) = locked_points(&name, vault, days, &points) {
                 return Err(d);
             }

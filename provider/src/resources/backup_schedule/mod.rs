@@ -37,7 +37,7 @@ use crate::config::SwarmClient;
 use crate::ownership::{Identity, Sets};
 use crate::waiter::{Timeouts, Wait};
 
-pub use self::cloud::object_name;
+pub use self::cloud::{object_name, recovery_points};
 
 /// The resource.
 pub struct BackupSchedule;

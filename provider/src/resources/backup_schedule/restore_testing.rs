@@ -10,7 +10,7 @@
 //! `swarm_<type>`. The plan carries the schedule's marker and tags, and
 //! its schedule as written (`swarm:schedule`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_backup::error::ProvideErrorMetadata;
 use aws_sdk_backup::types::{
@@ -20,7 +20,7 @@ use aws_sdk_backup::types::{
 };
 use tfplugin::diag::Diagnostic;
 
-use super::cloud::{self, SCHEDULE_TAG};
+use super::cloud::SCHEDULE_TAG;
 use crate::aws;
 use crate::config::SwarmClient;
 use crate::ownership::Identity;
@@ -136,17 +136,7 @@ pub async fn observe(client: &SwarmClient, id: &Identity) -> Result<Option<Found
         return Ok(None);
     };
     let arn = plan.restore_testing_plan_arn().to_owned();
-    let tags = aws::call(
-        "backup",
-        "ListTags",
-        client.backup.list_tags().resource_arn(&arn).send(),
-    )
-    .await
-    .map_err(|e| aws::error(format!("Cannot read the tags of {arn}"), &e))?;
-    let tags: BTreeMap<String, String> = tags
-        .tags()
-        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
+    let tags = crate::tags::backup::list(client, &arn).await?;
     if !id.owns(&tags) {
         return Ok(None);
     }
@@ -254,7 +244,7 @@ pub async fn converge(
                     .backup
                     .create_restore_testing_plan()
                     .restore_testing_plan(built("restore testing plan", plan)?)
-                    .set_tags(Some(tags.into_iter().collect::<HashMap<_, _>>()))
+                    .set_tags(Some(crate::tags::backup::to_sdk(&tags)))
                     .creator_request_id(aws::fingerprint(&[&name, vault_arn]))
                     .send(),
             )
@@ -282,7 +272,7 @@ pub async fn converge(
                     aws::error(format!("Cannot update restore testing plan {name:?}"), &e)
                 })?;
             }
-            cloud::sync_backup_tags(client, &found.arn, &found.tags, &tags).await?;
+            crate::tags::backup::sync(client, &found.arn, &found.tags, &tags).await?;
         }
     }
     // The selections: one per type; an ARN change makes it again (the
@@ -360,25 +350,20 @@ async fn delete_selection(
     plan: &str,
     selection: &str,
 ) -> Result<(), Diagnostic> {
-    match aws::call(
-        "backup",
-        "DeleteRestoreTestingSelection",
-        client
-            .backup
-            .delete_restore_testing_selection()
-            .restore_testing_plan_name(plan)
-            .restore_testing_selection_name(selection)
-            .send(),
+    super::cloud::deleted(
+        aws::call(
+            "backup",
+            "DeleteRestoreTestingSelection",
+            client
+                .backup
+                .delete_restore_testing_selection()
+                .restore_testing_plan_name(plan)
+                .restore_testing_selection_name(selection)
+                .send(),
+        )
+        .await,
+        || format!("Cannot delete restore testing selection {selection:?}"),
     )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if not_found(e.code()) => Ok(()),
-        Err(e) => Err(aws::error(
-            format!("Cannot delete restore testing selection {selection:?}"),
-            &e,
-        )),
-    }
 }
 
 /// Deletes the selections, then the plan (AWS refuses a plan with
@@ -387,24 +372,19 @@ pub async fn delete(client: &SwarmClient, plan: &str, found: &Found) -> Result<(
     for selection in found.selections.keys() {
         delete_selection(client, plan, selection).await?;
     }
-    match aws::call(
-        "backup",
-        "DeleteRestoreTestingPlan",
-        client
-            .backup
-            .delete_restore_testing_plan()
-            .restore_testing_plan_name(plan)
-            .send(),
+    super::cloud::deleted(
+        aws::call(
+            "backup",
+            "DeleteRestoreTestingPlan",
+            client
+                .backup
+                .delete_restore_testing_plan()
+                .restore_testing_plan_name(plan)
+                .send(),
+        )
+        .await,
+        || format!("Cannot delete restore testing plan {plan:?}"),
     )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if not_found(e.code()) => Ok(()),
-        Err(e) => Err(aws::error(
-            format!("Cannot delete restore testing plan {plan:?}"),
-            &e,
-        )),
-    }
 }
 
 #[cfg(test)]
