@@ -311,3 +311,67 @@ pub fn locked_points(
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_backup::primitives::DateTime;
+    use aws_sdk_backup::types::RecoveryPointByBackupVault;
+
+    fn vault(points: i64) -> cloud::Vault {
+        cloud::Vault {
+            region: "us-east-1".to_owned(),
+            arn: "arn".to_owned(),
+            points,
+            tags: std::collections::BTreeMap::new(),
+            min_retention_days: Some(7),
+            lock_date: None,
+        }
+    }
+
+    fn point(age_days: i64) -> RecoveryPointByBackupVault {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        RecoveryPointByBackupVault::builder()
+            .recovery_point_arn(format!("p{age_days}"))
+            .creation_date(DateTime::from_secs(now - age_days * 86_400))
+            .build()
+    }
+
+    #[test]
+    fn a_lock_holds_young_points_and_says_until_when() {
+        let held = locked_points("swarm-n", &vault(2), 7, &[point(10), point(2)])
+            .expect("a point younger than the lock");
+        assert!(
+            held.detail.contains("1 of its recovery points"),
+            "{}",
+            held.detail
+        );
+        // The newest point (2 days old) is free in 5 days.
+        let free = crate::schedule::rfc3339(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+                + 5 * 86_400,
+        );
+        assert!(
+            held.detail.contains(&free[..13]),
+            "{} / {free}",
+            held.detail
+        );
+        assert!(locked_points("swarm-n", &vault(1), 7, &[point(10)]).is_none());
+    }
+
+    #[test]
+    fn points_in_vaults_refuse_a_destroy_with_the_counts() {
+        let seen = Observed {
+            vault: Some(vault(3)),
+            ..Observed::default()
+        };
+        let refused = holds_points("n", &seen).expect("refused");
+        assert!(refused.detail.contains("in us-east-1: 3 recovery points"));
+        assert!(refused.detail.contains("force_destroy = true"));
+        assert!(holds_points("n", &Observed::default()).is_none());
+    }
+}

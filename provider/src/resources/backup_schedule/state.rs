@@ -444,3 +444,90 @@ fn schedule_as_written(
         (written, None) => written,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_reads_back_as_written_while_the_rule_runs_at_it() {
+        let tag = "0 2 * * *".to_owned();
+        // The rule still runs at what the written form gives: as written.
+        assert_eq!(
+            schedule_as_written(Some(&tag), Some("cron(0 2 * * ? *)"), None).as_deref(),
+            Some("0 2 * * *")
+        );
+        // The rule changed out of band: AWS's form, so that the plan shows it.
+        assert_eq!(
+            schedule_as_written(Some(&tag), Some("cron(0 4 * * ? *)"), None).as_deref(),
+            Some("cron(0 4 * * ? *)")
+        );
+        // No tag (a plan made by hand): the basis's, else AWS's form.
+        assert_eq!(
+            schedule_as_written(
+                None,
+                Some("cron(0 2 * * ? *)"),
+                Some("0 2 * * *".to_owned())
+            )
+            .as_deref(),
+            Some("0 2 * * *")
+        );
+        assert_eq!(
+            schedule_as_written(None, Some("cron(0 2 * * ? *)"), None).as_deref(),
+            Some("cron(0 2 * * ? *)")
+        );
+    }
+
+    #[test]
+    fn tiers_default_by_environment_and_counts_left_out_take_them() {
+        let production = default_retention(Environment::Production);
+        assert_eq!(
+            (
+                production.daily,
+                production.weekly,
+                production.monthly,
+                production.yearly
+            ),
+            (7, 4, 12, 0)
+        );
+        let development = default_retention(Environment::Development);
+        assert_eq!((development.daily, development.weekly), (7, 0));
+        let partial = RetentionModel {
+            weekly: Some(8),
+            ..RetentionModel::default()
+        };
+        let resolved = partial.resolve(&production);
+        assert_eq!(
+            (resolved.daily, resolved.weekly, resolved.monthly),
+            (7, 8, 12)
+        );
+    }
+
+    #[test]
+    fn the_role_gets_the_s3_policies_only_when_buckets_may_be_selected() {
+        let spec = |resources: &[&str], tagged: &[(&str, &str)]| Spec {
+            name: "n".to_owned(),
+            schedule: "0 2 * * *".to_owned(),
+            rules: Vec::new(),
+            resources: resources.iter().map(|r| (*r).to_owned()).collect(),
+            resources_tagged: tagged
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            copy_to_region: None,
+            kms_key_id: None,
+            vault_lock: None,
+            restore_testing: None,
+            tags: BTreeMap::new(),
+            marker: None,
+        };
+        assert_eq!(
+            spec(&["arn:aws:rds:us-east-1:1:db:main"], &[])
+                .policies()
+                .len(),
+            2
+        );
+        assert_eq!(spec(&["arn:aws:s3:::b"], &[]).policies().len(), 4);
+        assert_eq!(spec(&[], &[("backup", "yes")]).policies().len(), 4);
+    }
+}
