@@ -26,6 +26,49 @@ pub const KIND: &str = "backup-schedule";
 /// in the user's form; the rules hold AWS's form only.
 pub const SCHEDULE_TAG: &str = "swarm:schedule";
 
+/// What a cron holds that AWS tag values may not (they take letters,
+/// digits, spaces and `_ . : / = + - @`), each written as `@` and a
+/// letter; `@` itself first, so that the encoding reverses.
+const TAG_ESCAPES: [(char, char); 7] = [
+    ('@', 'a'),
+    ('*', 's'),
+    ('?', 'q'),
+    (',', 'c'),
+    ('#', 'h'),
+    ('(', 'o'),
+    (')', 'e'),
+];
+
+/// A schedule as the value of [`SCHEDULE_TAG`].
+pub fn schedule_tag(schedule: &str) -> String {
+    let mut out = String::with_capacity(schedule.len() * 2);
+    for c in schedule.chars() {
+        match TAG_ESCAPES.iter().find(|(raw, _)| *raw == c) {
+            Some((_, letter)) => {
+                out.push('@');
+                out.push(*letter);
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// The schedule a [`SCHEDULE_TAG`] value holds (`None`: not one of ours).
+pub fn schedule_of_tag(value: &str) -> Option<String> {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c == '@' {
+            let letter = chars.next()?;
+            out.push(TAG_ESCAPES.iter().find(|(_, l)| *l == letter)?.0);
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
 /// Each rule's start window: AWS's least (an hour), so that the rules of
 /// two different days never overlap (see `schedule::tiers`).
 pub const START_WINDOW_MINUTES: i64 = 60;

@@ -221,7 +221,10 @@ pub async fn converge(
         return Ok(());
     };
     let mut tags = tags.clone();
-    tags.insert(SCHEDULE_TAG.to_owned(), wanted.schedule.clone());
+    tags.insert(
+        SCHEDULE_TAG.to_owned(),
+        super::cloud::schedule_tag(&wanted.schedule),
+    );
     match found {
         None => {
             let selection = RestoreTestingRecoveryPointSelection::builder()

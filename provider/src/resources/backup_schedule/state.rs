@@ -278,7 +278,7 @@ impl Spec {
     /// The plan's tags: those of every object, and the schedule as written.
     pub fn plan_tags(&self, client: &SwarmClient) -> BTreeMap<String, String> {
         let mut tags = self.object_tags(client, "plan", &cloud::object_name(&self.name));
-        tags.insert(SCHEDULE_TAG.to_owned(), self.schedule.clone());
+        tags.insert(SCHEDULE_TAG.to_owned(), cloud::schedule_tag(&self.schedule));
         tags
     }
 }
@@ -312,7 +312,11 @@ impl ScheduleState {
                     .and_then(|r| r.schedule.clone());
                 RestoreTestingModel {
                     schedule: schedule_as_written(
-                        found.tags.get(SCHEDULE_TAG),
+                        found
+                            .tags
+                            .get(SCHEDULE_TAG)
+                            .and_then(|t| cloud::schedule_of_tag(t))
+                            .as_ref(),
                         Some(found.expression.as_str()),
                         written,
                     ),
@@ -372,8 +376,14 @@ impl ScheduleState {
                     .iter()
                     .find(|r| r.rule_name() == Tier::Daily.name())
                     .and_then(|r| r.schedule_expression());
-                state.schedule =
-                    schedule_as_written(plan.tags.get(SCHEDULE_TAG), daily, basis.schedule.clone());
+                state.schedule = schedule_as_written(
+                    plan.tags
+                        .get(SCHEDULE_TAG)
+                        .and_then(|t| cloud::schedule_of_tag(t))
+                        .as_ref(),
+                    daily,
+                    basis.schedule.clone(),
+                );
                 state.retention = Some(retention);
                 state.rules = Some(rules.into_iter().map(|(_, r)| r).collect());
                 state.copy_to_region = plan.copy_region();
@@ -476,6 +486,21 @@ mod tests {
             schedule_as_written(None, Some("cron(0 2 * * ? *)"), None).as_deref(),
             Some("cron(0 2 * * ? *)")
         );
+    }
+
+    #[test]
+    fn schedules_fit_tag_values_and_come_back() {
+        for schedule in ["0 2 * * *", "cron(0 9 ? * MON#1 *)", "0 2 1,15 * *", "a@b"] {
+            let tag = cloud::schedule_tag(schedule);
+            // AWS's tag value characters.
+            assert!(
+                tag.chars()
+                    .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c)),
+                "{tag}"
+            );
+            assert_eq!(cloud::schedule_of_tag(&tag).as_deref(), Some(schedule));
+        }
+        assert_eq!(cloud::schedule_of_tag("0 2 @z"), None);
     }
 
     #[test]
