@@ -1127,3 +1127,125 @@ async fn restore_testing_in_place() {
         }));
     run("backup_schedule::restore_testing_in_place", case).await;
 }
+
+/// Changes made out of band show in the plan and the apply after it
+/// repairs them: the selection deleted, the role deleted, a tag of the
+/// plan removed.
+#[tokio::test]
+async fn drift() {
+    use acceptance_tests::checks::drifted;
+    let emulator = Arc::new(Emulator::start());
+    let bucket = unique_bucket();
+    let hcl = bucket_only(
+        &emulator,
+        &bucket,
+        "  schedule = \"0 2 * * *\"\n  tags     = { team = \"agents\" }",
+    );
+    let plan_id: Memo<String> = Memo::default();
+    let remember = plan_id.clone();
+    let (p1, p2, p3) = (plan_id.clone(), plan_id.clone(), plan_id.clone());
+    let repaired = |check: Check| Step::apply(hcl.clone()).check(check);
+    let selection_back = move |e: Arc<Emulator>, plan: Memo<String>| async move {
+        let listed = e
+            .backup_in(REGION)
+            .await
+            .list_backup_selections()
+            .backup_plan_id(plan.get()?)
+            .send()
+            .await
+            .map_err(err)?;
+        same("selections", listed.backup_selections_list().len(), 1)
+    };
+    let case = test_case()
+        .step(Step::apply(hcl.clone()).check(Check::new(move |state| {
+            let id = attr(state, "plan_id");
+            let memo = remember.clone();
+            Box::pin(async move { memo.set(id?) })
+        })))
+        .step(drifted(&emulator, &hcl, move |e| {
+            let plan = p1.clone();
+            async move {
+                let backup = e.backup_in(REGION).await;
+                let plan_id = plan.get()?;
+                let listed = backup
+                    .list_backup_selections()
+                    .backup_plan_id(&plan_id)
+                    .send()
+                    .await
+                    .map_err(err)?;
+                for s in listed.backup_selections_list() {
+                    backup
+                        .delete_backup_selection()
+                        .backup_plan_id(&plan_id)
+                        .selection_id(s.selection_id().unwrap_or_default())
+                        .send()
+                        .await
+                        .map_err(err)?;
+                }
+                Ok(())
+            }
+        }))
+        .step(repaired(sdk_check(&emulator, move |e, _| {
+            selection_back(e, p2.clone())
+        })))
+        .step(drifted(&emulator, &hcl, |e| async move {
+            let iam = e.iam().await;
+            let attached = iam
+                .list_attached_role_policies()
+                .role_name(ROLE)
+                .send()
+                .await
+                .map_err(err)?;
+            for p in attached.attached_policies() {
+                iam.detach_role_policy()
+                    .role_name(ROLE)
+                    .policy_arn(p.policy_arn().unwrap_or_default())
+                    .send()
+                    .await
+                    .map_err(err)?;
+            }
+            iam.delete_role()
+                .role_name(ROLE)
+                .send()
+                .await
+                .map_err(err)?;
+            Ok(())
+        }))
+        .step(repaired(sdk_check(&emulator, |e, _| async move {
+            let attached = e
+                .iam()
+                .await
+                .list_attached_role_policies()
+                .role_name(ROLE)
+                .send()
+                .await
+                .map_err(err)?;
+            same("the role's policies", attached.attached_policies().len(), 4)
+        })))
+        .step(drifted(&emulator, &hcl, move |e| {
+            let plan = p3.clone();
+            async move {
+                let backup = e.backup_in(REGION).await;
+                let got = backup
+                    .get_backup_plan()
+                    .backup_plan_id(plan.get()?)
+                    .send()
+                    .await
+                    .map_err(err)?;
+                backup
+                    .untag_resource()
+                    .resource_arn(got.backup_plan_arn().unwrap_or_default())
+                    .tag_key_list("team")
+                    .send()
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+        }))
+        .step(repaired(Check::attr_equals(
+            ADDRESS,
+            "tags",
+            serde_json::json!({ "team": "agents" }),
+        )));
+    run("backup_schedule::drift", case).await;
+}

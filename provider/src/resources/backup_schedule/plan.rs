@@ -272,6 +272,22 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
                 prior_string(prior.selection_id.as_ref())
             },
         );
+        // An object gone since the last apply (deleted out of band, or a
+        // create that failed half way): its id is planned as known after
+        // apply, so that the plan shows an update in place and its apply
+        // makes the object again.
+        let copying = !matches!(config.copy_to_region, MaybeUnknown::Known(None));
+        for (attribute, missing) in [
+            ("vault_arn", prior.vault_arn.is_none()),
+            ("copy_vault_arn", copying && prior.copy_vault_arn.is_none()),
+            ("plan_id", prior.plan_id.is_none()),
+            ("selection_id", prior.selection_id.is_none()),
+            ("role_arn", prior.role_arn.is_none()),
+        ] {
+            if missing {
+                resp.set(attribute, Value::Unknown);
+            }
+        }
     }
 
     // Buckets must be versioned (AWS Backup refuses the others); asked only
