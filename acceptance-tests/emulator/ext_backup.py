@@ -235,9 +235,35 @@ def apply():
     )
     Vault.number_of_recovery_points = property(lambda self: len(vault_points(self)))
 
+    # AWS Backup's tag rules (moto checks none): keys of 1 to 128 and values
+    # of at most 256 characters, of letters, digits, spaces and _ . : / = +
+    # - @ (a cron's * ? , # ( ) are refused).
+    import re as _re
+
+    TAG_TEXT = _re.compile(r"^[\w\s.:/=+\-@]*$")
+
+    def check_tags(tags):
+        for key, value in (tags or {}).items():
+            if not 1 <= len(key) <= 128 or not TAG_TEXT.match(key):
+                raise Invalid(f"Invalid tag key {key!r}")
+            if len(value or "") > 256 or not TAG_TEXT.match(value or ""):
+                raise Invalid(
+                    f"Invalid tag value {value!r} for key {key!r}: tag values may hold letters, "
+                    "numbers, spaces and _ . : / = + - @"
+                )
+
+    original_tag_resource = BackupBackend.tag_resource
+
+    def tag_resource_checked(self, resource_arn, tags):
+        check_tags(tags)
+        return original_tag_resource(self, resource_arn, tags)
+
+    BackupBackend.tag_resource = tag_resource_checked
+
     original_create_vault = BackupBackend.create_backup_vault
 
     def create_backup_vault(self, backup_vault_name, backup_vault_tags, encryption_key_arn, creator_request_id):
+        check_tags(backup_vault_tags)
         if backup_vault_name not in self.vaults and len(self.vaults) >= MAX_VAULTS:
             raise LimitExceededException(
                 f"Maximum number of backup vaults ({MAX_VAULTS}) reached in this region"
@@ -312,6 +338,7 @@ def apply():
 
     def create_backup_plan(self, backup_plan, backup_plan_tags, creator_request_id):
         check_plan_document(backup_plan)
+        check_tags(backup_plan_tags)
         live = [p for p in self.plans.values() if p.deletion_date is None]
         # AWS refuses the same plan document again, not the same name: a
         # plan of an existing name with other rules is a second plan.

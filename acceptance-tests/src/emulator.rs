@@ -198,6 +198,18 @@ impl Emulator {
     pub async fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
         aws_sdk_cloudwatch::Client::new(&self.sdk_config().await)
     }
+
+    /// AWS Backup in `region` (a copy vault's region, or [`REGION`]).
+    pub async fn backup_in(&self, region: &str) -> aws_sdk_backup::Client {
+        let conf = aws_sdk_backup::config::Builder::from(&self.sdk_config().await)
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_backup::Client::from_conf(conf)
+    }
+
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config().await)
+    }
 }
 
 impl Drop for Emulator {

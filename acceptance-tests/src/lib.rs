@@ -3,8 +3,9 @@
 //! use (`checks`: reading AWS back and changing it out of band;
 //! `fixtures`: objects made through the SDK for a configuration to name;
 //! `snapshots`: final snapshots; `recorder`: the order of the requests the
-//! emulator served).
+//! emulator served; `backup`: making an AWS Backup rule run now).
 
+pub mod backup;
 pub mod checks;
 pub mod emulator;
 pub mod fixtures;

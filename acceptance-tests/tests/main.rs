@@ -3,6 +3,7 @@
 
 mod availability_zones;
 mod backup_runs;
+mod backup_schedule;
 mod bucket;
 mod cache;
 mod database;

@@ -102,12 +102,20 @@ pub struct SwarmClient {
     pub elasticache: aws_sdk_elasticache::Client,
     pub route53: aws_sdk_route53::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub backup: aws_sdk_backup::Client,
+    /// IAM is global: the client signs for the partition's IAM endpoint
+    /// whatever its region.
+    pub iam: aws_sdk_iam::Client,
     /// What AWS offers, as looked up during this run (one cache shared by
     /// every resource; see `crate::catalogue`).
     pub catalogue: std::sync::Arc<crate::catalogue::Catalogue>,
     /// The markers of the states read with this configuration, that is by
     /// one Terraform command (see `ownership::replaced`).
     pub held: crate::ownership::Held,
+    /// The clients of other regions made by [`SwarmClient::in_region`],
+    /// kept for the provider's lifetime (shared by the clones of this
+    /// client): one SDK configuration, and one connection pool, per region.
+    regions: std::sync::Arc<std::sync::Mutex<BTreeMap<String, SwarmClient>>>,
 }
 
 /// A service client from the shared SDK configuration, with the service's
@@ -222,6 +230,12 @@ impl SwarmClient {
         let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
             service_client!(aws_sdk_cloudwatch, "cloudwatch", &sdk_config, endpoints).build(),
         );
+        let backup = aws_sdk_backup::Client::from_conf(
+            service_client!(aws_sdk_backup, "backup", &sdk_config, endpoints).build(),
+        );
+        let iam = aws_sdk_iam::Client::from_conf(
+            service_client!(aws_sdk_iam, "iam", &sdk_config, endpoints).build(),
+        );
         // Behind a custom endpoint bucket subdomains do not resolve.
         let s3_custom = endpoints.get("s3").is_some() || endpoint.is_some();
         let s3 = aws_sdk_s3::Client::from_conf(
@@ -236,6 +250,8 @@ impl SwarmClient {
             elasticache,
             route53,
             cloudwatch,
+            backup,
+            iam,
             // A client of another region has its own catalogue: offerings
             // differ by region.
             catalogue: std::sync::Arc::default(),
@@ -246,13 +262,31 @@ impl SwarmClient {
             environment,
             default_tags,
             held: crate::ownership::Held::default(),
+            regions: std::sync::Arc::default(),
         }
     }
 
     /// The same provider in another region: the same credentials,
     /// endpoints, retries, environment and default tags (for a backup copy
-    /// vault, a cross-region replica). Makes no AWS call.
+    /// vault, a cross-region replica). Made once per region and kept for
+    /// the provider's lifetime. Makes no AWS call.
     pub fn in_region(&self, region: &str) -> Self {
+        if region == self.region {
+            return self.clone();
+        }
+        // A poisoned lock only means another thread panicked while
+        // inserting: the map is still whole.
+        let mut regions = self
+            .regions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        regions
+            .entry(region.to_owned())
+            .or_insert_with(|| self.make_region(region))
+            .clone()
+    }
+
+    fn make_region(&self, region: &str) -> Self {
         let sdk_config = self
             .sdk_config
             .to_builder()
@@ -350,6 +384,13 @@ mod tests {
             Some(4)
         );
         assert_eq!(client.region, "us-east-1");
+        // Made once, then the same clients (one connection pool).
+        let again = client.in_region("us-west-2");
+        assert!(std::sync::Arc::ptr_eq(&west.catalogue, &again.catalogue));
+        assert!(std::sync::Arc::ptr_eq(
+            &client.in_region("us-east-1").catalogue,
+            &client.catalogue
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod availability_zones;
 pub mod backup_runs;
 pub mod failover_pair;
 pub mod node;
+pub mod recovery_points;
 
 /// Every data source the provider offers.
 pub fn all() -> Vec<Box<dyn DataSource<SwarmClient>>> {
@@ -16,5 +17,6 @@ pub fn all() -> Vec<Box<dyn DataSource<SwarmClient>>> {
         Box::new(node::NodeLookup),
         Box::new(failover_pair::FailoverPairLookup),
         Box::new(backup_runs::BackupRuns),
+        Box::new(recovery_points::RecoveryPoints),
     ]
 }

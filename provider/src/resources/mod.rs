@@ -8,6 +8,7 @@ use self::lifecycle::Managed;
 use crate::config::SwarmClient;
 
 mod attributes;
+pub mod backup_schedule;
 pub mod bucket;
 pub mod cache;
 pub mod database;
@@ -26,5 +27,6 @@ pub fn all() -> Vec<Box<dyn Resource<SwarmClient>>> {
         Box::new(Managed(bucket::Bucket)),
         Box::new(Managed(node::Node)),
         Box::new(Managed(failover_pair::FailoverPair)),
+        Box::new(Managed(backup_schedule::BackupSchedule)),
     ]
 }

@@ -30,16 +30,6 @@
 //! days tested once, at the schedule's one time of day. How the schedule
 //! becomes AWS Backup's rules: [`tiers`].
 
-// The rules with their lifecycles are for `swarm_backup_schedule`'s plan,
-// written next on top of this (issue 11); until then only the tests and
-// the data source's expressions use the module.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the rules are swarm_backup_schedule's, which comes next"
-    )
-)]
 pub mod tiers;
 
 use std::fmt;

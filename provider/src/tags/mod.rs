@@ -18,14 +18,16 @@
 //! - what brings an object's tags to the wanted ones ([`changes`]).
 //!
 //! Each service's submodule turns tags into its SDK's types and makes its
-//! tag calls: [`ec2`], [`rds`], [`elasticache`], [`s3`].
+//! tag calls: [`ec2`], [`rds`], [`elasticache`], [`s3`], [`backup`], [`iam`].
 
 // Before the service modules, which use its macros.
 #[macro_use]
 mod macros;
 
+pub mod backup;
 pub mod ec2;
 pub mod elasticache;
+pub mod iam;
 pub mod rds;
 pub mod s3;
 
@@ -190,6 +192,9 @@ pub enum Service {
     Rds,
     ElastiCache,
     S3,
+    /// AWS Backup (vaults, plans) and the IAM role beside them: the same
+    /// limits.
+    Backup,
 }
 
 impl Service {
@@ -199,13 +204,16 @@ impl Service {
             Service::Rds => "RDS",
             Service::ElastiCache => "ElastiCache",
             Service::S3 => "S3",
+            Service::Backup => "AWS Backup",
         }
     }
 
     /// Tags per object (`aws:*` tags do not count).
     pub fn max_tags(self) -> usize {
         match self {
-            Service::Ec2 | Service::Rds | Service::ElastiCache | Service::S3 => 50,
+            Service::Ec2 | Service::Rds | Service::ElastiCache | Service::S3 | Service::Backup => {
+                50
+            }
         }
     }
 }

@@ -1,0 +1,53 @@
+//! Making an AWS Backup rule run now: the emulator's control endpoint
+//! (`POST /swarm-emulator/backup/run-rule`, see the README's "AWS Backup:
+//! making a rule run now"), an unsigned JSON request outside every AWS
+//! API. Only the tests call it, never the provider.
+
+use serde_json::{Value as Json, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::emulator::Emulator;
+
+/// Runs the rule `rule` of the plan `plan_id` as AWS does when it fires;
+/// the emulator's answer (`BackupJobs`, `CopyJobs`).
+pub async fn run_rule(emulator: &Emulator, plan_id: &str, rule: &str) -> Result<Json, String> {
+    let endpoint = emulator
+        .endpoint()
+        .ok_or("a rule can be made to run only on the emulator")?;
+    let authority = endpoint
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("the emulator's endpoint {endpoint} is not http://"))?
+        .trim_end_matches('/');
+    let body = json!({ "BackupPlanId": plan_id, "RuleName": rule }).to_string();
+    let request = format!(
+        "POST /swarm-emulator/backup/run-rule HTTP/1.1\r\nHost: {authority}\r\nContent-Type: \
+         application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .map_err(|e| format!("cannot reach the emulator at {authority}: {e}"))?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| format!("cannot send the run-rule request: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .await
+        .map_err(|e| format!("cannot read the run-rule answer: {e}"))?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("not an HTTP answer: {answer}"))?;
+    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+        return Err(format!("run-rule answered {head}: {body}"));
+    }
+    // The body may come in chunks.
+    let json_start = body.find('{').ok_or_else(|| format!("no JSON in {body}"))?;
+    let json_end = body
+        .rfind('}')
+        .ok_or_else(|| format!("no JSON in {body}"))?;
+    serde_json::from_str(&body[json_start..=json_end])
+        .map_err(|e| format!("the run-rule answer is not JSON ({e}): {body}"))
+}
