@@ -57,10 +57,11 @@ pub fn periods_problem(periods: i32) -> Option<String> {
         .then(|| format!("the status-check alarm takes 1 or 2 periods of a minute, not {periods}"))
 }
 
-/// Creates or updates the status-check alarm of `role`'s instance, and
-/// sets `tags` on it (which should carry the marker): PutMetricAlarm
-/// takes tags only when it creates, so they are set with TagResource too,
-/// which also repairs them.
+/// Creates or updates the status-check alarm of `role`'s instance, with
+/// `tags` (which should carry the marker). PutMetricAlarm takes tags only
+/// when it creates: an alarm updated keeps its tags, which the caller
+/// brings to `tags` with [`alarm_tags`] and [`sync_alarm_tags`] (the pair
+/// does at the end of every apply).
 pub async fn put_status_alarm(
     client: &SwarmClient,
     marker: &Marker,
@@ -70,7 +71,6 @@ pub async fn put_status_alarm(
     tags: &BTreeMap<String, String>,
 ) -> Result<StatusAlarm, Diagnostic> {
     let name = alarm_name(marker, role);
-    let sdk_tags = to_sdk(tags);
     call(
         "cloudwatch",
         "PutMetricAlarm",
@@ -96,7 +96,7 @@ pub async fn put_status_alarm(
             .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
             // A stopped instance reports nothing: that is a failed node.
             .treat_missing_data("breaching")
-            .set_tags(Some(sdk_tags.clone()))
+            .set_tags(Some(to_sdk(tags)))
             .send(),
     )
     .await
@@ -111,20 +111,6 @@ pub async fn put_status_alarm(
                 "PutMetricAlarm succeeded but DescribeAlarms does not list the alarm.",
             )
         })?;
-    if let Some(arn) = &alarm.arn {
-        call(
-            "cloudwatch",
-            "TagResource",
-            client
-                .cloudwatch
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(sdk_tags))
-                .send(),
-        )
-        .await
-        .map_err(|e| error(format!("Cannot tag the status-check alarm {name}"), &e))?;
-    }
     Ok(alarm)
 }
 
