@@ -1231,3 +1231,227 @@ async fn records_move() {
         );
     run("failover_pair_dns::records_move", case).await;
 }
+
+/// Two pairs, one in public subnets (endpoint-kind checks) and one in
+/// private subnets (alarm-kind: checks on status-check alarms), both with
+/// `dns`, with the provider's `default_tags` and the pairs' `tags` given.
+fn two_pairs(f: &Fixture, private: (&[String; 2], &str), default_tags: &str, tags: &str) -> String {
+    let one = |address: &str, name: &str, subnets: &[String], zone: &str| {
+        format!(
+            "resource \"swarm_failover_pair\" \"{address}\" {{\n  name = \"{name}\"\n  subnet_ids = [\"{}\", \"{}\"]\n  ami = \"ami-785db401\"\n  instance_type = \"t3.small\"\n  allowed_cidrs = [\"10.0.0.0/8\"]\n  root_volume_size = 30\n  tags = {tags}\n  health_check {{\n    failure_threshold = 1\n  }}\n  dns {{\n    zone_id = \"{zone}\"\n    record_name = \"{RECORD}\"\n  }}\n}}\n",
+            subnets[0], subnets[1]
+        )
+    };
+    config(&format!(
+        "{}\n{}\n{}",
+        f.emulator.provider_block(&format!(
+            "  environment = \"production\"\n  default_tags = {default_tags}"
+        )),
+        one("public", "pub", &f.subnets[..2], &f.zone),
+        one("private", "priv", private.0, private.1),
+    ))
+}
+
+/// The health checks' (and, for `alarms`, the alarms') tags of the pair
+/// at `address`, read back through the SDK: the user's and default ones
+/// are `expected`, and the provider's own are the pair's (`Name`, its
+/// role, its marker and name).
+fn checks_and_alarms_tagged(
+    emulator: &Arc<Emulator>,
+    address: &'static str,
+    name: &'static str,
+    alarms: bool,
+    expected: &'static [(&'static str, &'static str)],
+) -> Check {
+    sdk_check(emulator, move |e, state| async move {
+        let (r53, cw) = (e.route53().await, e.cloudwatch().await);
+        let marker = match state.attr(address, "ownership_marker")? {
+            Json::String(m) => m.clone(),
+            other => return Err(format!("{address}.ownership_marker is {other}")),
+        };
+        let expected: BTreeMap<String, String> = expected
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let check = |what: String, tags: BTreeMap<String, String>, role: &str, node: &str| {
+            let users: BTreeMap<String, String> = tags
+                .iter()
+                .filter(|(k, _)| *k != "Name" && !k.starts_with("swarm:"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let own = [
+                ("Name", format!("{name}-{node}")),
+                ("swarm:role", role.to_owned()),
+                ("swarm:owner", marker.clone()),
+                ("swarm:failover-pair", name.to_owned()),
+            ];
+            if users != expected || own.iter().any(|(k, v)| tags.get(*k) != Some(v)) {
+                return Err(format!(
+                    "{what}'s tags are {tags:?}, not {expected:?} and {own:?}"
+                ));
+            }
+            Ok(())
+        };
+        let checks = health_checks(&r53, &marker).await?;
+        let ids: Vec<String> = checks.iter().map(|c| c.id().to_owned()).collect();
+        if ids.len() != 2 {
+            return Err(format!("{address}: health checks {ids:?}"));
+        }
+        let sets = r53
+            .list_tags_for_resources()
+            .resource_type(aws_sdk_route53::types::TagResourceType::Healthcheck)
+            .set_resource_ids(Some(ids))
+            .send()
+            .await
+            .map_err(err)?;
+        for c in &checks {
+            let node = if c.caller_reference().contains("-primary") {
+                "primary"
+            } else {
+                "secondary"
+            };
+            let tags = sets
+                .resource_tag_sets()
+                .iter()
+                .find(|s| s.resource_id() == Some(c.id()))
+                .map(|s| {
+                    s.tags()
+                        .iter()
+                        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            check(
+                format!("{address}'s {node} check"),
+                tags,
+                "health-check",
+                node,
+            )?;
+        }
+        if !alarms {
+            return Ok(());
+        }
+        let found = cw
+            .describe_alarms()
+            .alarm_name_prefix(format!("swarm-{marker}"))
+            .send()
+            .await
+            .map_err(err)?;
+        if found.metric_alarms().len() != 2 {
+            return Err(format!("{address}: {} alarms", found.metric_alarms().len()));
+        }
+        for alarm in found.metric_alarms() {
+            let arn = alarm.alarm_arn().ok_or("an alarm without an ARN")?;
+            let node = if arn.ends_with("-primary-status") {
+                "primary"
+            } else {
+                "secondary"
+            };
+            let out = cw
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .map_err(err)?;
+            let tags = out
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                .collect();
+            check(
+                format!("{address}'s {node} alarm"),
+                tags,
+                "status-alarm",
+                node,
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// The tags of health checks and alarms follow `tags` and `default_tags`
+/// (a key added, a value changed, a key removed; then default tags
+/// changed), for a public pair (endpoint checks) and a private one (alarm
+/// checks): after each apply they are read back as wanted, and the plan
+/// is empty.
+#[tokio::test]
+async fn tags_follow() {
+    let f = Fixture::start().await;
+    let ec2 = f.emulator.ec2().await;
+    let (vpc, private) = private_network(&ec2).await;
+    let private_zone = hosted_zone(&f.emulator, ZONE, Some(&vpc)).await;
+    let hcl = |default_tags: &str, tags: &str| {
+        two_pairs(&f, (&private, &private_zone), default_tags, tags)
+    };
+    let tagged = |step: Step, expected: &'static [(&'static str, &'static str)]| {
+        step.check(checks_and_alarms_tagged(
+            &f.emulator,
+            "swarm_failover_pair.public",
+            "pub",
+            false,
+            expected,
+        ))
+        .check(checks_and_alarms_tagged(
+            &f.emulator,
+            "swarm_failover_pair.private",
+            "priv",
+            true,
+            expected,
+        ))
+    };
+    let defaults = "{ env = \"prod\", owner = \"ops\" }";
+    let case = test_case()
+        .step(tagged(
+            Step::apply(hcl(defaults, "{ team = \"a\", cost = \"1\" }")),
+            &[
+                ("cost", "1"),
+                ("env", "prod"),
+                ("owner", "ops"),
+                ("team", "a"),
+            ],
+        ))
+        // A key added, a value changed, a key removed.
+        .step(tagged(
+            Step::apply(hcl(defaults, "{ team = \"b\", tier = \"x\" }")),
+            &[
+                ("env", "prod"),
+                ("owner", "ops"),
+                ("team", "b"),
+                ("tier", "x"),
+            ],
+        ))
+        // The provider's default tags: one changed, one gone, one new.
+        .step(tagged(
+            Step::apply(hcl(
+                "{ owner = \"sre\", dept = \"d\" }",
+                "{ team = \"b\", tier = \"x\" }",
+            )),
+            &[
+                ("dept", "d"),
+                ("owner", "sre"),
+                ("team", "b"),
+                ("tier", "x"),
+            ],
+        ))
+        .check_destroy(sdk_check(&f.emulator, |e, _| async move {
+            let checks = e
+                .route53()
+                .await
+                .list_health_checks()
+                .send()
+                .await
+                .map_err(err)?;
+            let alarms = e
+                .cloudwatch()
+                .await
+                .describe_alarms()
+                .send()
+                .await
+                .map_err(err)?;
+            match (checks.health_checks().len(), alarms.metric_alarms().len()) {
+                (0, 0) => Ok(()),
+                (c, a) => Err(format!("left behind: {c} checks, {a} alarms")),
+            }
+        }));
+    run("failover_pair_dns::tags_follow", case).await;
+}

@@ -9,6 +9,7 @@ mod cache;
 mod database;
 mod failover_pair;
 mod failover_pair_dns;
+mod generated_user_data;
 mod imports;
 mod network;
 mod node;

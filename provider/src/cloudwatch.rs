@@ -6,7 +6,9 @@
 //! Alarm names are unique per account and region, so an alarm is found by
 //! its name, `swarm-<marker>-<role>-status`: made from the ownership
 //! marker, it is the resource's alone, and PutMetricAlarm of the same
-//! name creates or updates, which makes a retried create harmless.
+//! name creates or updates, which makes a retried create harmless. Their
+//! tags are read and brought to the wanted ones at apply ([`alarm_tags`],
+//! [`sync_alarm_tags`]), never at refresh.
 
 use std::collections::BTreeMap;
 
@@ -55,10 +57,11 @@ pub fn periods_problem(periods: i32) -> Option<String> {
         .then(|| format!("the status-check alarm takes 1 or 2 periods of a minute, not {periods}"))
 }
 
-/// Creates or updates the status-check alarm of `role`'s instance, and
-/// sets `tags` on it (which should carry the marker): PutMetricAlarm
-/// takes tags only when it creates, so they are set with TagResource too,
-/// which also repairs them.
+/// Creates or updates the status-check alarm of `role`'s instance, with
+/// `tags` (which should carry the marker). PutMetricAlarm takes tags only
+/// when it creates: an alarm updated keeps its tags, which the caller
+/// brings to `tags` with [`alarm_tags`] and [`sync_alarm_tags`] (the pair
+/// does at the end of every apply).
 pub async fn put_status_alarm(
     client: &SwarmClient,
     marker: &Marker,
@@ -68,10 +71,6 @@ pub async fn put_status_alarm(
     tags: &BTreeMap<String, String>,
 ) -> Result<StatusAlarm, Diagnostic> {
     let name = alarm_name(marker, role);
-    let sdk_tags: Vec<Tag> = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
     call(
         "cloudwatch",
         "PutMetricAlarm",
@@ -97,7 +96,7 @@ pub async fn put_status_alarm(
             .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
             // A stopped instance reports nothing: that is a failed node.
             .treat_missing_data("breaching")
-            .set_tags(Some(sdk_tags.clone()))
+            .set_tags(Some(to_sdk(tags)))
             .send(),
     )
     .await
@@ -112,21 +111,81 @@ pub async fn put_status_alarm(
                 "PutMetricAlarm succeeded but DescribeAlarms does not list the alarm.",
             )
         })?;
-    if let Some(arn) = &alarm.arn {
-        call(
-            "cloudwatch",
-            "TagResource",
-            client
-                .cloudwatch
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(sdk_tags))
-                .send(),
-        )
-        .await
-        .map_err(|e| error(format!("Cannot tag the status-check alarm {name}"), &e))?;
-    }
     Ok(alarm)
+}
+
+fn to_sdk(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The tags of the alarm `arn` (ListTagsForResource, one alarm per call).
+/// Read at apply only: a refresh never reads tags.
+pub async fn alarm_tags(
+    client: &SwarmClient,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, Diagnostic> {
+    let out = call(
+        "cloudwatch",
+        "ListTagsForResource",
+        client
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send(),
+    )
+    .await
+    .map_err(|e| error(format!("Cannot read the tags of the alarm {arn}"), &e))?;
+    Ok(crate::tags::from_pairs(
+        out.tags().iter().map(|t| (t.key(), t.value())),
+    ))
+}
+
+/// Brings the alarm `arn`'s tags from `current` to `desired`: TagResource
+/// for what is new or changed, then UntagResource for what is gone; no
+/// call when they are equal.
+pub async fn sync_alarm_tags(
+    client: &SwarmClient,
+    arn: &str,
+    current: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> Result<(), Diagnostic> {
+    crate::tags::apply(
+        current,
+        desired,
+        |set| async move {
+            call(
+                "cloudwatch",
+                "TagResource",
+                client
+                    .cloudwatch
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(to_sdk(&set)))
+                    .send(),
+            )
+            .await
+            .map(drop)
+            .map_err(|e| error(format!("Cannot tag the alarm {arn}"), &e))
+        },
+        |keys| async move {
+            call(
+                "cloudwatch",
+                "UntagResource",
+                client
+                    .cloudwatch
+                    .untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(keys))
+                    .send(),
+            )
+            .await
+            .map(drop)
+            .map_err(|e| error(format!("Cannot untag the alarm {arn}"), &e))
+        },
+    )
+    .await
 }
 
 /// The alarms of `names` that exist: one DescribeAlarms for all of them.

@@ -7,7 +7,9 @@
 //! (paged) answers every check with its reference, so a refresh is one
 //! list whatever the pair's state, and a create whose answer was lost is
 //! found again by the next read. Checks are also tagged (the marker, the
-//! provider's tags) for people looking at the console and for billing.
+//! provider's tags) for people looking at the console and for billing;
+//! their tags are read and brought to the wanted ones at apply
+//! ([`health_check_tags`], [`sync_health_check_tags`]), never at refresh.
 //!
 //! **Record sets** carry no tags; they are the resource's by their
 //! `SetIdentifier`, `swarm-<marker>-<role>`, named for the *node* (not for
@@ -355,36 +357,87 @@ pub async fn create_health_check(
                 "CreateHealthCheck succeeded without a health check in its answer.",
             )
         })?;
-    tag_health_check(client, &check.id, tags).await?;
+    sync_health_check_tags(client, &check.id, &BTreeMap::new(), tags).await?;
     Ok(check)
 }
 
-/// Sets `tags` on a health check (ChangeTagsForResource adds or replaces;
-/// at most 10 per call, as Route 53 allows).
-pub async fn tag_health_check(
+/// How many health checks one ListTagsForResources may name.
+const TAGS_PER_LIST: usize = 10;
+
+/// The tags of the health checks `ids`, by id: one ListTagsForResources
+/// per 10 checks (Route 53's most). Read at apply only: a refresh never
+/// reads tags (the state's tags come from the pair's EC2 objects).
+pub async fn health_check_tags(
     client: &SwarmClient,
-    id: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<(), Diagnostic> {
-    let tags: Vec<Tag> = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    for chunk in tags.chunks(10) {
-        call(
+    ids: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, Diagnostic> {
+    let mut found = BTreeMap::new();
+    for chunk in ids.chunks(TAGS_PER_LIST) {
+        let out = call(
             "route53",
-            "ChangeTagsForResource",
+            "ListTagsForResources",
             client
                 .route53
-                .change_tags_for_resource()
+                .list_tags_for_resources()
                 .resource_type(TagResourceType::Healthcheck)
-                .resource_id(id)
-                .set_add_tags(Some(chunk.to_vec()))
+                .set_resource_ids(Some(chunk.to_vec()))
                 .send(),
         )
         .await
-        .map_err(|e| error(format!("Cannot tag the Route 53 health check {id}"), &e))?;
+        .map_err(|e| {
+            error(
+                format!(
+                    "Cannot read the tags of the Route 53 health checks {}",
+                    chunk.join(", ")
+                ),
+                &e,
+            )
+        })?;
+        for set in out.resource_tag_sets() {
+            let Some(id) = set.resource_id() else {
+                continue;
+            };
+            let tags = crate::tags::from_pairs(set.tags().iter().map(|t| (t.key(), t.value())));
+            found.insert(id.to_owned(), tags);
+        }
     }
+    Ok(found)
+}
+
+/// Brings a health check's tags from `current` to `desired` in one
+/// ChangeTagsForResource, which adds (or replaces) and removes at once
+/// (`crate::tags::changes`); no call when they are equal. Route 53 keeps
+/// at most 10 tags on a check, and takes at most 10 of each per call, so
+/// one call always fits what it can hold.
+pub async fn sync_health_check_tags(
+    client: &SwarmClient,
+    id: &str,
+    current: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> Result<(), Diagnostic> {
+    let changes = crate::tags::changes(current, desired);
+    if changes.set.is_empty() && changes.remove.is_empty() {
+        return Ok(());
+    }
+    let add: Vec<Tag> = changes
+        .set
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    call(
+        "route53",
+        "ChangeTagsForResource",
+        client
+            .route53
+            .change_tags_for_resource()
+            .resource_type(TagResourceType::Healthcheck)
+            .resource_id(id)
+            .set_add_tags((!add.is_empty()).then_some(add))
+            .set_remove_tag_keys((!changes.remove.is_empty()).then_some(changes.remove))
+            .send(),
+    )
+    .await
+    .map_err(|e| error(format!("Cannot tag the Route 53 health check {id}"), &e))?;
     Ok(())
 }
 

@@ -160,12 +160,15 @@ pub enum StepKind {
     /// would.
     Command(Vec<String>),
     /// In a fresh working directory, a config with `import {}` blocks and
-    /// no resource blocks: `terraform plan -generate-config-out`, then a
-    /// plan of the generated configuration that must replace and delete
-    /// nothing (and change nothing unless [`Step::expect_changes`]), its
-    /// apply, the checks and a plan that must be empty. What is imported
-    /// was made outside Terraform, so this directory's state owns it: it
-    /// is destroyed when the test ends.
+    /// no resource blocks: `terraform plan -generate-config-out`, the
+    /// user's edit of the generated configuration if any
+    /// ([`Step::edit_generated`]), then a plan of it that must replace
+    /// and delete nothing (and change nothing unless
+    /// [`Step::expect_changes`]), its apply, the checks and a plan that
+    /// must be empty. The step's output is the three commands' (the
+    /// generating plan's shows what the configuration as written would
+    /// do). What is imported was made outside Terraform, so this
+    /// directory's state owns it: it is destroyed when the test ends.
     GeneratedImport,
 }
 
@@ -191,7 +194,14 @@ pub struct Step {
     /// Checks on the step's output (stdout and stderr, also of a step
     /// that failed as expected): e.g. a warning it must print.
     pub output_checks: Vec<OutputCheck>,
+    /// For [`StepKind::GeneratedImport`]: what the user changes in the
+    /// generated configuration before planning it; see
+    /// [`Step::edit_generated`].
+    pub edit_generated: Option<Edit>,
 }
+
+/// An edit of a configuration's text.
+pub type Edit = Box<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
 
 /// A check on a step's output.
 pub type OutputCheck = Box<dyn Fn(&str) -> CheckResult + Send + Sync>;
@@ -264,6 +274,7 @@ impl Step {
             after_plan: None,
             workspace: None,
             output_checks: Vec::new(),
+            edit_generated: None,
         }
     }
 
@@ -325,6 +336,20 @@ impl Step {
     #[must_use]
     pub fn expect_changes(mut self) -> Self {
         self.expect_changes = true;
+        self
+    }
+
+    /// For a generated import: changes the generated configuration as a
+    /// user would before planning it (e.g. writes back a sensitive value,
+    /// which Terraform writes as null). `f` gets `generated.tf` and
+    /// returns its new text, or why it cannot (what it meant to change is
+    /// not there).
+    #[must_use]
+    pub fn edit_generated<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&str) -> Result<String, String> + Send + Sync + 'static,
+    {
+        self.edit_generated = Some(Box::new(f));
         self
     }
 
@@ -619,7 +644,14 @@ async fn run_step(
             .await
         }
         (StepKind::GeneratedImport, Ok(_)) => {
-            generated_import(cli, &work_dir, step.expect_changes, &mut applied.imports).await
+            generated_import(
+                cli,
+                &work_dir,
+                step.expect_changes,
+                step.edit_generated.as_ref(),
+                &mut applied.imports,
+            )
+            .await
         }
         (StepKind::Command(args), Ok(_)) => {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -676,12 +708,14 @@ async fn run_step(
     Ok(())
 }
 
-/// A [`StepKind::GeneratedImport`]: generate the configuration, plan it,
-/// check what the plan would do, and apply that plan.
+/// A [`StepKind::GeneratedImport`]: generate the configuration, edit it
+/// (`edit`), plan it, check what the plan would do, and apply that plan;
+/// the output is the generating plan's, the plan's and the apply's.
 async fn generated_import(
     cli: &Cli,
     dir: &Path,
     may_update: bool,
+    edit: Option<&Edit>,
     imports: &mut Vec<PathBuf>,
 ) -> Result<Output, String> {
     let generate = [
@@ -690,7 +724,13 @@ async fn generated_import(
         "-no-color",
         "-generate-config-out=generated.tf",
     ];
-    cli.run(dir, &generate).await?;
+    let generating = cli.run(dir, &generate).await?;
+    if let Some(edit) = edit {
+        let path = dir.join("generated.tf");
+        let edited = edit(&generated(dir))
+            .map_err(|e| format!("cannot edit generated.tf: {e}\n{}", generated(dir)))?;
+        std::fs::write(&path, edited).map_err(|e| format!("cannot write generated.tf: {e}"))?;
+    }
     let plan = ["plan", "-input=false", "-no-color", "-out=step.tfplan"];
     let planned = cli.run(dir, &plan).await?;
     let shown = cli
@@ -727,9 +767,18 @@ async fn generated_import(
     }
     // From here the state may hold what was imported.
     imports.push(dir.to_path_buf());
-    cli.run(dir, &["apply", "-input=false", "-no-color", "step.tfplan"])
+    let applied = cli
+        .run(dir, &["apply", "-input=false", "-no-color", "step.tfplan"])
         .await
-        .map_err(|e| format!("{e}\ngenerated.tf:\n{}", generated(dir)))
+        .map_err(|e| format!("{e}\ngenerated.tf:\n{}", generated(dir)))?;
+    Ok(Output {
+        stdout: [&generating.stdout, &planned.stdout, &applied.stdout]
+            .map(String::as_str)
+            .join("\n"),
+        stderr: [&generating.stderr, &planned.stderr, &applied.stderr]
+            .map(String::as_str)
+            .join("\n"),
+    })
 }
 
 /// The configuration `-generate-config-out` wrote, for messages.

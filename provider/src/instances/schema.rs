@@ -65,7 +65,10 @@ pub fn user_data(first_boot: &str) -> Attribute {
         .sensitive()
         .description(format!(
             "A script run as root at {first_boot}, after the swarm bootstrap and before the \
-             agents start (a `#!` line picks its interpreter; bash otherwise). At most 14 KiB."
+             agents start (a `#!` line picks its interpreter; bash otherwise). At most 14 KiB. \
+             Sensitive: the configuration `terraform plan -generate-config-out` writes at \
+             import has it as null, which would remove it and launch the instances again \
+             (the plan warns); write it back in."
         ))
         .validator(validators::string_check(
             "at most 14336 bytes",

@@ -498,8 +498,9 @@ pub fn changes(
 /// Brings the tags of an object (or of objects that all have `current`)
 /// to `desired` with a service's two calls: `set` for the tags that are
 /// new or changed, then `remove` for the keys that are gone; each is made
-/// only when it has something to do.
-async fn apply<S, R>(
+/// only when it has something to do (also used by `crate::cloudwatch`,
+/// whose alarms are tagged by TagResource and UntagResource).
+pub(crate) async fn apply<S, R>(
     current: &BTreeMap<String, String>,
     desired: &BTreeMap<String, String>,
     set: impl FnOnce(BTreeMap<String, String>) -> S,
@@ -521,7 +522,7 @@ where
 
 /// The map of an SDK's tag list, given as (key, value) pairs: entries
 /// without a key are skipped, a missing value is empty.
-fn from_pairs<'a>(
+pub(crate) fn from_pairs<'a>(
     pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
 ) -> BTreeMap<String, String> {
     pairs

@@ -190,6 +190,7 @@ pub async fn converge(
 
     // Records, checks and alarms no longer wanted, once nothing names them.
     serving.tidy().await?;
+    serving.sync_tags().await?;
 
     let mut addresses: Vec<&Eip> = serving.eip.iter().collect();
     addresses.extend(serving.own.iter().flatten());
@@ -344,11 +345,7 @@ impl<'a> Serving<'a> {
                         a.instance_id.as_deref() != Some(inst.id.as_str())
                             || a.periods != checks.periods()
                     }) {
-                        let tags = self.spec.object_tags(
-                            client,
-                            health::ROLE_STATUS_ALARM,
-                            &format!("{}-{}", self.spec.name, node.name()),
-                        );
+                        let tags = self.spec.node_tags(client, health::ROLE_STATUS_ALARM, node);
                         let alarm = cloudwatch::put_status_alarm(
                             client,
                             &marker,
@@ -423,11 +420,7 @@ impl<'a> Serving<'a> {
                 }
             },
             CheckChange::Create | CheckChange::Replace => {
-                let tags = self.spec.object_tags(
-                    client,
-                    health::ROLE_HEALTH_CHECK,
-                    &format!("{}-{}", self.spec.name, node.name()),
-                );
+                let tags = self.spec.node_tags(client, health::ROLE_HEALTH_CHECK, node);
                 let made = route53::create_health_check(client, marker, node.name(), target, &tags)
                     .await?;
                 if let Some(old) = &found {
@@ -482,6 +475,60 @@ impl<'a> Serving<'a> {
             let names: Vec<String> = self.seen.alarms.iter().map(|a| a.name.clone()).collect();
             cloudwatch::delete_status_alarms(client, &names).await?;
             self.seen.alarms.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Serving<'_> {
+    /// Brings the kept checks' and alarms' tags to the wanted ones: made
+    /// with the tags of their day, they follow later changes of `tags` and
+    /// `default_tags` here, as the EC2 objects do in [`sync_tags`]. Their
+    /// tags are read only now, at apply (one ListTagsForResources for both
+    /// checks, one ListTagsForResource per alarm): a refresh stays one
+    /// call per object kind, and the state's tags come from EC2.
+    async fn sync_tags(&self) -> Result<(), Diagnostic> {
+        let client = self.client;
+        if self.spec.checks.is_none() {
+            return Ok(());
+        }
+        let checks: Vec<(Node, &route53::HealthCheck)> = Node::BOTH
+            .iter()
+            .filter_map(|n| self.seen.check(*n).map(|c| (*n, c)))
+            .collect();
+        let alarms: Vec<(Node, &str)> = Node::BOTH
+            .iter()
+            .filter_map(|n| Some((*n, self.seen.alarm(*n)?.arn.as_deref()?)))
+            .collect();
+        let ids: Vec<String> = checks.iter().map(|(_, c)| c.id.clone()).collect();
+        let (check_tags, alarm_tags) = tokio::join!(
+            async {
+                if ids.is_empty() {
+                    Ok(Default::default())
+                } else {
+                    route53::health_check_tags(client, &ids).await
+                }
+            },
+            futures_util::future::try_join_all(
+                alarms
+                    .iter()
+                    .map(|(_, arn)| cloudwatch::alarm_tags(client, arn)),
+            )
+        );
+        let (check_tags, alarm_tags) = (check_tags?, alarm_tags?);
+        let none = Default::default();
+        for (node, check) in &checks {
+            let wanted = self
+                .spec
+                .node_tags(client, health::ROLE_HEALTH_CHECK, *node);
+            let found = check_tags.get(&check.id).unwrap_or(&none);
+            route53::sync_health_check_tags(client, &check.id, found, &wanted).await?;
+        }
+        for ((node, arn), found) in alarms.iter().zip(&alarm_tags) {
+            let wanted = self
+                .spec
+                .node_tags(client, health::ROLE_STATUS_ALARM, *node);
+            cloudwatch::sync_alarm_tags(client, arn, found, &wanted).await?;
         }
         Ok(())
     }

@@ -27,6 +27,7 @@ use crate::tags;
 struct Configured {
     ami: Maybe<String>,
     instance_type: Maybe<String>,
+    user_data: Maybe<String>,
     #[serde(deserialize_with = "planned::wholly_known")]
     subnet_ids: Maybe<Vec<String>>,
     #[serde(deserialize_with = "planned::wholly_known")]
@@ -254,7 +255,16 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         resp.set("healthy", Value::Unknown);
     }
 
-    if rolls && prior.primary_instance_id.is_some() {
+    let rolls_nodes = rolls && prior.primary_instance_id.is_some();
+    if let Some(warning) = instances::plan::user_data_removed(
+        &config.user_data,
+        prior.user_data.as_ref(),
+        rolls_nodes,
+        "the pair's nodes will be rolled",
+    ) {
+        resp.diagnostics.push(warning);
+    }
+    if rolls_nodes {
         let active_name = active.map_or("active", Node::name);
         resp.diagnostics.warning(
             "The pair's nodes will be rolled, one at a time",

@@ -220,6 +220,17 @@ impl Spec {
         .object_tags(client, role, object_name)
     }
 
+    /// The tags of an object of one node's (its health check, its
+    /// status-check alarm, its own address), named `<pair>-<node>`.
+    pub fn node_tags(
+        &self,
+        client: &SwarmClient,
+        role: &str,
+        node: Node,
+    ) -> BTreeMap<String, String> {
+        self.object_tags(client, role, &format!("{}-{}", self.name, node.name()))
+    }
+
     /// The tags of a node's instance, volume and interface.
     pub fn launch_tags(&self, client: &SwarmClient, node: Node, fingerprint: &str) -> LaunchTags {
         let object_name = format!("{}-{}", self.name, node.name());
@@ -257,11 +268,7 @@ impl Spec {
 
     /// A node's own Elastic IP's tags.
     pub fn node_address_tags(&self, client: &SwarmClient, node: Node) -> BTreeMap<String, String> {
-        let mut tags = self.object_tags(
-            client,
-            cloud::ROLE_NODE_ADDRESS,
-            &format!("{}-{}", self.name, node.name()),
-        );
+        let mut tags = self.node_tags(client, cloud::ROLE_NODE_ADDRESS, node);
         tags.insert(instances::INDEX_TAG.to_owned(), node.index().to_string());
         tags
     }

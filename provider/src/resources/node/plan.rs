@@ -33,6 +33,7 @@ type Strings = MaybeUnknown<Option<Vec<MaybeUnknown<String>>>>;
 struct Configured {
     ami: Maybe<String>,
     instance_type: Maybe<String>,
+    user_data: Maybe<String>,
     instance_count: Maybe<i64>,
     subnet_ids: Strings,
     allowed_cidrs: Strings,
@@ -261,6 +262,18 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         return report_others(client, resp).await;
     };
     let changed = launch_changes(&ami, &subnet_ids, &proposed, prior);
+    let has_instances = prior
+        .instance_ids
+        .as_ref()
+        .is_some_and(|ids| !ids.is_empty());
+    if let Some(warning) = instances::plan::user_data_removed(
+        &config.user_data,
+        prior.user_data.as_ref(),
+        !changed.is_empty() && has_instances,
+        "the node's instances will be replaced",
+    ) {
+        resp.diagnostics.push(warning);
+    }
     let count = match instance_count {
         MaybeUnknown::Known(Some(n)) => usize::try_from(n).ok(),
         _ => None,
