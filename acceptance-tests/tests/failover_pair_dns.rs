@@ -1070,6 +1070,19 @@ async fn bad_input() {
                 .expect_error("must be both public or both private")
                 .check_output(names("subnet_ids")),
         )
+        // Six tags fit the pair's EC2 objects, not its health checks
+        // (Route 53: 10 per check, 5 of them the provider's).
+        .step(
+            Step::plan(f.pair(
+                &public,
+                &format!(
+                    "{}  tags = {{ a = \"1\", b = \"2\", c = \"3\", d = \"4\", e = \"5\", f = \"6\" }}\n",
+                    dns(&f.zone)
+                ),
+            ))
+            .expect_error("Route 53 allows 10 tags per object")
+            .check_output(names("tags")),
+        )
         .step(Step::validate(f.hcl("primary")).before(nothing));
     run("failover_pair_dns::bad_input", case).await;
 }

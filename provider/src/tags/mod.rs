@@ -195,6 +195,8 @@ pub enum Service {
     /// AWS Backup (vaults, plans) and the IAM role beside them: the same
     /// limits.
     Backup,
+    /// Route 53 health checks: 10 tags each.
+    Route53,
 }
 
 impl Service {
@@ -205,6 +207,7 @@ impl Service {
             Service::ElastiCache => "ElastiCache",
             Service::S3 => "S3",
             Service::Backup => "AWS Backup",
+            Service::Route53 => "Route 53",
         }
     }
 
@@ -214,6 +217,7 @@ impl Service {
             Service::Ec2 | Service::Rds | Service::ElastiCache | Service::S3 | Service::Backup => {
                 50
             }
+            Service::Route53 => 10,
         }
     }
 }
@@ -421,21 +425,7 @@ fn planned_tags_all(
         .collect();
     merged.extend(configured.clone());
     let at = AttributePath::attr("tags");
-    if merged.len() > tagging.room() {
-        diags.attribute_error(
-            at.clone(),
-            "Too many tags",
-            format!(
-                "tags and the provider's default_tags make {} tags, and at most {} fit: {} allows \
-                 {} tags per object, and the provider sets {} of its own.",
-                merged.len(),
-                tagging.room(),
-                tagging.service.name(),
-                tagging.service.max_tags(),
-                tagging.own_tags
-            ),
-        );
-    }
+    too_many(merged.len(), tagging, diags);
     for (key, value) in &merged {
         if let Some((summary, why)) = tag_problem(tagging.reserved, key, value.as_deref()) {
             let (path, whose) = if configured.contains_key(key) {
@@ -449,6 +439,36 @@ fn planned_tags_all(
     let tags_all: Option<BTreeMap<String, String>> =
         merged.into_iter().map(|(k, v)| v.map(|v| (k, v))).collect();
     tags_all.map_or(Value::Unknown, map_value)
+}
+
+/// An error on `tags` when `count` tags (the user's and the defaults)
+/// do not fit the objects `tagging` describes.
+fn too_many(count: usize, tagging: &Tagging, diags: &mut Diagnostics) {
+    if count > tagging.room() {
+        diags.attribute_error(
+            AttributePath::attr("tags"),
+            "Too many tags",
+            format!(
+                "tags and the provider's default_tags make {count} tags, and at most {} fit: {} \
+                 allows {} tags per object, and the provider sets {} of its own.",
+                tagging.room(),
+                tagging.service.name(),
+                tagging.service.max_tags(),
+                tagging.own_tags
+            ),
+        );
+    }
+}
+
+/// After [`plan`]: checks the planned `tags_all` against the limits of
+/// another kind of object the resource also tags with them (a failover
+/// pair's Route 53 health checks take 10 tags, where its EC2 objects take
+/// 50).
+pub fn plan_also_fits(tagging: &Tagging, resp: &mut PlanResponse) {
+    if let Some(Value::Map(tags_all)) = resp.plan.get_attr("tags_all") {
+        let count = tags_all.len();
+        too_many(count, tagging, &mut resp.diagnostics);
+    }
 }
 
 /// Tags as a map value of a state or plan (`tags_all`).

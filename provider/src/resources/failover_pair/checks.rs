@@ -21,6 +21,15 @@ pub const TAGGING: Tagging = Tagging {
     own_tags: 8,
 };
 
+/// How the pair tags its Route 53 health checks: `Name`,
+/// `swarm:managed-by`, `swarm:failover-pair`, `swarm:owner` and
+/// `swarm:role`, in Route 53's 10 tags per check.
+pub const CHECK_TAGGING: Tagging = Tagging {
+    reserved: Reserved::NAMED,
+    service: Service::Route53,
+    own_tags: 5,
+};
+
 /// `active`: which node holds the endpoint.
 pub fn active(text: &str) -> Result<(), String> {
     match text {
@@ -138,6 +147,39 @@ pub fn placement(ids: &[String], found: &[Subnet]) -> Result<[Subnet; 2], String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The own-tag counts are what the provider really puts on the most
+    /// tagged instance (`TAGGING`) and on a health check (`CHECK_TAGGING`).
+    #[tokio::test]
+    async fn own_tags_are_those_of_the_objects() {
+        use super::super::cloud::Node;
+        use super::super::health::ROLE_HEALTH_CHECK;
+        let client = crate::tags::test_client().await;
+        let spec = super::super::state::Spec {
+            name: "mcp".to_owned(),
+            subnet_ids: vec!["subnet-a".to_owned(), "subnet-b".to_owned()],
+            ami: "ami-1".to_owned(),
+            instance_type: "t3.large".to_owned(),
+            agents_per_instance: 1,
+            mcp_port: 3000,
+            allowed_cidrs: Vec::new(),
+            root_volume_size: 20,
+            user_data: None,
+            active: Node::Primary,
+            floating_ip: true,
+            tags: None,
+            marker: Some(crate::ownership::Marker::from_stored("m")),
+            checks: None,
+            dns: None,
+        };
+        let own = |tags: std::collections::BTreeMap<String, String>| {
+            tags.keys().filter(|k| TAGGING.reserved.reserves(k)).count()
+        };
+        let instance = spec.launch_tags(&client, Node::Primary, "f").instance;
+        assert_eq!(own(instance), TAGGING.own_tags);
+        let check = spec.node_tags(&client, ROLE_HEALTH_CHECK, Node::Primary);
+        assert_eq!(own(check), CHECK_TAGGING.own_tags);
+    }
 
     fn s(id: &str, az: &str, vpc: &str) -> Subnet {
         Subnet {

@@ -396,6 +396,8 @@ async fn plan_health(
         "health_check_kind",
         kind.map_or(Value::Unknown, |k| Value::from(k.name())),
     );
+    // Health checks carry the pair's tags too, in Route 53's smaller room.
+    tags::plan_also_fits(&checks::CHECK_TAGGING, resp);
     let model = health_check.known().cloned().unwrap_or_default();
     let checks = Checks::resolve(Some(&model), mcp_port.unwrap_or(DEFAULT_MCP_PORT));
     match kind {
