@@ -251,6 +251,22 @@ fn not_found(code: Option<&str>) -> bool {
     matches!(code, Some("ResourceNotFoundException" | "NoSuchEntity"))
 }
 
+/// A read's answer: `None` when the object is not there (gone, or never
+/// made); any other error is a diagnostic saying `what` failed.
+pub fn found<T, E>(
+    answer: Result<T, E>,
+    what: impl FnOnce() -> String,
+) -> Result<Option<T>, Diagnostic>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match answer {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if not_found(e.code()) => Ok(None),
+        Err(e) => Err(aws::error(what(), &e)),
+    }
+}
+
 /// A delete's answer: gone already is done; any other error is a
 /// diagnostic saying `what` failed.
 pub fn deleted<T, E>(answer: Result<T, E>, what: impl FnOnce() -> String) -> Result<(), Diagnostic>
@@ -276,25 +292,21 @@ fn built<T>(what: &str, built: Result<T, impl std::fmt::Display>) -> Result<T, D
 /// DescribeBackupVault and its tags: the vault `name` in `client`'s
 /// region, whoever's it is.
 pub async fn vault(client: &SwarmClient, name: &str) -> Result<Option<Vault>, Diagnostic> {
-    let out = match aws::call(
-        "backup",
-        "DescribeBackupVault",
-        client
-            .backup
-            .describe_backup_vault()
-            .backup_vault_name(name)
-            .send(),
-    )
-    .await
-    {
-        Ok(out) => out,
-        Err(e) if not_found(e.code()) => return Ok(None),
-        Err(e) => {
-            return Err(aws::error(
-                format!("Cannot read backup vault {name:?} in {}", client.region),
-                &e,
-            ));
-        }
+    let Some(out) = found(
+        aws::call(
+            "backup",
+            "DescribeBackupVault",
+            client
+                .backup
+                .describe_backup_vault()
+                .backup_vault_name(name)
+                .send(),
+        )
+        .await,
+        || format!("Cannot read backup vault {name:?} in {}", client.region),
+    )?
+    else {
+        return Ok(None);
     };
     let arn = out.backup_vault_arn().unwrap_or_default().to_owned();
     let tags = crate::tags::backup::list(client, &arn).await?;
@@ -403,26 +415,22 @@ async fn selection(
     let Some(selection_id) = ids.into_iter().next() else {
         return Ok(None);
     };
-    let out = match aws::call(
-        "backup",
-        "GetBackupSelection",
-        client
-            .backup
-            .get_backup_selection()
-            .backup_plan_id(plan_id)
-            .selection_id(&selection_id)
-            .send(),
-    )
-    .await
-    {
-        Ok(out) => out,
-        Err(e) if not_found(e.code()) => return Ok(None),
-        Err(e) => {
-            return Err(aws::error(
-                format!("Cannot read backup selection {selection_id}"),
-                &e,
-            ));
-        }
+    let Some(out) = found(
+        aws::call(
+            "backup",
+            "GetBackupSelection",
+            client
+                .backup
+                .get_backup_selection()
+                .backup_plan_id(plan_id)
+                .selection_id(&selection_id)
+                .send(),
+        )
+        .await,
+        || format!("Cannot read backup selection {selection_id}"),
+    )?
+    else {
+        return Ok(None);
     };
     let Some(found) = out.backup_selection() else {
         return Ok(None);
@@ -441,16 +449,17 @@ async fn selection(
 
 /// GetRole and ListAttachedRolePolicies: the role `name`, whoever's it is.
 pub async fn role(client: &SwarmClient, name: &str) -> Result<Option<Role>, Diagnostic> {
-    let out = match aws::call(
-        "iam",
-        "GetRole",
-        client.iam.get_role().role_name(name).send(),
-    )
-    .await
-    {
-        Ok(out) => out,
-        Err(e) if not_found(e.code()) => return Ok(None),
-        Err(e) => return Err(aws::error(format!("Cannot read IAM role {name:?}"), &e)),
+    let Some(out) = found(
+        aws::call(
+            "iam",
+            "GetRole",
+            client.iam.get_role().role_name(name).send(),
+        )
+        .await,
+        || format!("Cannot read IAM role {name:?}"),
+    )?
+    else {
+        return Ok(None);
     };
     let Some(found) = out.role() else {
         return Ok(None);

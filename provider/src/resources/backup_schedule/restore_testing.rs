@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_backup::error::ProvideErrorMetadata;
 use aws_sdk_backup::types::{
     RestoreTestingPlanForCreate, RestoreTestingPlanForUpdate, RestoreTestingRecoveryPointSelection,
     RestoreTestingRecoveryPointSelectionAlgorithm, RestoreTestingRecoveryPointType,
@@ -20,7 +19,7 @@ use aws_sdk_backup::types::{
 };
 use tfplugin::diag::Diagnostic;
 
-use super::cloud::SCHEDULE_TAG;
+use super::cloud::{SCHEDULE_TAG, found};
 use crate::aws;
 use crate::config::SwarmClient;
 use crate::ownership::Identity;
@@ -105,32 +104,24 @@ pub fn by_type(resources: &[String]) -> BTreeMap<String, Vec<String>> {
     by_type
 }
 
-fn not_found(code: Option<&str>) -> bool {
-    code == Some("ResourceNotFoundException")
-}
-
 /// The schedule's restore testing plan and its selections, if `id` owns it.
 pub async fn observe(client: &SwarmClient, id: &Identity) -> Result<Option<Found>, Diagnostic> {
     let name = plan_name(&id.id);
-    let out = match aws::call(
-        "backup",
-        "GetRestoreTestingPlan",
-        client
-            .backup
-            .get_restore_testing_plan()
-            .restore_testing_plan_name(&name)
-            .send(),
-    )
-    .await
-    {
-        Ok(out) => out,
-        Err(e) if not_found(e.code()) => return Ok(None),
-        Err(e) => {
-            return Err(aws::error(
-                format!("Cannot read restore testing plan {name:?}"),
-                &e,
-            ));
-        }
+    let Some(out) = found(
+        aws::call(
+            "backup",
+            "GetRestoreTestingPlan",
+            client
+                .backup
+                .get_restore_testing_plan()
+                .restore_testing_plan_name(&name)
+                .send(),
+        )
+        .await,
+        || format!("Cannot read restore testing plan {name:?}"),
+    )?
+    else {
+        return Ok(None);
     };
     let Some(plan) = out.restore_testing_plan() else {
         return Ok(None);
