@@ -49,7 +49,7 @@ locals {
   # Each tier's rule: when it runs (UTC) and how many days its points are kept.
   tiers = {
     daily   = { schedule = "cron(0 2 * * ? *)", days = 7 }
-    weekly  = { schedule = "cron(0 2 ? * 1 *)", days = 4 * 7 }
+    weekly  = { schedule = "cron(0 2 ? * SUN *)", days = 4 * 7 }
     monthly = { schedule = "cron(0 2 1 * ? *)", days = 12 * 31 }
   }
   policies = [
