@@ -4,6 +4,7 @@
 mod availability_zones;
 mod backup_runs;
 mod backup_schedule;
+mod backup_schedule_retry;
 mod bucket;
 mod cache;
 mod database;
