@@ -52,6 +52,20 @@ short"):
   lands in the destination vault named by its ARN, in that ARN's region
   (moto keeps a backend per region); the copy job is listed in the source
   region, as on AWS.
+- Restores: `GetRecoveryPointRestoreMetadata`, `StartRestoreJob`,
+  `DescribeRestoreJob`, `ListRestoreJobs`,
+  `ListRestoreJobsByProtectedResource`. An RDS point keeps its instance's
+  settings as they were at the backup (an RDS snapshot does); its restore
+  makes a new DB instance in moto's RDS of the point's region, as
+  `RestoreDBInstanceFromDBSnapshot` does: engine, class, storage and
+  encryption from the point (a copy's with its vault's key), subnet
+  group, security groups, zone and Multi-AZ only as the metadata says.
+  The job completes at once, or FAILS with RDS's error in its
+  `StatusMessage` (an identifier in use: `DBInstanceAlreadyExists`; a
+  subnet group not in the region: `DBSubnetGroupNotFoundFault`), or for
+  a role AWS Backup could not use (missing, not trusting
+  backup.amazonaws.com, not allowed rds:RestoreDBInstanceFromDBSnapshot).
+  Other resource types are not restored (`InvalidParameterValueException`).
 - Restore testing: `Create/Get/Update/Delete/ListRestoreTestingPlan(s)`
   and `Create/Get/Update/Delete/ListRestoreTestingSelection(s)`; a plan
   with selections is not deleted (`InvalidRequestException`).
@@ -1350,10 +1364,10 @@ def apply():
             )
         ec2 = ec2_backends[account][region]
         for group_id in settings.get("vpc_security_group_ids") or []:
-            found = ec2.describe_security_groups(group_ids=[group_id]) if group_id.startswith("sg-") else []
-            if not found:
+            found = ec2.get_security_group_from_id(group_id)
+            if found is None:
                 raise RDSClientError("InvalidParameterValue", f"Invalid security group, groupId= {group_id}")
-            if vpc_id and found[0].vpc_id != vpc_id:
+            if vpc_id and found.vpc_id != vpc_id:
                 raise InvalidParameterCombination(
                     "The DB instance and EC2 security group are in different VPCs."
                 )
