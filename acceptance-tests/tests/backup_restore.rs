@@ -4,10 +4,11 @@
 //! `swarm_recovery_points`; its restore metadata read; a restore job
 //! started with the schedule's `role_arn` and the guide's metadata, and
 //! waited for; the new instance read back through RDS (engine, subnet
-//! group, security group, encryption), the original unchanged, a second
-//! restore of the identifier refused. Then the region is "lost": the
-//! copy restored in us-west-2 into the DB subnet group and security
-//! group the guide has users make there (with the source region's subnet
+//! group, security group, encrypted with the original's key), the
+//! original unchanged, a second restore of the identifier refused. Then
+//! the region is "lost": the copy restored in us-west-2 into the DB
+//! subnet group and security group the guide has users make there,
+//! encrypted with the copy vault's key (with the source region's subnet
 //! group, as the metadata has it, the job fails). The restored instances
 //! and what was made for them deleted as the guide says, destroy (with
 //! `force_destroy`, the guide's way to delete the points) leaves nothing
@@ -160,6 +161,22 @@ async fn instance(
     ))
 }
 
+/// The KMS key of the DB instance `id` in `region`.
+async fn kms_key(e: &Emulator, region: &str, id: &str) -> Result<Option<String>, String> {
+    let out = rds_in(e, region)
+        .await
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .db_instances()
+        .first()
+        .and_then(|d| d.kms_key_id())
+        .map(str::to_owned))
+}
+
 /// The original instance as a user would compare it before and after a
 /// restore: (class, status, endpoint, subnet group, security groups).
 async fn original(e: &Emulator) -> Result<String, String> {
@@ -259,6 +276,11 @@ async fn restore_here(e: Arc<Emulator>, state: State, before: String) -> CheckRe
         "the job's CreatedResourceArn",
         job.created_resource_arn(),
         Some(arn.as_str()),
+    )?;
+    same(
+        "the restored instance's key is the original's",
+        kms_key(&e, REGION, RESTORED).await?,
+        kms_key(&e, REGION, "main").await?,
     )?;
     same("the original instance", original(&e).await?, before)?;
     // A restore never overwrites: the identifier is taken now.
@@ -380,7 +402,20 @@ async fn restore_in_copy_region(e: Arc<Emulator>, state: State) -> CheckResult {
         (engine.as_str(), group.as_str(), sgs, encrypted),
         ("postgres", DR_SUBNET_GROUP, vec![sg], true),
     )?;
-    same("its ARN's region", arn.split(':').nth(3), Some(COPY_REGION))
+    same("its ARN's region", arn.split(':').nth(3), Some(COPY_REGION))?;
+    let vault = e
+        .backup_in(COPY_REGION)
+        .await
+        .describe_backup_vault()
+        .backup_vault_name(VAULT)
+        .send()
+        .await
+        .map_err(err)?;
+    same(
+        "its key is the copy vault's",
+        kms_key(&e, COPY_REGION, "main").await?,
+        vault.encryption_key_arn().map(str::to_owned),
+    )
 }
 
 /// The guide's clean-up of what the restores made (Terraform does not
