@@ -1,11 +1,18 @@
 //! Making an AWS Backup rule run now: the emulator's control endpoint
 //! (`POST /swarm-emulator/backup/run-rule`, see the README's "AWS Backup:
 //! making a rule run now"), an unsigned JSON request outside every AWS
-//! API. Only the tests call it, never the provider.
+//! API. Only the tests call it, never the provider. And what a restore
+//! runbook needs: RDS and EC2 in the copy's region, and waiting for a
+//! restore job.
 
+use std::time::Duration;
+
+use aws_sdk_backup::operation::describe_restore_job::DescribeRestoreJobOutput;
+use aws_sdk_backup::types::RestoreJobStatus;
 use serde_json::{Value as Json, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::checks::err;
 use crate::emulator::Emulator;
 
 /// Runs the rule `rule` of the plan `plan_id` as AWS does when it fires;
@@ -50,4 +57,55 @@ pub async fn run_rule(emulator: &Emulator, plan_id: &str, rule: &str) -> Result<
         .ok_or_else(|| format!("no JSON in {body}"))?;
     serde_json::from_str(&body[json_start..=json_end])
         .map_err(|e| format!("the run-rule answer is not JSON ({e}): {body}"))
+}
+
+/// RDS in `region`: where a recovery point's copy is restored.
+pub async fn rds_in(emulator: &Emulator, region: &str) -> aws_sdk_rds::Client {
+    let conf = aws_sdk_rds::config::Builder::from(&emulator.sdk_config().await)
+        .region(aws_config::Region::new(region.to_owned()))
+        .build();
+    aws_sdk_rds::Client::from_conf(conf)
+}
+
+/// EC2 in `region`: the subnets and security group a restore there needs.
+pub async fn ec2_in(emulator: &Emulator, region: &str) -> aws_sdk_ec2::Client {
+    let conf = aws_sdk_ec2::config::Builder::from(&emulator.sdk_config().await)
+        .region(aws_config::Region::new(region.to_owned()))
+        .build();
+    aws_sdk_ec2::Client::from_conf(conf)
+}
+
+/// Polls `aws backup describe-restore-job` until the job has ended
+/// (COMPLETED, FAILED or ABORTED), with a backoff from 100 ms to 5 s
+/// for at most ten minutes (an RDS restore takes many on AWS); its last
+/// description.
+pub async fn restore_job_ended(
+    backup: &aws_sdk_backup::Client,
+    restore_job_id: &str,
+) -> Result<DescribeRestoreJobOutput, String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let job = backup
+            .describe_restore_job()
+            .restore_job_id(restore_job_id)
+            .send()
+            .await
+            .map_err(err)?;
+        let running = matches!(
+            job.status(),
+            None | Some(RestoreJobStatus::Pending | RestoreJobStatus::Running)
+        );
+        if !running {
+            return Ok(job);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "restore job {restore_job_id} still {:?} after ten minutes",
+                job.status()
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
 }

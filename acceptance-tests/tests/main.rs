@@ -2,6 +2,7 @@
 //! test binary (see Cargo.toml).
 
 mod availability_zones;
+mod backup_restore;
 mod backup_runs;
 mod backup_schedule;
 mod backup_schedule_retry;
