@@ -4,6 +4,8 @@
 mod availability_zones;
 mod backup_runs;
 mod backup_schedule;
+mod backup_schedule_drift;
+mod backup_schedule_refresh;
 mod bucket;
 mod cache;
 mod database;
