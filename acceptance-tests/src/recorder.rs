@@ -115,10 +115,15 @@ fn parse(line: &str) -> Result<Request, String> {
         service: scope.get(3).map(|s| (*s).to_owned()),
         region: scope.get(2).map(|s| (*s).to_owned()),
         method: entry["method"].as_str().unwrap_or_default().to_owned(),
-        path: form_urlencoded::parse(format!("p={}", path.replace('+', "%2B")).as_bytes())
-            .next()
-            .map(|(_, p)| p.into_owned())
-            .unwrap_or_default(),
+        // Percent-decoded (an ARN in `/tags/<ARN>` is escaped) by the form
+        // decoder, with what it reads otherwise (`+` as a space, `&` between
+        // pairs) escaped first.
+        path: form_urlencoded::parse(
+            format!("p={}", path.replace('+', "%2B").replace('&', "%26")).as_bytes(),
+        )
+        .next()
+        .map(|(_, p)| p.into_owned())
+        .unwrap_or_default(),
         ..Request::default()
     };
     if !header("Content-Type").starts_with("application/x-www-form-urlencoded") {
