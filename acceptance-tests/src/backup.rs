@@ -1,9 +1,10 @@
-//! Making an AWS Backup rule run now: the emulator's control endpoint
-//! (`POST /swarm-emulator/backup/run-rule`, see the README's "AWS Backup:
-//! making a rule run now"), an unsigned JSON request outside every AWS
-//! API. Only the tests call it, never the provider. And what a restore
-//! runbook needs: RDS and EC2 in the copy's region, and waiting for a
-//! restore job.
+//! What the tests of `swarm_backup_schedule` share: making an AWS Backup
+//! rule run now (the emulator's control endpoint, `POST
+//! /swarm-emulator/backup/run-rule`, see the README's "AWS Backup: making a
+//! rule run now", an unsigned JSON request outside every AWS API; only the
+//! tests call it, never the provider), a schedule that needs no other
+//! resource, the role's policies read back, and what a restore runbook
+//! needs: RDS and EC2 in the copy's region, and waiting for a restore job.
 
 use std::time::Duration;
 
@@ -14,6 +15,56 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::checks::err;
 use crate::emulator::Emulator;
+
+/// The address of [`database_schedule`]'s schedule.
+pub const SCHEDULE: &str = "swarm_backup_schedule.nightly";
+/// The IAM role of a schedule `nightly` in the tests' region (us-east-1).
+pub const ROLE: &str = "swarm-backup-nightly-us-east-1";
+/// The database [`database_schedule`] selects: an ARN only (AWS Backup
+/// takes a selection of a resource that does not exist yet, and so does
+/// the emulator), so that a test reads the schedule's requests alone.
+pub const DATABASE_ARN: &str = "arn:aws:rds:us-east-1:123456789012:db:main";
+/// The AWS-managed policies of the role of a schedule that backs up no
+/// bucket, sorted.
+pub const BACKUP_POLICIES: [&str; 2] = [
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+];
+
+/// A configuration of one schedule `nightly` of [`DATABASE_ARN`], daily at
+/// 02:00, with `body` in its block.
+pub fn database_schedule(emulator: &Emulator, body: &str) -> String {
+    crate::config(&format!(
+        r#"{}
+resource "swarm_backup_schedule" "nightly" {{
+  name      = "nightly"
+  schedule  = "0 2 * * *"
+  resources = ["{DATABASE_ARN}"]
+{body}
+}}
+"#,
+        emulator.provider_block("  environment = \"production\"\n")
+    ))
+}
+
+/// The managed policies attached to the IAM role `role`, sorted.
+pub async fn attached_policies(emulator: &Emulator, role: &str) -> Result<Vec<String>, String> {
+    let out = emulator
+        .iam()
+        .await
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(err)?;
+    let mut arns: Vec<String> = out
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect();
+    arns.sort();
+    Ok(arns)
+}
 
 /// Runs the rule `rule` of the plan `plan_id` as AWS does when it fires;
 /// the emulator's answer (`BackupJobs`, `CopyJobs`).

@@ -5,6 +5,8 @@ mod availability_zones;
 mod backup_restore;
 mod backup_runs;
 mod backup_schedule;
+mod backup_schedule_drift;
+mod backup_schedule_refresh;
 mod backup_schedule_retry;
 mod bucket;
 mod cache;

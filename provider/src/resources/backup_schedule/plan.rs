@@ -236,6 +236,22 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
 
     // The selection: a change recreates it (a new id).
     let resources = config.resources.known().cloned();
+    // The role's policies, from what is selected: planned always, so that
+    // one detached out of band (the state lacks it) shows as an update.
+    let by_tag = match &config.resources_tagged {
+        MaybeUnknown::Known(tagged) => Some(tagged.as_ref().is_some_and(|t| !t.is_empty())),
+        MaybeUnknown::Unknown => None,
+    };
+    resp.set(
+        "role_policy_arns",
+        match (&resources, by_tag) {
+            (Some(arns), Some(by_tag)) => to_value(&super::state::role_policies(
+                arns.as_deref().unwrap_or_default(),
+                by_tag,
+            )),
+            _ => Value::Unknown,
+        },
+    );
     if let Some(prior) = &prior {
         let tagged = match &config.resources_tagged {
             MaybeUnknown::Known(Some(m)) => m

@@ -170,6 +170,21 @@ pub fn schema() -> Schema {
         "The ARN of the IAM role AWS Backup assumes.",
     ))
     .attribute(
+        Attribute::set_of("role_policy_arns", Type::String)
+            .computed()
+            .description(
+                "The AWS-managed policies the provider attaches to the role: AWS Backup's \
+                 backup and restore policies, and its S3 backup and restore policies when \
+                 buckets may be selected (an S3 ARN in `resources`, or `resources_tagged`). \
+                 One detached out of band shows in the plan as an update, and the apply \
+                 attaches it again (without it AWS Backup's jobs fail). Other policies \
+                 attached to the role (e.g. one that lets AWS Backup use a customer-managed \
+                 KMS key) are left alone: they are not listed here, not shown as drift and not \
+                 detached (unlike hashicorp/aws's exclusive `managed_policy_arns`); destroy \
+                 detaches them, as IAM deletes no role with policies attached.",
+            ),
+    )
+    .attribute(
         Attribute::list_of("rules", rule_type())
             .computed()
             .description(

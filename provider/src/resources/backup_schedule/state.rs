@@ -136,6 +136,7 @@ pub struct ScheduleState {
     pub plan_id: Option<String>,
     pub selection_id: Option<String>,
     pub role_arn: Option<String>,
+    pub role_policy_arns: Option<Vec<String>>,
     pub rules: Option<Vec<RuleModel>>,
     pub ownership_marker: Option<String>,
     pub timeouts: Option<TimeoutsModel>,
@@ -241,26 +242,9 @@ impl Spec {
         })
     }
 
-    /// Whether the role needs the S3 policies: a bucket is selected, or
-    /// may be (a selection by tag takes tagged buckets too).
-    pub fn backs_up_s3(&self) -> bool {
-        !self.resources_tagged.is_empty()
-            || self
-                .resources
-                .iter()
-                .any(|arn| arn.starts_with("arn:aws:s3:::") || arn.contains(":s3:::"))
-    }
-
     /// The managed policies the role has.
     pub fn policies(&self) -> Vec<String> {
-        let mut policies: Vec<String> = cloud::BACKUP_POLICIES
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect();
-        if self.backs_up_s3() {
-            policies.extend(cloud::S3_POLICIES.iter().map(|p| (*p).to_owned()));
-        }
-        policies
+        role_policies(&self.resources, !self.resources_tagged.is_empty())
     }
 
     /// The tags of one of the schedule's objects (`role`: what it is).
@@ -281,6 +265,27 @@ impl Spec {
         tags.insert(SCHEDULE_TAG.to_owned(), cloud::schedule_tag(&self.schedule));
         tags
     }
+}
+
+/// The managed policies a schedule's role has, sorted: AWS Backup's
+/// backup and restore policies, and the S3 ones when a bucket is selected
+/// or may be (`by_tag`: a selection by tag takes tagged buckets too).
+pub fn role_policies(resources: &[String], by_tag: bool) -> Vec<String> {
+    let backs_up_s3 = by_tag
+        || resources
+            .iter()
+            .any(|arn| arn.starts_with("arn:aws:s3:::") || arn.contains(":s3:::"));
+    let mut policies: Vec<String> = cloud::BACKUP_POLICIES
+        .iter()
+        .chain(if backs_up_s3 {
+            &cloud::S3_POLICIES[..]
+        } else {
+            &[]
+        })
+        .map(|p| (*p).to_owned())
+        .collect();
+    policies.sort();
+    policies
 }
 
 /// The tier a rule of the plan is (by its name), and how many points it
@@ -339,6 +344,18 @@ impl ScheduleState {
             plan_id: seen.plan.as_ref().map(|p| p.id.clone()),
             selection_id: seen.selection.as_ref().map(|s| s.id.clone()),
             role_arn: seen.role.as_ref().map(|r| r.arn.clone()),
+            // The provider's policies only: another one attached to the
+            // role is someone's on purpose, not the schedule's.
+            role_policy_arns: seen.role.as_ref().map(|r| {
+                let mut arns: Vec<String> = r
+                    .policies
+                    .iter()
+                    .filter(|p| cloud::provider_policy(p))
+                    .cloned()
+                    .collect();
+                arns.sort();
+                arns
+            }),
             ..Self::default()
         };
         match &seen.plan {
