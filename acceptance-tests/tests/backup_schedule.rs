@@ -779,12 +779,15 @@ resource "swarm_bucket" "logs" {{
     run("backup_schedule::bad_input_is_refused_at_plan", case).await;
 }
 
-/// A bucket made in the same apply has no ARN at plan: its versioning is
-/// asked at apply, before anything of the schedule is made, and the apply
-/// fails on `resources` (the bucket, made first, exists; no vault, plan or
-/// role does). A partial `retention` block plans the environment's
-/// defaults for the counts left out, the plan's rules read back match,
-/// and an import's generated configuration plans nothing.
+/// A bucket made in the same apply cannot be asked at plan (it does not
+/// exist yet): its versioning is asked again at apply, before anything of
+/// the schedule is made, and the apply fails on `resources` (the bucket,
+/// made first, exists; no vault, plan or role does). A partial
+/// `retention` block plans the environment's defaults for the counts left
+/// out, and the plan's rules read back match. A selected bucket whose
+/// versioning is turned off in the apply that changes the schedule is
+/// refused at that apply, and the schedule is left as it was. An import's
+/// generated configuration of the partial block plans nothing.
 #[tokio::test]
 async fn bucket_checked_at_apply_and_partial_retention() {
     let emulator = Arc::new(Emulator::start());
@@ -811,11 +814,27 @@ resource "swarm_backup_schedule" "nightly" {{
         &bucket,
         "  schedule = \"0 2 * * *\"\n  retention {\n    daily = 14\n  }",
     );
+    // The selected bucket's versioning turned off in the apply that
+    // changes the schedule: its ARN is the prior state's, which the plan
+    // does not ask again; the apply does, before it changes anything.
+    let suspended = partial
+        .replace(
+            "  purpose       = \"config\"\n",
+            "  purpose       = \"config\"\n  versioning    = false\n",
+        )
+        .replace("schedule = \"0 2 * * *\"", "schedule = \"0 3 * * *\"");
+    let bucket_alone = config(&format!(
+        "{}\nresource \"swarm_bucket\" \"config\" {{\n  name          = \"{bucket}\"\n  purpose       = \"config\"\n  versioning    = false\n  force_destroy = true\n}}\n",
+        emulator.provider_block("  environment = \"production\"\n")
+    ));
+    // A generated import runs in a fresh directory: the bucket stays in
+    // the first one's state.
     let import_only = config(&format!(
-        "{}\nresource \"swarm_bucket\" \"config\" {{\n  name          = \"{bucket}\"\n  purpose       = \"config\"\n  force_destroy = true\n}}\n\nimport {{\n  to = {ADDRESS}\n  id = \"nightly\"\n}}\n",
+        "{}\nimport {{\n  to = {ADDRESS}\n  id = \"nightly\"\n}}\n",
         emulator.provider_block("  environment = \"production\"\n")
     ));
     let logs_made = logs.clone();
+    let suspended_bucket = bucket.clone();
     // Production's defaults for the tiers left out: 4 weekly, 12 monthly.
     let planned_defaults = |output: &str| {
         let words = output.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -877,14 +896,40 @@ resource "swarm_backup_schedule" "nightly" {{
                     ],
                 )),
         )
+        .step(
+            Step::apply(suspended)
+                .expect_error("Resource AWS Backup cannot back up")
+                .check_output(move |output| {
+                    let words = output.split_whitespace().collect::<Vec<_>>().join(" ");
+                    same(
+                        "the apply's error names resources[0] and the bucket",
+                        words.contains(&format!(
+                            "resources[0]: bucket \"{suspended_bucket}\" is not versioned"
+                        )),
+                        true,
+                    )
+                }),
+        )
+        // The first directory keeps the bucket alone (its destroy plans
+        // with this configuration).
         .step(Step::command(
-            partial,
+            bucket_alone,
             &["state", "rm", "-no-color", ADDRESS],
         ))
+        // The refused update changed nothing: the plan still runs at 02:00.
         .step(
             Step::import_generated(import_only)
                 .check(same_object(&plan, "plan_id"))
-                .check(Check::attr_equals(ADDRESS, "retention", counts)),
+                .check(Check::attr_equals(ADDRESS, "schedule", "0 2 * * *"))
+                .check(Check::attr_equals(ADDRESS, "retention", counts))
+                .check(rules_are(
+                    &emulator,
+                    vec![
+                        ("daily", "cron(0 2 * * ? *)", 14, None),
+                        ("monthly", "cron(0 2 1 * ? *)", 372, None),
+                        ("weekly", "cron(0 2 ? * SUN *)", 28, None),
+                    ],
+                )),
         )
         .check_destroy(sdk_check(&emulator, |e, _| async move {
             nothing_left(&e).await
