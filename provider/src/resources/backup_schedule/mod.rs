@@ -81,7 +81,7 @@ impl Lifecycle for BackupSchedule {
     }
 
     async fn spec(&self, client: &SwarmClient, req: &ChangeRequest) -> Result<Spec, Diagnostics> {
-        Spec::from_request(client, req).map_err(Diagnostics::from)
+        Spec::resolve(client, req).await
     }
 
     async fn check_create(&self, client: &SwarmClient, spec: &Spec) -> Result<(), Diagnostic> {
