@@ -52,6 +52,20 @@ short"):
   lands in the destination vault named by its ARN, in that ARN's region
   (moto keeps a backend per region); the copy job is listed in the source
   region, as on AWS.
+- Restores: `GetRecoveryPointRestoreMetadata`, `StartRestoreJob`,
+  `DescribeRestoreJob`, `ListRestoreJobs`,
+  `ListRestoreJobsByProtectedResource`. An RDS point keeps its instance's
+  settings as they were at the backup (an RDS snapshot does); its restore
+  makes a new DB instance in moto's RDS of the point's region, as
+  `RestoreDBInstanceFromDBSnapshot` does: engine, class, storage and
+  encryption from the point (a copy's with its vault's key), subnet
+  group, security groups, zone and Multi-AZ only as the metadata says.
+  The job completes at once, or FAILS with RDS's error in its
+  `StatusMessage` (an identifier in use: `DBInstanceAlreadyExists`; a
+  subnet group not in the region: `DBSubnetGroupNotFoundFault`), or for
+  a role AWS Backup could not use (missing, not trusting
+  backup.amazonaws.com, not allowed rds:RestoreDBInstanceFromDBSnapshot).
+  Other resource types are not restored (`InvalidParameterValueException`).
 - Restore testing: `Create/Get/Update/Delete/ListRestoreTestingPlan(s)`
   and `Create/Get/Update/Delete/ListRestoreTestingSelection(s)`; a plan
   with selections is not deleted (`InvalidRequestException`).
@@ -141,6 +155,7 @@ def apply():
                 "points": {},  # vault name -> {recovery point ARN: point}
                 "backup_jobs": {},  # job id -> job
                 "copy_jobs": {},  # job id -> job
+                "restore_jobs": {},  # job id -> job
                 "rt_plans": {},  # name -> restore testing plan
                 "rt_selections": {},  # plan name -> {name: selection}
             },
@@ -808,6 +823,7 @@ def apply():
                 "IsParent": False,
                 "VaultType": "BACKUP_VAULT",
                 "_job": identifier,
+                "_source": rds_settings(account, region, resource_arn) if kind == "RDS" else None,
             }
             add_point(backend, vault, point)
             if tags:
@@ -899,6 +915,7 @@ def apply():
                 Lifecycle=lifecycle or None,
                 CalculatedLifecycle=calculated(lifecycle, started),
                 EncryptionKeyArn=destination.encryption_key_arn,
+                _source=source.get("_source"),
             )
             add_point(destination_backend, destination, point)
             job.update(
@@ -1139,6 +1156,330 @@ def apply():
     BackupResponse.list_tags = list_tags
     BackupResponse.tag_resource = tag_resource
     BackupResponse.untag_resource = untag_resource
+
+    # -- restore jobs ----------------------------------------------------------
+    # An RDS recovery point is a DB snapshot: it keeps the instance's
+    # settings as they were at the backup, which a restore starts from
+    # (whatever became of the instance since, or in the copy's region).
+    def rds_settings(account, region, arn):
+        from moto.rds.models import rds_backends
+
+        db = rds_backends[account][region].databases.get(resource_name(arn))
+        if db is None:
+            return None
+        return {
+            "db_instance_class": db.db_instance_class,
+            "engine": db.engine,
+            "engine_version": db.engine_version,
+            "port": db.port,
+            "allocated_storage": db.allocated_storage,
+            "storage_type": db.storage_type,
+            "iops": db.iops,
+            "storage_throughput": db.storage_throughput,
+            "master_username": db.master_username,
+            "storage_encrypted": db.storage_encrypted,
+            "kms_key_id": db.kms_key_id,
+            "db_name": db.db_name,
+            "license_model": db.license_model,
+            "copy_tags_to_snapshot": db.copy_tags_to_snapshot,
+            "enable_iam_database_authentication": db.enable_iam_database_authentication,
+            # What GetRecoveryPointRestoreMetadata reports of where it ran.
+            "availability_zone": db.availability_zone,
+            "db_subnet_group_name": getattr(db, "_db_subnet_group_name", None),
+            "vpc_security_group_ids": list(db.vpc_security_group_ids or []),
+            "multi_az": db.multi_az,
+            "publicly_accessible": db.publicly_accessible,
+            "deletion_protection": db.deletion_protection,
+            "db_parameter_group_name": db.db_parameter_group_name,
+            "option_group_name": db.option_group_name,
+            "tags": [dict(t) for t in db.get_tags()],
+        }
+
+    # Restore metadata of an RDS point: its key, the setting it names, and
+    # how the value is written (AWS Backup's metadata values are strings).
+    RDS_METADATA = [
+        ("AvailabilityZone", "availability_zone", str),
+        ("CopyTagsToSnapshot", "copy_tags_to_snapshot", bool),
+        ("DBInstanceClass", "db_instance_class", str),
+        ("DBInstanceIdentifier", "db_instance_identifier", str),
+        ("DBName", "db_name", str),
+        ("DBParameterGroupName", "db_parameter_group_name", str),
+        ("DBSubnetGroupName", "db_subnet_group_name", str),
+        ("DeletionProtection", "deletion_protection", bool),
+        ("EnableIAMDatabaseAuthentication", "enable_iam_database_authentication", bool),
+        ("Engine", "engine", str),
+        ("Iops", "iops", int),
+        ("LicenseModel", "license_model", str),
+        ("MultiAZ", "multi_az", bool),
+        ("OptionGroupName", "option_group_name", str),
+        ("Port", "port", int),
+        ("PubliclyAccessible", "publicly_accessible", bool),
+        ("StorageType", "storage_type", str),
+        ("VpcSecurityGroupIds", "vpc_security_group_ids", list),
+    ]
+
+    def metadata_text(value, kind):
+        if kind is bool:
+            return "true" if value else "false"
+        if kind is list:
+            return json.dumps(list(value))
+        return str(value)
+
+    def metadata_value(key, text, kind):
+        text = str(text)
+        if kind is bool:
+            if text.lower() not in ("true", "false"):
+                raise Invalid(f"Metadata {key} must be true or false, not {text!r}")
+            return text.lower() == "true"
+        if kind is int:
+            try:
+                return int(text)
+            except ValueError:
+                raise Invalid(f"Metadata {key} must be a number, not {text!r}")
+        if kind is list:
+            # A JSON array of strings, as GetRecoveryPointRestoreMetadata
+            # writes it; a comma-separated list is taken too.
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = [part.strip() for part in text.split(",") if part.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise Invalid(f"Metadata {key} must be a JSON array of strings, not {text!r}")
+            return value
+        return text
+
+    def find_point(backend, arn):
+        for name in list(backend.vaults):
+            settle(backend, name)
+            point = vault_points(backend.vaults[name]).get(arn)
+            if point is not None and point["Status"] != "DELETING":
+                return backend.vaults[name], point
+        raise NotFound(f"Recovery point {arn} not found")
+
+    def get_recovery_point_restore_metadata(self):
+        _, vault, point = point_for_request(self)
+        seen([point])
+        metadata = {}
+        source = point.get("_source") or {}
+        if point["ResourceType"] == "RDS":
+            metadata["DBInstanceIdentifier"] = point["ResourceName"]
+            for key, setting, kind in RDS_METADATA:
+                if source.get(setting) not in (None, "", []):
+                    metadata[key] = metadata_text(source[setting], kind)
+        return ActionResult(
+            {
+                "BackupVaultArn": vault.backup_vault_arn,
+                "RecoveryPointArn": point["RecoveryPointArn"],
+                "ResourceType": point["ResourceType"],
+                "RestoreMetadata": metadata,
+            }
+        )
+
+    def role_problem(account, role_arn):
+        """Why AWS Backup could not restore with `role_arn`, or None."""
+        from moto.iam.models import iam_backends
+
+        iam = iam_backends[account]["aws"]
+        try:
+            role = iam.get_role_by_arn(role_arn)
+        except Exception:
+            return f"IAM Role {role_arn} does not exist or cannot be assumed by AWS Backup."
+        if "backup.amazonaws.com" not in str(role.assume_role_policy_document):
+            return f"IAM Role {role_arn} cannot be assumed by AWS Backup: its trust policy does not name backup.amazonaws.com."
+        documents = [
+            v.document for p in role.managed_policies.values() for v in p.versions if v.is_default
+        ] + list(role.policies.values())
+        wanted = "rds:restoredbinstancefromdbsnapshot"
+        for document in documents:
+            if isinstance(document, str):
+                try:
+                    document = json.loads(document)
+                except ValueError:
+                    continue
+            statements = document.get("Statement") or []
+            if isinstance(statements, dict):
+                statements = [statements]
+            for statement in statements:
+                actions = statement.get("Action") or []
+                if isinstance(actions, str):
+                    actions = [actions]
+                if statement.get("Effect") == "Allow" and any(
+                    fnmatch.fnmatchcase(wanted, action.lower()) for action in actions
+                ):
+                    return None
+        return (
+            f"User: arn:aws:sts::{account}:assumed-role/{role.name}/AWSBackup is not authorized "
+            "to perform: rds:RestoreDBInstanceFromDBSnapshot"
+        )
+
+    def restore_rds(backend, point, metadata, copy_tags):
+        """The new DB instance of an RDS restore, as RestoreDBInstanceFromDBSnapshot
+        makes it: the snapshot's engine, class, storage and encryption unless
+        the metadata says otherwise; subnet group, security groups, zone and
+        Multi-AZ only as the metadata says (else RDS's defaults)."""
+        from moto.ec2.models import ec2_backends
+        from moto.rds.exceptions import InvalidParameterCombination, RDSClientError
+        from moto.rds.models import rds_backends
+
+        account, region = backend.account_id, backend.region_name
+        source = point.get("_source")
+        if not source:
+            raise RDSClientError("DBSnapshotNotFound", f"DBSnapshot {point['RecoveryPointArn']} not found.")
+        settings = {
+            k: copy.deepcopy(source[k])
+            for k in (
+                "db_instance_class", "engine", "engine_version", "port", "allocated_storage",
+                "storage_type", "iops", "storage_throughput", "master_username",
+                "storage_encrypted", "db_name", "license_model", "copy_tags_to_snapshot",
+                "enable_iam_database_authentication",
+            )
+            if source.get(k) is not None
+        }
+        if source.get("storage_encrypted"):
+            # A copy in another region is encrypted with its vault's key.
+            same_region = point["RecoveryPointArn"].split(":")[3] == point["ResourceArn"].split(":")[3]
+            settings["kms_key_id"] = source.get("kms_key_id") if same_region else point["EncryptionKeyArn"]
+        given = {k.lower(): v for k, v in metadata.items()}
+        for key, setting, kind in RDS_METADATA:
+            if key.lower() in given and str(given[key.lower()]) != "":
+                settings[setting] = metadata_value(key, given[key.lower()], kind)
+        if settings.get("engine") != source.get("engine"):
+            raise InvalidParameterCombination(
+                f"The engine of a DB snapshot of {source.get('engine')} cannot be changed to {settings.get('engine')}"
+            )
+        rds = rds_backends[account][region]
+        group_name = settings.get("db_subnet_group_name")
+        vpc_id = None
+        if group_name:
+            group = rds.describe_db_subnet_groups(group_name)[0]
+            vpc_id = group.vpc_id
+            zones = {s["SubnetAvailabilityZone"]["Name"] for s in group.subnets}
+            if settings.get("availability_zone") and settings["availability_zone"] not in zones:
+                raise InvalidParameterCombination(
+                    f"No subnet of DB subnet group {group_name} is in availability zone {settings['availability_zone']}."
+                )
+        elif settings.get("availability_zone") and not settings["availability_zone"].startswith(region):
+            raise InvalidParameterCombination(
+                f"Availability zone {settings['availability_zone']} is not in {region}."
+            )
+        ec2 = ec2_backends[account][region]
+        for group_id in settings.get("vpc_security_group_ids") or []:
+            found = ec2.get_security_group_from_id(group_id)
+            if found is None:
+                raise RDSClientError("InvalidParameterValue", f"Invalid security group, groupId= {group_id}")
+            if vpc_id and found.vpc_id != vpc_id:
+                raise InvalidParameterCombination(
+                    "The DB instance and EC2 security group are in different VPCs."
+                )
+        if copy_tags:
+            settings["tags"] = copy.deepcopy(source.get("tags") or [])
+        return rds.create_db_instance(settings)
+
+    def start_restore_job(self):
+        from moto.rds.exceptions import RDSClientError
+
+        backend = self.backup_backend
+        params = body(self)
+        for key in ("RecoveryPointArn", "Metadata"):
+            if not params.get(key):
+                raise bx.BackupClientError("MissingParameterValueException", f"{key} is required")
+        metadata = params["Metadata"]
+        role_arn = params.get("IamRoleArn")
+        if not role_arn:
+            raise bx.BackupClientError("MissingParameterValueException", "IamRoleArn is required")
+        if not str(role_arn).startswith("arn:aws:iam::") or ":role/" not in role_arn:
+            raise Invalid(f"Invalid IAM role ARN: {role_arn}")
+        jobs = state(backend)["restore_jobs"]
+        token = params.get("IdempotencyToken")
+        if token:
+            for job in jobs.values():
+                if job.get("_token") == token:
+                    return ActionResult({"RestoreJobId": job["RestoreJobId"]})
+        vault, point = find_point(backend, params["RecoveryPointArn"])
+        kind = point["ResourceType"]
+        if params.get("ResourceType") and params["ResourceType"] != kind:
+            raise Invalid(f"ResourceType {params['ResourceType']} does not match the recovery point's ({kind})")
+        if kind != "RDS":
+            raise Invalid(
+                f"Restoring {kind} recovery points is not emulated (swarm emulator: only RDS; "
+                "see acceptance-tests/README.md)"
+            )
+        if not any(k.lower() == "dbinstanceidentifier" and str(v) for k, v in metadata.items()):
+            raise Invalid("Metadata DBInstanceIdentifier is required to restore an RDS recovery point")
+        started = now()
+        identifier = job_id()
+        job = {
+            "AccountId": backend.account_id,
+            "RestoreJobId": identifier,
+            "RecoveryPointArn": point["RecoveryPointArn"],
+            "SourceResourceArn": point["ResourceArn"],
+            "BackupVaultArn": vault.backup_vault_arn,
+            "CreationDate": started,
+            "IamRoleArn": role_arn,
+            "ResourceType": kind,
+            "RecoveryPointCreationDate": point["CreationDate"],
+            "BackupSizeInBytes": point.get("BackupSizeInBytes"),
+            "IsParent": False,
+            "_token": token,
+        }
+        problem = role_problem(backend.account_id, role_arn)
+        created = None
+        if not problem:
+            try:
+                created = restore_rds(backend, point, metadata, params.get("CopySourceTagsToRestoredResource"))
+            except RDSClientError as error:
+                # AWS Backup reports RDS's refusal in the job's message.
+                problem = f"{error.message} (Service: Rds, Status Code: 400, Error Code: {error.code})"
+            except bx.BackupClientError as error:
+                problem = error.message
+        if problem:
+            job.update(Status="FAILED", StatusMessage=problem, CompletionDate=started, PercentDone="0.00%")
+        else:
+            job.update(
+                Status="COMPLETED",
+                CompletionDate=started,
+                PercentDone="100.00%",
+                CreatedResourceArn=created.db_instance_arn,
+                ExpectedCompletionTimeMinutes=0,
+            )
+        jobs[identifier] = job
+        return ActionResult({"RestoreJobId": identifier})
+
+    def describe_restore_job(self):
+        job = state(self.backup_backend)["restore_jobs"].get(self.uri_match["restoreJobId"])
+        if job is None:
+            raise NotFound(f"Restore job {self.uri_match['restoreJobId']} not found")
+        return ActionResult(public(job))
+
+    def restore_job_rows(self, jobs):
+        filters = {"accountId": "AccountId", "resourceType": "ResourceType", "status": "Status"}
+        for name, key in filters.items():
+            wanted = query(self, name)
+            if wanted:
+                jobs = [j for j in jobs if j.get(key) == wanted]
+        jobs = time_filters(self, jobs)
+        before = parse_time(query(self, "completeBefore"))
+        after = parse_time(query(self, "completeAfter"))
+        if before:
+            jobs = [j for j in jobs if j.get("CompletionDate") and j["CompletionDate"] < before]
+        if after:
+            jobs = [j for j in jobs if j.get("CompletionDate") and j["CompletionDate"] > after]
+        items, token = page(jobs, self)
+        return ActionResult({"RestoreJobs": [public(j) for j in items], "NextToken": token})
+
+    def list_restore_jobs(self):
+        return restore_job_rows(self, list(state(self.backup_backend)["restore_jobs"].values()))
+
+    def list_restore_jobs_by_protected_resource(self):
+        arn = self.uri_match["resourceArn"]
+        jobs = [j for j in state(self.backup_backend)["restore_jobs"].values() if j["SourceResourceArn"] == arn]
+        return restore_job_rows(self, jobs)
+
+    for function in (
+        get_recovery_point_restore_metadata, start_restore_job, describe_restore_job,
+        list_restore_jobs, list_restore_jobs_by_protected_resource,
+    ):
+        setattr(BackupResponse, function.__name__, function)
 
     # -- restore testing -----------------------------------------------------
     def check_rt_name(name, what):
@@ -1386,6 +1727,7 @@ def apply():
         {
             "{0}/backup-jobs(?P<rest>.*)$": BackupResponse.dispatch,
             "{0}/copy-jobs(?P<rest>.*)$": BackupResponse.dispatch,
+            "{0}/restore-jobs(?P<rest>.*)$": BackupResponse.dispatch,
             "{0}/resources/(?P<rest>.+)$": BackupResponse.dispatch,
             "{0}/restore-testing/(?P<rest>.+)$": BackupResponse.dispatch,
             "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points(?P<rest>.*)$": BackupResponse.dispatch,

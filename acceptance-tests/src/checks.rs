@@ -174,6 +174,12 @@ impl KeyValue for aws_sdk_s3::types::Tag {
     }
 }
 
+impl KeyValue for aws_sdk_iam::types::Tag {
+    fn pair(&self) -> Option<(&str, &str)> {
+        Some((self.key(), self.value()))
+    }
+}
+
 /// Tags by key.
 pub fn tag_map<T: KeyValue>(tags: &[T]) -> BTreeMap<String, String> {
     tags.iter()

@@ -1,6 +1,5 @@
 //! A `swarm_failover_pair`'s instances read back through the SDK, for the
-//! tests of the pair (`tests/failover_pair_dns.rs`; `tests/failover_pair.rs`
-//! has its own copy from before this module, to be moved here).
+//! tests of the pair (`tests/failover_pair.rs`, `tests/failover_pair_dns.rs`).
 
 use aws_sdk_ec2::types::Instance;
 
@@ -10,15 +9,22 @@ use crate::fixtures::filter;
 /// The instance states a pair's nodes can be in (terminated ones are gone).
 pub const LIVE: [&str; 4] = ["pending", "running", "stopping", "stopped"];
 
-/// The live instances of the pair `name`.
-pub async fn instances(ec2: &aws_sdk_ec2::Client, name: &str) -> Result<Vec<Instance>, String> {
-    let out = ec2
+/// The live instances of the pairs named `name`; with `owner`, only those
+/// of the pair with that marker (`swarm:owner`: two stacks may each have a
+/// pair of one name).
+pub async fn instances(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+    owner: Option<&str>,
+) -> Result<Vec<Instance>, String> {
+    let mut request = ec2
         .describe_instances()
         .filters(filter("tag:swarm:failover-pair", &[name]))
-        .filters(filter("instance-state-name", &LIVE))
-        .send()
-        .await
-        .map_err(err)?;
+        .filters(filter("instance-state-name", &LIVE));
+    if let Some(owner) = owner {
+        request = request.filters(filter("tag:swarm:owner", &[owner]));
+    }
+    let out = request.send().await.map_err(err)?;
     Ok(out
         .reservations()
         .iter()
@@ -27,9 +33,14 @@ pub async fn instances(ec2: &aws_sdk_ec2::Client, name: &str) -> Result<Vec<Inst
 }
 
 /// The pair's nodes (primary, secondary), by their `swarm:index` tag; an
-/// error unless each has exactly one live instance.
-pub async fn nodes(ec2: &aws_sdk_ec2::Client, name: &str) -> Result<[Instance; 2], String> {
-    let live = instances(ec2, name).await?;
+/// error unless each has exactly one live instance. `owner` as for
+/// [`instances`].
+pub async fn nodes(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+    owner: Option<&str>,
+) -> Result<[Instance; 2], String> {
+    let live = instances(ec2, name, owner).await?;
     let at = |index: &str| {
         let found: Vec<&Instance> = live
             .iter()

@@ -19,19 +19,41 @@ use tokio::net::TcpStream;
 use crate::checks::err;
 use crate::emulator::Emulator;
 
-/// One recorded AWS request of the query protocol (EC2's): its `Action`
-/// and its other form parameters. Requests of other protocols have no
-/// action and no parameters.
+/// One recorded AWS request: the service and region it was signed for,
+/// its method and path; for the query protocol (EC2's, IAM's) its `Action`
+/// and its other form parameters (requests of other protocols have no
+/// action and no parameters: a REST API's operation is its method and
+/// path).
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub action: Option<String>,
     pub params: BTreeMap<String, String>,
+    /// From the signature's credential scope (`.../<region>/<service>/aws4_request`).
+    pub service: Option<String>,
+    pub region: Option<String>,
+    pub method: String,
+    /// The URL's path, percent-decoded, without the query.
+    pub path: String,
 }
 
 impl Request {
     /// Whether this is a request for `action`.
     pub fn is(&self, action: &str) -> bool {
         self.action.as_deref() == Some(action)
+    }
+
+    /// What the request is, for a message or a measurement: `iam GetRole`,
+    /// `backup GET /backup-vaults/swarm-nightly in us-west-2`.
+    pub fn operation(&self) -> String {
+        let service = self.service.as_deref().unwrap_or("?");
+        let what = match &self.action {
+            Some(action) => action.clone(),
+            None => format!("{} {}", self.method, self.path),
+        };
+        match &self.region {
+            Some(region) => format!("{service} {what} in {region}"),
+            None => format!("{service} {what}"),
+        }
     }
 
     /// A parameter's value.
@@ -71,15 +93,41 @@ pub async fn requests(emulator: &Emulator) -> Result<Vec<Request>, String> {
         .collect()
 }
 
-/// One line of a recording: a JSON object with the request's headers and
-/// its body (base64 when `body_encoded`).
+/// One line of a recording: a JSON object with the request's headers,
+/// method, URL and body (base64 when `body_encoded`).
 fn parse(line: &str) -> Result<Request, String> {
     let entry: Json = serde_json::from_str(line).map_err(err)?;
-    let content_type = entry["headers"]["Content-Type"]
-        .as_str()
-        .unwrap_or_default();
-    if !content_type.starts_with("application/x-www-form-urlencoded") {
-        return Ok(Request::default());
+    let header = |name: &str| entry["headers"][name].as_str().unwrap_or_default();
+    // `Credential=<key>/<date>/<region>/<service>/aws4_request`.
+    let scope: Vec<&str> = header("Authorization")
+        .split_once("Credential=")
+        .map(|(_, rest)| rest.split([',', ' ']).next().unwrap_or_default())
+        .unwrap_or_default()
+        .split('/')
+        .collect();
+    let url = entry["url"].as_str().unwrap_or_default();
+    // A full URL or a path; the query left out.
+    let path = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
+    let path = path.split('?').next().unwrap_or_default();
+    let request = Request {
+        service: scope.get(3).map(|s| (*s).to_owned()),
+        region: scope.get(2).map(|s| (*s).to_owned()),
+        method: entry["method"].as_str().unwrap_or_default().to_owned(),
+        // Percent-decoded (an ARN in `/tags/<ARN>` is escaped) by the form
+        // decoder, with what it reads otherwise (`+` as a space, `&` between
+        // pairs) escaped first.
+        path: form_urlencoded::parse(
+            format!("p={}", path.replace('+', "%2B").replace('&', "%26")).as_bytes(),
+        )
+        .next()
+        .map(|(_, p)| p.into_owned())
+        .unwrap_or_default(),
+        ..Request::default()
+    };
+    if !header("Content-Type").starts_with("application/x-www-form-urlencoded") {
+        return Ok(request);
     }
     let body = entry["body"].as_str().unwrap_or_default();
     let bytes = if entry["body_encoded"].as_bool() == Some(true) {
@@ -95,6 +143,7 @@ fn parse(line: &str) -> Result<Request, String> {
     Ok(Request {
         action: params.remove("Action"),
         params,
+        ..request
     })
 }
 

@@ -5,7 +5,10 @@
 //! run leaves recovery points in both regions' vaults; destroy is refused
 //! while they hold points, and deletes nothing; with force_destroy applied
 //! the points are still there, and destroy leaves nothing in either
-//! region), `bad_input_is_refused_at_plan` (nothing is made).
+//! region), `bad_input_is_refused_at_plan` (nothing is made),
+//! `bucket_checked_at_apply_and_partial_retention` (an unversioned bucket
+//! made in the same apply is refused at apply before anything of the
+//! schedule is made; a partial `retention` block plans the defaults).
 
 use std::sync::Arc;
 
@@ -401,13 +404,13 @@ data "swarm_recovery_points" "database" {
     let left = Arc::clone(&emulator);
     let case = test_case()
         .step(
+            // No retention block: it stays null, and the environment's
+            // tiers are in the rules (`made` reads them back).
             Step::apply(created.clone())
                 .check(Check::attr_equals(
                     ADDRESS,
                     "retention",
-                    serde_json::json!({
-                        "daily": 7, "weekly": 4, "monthly": 12, "yearly": 0
-                    }),
+                    serde_json::Value::Null,
                 ))
                 .check(made(&emulator, b1))
                 .check(Check::new(move |state| {
@@ -541,17 +544,17 @@ async fn updates_in_place() {
     let retimed = bucket_only(
         &emulator,
         &bucket,
-        "  schedule       = \"30 3 * * *\"\n  copy_to_region = \"us-west-2\"\n  retention      = { weekly = 8, monthly = 0, yearly = 1 }",
+        "  schedule       = \"30 3 * * *\"\n  copy_to_region = \"us-west-2\"\n  retention {\n    weekly  = 8\n    monthly = 0\n    yearly  = 1\n  }",
     );
     let reselected = bucket_only(
         &emulator,
         &bucket,
-        "  schedule         = \"30 3 * * *\"\n  copy_to_region   = \"us-west-2\"\n  retention        = { weekly = 8, monthly = 0, yearly = 1 }\n  resources_tagged = { backup = \"nightly\" }",
+        "  schedule         = \"30 3 * * *\"\n  copy_to_region   = \"us-west-2\"\n  retention {\n    weekly  = 8\n    monthly = 0\n    yearly  = 1\n  }\n  resources_tagged = { backup = \"nightly\" }",
     );
     let moved = bucket_only(
         &emulator,
         &bucket,
-        "  schedule         = \"30 3 * * *\"\n  copy_to_region   = \"eu-west-1\"\n  retention        = { weekly = 8, monthly = 0, yearly = 1 }\n  resources_tagged = { backup = \"nightly\" }\n  force_destroy    = true",
+        "  schedule         = \"30 3 * * *\"\n  copy_to_region   = \"eu-west-1\"\n  retention {\n    weekly  = 8\n    monthly = 0\n    yearly  = 1\n  }\n  resources_tagged = { backup = \"nightly\" }\n  force_destroy    = true",
     );
     let (plan, vault, selection) = (Memo::default(), Memo::default(), Memo::<String>::default());
     let plan_id: Memo<String> = Memo::default();
@@ -731,12 +734,12 @@ resource "swarm_bucket" "logs" {{
             "is not versioned",
         ),
         (
-            "  schedule  = \"0 2 * * *\"\n  resources_tagged = { a = \"b\" }\n  retention = { daily = 0 }"
+            "  schedule  = \"0 2 * * *\"\n  resources_tagged = { a = \"b\" }\n  retention {\n    daily = 0\n  }"
                 .to_owned(),
             "retention.daily must be at least 1",
         ),
         (
-            "  schedule  = \"0 2 * * *\"\n  resources_tagged = { a = \"b\" }\n  retention = { weekly = -1 }"
+            "  schedule  = \"0 2 * * *\"\n  resources_tagged = { a = \"b\" }\n  retention {\n    weekly = -1\n  }"
                 .to_owned(),
             "retention.weekly",
         ),
@@ -751,11 +754,16 @@ resource "swarm_bucket" "logs" {{
             "\"mars\" is not a region name",
         ),
         (
+            "  schedule  = \"0 2 * * *\"\n  resources_tagged = { a = \"b\" }\n  copy_to_region = \"us-moon-1\""
+                .to_owned(),
+            "copy_to_region: \"us-moon-1\" is not an AWS region this provider knows",
+        ),
+        (
             "  schedule  = \"0 2,14 * * *\"\n  resources_tagged = { a = \"b\" }".to_owned(),
             "runs 2 times a day",
         ),
         (
-            "  schedule  = \"0 2 * * 1-5\"\n  resources_tagged = { a = \"b\" }\n  retention = { weekly = 4 }"
+            "  schedule  = \"0 2 * * 1-5\"\n  resources_tagged = { a = \"b\" }\n  retention {\n    weekly = 4\n  }"
                 .to_owned(),
             "retention.weekly is 4",
         ),
@@ -769,6 +777,168 @@ resource "swarm_bucket" "logs" {{
         })),
     );
     run("backup_schedule::bad_input_is_refused_at_plan", case).await;
+}
+
+/// A bucket made in the same apply cannot be asked at plan (it does not
+/// exist yet): its versioning is asked again at apply, before anything of
+/// the schedule is made, and the apply fails on `resources` (the bucket,
+/// made first, exists; no vault, plan or role does). A partial
+/// `retention` block plans the environment's defaults for the counts left
+/// out, and the plan's rules read back match. A selected bucket whose
+/// versioning is turned off in the apply that changes the schedule is
+/// refused at that apply, and the schedule is left as it was. An import's
+/// generated configuration of the partial block plans nothing.
+#[tokio::test]
+async fn bucket_checked_at_apply_and_partial_retention() {
+    let emulator = Arc::new(Emulator::start());
+    let logs = unique_bucket();
+    let bucket = unique_bucket();
+    let unversioned = config(&format!(
+        r#"{}
+resource "swarm_bucket" "logs" {{
+  name          = "{logs}"
+  purpose       = "logs"
+  force_destroy = true
+}}
+
+resource "swarm_backup_schedule" "nightly" {{
+  name      = "nightly"
+  schedule  = "0 2 * * *"
+  resources = [swarm_bucket.logs.arn]
+}}
+"#,
+        emulator.provider_block("  environment = \"production\"\n")
+    ));
+    let partial = bucket_only(
+        &emulator,
+        &bucket,
+        "  schedule = \"0 2 * * *\"\n  retention {\n    daily = 14\n  }",
+    );
+    // The selected bucket's versioning turned off in the apply that
+    // changes the schedule: its ARN is the prior state's, which the plan
+    // does not ask again; the apply does, before it changes anything.
+    let suspended = partial
+        .replace(
+            "  purpose       = \"config\"\n",
+            "  purpose       = \"config\"\n  versioning    = false\n",
+        )
+        .replace("schedule = \"0 2 * * *\"", "schedule = \"0 3 * * *\"");
+    let bucket_alone = config(&format!(
+        "{}\nresource \"swarm_bucket\" \"config\" {{\n  name          = \"{bucket}\"\n  purpose       = \"config\"\n  versioning    = false\n  force_destroy = true\n}}\n",
+        emulator.provider_block("  environment = \"production\"\n")
+    ));
+    // A generated import runs in a fresh directory: the bucket stays in
+    // the first one's state.
+    let import_only = config(&format!(
+        "{}\nimport {{\n  to = {ADDRESS}\n  id = \"nightly\"\n}}\n",
+        emulator.provider_block("  environment = \"production\"\n")
+    ));
+    let logs_made = logs.clone();
+    let suspended_bucket = bucket.clone();
+    // Production's defaults for the tiers left out: 4 weekly, 12 monthly.
+    let planned_defaults = |output: &str| {
+        let words = output.split_whitespace().collect::<Vec<_>>().join(" ");
+        same(
+            "the plan's counts",
+            [
+                "+ daily = 14",
+                "+ weekly = 4",
+                "+ monthly = 12",
+                "+ yearly = 0",
+            ]
+            .iter()
+            .all(|count| words.contains(count)),
+            true,
+        )
+    };
+    let counts = serde_json::json!({ "daily": 14, "weekly": 4, "monthly": 12, "yearly": 0 });
+    let plan = Memo::<String>::default();
+    let case = test_case()
+        .step(
+            Step::apply(unversioned)
+                .expect_error("Resource AWS Backup cannot back up")
+                .check_output(move |output| {
+                    // Terraform wraps long lines.
+                    let words = output.split_whitespace().collect::<Vec<_>>().join(" ");
+                    same(
+                        "the error names resources[0] and the bucket",
+                        words
+                            .contains(&format!("resources[0]: bucket \"{logs}\" is not versioned")),
+                        true,
+                    )
+                }),
+        )
+        // What the failed apply left: the bucket (so the plan did not
+        // refuse it: the check ran at apply), nothing of the schedule.
+        .step(
+            Step::plan(partial.clone())
+                .expect_changes()
+                .before(out_of_band(&emulator, move |e| {
+                    let logs = logs_made.clone();
+                    async move {
+                        let head = e.s3().await.head_bucket().bucket(&logs).send().await;
+                        same("the logs bucket made", head.is_ok(), true)?;
+                        nothing_left(&e).await
+                    }
+                }))
+                .check_output(planned_defaults),
+        )
+        .step(
+            Step::apply(partial.clone())
+                .check(Check::attr_equals(ADDRESS, "retention", counts.clone()))
+                .check(same_object(&plan, "plan_id"))
+                .check(rules_are(
+                    &emulator,
+                    vec![
+                        ("daily", "cron(0 2 * * ? *)", 14, None),
+                        ("monthly", "cron(0 2 1 * ? *)", 372, None),
+                        ("weekly", "cron(0 2 ? * SUN *)", 28, None),
+                    ],
+                )),
+        )
+        .step(
+            Step::apply(suspended)
+                .expect_error("Resource AWS Backup cannot back up")
+                .check_output(move |output| {
+                    let words = output.split_whitespace().collect::<Vec<_>>().join(" ");
+                    same(
+                        "the apply's error names resources[0] and the bucket",
+                        words.contains(&format!(
+                            "resources[0]: bucket \"{suspended_bucket}\" is not versioned"
+                        )),
+                        true,
+                    )
+                }),
+        )
+        // The first directory keeps the bucket alone (its destroy plans
+        // with this configuration).
+        .step(Step::command(
+            bucket_alone,
+            &["state", "rm", "-no-color", ADDRESS],
+        ))
+        // The refused update changed nothing: the plan still runs at 02:00.
+        .step(
+            Step::import_generated(import_only)
+                .check(same_object(&plan, "plan_id"))
+                .check(Check::attr_equals(ADDRESS, "schedule", "0 2 * * *"))
+                .check(Check::attr_equals(ADDRESS, "retention", counts))
+                .check(rules_are(
+                    &emulator,
+                    vec![
+                        ("daily", "cron(0 2 * * ? *)", 14, None),
+                        ("monthly", "cron(0 2 1 * ? *)", 372, None),
+                        ("weekly", "cron(0 2 ? * SUN *)", 28, None),
+                    ],
+                )),
+        )
+        .check_destroy(sdk_check(&emulator, |e, _| async move {
+            nothing_left(&e).await
+        }));
+    run(
+        "backup_schedule::bucket_checked_at_apply_and_partial_retention",
+        case,
+    )
+    .await;
 }
 
 /// A schedule of the bucket `bucket` by its ARN, copied to us-west-2,
@@ -825,9 +995,7 @@ async fn import_and_two_stacks() {
                 .check(Check::attr_equals(
                     ADDRESS,
                     "retention",
-                    serde_json::json!({
-                        "daily": 7, "weekly": 4, "monthly": 3, "yearly": 0
-                    }),
+                    serde_json::Value::Null,
                 )),
         )
         .step(

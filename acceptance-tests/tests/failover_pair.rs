@@ -16,6 +16,7 @@ use std::sync::Arc;
 use acceptance_tests::checks::{Memo, drifted, err, sdk_check, sent, tag_map};
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::fixtures::{default_subnets, default_vpc, filter, subnet};
+use acceptance_tests::pairs;
 use acceptance_tests::recorder::{self, Request};
 use acceptance_tests::{config, run, test_case, with_import_block};
 use aws_sdk_ec2::types::{HttpTokensState, Instance, InstanceAttributeName};
@@ -29,42 +30,16 @@ type Ec2 = aws_sdk_ec2::Client;
 // ---------------------------------------------------------------------------
 // Looking at EC2 through the SDK.
 
-/// The live instances of the pairs named "mcp"; with `owner`, only those
-/// of the pair with that marker (`swarm:owner`).
+/// The live instances of the pairs named "mcp"; with `owner`, of the
+/// pair with that marker.
 async fn live(ec2: &Ec2, owner: Option<&str>) -> Result<Vec<Instance>, String> {
-    let mut request = ec2
-        .describe_instances()
-        .filters(filter("tag:swarm:failover-pair", &["mcp"]))
-        .filters(filter(
-            "instance-state-name",
-            &["pending", "running", "stopping", "stopped"],
-        ));
-    if let Some(owner) = owner {
-        request = request.filters(filter("tag:swarm:owner", &[owner]));
-    }
-    let out = request.send().await.map_err(err)?;
-    Ok(out
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances().iter().cloned())
-        .collect())
+    pairs::instances(ec2, "mcp", owner).await
 }
 
-/// The pair's live instances: (primary, secondary), by their index tag;
-/// with `owner`, of the pair with that marker.
-async fn nodes(ec2: &Ec2, owner: Option<&str>) -> Result<(Instance, Instance), String> {
-    let live = live(ec2, owner).await?;
-    let at = |index: &str| {
-        let found: Vec<&Instance> = live
-            .iter()
-            .filter(|i| tag_map(i.tags()).get("swarm:index").map(String::as_str) == Some(index))
-            .collect();
-        match found.as_slice() {
-            [one] => Ok((*one).clone()),
-            other => Err(format!("{} instances of index {index}", other.len())),
-        }
-    };
-    Ok((at("0")?, at("1")?))
+/// The pair's nodes: [primary, secondary]; with `owner`, of the pair with
+/// that marker.
+async fn nodes(ec2: &Ec2, owner: Option<&str>) -> Result<[Instance; 2], String> {
+    pairs::nodes(ec2, "mcp", owner).await
 }
 
 /// The pair's Elastic IPs: (allocation id, public IP, instance id); with
@@ -110,7 +85,7 @@ fn pair_as_configured(emulator: &Arc<Emulator>, active: &'static str) -> Check {
     sdk_check(emulator, move |e, state| async move {
         let ec2 = e.ec2().await;
         let owner = attr(&state, "ownership_marker")?;
-        let (primary, secondary) = nodes(&ec2, Some(&owner)).await?;
+        let [primary, secondary] = nodes(&ec2, Some(&owner)).await?;
         if attr(&state, "primary_instance_id")? != id(&primary)
             || attr(&state, "secondary_instance_id")? != id(&secondary)
         {
@@ -517,7 +492,7 @@ async fn drift() {
         // The address moved to the secondary by hand: put back.
         .step(drifted(&f.emulator, &hcl, |e| async move {
             let ec2 = e.ec2().await;
-            let (_, secondary) = nodes(&ec2, None).await?;
+            let [_, secondary] = nodes(&ec2, None).await?;
             let eips = addresses(&ec2, None).await?;
             let (allocation, _, _) = eips.first().ok_or("no address")?;
             sent(
@@ -549,7 +524,7 @@ async fn drift() {
         // The secondary stopped: started again, the same instance.
         .step(drifted(&f.emulator, &hcl, |e| async move {
             let ec2 = e.ec2().await;
-            let (_, secondary) = nodes(&ec2, None).await?;
+            let [_, secondary] = nodes(&ec2, None).await?;
             sent(
                 ec2.stop_instances()
                     .instance_ids(id(&secondary))
@@ -561,7 +536,7 @@ async fn drift() {
             Step::apply(hcl.clone())
                 .check(same_nodes(&ids))
                 .check(sdk_check(&f.emulator, |e, _| async move {
-                    let (_, secondary) = nodes(&e.ec2().await, None).await?;
+                    let [_, secondary] = nodes(&e.ec2().await, None).await?;
                     match secondary.state().and_then(|s| s.name()).map(|n| n.as_str()) {
                         Some("running") => Ok(()),
                         other => Err(format!("the secondary is {other:?}")),
@@ -572,7 +547,7 @@ async fn drift() {
         // untouched.
         .step(drifted(&f.emulator, &hcl, |e| async move {
             let ec2 = e.ec2().await;
-            let (primary, _) = nodes(&ec2, None).await?;
+            let [primary, _] = nodes(&ec2, None).await?;
             sent(
                 ec2.terminate_instances()
                     .instance_ids(id(&primary))
@@ -634,7 +609,7 @@ async fn rolling_image_change() {
                         let ids = ids.clone();
                         async move {
                             let before = ids.get()?;
-                            let (primary, secondary) = nodes(&e.ec2().await, None).await?;
+                            let [primary, secondary] = nodes(&e.ec2().await, None).await?;
                             if before.contains(&id(&primary)) || before.contains(&id(&secondary)) {
                                 return Err(format!("not both replaced: {before:?}"));
                             }
@@ -662,7 +637,7 @@ fn type_change(f: &Fixture, ids: &Ids, checks: Vec<Check>) -> TestCase {
         .check(same_nodes(ids))
         .check(pair_as_configured(&f.emulator, "primary"))
         .check(sdk_check(&f.emulator, |e, _| async move {
-            let (primary, secondary) = nodes(&e.ec2().await, None).await?;
+            let [primary, secondary] = nodes(&e.ec2().await, None).await?;
             for node in [&primary, &secondary] {
                 let now = node.instance_type().map(|t| t.as_str().to_owned());
                 if now.as_deref() != Some("t3.medium") {
@@ -747,7 +722,7 @@ async fn subnet_move() {
                         (ids.clone(), to_primary.0.clone(), to_secondary.0.clone());
                     async move {
                         let ec2 = e.ec2().await;
-                        let (primary, secondary) = nodes(&ec2, None).await?;
+                        let [primary, secondary] = nodes(&ec2, None).await?;
                         let subnets = (primary.subnet_id(), secondary.subnet_id());
                         if subnets != (Some(to_primary.as_str()), Some(to_secondary.as_str())) {
                             return Err(format!(
@@ -905,7 +880,7 @@ async fn tags_change_in_place() {
     let all_tagged = |emulator: &Arc<Emulator>| {
         sdk_check(emulator, |e, _| async move {
             let ec2 = e.ec2().await;
-            let (primary, secondary) = nodes(&ec2, None).await?;
+            let [primary, secondary] = nodes(&ec2, None).await?;
             let eips = ec2
                 .describe_addresses()
                 .filters(filter("tag:swarm:failover-pair", &["mcp"]))
@@ -958,7 +933,7 @@ async fn endpoint_without_floating_ip() {
     let endpoint_is_private_ip_of = |emulator: &Arc<Emulator>, active: &'static str| {
         sdk_check(emulator, move |e, state| async move {
             let ec2 = e.ec2().await;
-            let (primary, secondary) = nodes(&ec2, None).await?;
+            let [primary, secondary] = nodes(&ec2, None).await?;
             let on = if active == "primary" {
                 primary
             } else {
@@ -1034,7 +1009,7 @@ fn remember(memo: &Memo<Made>) -> Check {
 /// The remembered pair, read back by its marker: the same two nodes
 /// running, its one address on the node `active` names, its group.
 async fn intact(ec2: &Ec2, made: &Made, active: &str) -> CheckResult {
-    let (primary, secondary) = nodes(ec2, Some(&made.marker)).await?;
+    let [primary, secondary] = nodes(ec2, Some(&made.marker)).await?;
     if [id(&primary), id(&secondary)] != made.nodes.as_slice() {
         return Err(format!(
             "the nodes of {} are {} and {}, not {:?}",

@@ -40,7 +40,7 @@ type Route53 = aws_sdk_route53::Client;
 
 /// The pair's nodes (primary, secondary).
 async fn nodes(ec2: &Ec2) -> Result<[Instance; 2], String> {
-    pairs::nodes(ec2, "mcp").await
+    pairs::nodes(ec2, "mcp", None).await
 }
 
 fn id(i: &Instance) -> String {
@@ -311,7 +311,7 @@ fn dns_as_configured(emulator: &Arc<Emulator>, zone: &str, active: &'static str)
 /// record sets, alarms.
 async fn nothing_left(e: &Emulator, marker: &str) -> CheckResult {
     let (ec2, r53) = (e.ec2().await, e.route53().await);
-    let instances = pairs::instances(&ec2, "mcp").await?.len();
+    let instances = pairs::instances(&ec2, "mcp", None).await?.len();
     let groups = ec2
         .describe_security_groups()
         .filters(filter("tag:swarm:failover-pair", &["mcp"]))

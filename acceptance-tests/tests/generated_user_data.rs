@@ -147,7 +147,7 @@ resource "swarm_node" "agents" {{
                         // Read back through the SDK: the same instances
                         // still run, none replaced.
                         let ec2 = e.ec2().await;
-                        let mut live: BTreeSet<String> = pairs::instances(&ec2, "mcp")
+                        let mut live: BTreeSet<String> = pairs::instances(&ec2, "mcp", None)
                             .await?
                             .iter()
                             .filter_map(|i| i.instance_id().map(str::to_owned))

@@ -2,8 +2,12 @@
 //! test binary (see Cargo.toml).
 
 mod availability_zones;
+mod backup_restore;
 mod backup_runs;
 mod backup_schedule;
+mod backup_schedule_drift;
+mod backup_schedule_refresh;
+mod backup_schedule_retry;
 mod bucket;
 mod cache;
 mod database;

@@ -104,6 +104,14 @@ async fn other_bad_values_name_their_attribute() {
                 .expect_error("region must be an AWS region name"),
         )
         .step(
+            Step::validate(provider_with(r#"region = "us-moon-1""#))
+                .expect_error(r#"region: "us-moon-1" is not an AWS region this provider knows"#),
+        )
+        // A region newer than the provider's list, with the check skipped.
+        .step(Step::validate(provider_with(
+            "region                 = \"us-moon-1\"\n  skip_region_validation = true",
+        )))
+        .step(
             Step::validate(provider_with("max_retries = 1000"))
                 .expect_error("max_retries must be a whole number from 0 to 100"),
         )

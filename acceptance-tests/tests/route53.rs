@@ -26,6 +26,7 @@ async fn swarm_client(emulator: &Emulator) -> SwarmClient {
         environment: Environment::Development,
         default_tags: BTreeMap::from([("team".to_owned(), "agents".to_owned())]),
         max_retries: 2,
+        skip_region_validation: false,
     };
     let mut diags = Diagnostics::default();
     match SwarmClient::new(settings, &mut diags).await {

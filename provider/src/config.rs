@@ -85,6 +85,8 @@ pub struct Settings {
     pub environment: Environment,
     pub default_tags: BTreeMap<String, String>,
     pub max_retries: u32,
+    /// Accept region names not in `crate::regions::KNOWN`.
+    pub skip_region_validation: bool,
 }
 
 /// Shared by every resource and data source.
@@ -96,6 +98,9 @@ pub struct SwarmClient {
     pub endpoints: Endpoints,
     pub environment: Environment,
     pub default_tags: BTreeMap<String, String>,
+    /// The provider block's `skip_region_validation`: region names the
+    /// provider does not know are accepted (`crate::regions`).
+    pub skip_region_validation: bool,
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
     pub rds: aws_sdk_rds::Client,
@@ -194,6 +199,7 @@ impl SwarmClient {
             settings.endpoints,
             settings.environment,
             settings.default_tags,
+            settings.skip_region_validation,
         ))
     }
 
@@ -207,6 +213,7 @@ impl SwarmClient {
         endpoints: Endpoints,
         environment: Environment,
         default_tags: BTreeMap<String, String>,
+        skip_region_validation: bool,
     ) -> Self {
         let region = sdk_config
             .region()
@@ -261,6 +268,7 @@ impl SwarmClient {
             endpoints,
             environment,
             default_tags,
+            skip_region_validation,
             held: crate::ownership::Held::default(),
             regions: std::sync::Arc::default(),
         }
@@ -298,6 +306,7 @@ impl SwarmClient {
             self.endpoints.clone(),
             self.environment,
             self.default_tags.clone(),
+            self.skip_region_validation,
         )
     }
 
@@ -360,6 +369,7 @@ mod tests {
             environment: Environment::Staging,
             default_tags: [("team".to_owned(), "agents".to_owned())].into(),
             max_retries: 3,
+            skip_region_validation: true,
         };
         let mut diags = Diagnostics::new();
         let client = SwarmClient::new(settings, &mut diags)
@@ -379,6 +389,7 @@ mod tests {
         assert_eq!(west.endpoint_for("ec2"), Some("http://127.0.0.1:1"));
         assert_eq!(west.environment, Environment::Staging);
         assert_eq!(west.default_tags, client.default_tags);
+        assert!(west.skip_region_validation);
         assert_eq!(
             west.sdk_config.retry_config().map(|r| r.max_attempts()),
             Some(4)

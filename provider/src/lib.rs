@@ -20,6 +20,7 @@ mod ec2;
 mod instances;
 mod ownership;
 mod provider;
+mod regions;
 mod resources;
 pub mod route53;
 mod schedule;

@@ -51,6 +51,7 @@ struct ProviderModel {
     environment: MaybeUnknown<Option<String>>,
     default_tags: MaybeUnknown<Option<BTreeMap<String, String>>>,
     max_retries: MaybeUnknown<Option<u32>>,
+    skip_region_validation: MaybeUnknown<Option<bool>>,
 }
 
 /// A value the provider needs at configure time but cannot know yet.
@@ -98,7 +99,7 @@ impl Provider for SwarmProvider {
         .attribute(
             Attribute::string("region")
                 .optional()
-                .description("AWS region, e.g. `us-east-1`. Defaults to `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's region.")
+                .description("AWS region, e.g. `us-east-1`. Defaults to `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's region. A name that is not an AWS region the provider knows is refused unless `skip_region_validation` is set.")
                 .validator(validators::string_check("an AWS region name such as us-east-1", config::check_region)),
         )
         .attribute(endpoint_attribute(
@@ -147,6 +148,17 @@ impl Provider for SwarmProvider {
                 .description("How many times a failed AWS call that can be retried is retried (default 25).")
                 .validator(validators::int_between(0, 100)),
         )
+        .attribute(
+            Attribute::bool("skip_region_validation")
+                .optional()
+                .description(format!(
+                    "Accept a well-formed region name the provider does not know (in `region` \
+                     and in resources' region attributes such as `copy_to_region`), for a \
+                     region AWS launched after this provider's list ({}). Default `false`: an \
+                     unknown name is refused at validate or plan, naming the attribute.",
+                    crate::regions::KNOWN_AS_OF
+                )),
+        )
         .block(NestedBlock::single("endpoints", endpoints))
     }
 
@@ -177,6 +189,17 @@ impl Provider for SwarmProvider {
                 "Missing access_key",
                 "secret_key is set, so access_key must be set too.",
             );
+        }
+        // A malformed name is reported by the attribute's validator; a
+        // well-formed one must be a region AWS has, unless the check is
+        // skipped.
+        let skip = config.get_attr("skip_region_validation");
+        if let Some(Value::String(region)) = config.get_attr("region")
+            && config::check_region(region).is_ok()
+            && !matches!(skip, Some(Value::Unknown | Value::Bool(true)))
+            && let Err(why) = crate::regions::check_known(region, false)
+        {
+            diags.push(crate::regions::unknown("region", &why));
         }
     }
 
@@ -213,10 +236,67 @@ impl Provider for SwarmProvider {
             max_retries: known(model.max_retries, "max_retries", diags)
                 .flatten()
                 .unwrap_or(config::DEFAULT_MAX_RETRIES),
+            skip_region_validation: known(
+                model.skip_region_validation,
+                "skip_region_validation",
+                diags,
+            )
+            .flatten()
+            .unwrap_or(false),
         };
         if diags.has_errors() {
             return None;
         }
         SwarmClient::new(settings, diags).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn validated(attributes: &[(&str, Value)]) -> Diagnostics {
+        let config = Value::Object(
+            attributes
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect(),
+        );
+        let mut diags = Diagnostics::new();
+        SwarmProvider.validate(&config, &mut diags).await;
+        diags
+    }
+
+    #[tokio::test]
+    async fn an_unknown_region_is_refused_on_region_unless_validation_is_skipped() {
+        let diags = validated(&[("region", Value::from("us-moon-1"))]).await;
+        let errors: Vec<_> = diags.iter().collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].attribute, Some(AttributePath::attr("region")));
+        assert!(
+            errors[0].detail.contains("\"us-moon-1\""),
+            "{}",
+            errors[0].detail
+        );
+        for skip in [Value::Bool(true), Value::Unknown] {
+            let diags = validated(&[
+                ("region", Value::from("us-moon-1")),
+                ("skip_region_validation", skip),
+            ])
+            .await;
+            assert!(!diags.has_errors());
+        }
+        let diags = validated(&[
+            ("region", Value::from("ap-southeast-7")),
+            ("skip_region_validation", Value::Bool(false)),
+        ])
+        .await;
+        assert!(!diags.has_errors());
+        // A malformed name is its validator's to report, once.
+        assert!(
+            !validated(&[("region", Value::from("useast1"))])
+                .await
+                .has_errors()
+        );
     }
 }

@@ -4,9 +4,10 @@ resource "swarm_backup_schedule" "nightly" {
   name     = "nightly"
   schedule = "0 2 * * *" # or AWS's form: "cron(0 2 * * ? *)"
 
-  # Left out: the provider's environment picks the counts (production
-  # 7/4/12/0); the plan shows them.
-  retention = {
+  # Without the block the provider's environment picks the counts
+  # (production 7/4/12/0), as `rules` shows; a count left out of the block
+  # takes its default, and the plan shows it.
+  retention {
     daily   = 7  # every run, kept 7 days
     weekly  = 4  # the run on Sunday, kept 4 weeks
     monthly = 12 # the run on the 1st, kept 12 months

@@ -777,6 +777,7 @@ mod tests {
             environment: Environment::Development,
             default_tags: BTreeMap::new(),
             max_retries: 0,
+            skip_region_validation: false,
         };
         SwarmClient::new(settings, &mut Diagnostics::new())
             .await

@@ -565,6 +565,7 @@ pub async fn test_client() -> SwarmClient {
         environment: crate::config::Environment::Production,
         default_tags: BTreeMap::new(),
         max_retries: 0,
+        skip_region_validation: false,
     };
     SwarmClient::new(settings, &mut Diagnostics::new())
         .await

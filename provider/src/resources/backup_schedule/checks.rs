@@ -118,7 +118,7 @@ pub fn nothing_selected() -> Diagnostic {
     .at(AttributePath::attr("resources"))
 }
 
-pub fn same_region(region: &str) -> Diagnostic {
+fn same_region(region: &str) -> Diagnostic {
     Diagnostic::error(
         "Copy to the same region",
         format!(
@@ -127,6 +127,16 @@ pub fn same_region(region: &str) -> Diagnostic {
         ),
     )
     .at(AttributePath::attr("copy_to_region"))
+}
+
+/// `copy_to_region` must be a region AWS has (unless the provider block
+/// sets `skip_region_validation`) other than the provider's own.
+pub fn copy_region(client: &crate::config::SwarmClient, region: &str) -> Result<(), Diagnostic> {
+    if region == client.region {
+        return Err(same_region(&client.region));
+    }
+    crate::regions::check_known(region, client.skip_region_validation)
+        .map_err(|why| crate::regions::unknown("copy_to_region", &why))
 }
 
 /// A vault lock's least retention must not exceed the shortest tier's
@@ -265,6 +275,36 @@ mod tests {
         );
         assert_eq!(bucket_of("arn:aws:s3:::b/key"), None);
         assert_eq!(bucket_of("arn:aws:rds:us-east-1:1:db:main"), None);
+    }
+
+    #[tokio::test]
+    async fn the_copy_region_is_another_region_aws_has() {
+        let mut client = crate::tags::test_client().await;
+        assert!(copy_region(&client, "us-west-2").is_ok());
+        assert!(copy_region(&client, "eusc-de-east-1").is_ok());
+        let same = copy_region(&client, "us-east-1").unwrap_err();
+        assert!(
+            same.detail.contains("the provider's own region"),
+            "{}",
+            same.detail
+        );
+        let unknown = copy_region(&client, "us-moon-1").unwrap_err();
+        assert_eq!(unknown.summary, "Unknown AWS region");
+        assert_eq!(
+            unknown.attribute,
+            Some(AttributePath::attr("copy_to_region"))
+        );
+        assert!(
+            unknown
+                .detail
+                .contains("\"us-moon-1\" is not an AWS region")
+                && unknown.detail.contains("skip_region_validation = true"),
+            "{}",
+            unknown.detail
+        );
+        client.skip_region_validation = true;
+        assert!(copy_region(&client, "us-moon-1").is_ok());
+        assert!(copy_region(&client, "us-east-1").is_err());
     }
 
     #[test]

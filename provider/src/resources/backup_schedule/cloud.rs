@@ -202,6 +202,82 @@ pub struct Role {
     pub policies: Vec<String>,
 }
 
+/// Whether `arn` is one of the managed policies the provider attaches to
+/// a schedule's role ([`BACKUP_POLICIES`], [`S3_POLICIES`]). Only these
+/// are the schedule's: another policy attached to the role (a platform
+/// team's, on purpose) is left alone, neither shown as drift nor detached.
+pub fn provider_policy(arn: &str) -> bool {
+    BACKUP_POLICIES.contains(&arn) || S3_POLICIES.contains(&arn)
+}
+
+/// On the role: where the schedule's objects that AWS Backup cannot look
+/// up by name are ([`Pointers`]).
+pub const POINTERS_TAG: &str = "swarm:backup-objects";
+
+/// What the role's [`POINTERS_TAG`] says, so that a refresh reads each
+/// object by id. AWS Backup finds a plan by id only (by name it takes a
+/// listing of every plan of the region and the tags of each plan of the
+/// name), a selection by id only (or a listing of the plan's selections),
+/// and a restore testing plan by name, answering "not found" for a
+/// schedule without one; the role, found by name with its tags in one
+/// call, keeps the plan's ARN and the selection's id as last applied, and
+/// whether there may be a restore testing plan.
+///
+/// The ids are hints, checked by the reads they save (the object must be
+/// there, of the schedule's name and marker); when one is missing or
+/// wrong, the objects are listed as without them. `restore_testing` is
+/// set before a restore testing plan is made and cleared only after it is
+/// deleted, so `false` is trusted: the refresh makes no restore testing
+/// call then. A role without the tag (or someone else's) says nothing, and
+/// everything is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pointers {
+    pub plan_arn: Option<String>,
+    pub selection_id: Option<String>,
+    pub restore_testing: bool,
+}
+
+impl Pointers {
+    /// The tag's value: `plan=<ARN> selection=<id> restore-testing=yes`
+    /// (`no`), the ids only when there are some. IAM tag values take
+    /// letters, digits, spaces and `_ . : / = + - @`, all an ARN needs.
+    pub fn tag(&self) -> String {
+        let mut parts = Vec::new();
+        let given = |id: &Option<String>| id.clone().filter(|id| !id.is_empty());
+        if let Some(arn) = given(&self.plan_arn) {
+            parts.push(format!("plan={arn}"));
+        }
+        if let Some(id) = given(&self.selection_id) {
+            parts.push(format!("selection={id}"));
+        }
+        parts.push(format!(
+            "restore-testing={}",
+            if self.restore_testing { "yes" } else { "no" }
+        ));
+        parts.join(" ")
+    }
+
+    /// What a tag says; `None` when it does not say whether there is
+    /// restore testing (not written by this provider, or changed by hand).
+    pub fn from_tag(value: &str) -> Option<Self> {
+        let mut pointers = Self::default();
+        let mut restore_testing = None;
+        for part in value.split_whitespace() {
+            match part.split_once('=') {
+                Some(("plan", arn)) if !arn.is_empty() => pointers.plan_arn = Some(arn.to_owned()),
+                Some(("selection", id)) if !id.is_empty() => {
+                    pointers.selection_id = Some(id.to_owned());
+                }
+                Some(("restore-testing", "yes")) => restore_testing = Some(true),
+                Some(("restore-testing", "no")) => restore_testing = Some(false),
+                _ => return None,
+            }
+        }
+        pointers.restore_testing = restore_testing?;
+        Some(pointers)
+    }
+}
+
 /// What exists of one schedule (only the objects its identity takes).
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
@@ -320,9 +396,77 @@ pub async fn vault(client: &SwarmClient, name: &str) -> Result<Option<Vault>, Di
     }))
 }
 
-/// The plan named `name` whose tags `id` takes (plan names are not unique
-/// in AWS Backup: other plans of the name are someone else's).
-async fn plan(client: &SwarmClient, name: &str, id: &Identity) -> Result<Option<Plan>, Diagnostic> {
+/// GetBackupPlan: the rules of the plan `plan_id`, or `None` when it is
+/// gone (AWS Backup may answer a deleted plan with its deletion date) or
+/// is not named `name`.
+async fn plan_rules(
+    client: &SwarmClient,
+    plan_id: &str,
+    name: &str,
+) -> Result<Option<Vec<BackupRule>>, Diagnostic> {
+    let Some(out) = found(
+        aws::call(
+            "backup",
+            "GetBackupPlan",
+            client
+                .backup
+                .get_backup_plan()
+                .backup_plan_id(plan_id)
+                .send(),
+        )
+        .await,
+        || format!("Cannot read backup plan {plan_id}"),
+    )?
+    else {
+        return Ok(None);
+    };
+    if out.deletion_date().is_some() {
+        return Ok(None);
+    }
+    Ok(out
+        .backup_plan()
+        .filter(|p| p.backup_plan_name() == name)
+        .map(|p| p.rules().to_vec()))
+}
+
+/// The plan `arn` (GetBackupPlan and its ListTags at once), if it is the
+/// schedule's: there, named `name`, with tags `id` takes.
+async fn plan_at(
+    client: &SwarmClient,
+    arn: &str,
+    name: &str,
+    id: &Identity,
+) -> Result<Option<Plan>, Diagnostic> {
+    let plan_id = plan_id_of(arn);
+    let (rules, tags) = tokio::join!(
+        plan_rules(client, plan_id, name),
+        crate::tags::backup::list(client, arn)
+    );
+    let Some(rules) = rules? else {
+        return Ok(None);
+    };
+    let tags = tags?;
+    Ok(id.owns(&tags).then(|| Plan {
+        id: plan_id.to_owned(),
+        arn: arn.to_owned(),
+        rules,
+        tags,
+    }))
+}
+
+/// A backup plan's id: the last part of its ARN.
+fn plan_id_of(arn: &str) -> &str {
+    arn.rsplit_once(':').map_or(arn, |(_, id)| id)
+}
+
+/// The plan named `name` whose tags `id` takes, from a listing of every
+/// plan of the region (plan names are not unique in AWS Backup: other
+/// plans of the name are someone else's, and each one's tags take a call).
+async fn plan_named(
+    client: &SwarmClient,
+    name: &str,
+    id: &Identity,
+) -> Result<Option<Plan>, Diagnostic> {
     let listed = aws::all_pages(|token| async move {
         let out = aws::call(
             "backup",
@@ -354,38 +498,66 @@ async fn plan(client: &SwarmClient, name: &str, id: &Identity) -> Result<Option<
         if !id.owns(&tags) {
             continue;
         }
-        let out = match aws::call(
-            "backup",
-            "GetBackupPlan",
-            client
-                .backup
-                .get_backup_plan()
-                .backup_plan_id(&plan_id)
-                .send(),
-        )
-        .await
-        {
-            Ok(out) => out,
-            // Deleted since the listing.
-            Err(e) if not_found(e.code()) => continue,
-            Err(e) => return Err(aws::error(format!("Cannot read backup plan {plan_id}"), &e)),
-        };
-        return Ok(Some(Plan {
-            id: plan_id,
-            arn,
-            rules: out
-                .backup_plan()
-                .map(|p| p.rules().to_vec())
-                .unwrap_or_default(),
-            tags,
-        }));
+        // `None`: deleted since the listing.
+        if let Some(rules) = plan_rules(client, &plan_id, name).await? {
+            return Ok(Some(Plan {
+                id: plan_id,
+                arn,
+                rules,
+                tags,
+            }));
+        }
     }
     Ok(None)
 }
 
-/// The plan's selection named `name` (a plan holds at most the one the
-/// resource makes; another name is not the resource's).
-async fn selection(
+/// GetBackupSelection: the selection `selection_id` of the plan, if it is
+/// named `name`.
+async fn selection_at(
+    client: &SwarmClient,
+    plan_id: &str,
+    selection_id: &str,
+    name: &str,
+) -> Result<Option<Selection>, Diagnostic> {
+    let Some(out) = found(
+        aws::call(
+            "backup",
+            "GetBackupSelection",
+            client
+                .backup
+                .get_backup_selection()
+                .backup_plan_id(plan_id)
+                .selection_id(selection_id)
+                .send(),
+        )
+        .await,
+        || format!("Cannot read backup selection {selection_id}"),
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(found) = out
+        .backup_selection()
+        .filter(|s| s.selection_name() == name)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Selection {
+        id: selection_id.to_owned(),
+        role_arn: found.iam_role_arn().to_owned(),
+        resources: found.resources().to_vec(),
+        tagged: found
+            .list_of_tags()
+            .iter()
+            .map(|c| (c.condition_key().to_owned(), c.condition_value().to_owned()))
+            .collect(),
+    }))
+}
+
+/// The plan's selection named `name`, from a listing of the plan's
+/// selections (a plan holds at most the one the resource makes; another
+/// name is not the resource's).
+async fn selection_named(
     client: &SwarmClient,
     plan_id: &str,
     name: &str,
@@ -412,44 +584,54 @@ async fn selection(
         Ok((ids, out.next_token().map(str::to_owned)))
     })
     .await?;
-    let Some(selection_id) = ids.into_iter().next() else {
-        return Ok(None);
-    };
-    let Some(out) = found(
-        aws::call(
-            "backup",
-            "GetBackupSelection",
-            client
-                .backup
-                .get_backup_selection()
-                .backup_plan_id(plan_id)
-                .selection_id(&selection_id)
-                .send(),
-        )
-        .await,
-        || format!("Cannot read backup selection {selection_id}"),
-    )?
-    else {
-        return Ok(None);
-    };
-    let Some(found) = out.backup_selection() else {
-        return Ok(None);
-    };
-    Ok(Some(Selection {
-        id: selection_id,
-        role_arn: found.iam_role_arn().to_owned(),
-        resources: found.resources().to_vec(),
-        tagged: found
-            .list_of_tags()
-            .iter()
-            .map(|c| (c.condition_key().to_owned(), c.condition_value().to_owned()))
-            .collect(),
-    }))
+    match ids.first() {
+        Some(selection_id) => selection_at(client, plan_id, selection_id, name).await,
+        None => Ok(None),
+    }
 }
 
-/// GetRole and ListAttachedRolePolicies: the role `name`, whoever's it is.
-pub async fn role(client: &SwarmClient, name: &str) -> Result<Option<Role>, Diagnostic> {
-    let Some(out) = found(
+/// The plan and its selection: read by the ids the role's
+/// [`POINTERS_TAG`] keeps, both at once, while they hold; listed when
+/// there are none or they are wrong (the plan or selection was deleted,
+/// made again, or made by an apply that failed before it kept its id).
+async fn plan_and_selection(
+    client: &SwarmClient,
+    name: &str,
+    id: &Identity,
+    pointers: Option<&Pointers>,
+) -> Result<(Option<Plan>, Option<Selection>), Diagnostic> {
+    if let Some(arn) = pointers.and_then(|p| p.plan_arn.as_deref()) {
+        let selection_id = pointers.and_then(|p| p.selection_id.as_deref());
+        let (plan, selection) = tokio::join!(plan_at(client, arn, name, id), async {
+            match selection_id {
+                Some(selection_id) => {
+                    selection_at(client, plan_id_of(arn), selection_id, name).await
+                }
+                None => Ok(None),
+            }
+        });
+        if let Some(plan) = plan? {
+            let selection = match selection? {
+                Some(selection) => Some(selection),
+                None => selection_named(client, &plan.id, name).await?,
+            };
+            return Ok((Some(plan), selection));
+        }
+    }
+    let plan = plan_named(client, name, id).await?;
+    let selection = match &plan {
+        Some(plan) => selection_named(client, &plan.id, name).await?,
+        None => None,
+    };
+    Ok((plan, selection))
+}
+
+/// GetRole: the role `name`'s ARN and tags, whoever's it is.
+async fn get_role(
+    client: &SwarmClient,
+    name: &str,
+) -> Result<Option<(String, BTreeMap<String, String>)>, Diagnostic> {
+    let found = found(
         aws::call(
             "iam",
             "GetRole",
@@ -457,14 +639,17 @@ pub async fn role(client: &SwarmClient, name: &str) -> Result<Option<Role>, Diag
         )
         .await,
         || format!("Cannot read IAM role {name:?}"),
-    )?
-    else {
-        return Ok(None);
-    };
-    let Some(found) = out.role() else {
-        return Ok(None);
-    };
-    let policies = aws::all_pages(|marker| async move {
+    )?;
+    Ok(found.and_then(|out| {
+        out.role()
+            .map(|r| (r.arn().to_owned(), crate::tags::iam::from_sdk(r.tags())))
+    }))
+}
+
+/// ListAttachedRolePolicies: the managed policies attached to the role
+/// `name`.
+async fn attached_policies(client: &SwarmClient, name: &str) -> Result<Vec<String>, Diagnostic> {
+    aws::all_pages(|marker| async move {
         let out = aws::call(
             "iam",
             "ListAttachedRolePolicies",
@@ -488,18 +673,21 @@ pub async fn role(client: &SwarmClient, name: &str) -> Result<Option<Role>, Diag
             .flatten();
         Ok((arns, next))
     })
-    .await?;
-    Ok(Some(Role {
-        arn: found.arn().to_owned(),
-        tags: crate::tags::iam::from_sdk(found.tags()),
-        policies,
-    }))
+    .await
 }
 
-/// What exists of the schedule `id`: the vault, plan and role at once,
-/// then the plan's selection and the copy vault (in the region the plan's
-/// copy actions name, or `copy_region` when given). Objects of the names
+/// What exists of the schedule `id`, in as few rounds as the reads allow:
+/// the vault and the role at once; once the role is read, its policies,
+/// the plan and its selection (by the ids its [`POINTERS_TAG`] keeps,
+/// else listed) and the restore testing plan (unless that tag says there
+/// is none); after the plan, the copy vault, in the region the plan's
+/// copy actions name (or `copy_region` when given). Objects of the names
 /// that `id` does not take are left out.
+///
+/// One read per object where AWS has one; two where it has not: a vault's
+/// and a plan's tags come only from ListTags (DescribeBackupVault and
+/// GetBackupPlan answer none), a role's managed policies only from
+/// ListAttachedRolePolicies (GetRole answers its tags, not its policies).
 pub async fn observe(
     client: &SwarmClient,
     id: &Identity,
@@ -507,40 +695,63 @@ pub async fn observe(
 ) -> Result<Observed, Diagnostic> {
     let name = object_name(&id.id);
     let role_name = role_name(&id.id, &client.region);
-    let (main_vault, found_plan, found_role, restore_testing) = tokio::join!(
-        vault(client, &name),
-        plan(client, &name, id),
-        role(client, &role_name),
-        super::restore_testing::observe(client, id)
-    );
-    let main_vault = main_vault?.filter(|v| id.owns(&v.tags));
-    let plan = found_plan?;
-    let found_role = found_role?.filter(|r| id.owns(&r.tags));
-    let copy_region = copy_region
-        .map(str::to_owned)
-        .or_else(|| plan.as_ref().and_then(Plan::copy_region));
-    let copy_client = copy_region.as_deref().map(|r| client.in_region(r));
-    let (found_selection, copy_vault) = tokio::join!(
-        async {
-            match &plan {
-                Some(plan) => selection(client, &plan.id, &name).await,
-                None => Ok(None),
+    let role_and_the_rest = async {
+        let found_role = get_role(client, &role_name)
+            .await?
+            .filter(|(_, tags)| id.owns(tags));
+        let pointers = found_role
+            .as_ref()
+            .and_then(|(_, tags)| tags.get(POINTERS_TAG))
+            .and_then(|tag| Pointers::from_tag(tag));
+        let (policies, plan_and_copy, restore_testing) = tokio::join!(
+            async {
+                match &found_role {
+                    Some(_) => attached_policies(client, &role_name).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                let (plan, selection) =
+                    plan_and_selection(client, &name, id, pointers.as_ref()).await?;
+                let copy_region = copy_region
+                    .map(str::to_owned)
+                    .or_else(|| plan.as_ref().and_then(Plan::copy_region));
+                let copy_vault = match copy_region {
+                    Some(region) => vault(&client.in_region(&region), &name)
+                        .await?
+                        .filter(|v| id.owns(&v.tags)),
+                    None => None,
+                };
+                Ok::<_, Diagnostic>((plan, selection, copy_vault))
+            },
+            async {
+                if pointers.as_ref().is_some_and(|p| !p.restore_testing) {
+                    Ok(None)
+                } else {
+                    super::restore_testing::observe(client, id).await
+                }
             }
-        },
-        async {
-            match &copy_client {
-                Some(copy) => vault(copy, &name).await,
-                None => Ok(None),
-            }
-        }
-    );
+        );
+        let role = match (found_role, policies?) {
+            (Some((arn, tags)), Some(policies)) => Some(Role {
+                arn,
+                tags,
+                policies,
+            }),
+            _ => None,
+        };
+        let (plan, selection, copy_vault) = plan_and_copy?;
+        Ok::<_, Diagnostic>((role, plan, selection, copy_vault, restore_testing?))
+    };
+    let (main_vault, the_rest) = tokio::join!(vault(client, &name), role_and_the_rest);
+    let (role, plan, selection, copy_vault, restore_testing) = the_rest?;
     Ok(Observed {
-        vault: main_vault,
-        copy_vault: copy_vault?.filter(|v| id.owns(&v.tags)),
+        vault: main_vault?.filter(|v| id.owns(&v.tags)),
+        copy_vault,
         plan,
-        selection: found_selection?,
-        role: found_role,
-        restore_testing: restore_testing?,
+        selection,
+        role,
+        restore_testing,
     })
 }
 
@@ -562,7 +773,7 @@ pub async fn taken(
                 None => Ok(None),
             }
         },
-        role(client, &role_name)
+        get_role(client, &role_name)
     );
     let marker = |tags: &BTreeMap<String, String>| tags.get(ownership::KEY).cloned();
     let mut taken = Vec::new();
@@ -580,12 +791,8 @@ pub async fn taken(
             marker(&v.tags).as_deref(),
         ));
     }
-    if let Some(r) = found_role? {
-        taken.push(Taken::new(
-            "IAM role",
-            &role_name,
-            marker(&r.tags).as_deref(),
-        ));
+    if let Some((_, tags)) = found_role? {
+        taken.push(Taken::new("IAM role", &role_name, marker(&tags).as_deref()));
     }
     Ok(taken)
 }
@@ -1116,4 +1323,66 @@ pub async fn delete_vault(client: &SwarmClient, name: &str) -> Result<(), Diagno
         .await,
         || format!("Cannot delete backup vault {name:?} in {}", client.region),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_come_back_from_their_tag() {
+        let all = Pointers {
+            plan_arn: Some("arn:aws:backup:us-east-1:123456789012:backup-plan:a-1".to_owned()),
+            selection_id: Some("s-1".to_owned()),
+            restore_testing: true,
+        };
+        assert_eq!(
+            all.tag(),
+            "plan=arn:aws:backup:us-east-1:123456789012:backup-plan:a-1 selection=s-1 \
+             restore-testing=yes"
+        );
+        // AWS's tag value characters (IAM's and AWS Backup's alike).
+        assert!(
+            all.tag()
+                .chars()
+                .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c))
+        );
+        assert_eq!(Pointers::from_tag(&all.tag()), Some(all));
+        let none = Pointers::default();
+        assert_eq!(none.tag(), "restore-testing=no");
+        assert_eq!(Pointers::from_tag(&none.tag()), Some(none));
+        // An empty id (an answer without one) is no pointer.
+        let empty = Pointers {
+            selection_id: Some(String::new()),
+            ..Pointers::default()
+        };
+        assert_eq!(empty.tag(), "restore-testing=no");
+        assert_eq!(
+            plan_id_of("arn:aws:backup:us-east-1:1:backup-plan:a-1"),
+            "a-1"
+        );
+    }
+
+    #[test]
+    fn a_tag_that_does_not_say_whether_there_is_restore_testing_says_nothing() {
+        // Then a refresh reads everything.
+        for value in [
+            "",
+            "plan=arn:x",
+            "restore-testing=maybe",
+            "restore-testing=no junk",
+        ] {
+            assert_eq!(Pointers::from_tag(value), None, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_providers_policies_are_the_schedules() {
+        for arn in BACKUP_POLICIES.iter().chain(&S3_POLICIES) {
+            assert!(provider_policy(arn), "{arn}");
+        }
+        assert!(!provider_policy(
+            "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForItemRestores"
+        ));
+    }
 }

@@ -96,39 +96,55 @@ pub async fn converge(
         }
     }
 
-    // The role.
+    // The role. Its tags say where the plan, the selection and restore
+    // testing are (`cloud::Pointers`): here what was found, and restore
+    // testing said before it is made; once they are made, what is.
     let role_name = cloud::role_name(&spec.name, &client.region);
-    let role_tags = spec.object_tags(client, "role", &role_name);
+    let role_tags = |pointers: &cloud::Pointers| {
+        let mut tags = spec.object_tags(client, "role", &role_name);
+        tags.insert(cloud::POINTERS_TAG.to_owned(), pointers.tag());
+        tags
+    };
+    let found_pointers = cloud::Pointers {
+        plan_arn: seen.plan.as_ref().map(|p| p.arn.clone()),
+        selection_id: seen.selection.as_ref().map(|s| s.id.clone()),
+        restore_testing: spec.restore_testing.is_some() || seen.restore_testing.is_some(),
+    };
+    let tagged_role = role_tags(&found_pointers);
     let wanted = spec.policies();
     let (role_arn, attached) = match &seen.role {
         Some(role) => {
-            crate::tags::iam::sync_role(client, &role_name, &role.tags, &role_tags).await?;
+            crate::tags::iam::sync_role(client, &role_name, &role.tags, &tagged_role).await?;
             (role.arn.clone(), role.policies.clone())
         }
         None => (
-            cloud::create_role(client, &role_name, &role_tags).await?,
+            cloud::create_role(client, &role_name, &tagged_role).await?,
             Vec::new(),
         ),
     };
     for policy in wanted.iter().filter(|p| !attached.contains(p)) {
         cloud::attach(client, &role_name, policy, true).await?;
     }
-    for policy in attached.iter().filter(|p| !wanted.contains(p)) {
+    // Only the provider's own policies: another one is someone's on purpose.
+    for policy in attached
+        .iter()
+        .filter(|p| cloud::provider_policy(p) && !wanted.contains(p))
+    {
         cloud::attach(client, &role_name, policy, false).await?;
     }
 
     // The plan.
     let input = cloud::plan_input(spec, copy_vault_arn.as_deref())?;
     let plan_tags = spec.plan_tags(client);
-    let plan_id = match &seen.plan {
+    let (plan_id, plan_arn) = match &seen.plan {
         Some(plan) => {
             if !cloud::rules_match(&plan.rules, &input) {
                 cloud::update_plan(client, &plan.id, input).await?;
             }
             crate::tags::backup::sync(client, &plan.arn, &plan.tags, &plan_tags).await?;
-            plan.id.clone()
+            (plan.id.clone(), plan.arn.clone())
         }
-        None => cloud::create_plan(client, input, &plan_tags).await?.0,
+        None => cloud::create_plan(client, input, &plan_tags).await?,
     };
 
     // The selection: AWS Backup cannot update one, so a change is a new one.
@@ -140,21 +156,24 @@ pub async fn converge(
         found.sort();
         found == resources && s.tagged == spec.resources_tagged && s.role_arn == role_arn
     });
-    if !same {
-        if let Some(old) = &seen.selection {
-            cloud::delete_selection(client, &plan_id, &old.id).await?;
+    let selection_id = match current {
+        Some(selection) if same => selection.id.clone(),
+        _ => {
+            if let Some(old) = current {
+                cloud::delete_selection(client, &plan_id, &old.id).await?;
+            }
+            cloud::create_selection(
+                client,
+                &plan_id,
+                &name,
+                &role_arn,
+                &spec.resources,
+                &spec.resources_tagged,
+                wait,
+            )
+            .await?
         }
-        cloud::create_selection(
-            client,
-            &plan_id,
-            &name,
-            &role_arn,
-            &spec.resources,
-            &spec.resources_tagged,
-            wait,
-        )
-        .await?;
-    }
+    };
 
     // Restore testing.
     let rt_name = super::restore_testing::plan_name(&spec.name);
@@ -167,6 +186,17 @@ pub async fn converge(
         &vault_arn,
         &role_arn,
         &rt_tags,
+    )
+    .await?;
+    crate::tags::iam::sync_role(
+        client,
+        &role_name,
+        &tagged_role,
+        &role_tags(&cloud::Pointers {
+            plan_arn: Some(plan_arn),
+            selection_id: Some(selection_id),
+            restore_testing: spec.restore_testing.is_some(),
+        }),
     )
     .await?;
 

@@ -9,8 +9,12 @@
 //! state as `ownership_marker`; see `crate::ownership`); a create whose
 //! names are taken is refused at plan and again at apply, before anything
 //! is made. Plan names are not unique in AWS Backup: the plan is the one
-//! of the name with the marker. The copy vault is found in the region the
-//! plan's copy actions name. The schedule as written is kept in the plan's
+//! of the name with the marker. AWS Backup reads a plan and a selection by
+//! id only, so the role keeps their ids, and whether there is restore
+//! testing, in its tag `swarm:backup-objects` (`cloud::Pointers`): a
+//! refresh reads each object by id, and lists only when an id is missing
+//! or wrong. The copy vault is found in the region the plan's copy
+//! actions name. The schedule as written is kept in the plan's
 //! tag `swarm:schedule`, so that a read and an import give it back in the
 //! user's form.
 //!
@@ -77,7 +81,7 @@ impl Lifecycle for BackupSchedule {
     }
 
     async fn spec(&self, client: &SwarmClient, req: &ChangeRequest) -> Result<Spec, Diagnostics> {
-        Spec::from_request(client, req).map_err(Diagnostics::from)
+        Spec::resolve(client, req).await
     }
 
     async fn check_create(&self, client: &SwarmClient, spec: &Spec) -> Result<(), Diagnostic> {

@@ -100,36 +100,48 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         resp.set("id", Value::from(name.as_str()));
     }
 
-    // The tiers: a count left out takes the environment's default.
+    // The tiers: without a `retention` block, the environment's defaults
+    // (the block stays null: Terraform blocks cannot be computed); in one,
+    // a count left out takes its default, and the plan shows it.
     let defaults = default_retention(client.environment);
     let retention = match &config.retention {
         MaybeUnknown::Unknown => None,
         MaybeUnknown::Known(None) => Some(RetentionModel::of(&defaults)),
         MaybeUnknown::Known(Some(members)) => {
-            let member = |tier: &str, default: u32| match members.get(tier) {
+            // A count unknown at plan stays unknown, each in its place.
+            let count = |tier: &str, default: u32| match members.get(tier) {
                 Some(MaybeUnknown::Unknown) => None,
-                Some(MaybeUnknown::Known(Some(v))) => Some(Some(*v)),
-                _ => Some(Some(i64::from(default))),
+                Some(MaybeUnknown::Known(Some(v))) => Some(*v),
+                _ => Some(i64::from(default)),
             };
-            match (
-                member("daily", defaults.daily),
-                member("weekly", defaults.weekly),
-                member("monthly", defaults.monthly),
-                member("yearly", defaults.yearly),
-            ) {
-                (Some(daily), Some(weekly), Some(monthly), Some(yearly)) => Some(RetentionModel {
-                    daily,
-                    weekly,
-                    monthly,
-                    yearly,
+            let counts = [
+                ("daily", count("daily", defaults.daily)),
+                ("weekly", count("weekly", defaults.weekly)),
+                ("monthly", count("monthly", defaults.monthly)),
+                ("yearly", count("yearly", defaults.yearly)),
+            ];
+            resp.set(
+                "retention",
+                Value::Object(
+                    counts
+                        .iter()
+                        .map(|(tier, n)| {
+                            ((*tier).to_owned(), n.map_or(Value::Unknown, Value::from))
+                        })
+                        .collect(),
+                ),
+            );
+            match counts.map(|(_, n)| n) {
+                [Some(daily), Some(weekly), Some(monthly), Some(yearly)] => Some(RetentionModel {
+                    daily: Some(daily),
+                    weekly: Some(weekly),
+                    monthly: Some(monthly),
+                    yearly: Some(yearly),
                 }),
                 _ => None,
             }
         }
     };
-    if let Some(retention) = &retention {
-        resp.set("retention", to_value(retention));
-    }
     // The rules, when the schedule and the counts are known.
     let rules = match (given(&config.schedule), &retention) {
         (Some(text), Some(retention)) => match Schedule::parse(text) {
@@ -185,9 +197,9 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
 
     // The copy region and the key.
     if let Some(region) = given(&config.copy_to_region)
-        && *region == client.region
+        && let Err(d) = checks::copy_region(client, region)
     {
-        resp.diagnostics.push(checks::same_region(&client.region));
+        resp.diagnostics.push(d);
     }
     if let Some(key) = given(&config.kms_key_id) {
         match key.strip_prefix("arn:").and_then(|k| k.split(':').nth(2)) {
@@ -236,6 +248,22 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
 
     // The selection: a change recreates it (a new id).
     let resources = config.resources.known().cloned();
+    // The role's policies, from what is selected: planned always, so that
+    // one detached out of band (the state lacks it) shows as an update.
+    let by_tag = match &config.resources_tagged {
+        MaybeUnknown::Known(tagged) => Some(tagged.as_ref().is_some_and(|t| !t.is_empty())),
+        MaybeUnknown::Unknown => None,
+    };
+    resp.set(
+        "role_policy_arns",
+        match (&resources, by_tag) {
+            (Some(arns), Some(by_tag)) => to_value(&super::state::role_policies(
+                arns.as_deref().unwrap_or_default(),
+                by_tag,
+            )),
+            _ => Value::Unknown,
+        },
+    );
     if let Some(prior) = &prior {
         let tagged = match &config.resources_tagged {
             MaybeUnknown::Known(Some(m)) => m
@@ -290,22 +318,16 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         }
     }
 
-    // Buckets must be versioned (AWS Backup refuses the others); asked only
-    // of ARNs new since the prior state.
+    // Buckets must be versioned (AWS Backup refuses the others); asked at
+    // plan of the ARNs known and new since the prior state, and again at
+    // apply (`unversioned_buckets`).
     if let Some(Some(arns)) = &resources {
         let before = prior
             .as_ref()
             .and_then(|p| p.resources.clone())
             .unwrap_or_default();
-        for (i, arn) in arns.iter().enumerate() {
-            if before.contains(arn) {
-                continue;
-            }
-            if let Some(bucket) = checks::bucket_of(arn)
-                && let Some(d) = unversioned(client, i, bucket).await
-            {
-                resp.diagnostics.push(d);
-            }
+        for d in unversioned_buckets(client, arns, &before).await {
+            resp.diagnostics.push(d);
         }
     }
 
@@ -331,6 +353,29 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
             Err(d) => resp.diagnostics.push(d),
         }
     }
+}
+
+/// The errors of the buckets in `resources` without versioning, each on
+/// `resources[i]`, leaving out the ARNs in `known_before`. At plan those
+/// are the prior state's; at apply none, as a bucket made in the same
+/// apply has an ARN only then (unknown at plan), and every bucket is
+/// asked before any object of the schedule is made or changed.
+pub async fn unversioned_buckets(
+    client: &SwarmClient,
+    resources: &[String],
+    known_before: &[String],
+) -> Vec<Diagnostic> {
+    let asked = resources
+        .iter()
+        .enumerate()
+        .filter(|(_, arn)| !known_before.contains(arn))
+        .filter_map(|(i, arn)| Some((i, checks::bucket_of(arn)?)))
+        .map(|(i, bucket)| unversioned(client, i, bucket));
+    futures_util::future::join_all(asked)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The error of `resources[i]`, a bucket without versioning; `None` when

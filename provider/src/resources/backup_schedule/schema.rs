@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use tfplugin::schema::{
-    Attribute, Block, NestedBlock, ObjectNesting, Schema, plan_modifiers, timeouts, validators,
+    Attribute, Block, NestedBlock, Schema, plan_modifiers, timeouts, validators,
 };
 use tfplugin::value::{Type, Value};
 
@@ -74,33 +74,14 @@ pub fn schema() -> Schema {
             .validator(crate::schedule::validator()),
     )
     .attribute(
-        Attribute::nested(
-            "retention",
-            ObjectNesting::Single,
-            vec![
-                count("daily", "days", "every run"),
-                count("weekly", "weeks", "the run on Sunday"),
-                count("monthly", "months", "the run on the 1st of the month"),
-                count("yearly", "years", "the run on 1 January"),
-            ],
-        )
-        .optional()
-        .computed()
-        .description(
-            "How many recovery points each tier keeps. Defaults by the provider's \
-             `environment` (daily/weekly/monthly/yearly): development 7/0/0/0, staging \
-             7/4/3/0, production 7/4/12/0; a count left out takes its default, and the plan \
-             shows them. Changing it updates the plan in place.",
-        ),
-    )
-    .attribute(
         Attribute::list_of("resources", Type::String)
             .optional()
             .description(
                 "ARNs of what to back up: instances, databases, versioned buckets (e.g. \
                  `swarm_database.main.arn`, `swarm_bucket.config.arn`). ElastiCache is not \
                  covered by AWS Backup (use `swarm_cache`'s `snapshot_retention_days`), and a \
-                 bucket needs versioning (refused at plan otherwise). Set this, \
+                 bucket needs versioning (refused at plan otherwise, or at apply, before \
+                 anything is made, for a bucket made in the same apply). Set this, \
                  `resources_tagged`, or both. A change recreates the selection (AWS Backup \
                  cannot update one), in place for Terraform.",
             ),
@@ -118,7 +99,8 @@ pub fn schema() -> Schema {
             .optional()
             .description(
                 "Another region to copy every recovery point to, into a vault of the same \
-                 name there, with the same tiers. Must not be the provider's region. A change \
+                 name there, with the same tiers. Must be an AWS region (checked at plan; see \
+                 the provider's `skip_region_validation`) other than the provider's. A change \
                  makes a vault in the new region; the old one is deleted if empty, and kept \
                  (no longer managed) while it holds recovery points, which the plan says.",
             )
@@ -170,6 +152,21 @@ pub fn schema() -> Schema {
         "The ARN of the IAM role AWS Backup assumes.",
     ))
     .attribute(
+        Attribute::set_of("role_policy_arns", Type::String)
+            .computed()
+            .description(
+                "The AWS-managed policies the provider attaches to the role: AWS Backup's \
+                 backup and restore policies, and its S3 backup and restore policies when \
+                 buckets may be selected (an S3 ARN in `resources`, or `resources_tagged`). \
+                 One detached out of band shows in the plan as an update, and the apply \
+                 attaches it again (without it AWS Backup's jobs fail). Other policies \
+                 attached to the role (e.g. one that lets AWS Backup use a customer-managed \
+                 KMS key) are left alone: they are not listed here, not shown as drift and not \
+                 detached (unlike hashicorp/aws's exclusive `managed_policy_arns`); destroy \
+                 detaches them, as IAM deletes no role with policies attached.",
+            ),
+    )
+    .attribute(
         Attribute::list_of("rules", rule_type())
             .computed()
             .description(
@@ -179,6 +176,24 @@ pub fn schema() -> Schema {
             ),
     )
     .attribute(ownership::attribute())
+    .block(NestedBlock::single(
+        "retention",
+        Block::new(
+            "How many recovery points each tier keeps. Without the block, the provider's \
+             `environment` decides (daily/weekly/monthly/yearly): development 7/0/0/0, \
+             staging 7/4/3/0, production 7/4/12/0, as `rules` shows; in the block, a count \
+             left out takes that default, and the plan shows it. Changing it updates the \
+             plan in place.",
+        )
+        .attribute(count("daily", "days", "every run"))
+        .attribute(count("weekly", "weeks", "the run on Sunday"))
+        .attribute(count(
+            "monthly",
+            "months",
+            "the run on the 1st of the month",
+        ))
+        .attribute(count("yearly", "years", "the run on 1 January")),
+    ))
     .block(NestedBlock::single(
         "vault_lock",
         Block::new(

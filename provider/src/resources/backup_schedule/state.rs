@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tfplugin::diag::Diagnostic;
+use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::resource::ChangeRequest;
 use tfplugin::value;
 
@@ -136,6 +136,7 @@ pub struct ScheduleState {
     pub plan_id: Option<String>,
     pub selection_id: Option<String>,
     pub role_arn: Option<String>,
+    pub role_policy_arns: Option<Vec<String>>,
     pub rules: Option<Vec<RuleModel>>,
     pub ownership_marker: Option<String>,
     pub timeouts: Option<TimeoutsModel>,
@@ -167,6 +168,20 @@ fn unreadable(what: &str, err: impl std::fmt::Display) -> Diagnostic {
 }
 
 impl Spec {
+    /// The spec of an apply: the plan resolved ([`Spec::from_request`]),
+    /// and every selected bucket versioned, asked before any object is
+    /// made or changed (a bucket made in the same apply had no ARN at
+    /// plan, so the plan could not ask).
+    pub async fn resolve(client: &SwarmClient, req: &ChangeRequest) -> Result<Self, Diagnostics> {
+        let spec = Self::from_request(client, req)?;
+        let unversioned = super::plan::unversioned_buckets(client, &spec.resources, &[]).await;
+        if unversioned.is_empty() {
+            Ok(spec)
+        } else {
+            Err(unversioned.into())
+        }
+    }
+
     /// The plan (with the configuration where it left values unknown).
     /// The checks that need no AWS call are made again here: a value
     /// known only at apply is refused before anything is made.
@@ -198,8 +213,8 @@ impl Spec {
         if resources.is_empty() && resources_tagged.is_empty() {
             return Err(checks::nothing_selected());
         }
-        if plan.copy_to_region.as_deref() == Some(client.region.as_str()) {
-            return Err(checks::same_region(&client.region));
+        if let Some(region) = &plan.copy_to_region {
+            checks::copy_region(client, region)?;
         }
         let vault_lock = match plan.vault_lock {
             Some(LockModel {
@@ -241,26 +256,9 @@ impl Spec {
         })
     }
 
-    /// Whether the role needs the S3 policies: a bucket is selected, or
-    /// may be (a selection by tag takes tagged buckets too).
-    pub fn backs_up_s3(&self) -> bool {
-        !self.resources_tagged.is_empty()
-            || self
-                .resources
-                .iter()
-                .any(|arn| arn.starts_with("arn:aws:s3:::") || arn.contains(":s3:::"))
-    }
-
     /// The managed policies the role has.
     pub fn policies(&self) -> Vec<String> {
-        let mut policies: Vec<String> = cloud::BACKUP_POLICIES
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect();
-        if self.backs_up_s3() {
-            policies.extend(cloud::S3_POLICIES.iter().map(|p| (*p).to_owned()));
-        }
-        policies
+        role_policies(&self.resources, !self.resources_tagged.is_empty())
     }
 
     /// The tags of one of the schedule's objects (`role`: what it is).
@@ -281,6 +279,27 @@ impl Spec {
         tags.insert(SCHEDULE_TAG.to_owned(), cloud::schedule_tag(&self.schedule));
         tags
     }
+}
+
+/// The managed policies a schedule's role has, sorted: AWS Backup's
+/// backup and restore policies, and the S3 ones when a bucket is selected
+/// or may be (`by_tag`: a selection by tag takes tagged buckets too).
+pub fn role_policies(resources: &[String], by_tag: bool) -> Vec<String> {
+    let backs_up_s3 = by_tag
+        || resources
+            .iter()
+            .any(|arn| arn.starts_with("arn:aws:s3:::") || arn.contains(":s3:::"));
+    let mut policies: Vec<String> = cloud::BACKUP_POLICIES
+        .iter()
+        .chain(if backs_up_s3 {
+            &cloud::S3_POLICIES[..]
+        } else {
+            &[]
+        })
+        .map(|p| (*p).to_owned())
+        .collect();
+    policies.sort();
+    policies
 }
 
 /// The tier a rule of the plan is (by its name), and how many points it
@@ -339,6 +358,18 @@ impl ScheduleState {
             plan_id: seen.plan.as_ref().map(|p| p.id.clone()),
             selection_id: seen.selection.as_ref().map(|s| s.id.clone()),
             role_arn: seen.role.as_ref().map(|r| r.arn.clone()),
+            // The provider's policies only: another one attached to the
+            // role is someone's on purpose, not the schedule's.
+            role_policy_arns: seen.role.as_ref().map(|r| {
+                let mut arns: Vec<String> = r
+                    .policies
+                    .iter()
+                    .filter(|p| cloud::provider_policy(p))
+                    .cloned()
+                    .collect();
+                arns.sort();
+                arns
+            }),
             ..Self::default()
         };
         match &seen.plan {
@@ -384,7 +415,7 @@ impl ScheduleState {
                     daily,
                     basis.schedule.clone(),
                 );
-                state.retention = Some(retention);
+                state.retention = retention_read(client, retention, basis.retention.is_some());
                 state.rules = Some(rules.into_iter().map(|(_, r)| r).collect());
                 state.copy_to_region = plan.copy_region();
                 let read = checks::TAGGING.read_back(
@@ -432,6 +463,21 @@ impl ScheduleState {
         }
         state
     }
+}
+
+/// `retention` as read: the block when the basis has one; without one
+/// (no block written, or an import), null while AWS keeps the
+/// environment's defaults, so that a configuration without the block
+/// plans nothing, and the block as found otherwise, so that the plan
+/// shows tiers changed out of band and an import's generated
+/// configuration writes them.
+fn retention_read(
+    client: &SwarmClient,
+    found: RetentionModel,
+    written: bool,
+) -> Option<RetentionModel> {
+    let defaults = RetentionModel::of(&default_retention(client.environment));
+    (written || found != defaults).then_some(found)
 }
 
 /// The schedule as the user wrote it (the plan's tag) while the daily
@@ -526,6 +572,64 @@ mod tests {
             (resolved.daily, resolved.weekly, resolved.monthly),
             (7, 8, 12)
         );
+    }
+
+    #[test]
+    fn a_state_of_the_attribute_form_decodes_with_the_block() {
+        // `retention` was an object attribute; as a block its value has
+        // the same shape, so a stored state reads as it was.
+        let stored = br#"{"id":"nightly","name":"nightly","schedule":"0 2 * * *",
+            "retention":{"daily":7,"weekly":8,"monthly":0,"yearly":1},
+            "resources_tagged":{"backup":"nightly"},"force_destroy":false,
+            "rules":[{"tier":"daily","schedule_expression":"cron(0 2 * * ? *)",
+            "delete_after_days":7}],"vault_lock":null}"#;
+        let mut diags = tfplugin::Diagnostics::new();
+        let value = tfplugin::resource::default_upgrade_state(
+            "swarm_backup_schedule",
+            &super::super::schema::schema(),
+            &tfplugin::resource::RawState {
+                json: stored.to_vec(),
+                version: 0,
+            },
+            &mut diags,
+        )
+        .expect("decoded");
+        assert!(!diags.has_errors(), "{diags:?}");
+        let state: ScheduleState = value::from_value(&value).expect("a state");
+        assert_eq!(
+            state.retention,
+            Some(RetentionModel {
+                daily: Some(7),
+                weekly: Some(8),
+                monthly: Some(0),
+                yearly: Some(1),
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn retention_reads_back_null_without_a_block_while_the_tiers_are_the_defaults() {
+        // The test client's environment is production: 7/4/12/0.
+        let client = crate::tags::test_client().await;
+        let defaults = RetentionModel::of(&default_retention(client.environment));
+        let other = RetentionModel {
+            weekly: Some(8),
+            ..defaults.clone()
+        };
+        // No block (a configuration without one, or an import).
+        assert_eq!(retention_read(&client, defaults.clone(), false), None);
+        // Tiers changed out of band, or an import of other tiers: the
+        // block as found.
+        assert_eq!(
+            retention_read(&client, other.clone(), false),
+            Some(other.clone())
+        );
+        // A block written: read back whatever it holds.
+        assert_eq!(
+            retention_read(&client, defaults.clone(), true),
+            Some(defaults)
+        );
+        assert_eq!(retention_read(&client, other.clone(), true), Some(other));
     }
 
     #[test]
