@@ -755,6 +755,25 @@ pub async fn observe(
     })
 }
 
+/// The schedule's vaults alone, in its region and in `copy_region`, at
+/// once (only those `id` takes): what the plan of a destroy needs to
+/// count recovery points, without the rest of `observe`.
+pub async fn vaults(
+    client: &SwarmClient,
+    id: &Identity,
+    copy_region: Option<&str>,
+) -> Result<[Option<Vault>; 2], Diagnostic> {
+    let name = object_name(&id.id);
+    let copy_client = copy_region.map(|r| client.in_region(r));
+    let (main_vault, copy_vault) = tokio::join!(vault(client, &name), async {
+        match &copy_client {
+            Some(copy) => vault(copy, &name).await,
+            None => Ok(None),
+        }
+    });
+    Ok([main_vault?, copy_vault?].map(|v| v.filter(|v| id.owns(&v.tags))))
+}
+
 /// The objects of a new schedule's names that exist already (vaults and
 /// role: AWS keeps their names unique), whoever's they are.
 pub async fn taken(

@@ -9,7 +9,7 @@
 
 use tfplugin::diag::Diagnostic;
 
-use super::cloud::{self, Observed};
+use super::cloud;
 use super::state::Spec;
 use crate::config::SwarmClient;
 use crate::ownership::{self, Identity};
@@ -225,10 +225,12 @@ pub async fn converge(
 }
 
 /// The error of a destroy while vaults hold recovery points, or `None`.
-pub fn holds_points(name: &str, seen: &Observed) -> Option<Diagnostic> {
-    let held: Vec<String> = [&seen.vault, &seen.copy_vault]
+pub fn holds_points<'a>(
+    name: &str,
+    vaults: impl IntoIterator<Item = &'a cloud::Vault>,
+) -> Option<Diagnostic> {
+    let held: Vec<String> = vaults
         .into_iter()
-        .flatten()
         .filter(|v| v.points > 0)
         .map(|v| {
             format!(
@@ -266,7 +268,12 @@ pub async fn destroy(
     wait: &Wait<'_>,
 ) -> Result<(), Diagnostic> {
     let seen = cloud::observe(client, id, copy_region).await?;
-    if !force_destroy && let Some(d) = holds_points(&id.id, &seen) {
+    if !force_destroy
+        && let Some(d) = holds_points(
+            &id.id,
+            [&seen.vault, &seen.copy_vault].into_iter().flatten(),
+        )
+    {
         return Err(d);
     }
     let name = cloud::object_name(&id.id);
@@ -395,13 +402,10 @@ mod tests {
 
     #[test]
     fn points_in_vaults_refuse_a_destroy_with_the_counts() {
-        let seen = Observed {
-            vault: Some(vault(3)),
-            ..Observed::default()
-        };
-        let refused = holds_points("n", &seen).expect("refused");
+        let refused = holds_points("n", [&vault(3)]).expect("refused");
         assert!(refused.detail.contains("in us-east-1: 3 recovery points"));
         assert!(refused.detail.contains("force_destroy = true"));
-        assert!(holds_points("n", &Observed::default()).is_none());
+        assert!(holds_points("n", [&vault(0)]).is_none());
+        assert!(holds_points("n", []).is_none());
     }
 }

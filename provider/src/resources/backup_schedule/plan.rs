@@ -62,9 +62,10 @@ async fn plan_destroy(client: &SwarmClient, prior: &ScheduleState, resp: &mut Pl
             .clone()
             .map(ownership::Marker::from_stored),
     );
-    match cloud::observe(client, &id, prior.copy_to_region.as_deref()).await {
-        Ok(seen) => {
-            if let Some(d) = super::converge::holds_points(name, &seen) {
+    // The vaults alone: the rest of the schedule does not hold points.
+    match cloud::vaults(client, &id, prior.copy_to_region.as_deref()).await {
+        Ok(vaults) => {
+            if let Some(d) = super::converge::holds_points(name, vaults.iter().flatten()) {
                 resp.diagnostics.push(d);
             }
         }
