@@ -20,6 +20,10 @@ use crate::emulator::Emulator;
 pub const SCHEDULE: &str = "swarm_backup_schedule.nightly";
 /// The IAM role of a schedule `nightly` in the tests' region (us-east-1).
 pub const ROLE: &str = "swarm-backup-nightly-us-east-1";
+/// The vaults of a schedule `nightly` (the same name in both regions).
+pub const VAULT: &str = "swarm-nightly";
+/// The region the tests' schedules copy to.
+pub const COPY_REGION: &str = "us-west-2";
 /// The database [`database_schedule`] selects: an ARN only (AWS Backup
 /// takes a selection of a resource that does not exist yet, and so does
 /// the emulator), so that a test reads the schedule's requests alone.

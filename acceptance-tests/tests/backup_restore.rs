@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use acceptance_tests::backup::{ec2_in, rds_in, restore_job_ended, run_rule};
+use acceptance_tests::backup::{COPY_REGION, VAULT, ec2_in, rds_in, restore_job_ended, run_rule};
 use acceptance_tests::checks::{Memo, attr_str, err, out_of_band, same, sdk_check};
 use acceptance_tests::emulator::{Emulator, REGION};
 use acceptance_tests::fixtures::{default_subnets, default_vpc, filter};
@@ -24,8 +24,6 @@ use acceptance_tests::{config, run, test_case};
 use aws_sdk_backup::types::RestoreJobStatus;
 use tfplugin::testing::{Check, CheckResult, State, Step};
 
-const COPY_REGION: &str = "us-west-2";
-const VAULT: &str = "swarm-nightly";
 const RESTORED: &str = "main-restored";
 /// What the guide has users make in the copy's region for a restore.
 const DR_SUBNET_GROUP: &str = "main-restore";

@@ -12,17 +12,12 @@
 
 use std::sync::Arc;
 
-use acceptance_tests::backup::run_rule;
+use acceptance_tests::backup::{COPY_REGION, ROLE, SCHEDULE as ADDRESS, VAULT, run_rule};
 use acceptance_tests::checks::{Memo, err, out_of_band, same, sdk_check};
 use acceptance_tests::emulator::{Emulator, REGION};
 use acceptance_tests::fixtures::default_subnets;
 use acceptance_tests::{config, run, test_case};
 use tfplugin::testing::{Check, CheckResult, Step};
-
-const ADDRESS: &str = "swarm_backup_schedule.nightly";
-const COPY_REGION: &str = "us-west-2";
-const VAULT: &str = "swarm-nightly";
-const ROLE: &str = "swarm-backup-nightly-us-east-1";
 
 /// The configuration: a bucket and a database, and (with `schedule`) the
 /// schedule of both, whose body gets `extra`.

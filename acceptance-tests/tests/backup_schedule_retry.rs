@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use acceptance_tests::backup::{COPY_REGION, ROLE, SCHEDULE as ADDRESS, VAULT};
 use acceptance_tests::checks::{Memo, ensure, err, out_of_band, same, sdk_check, tag_map};
 use acceptance_tests::emulator::{Emulator, REGION};
 use acceptance_tests::{config, run, test_case};
@@ -17,10 +18,6 @@ use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput};
 use serde_json::json;
 use tfplugin::testing::{Check, CheckResult, Step};
 
-const ADDRESS: &str = "swarm_backup_schedule.nightly";
-const COPY_REGION: &str = "us-west-2";
-const NAME: &str = "swarm-nightly";
-const ROLE: &str = "swarm-backup-nightly-us-east-1";
 /// AWS Backup's quota of backup plans per region (the emulator's too).
 const PLAN_QUOTA: usize = 100;
 
@@ -44,6 +41,21 @@ resource "swarm_backup_schedule" "nightly" {{
     ))
 }
 
+/// The `swarm:owner` tag of an AWS Backup vault or plan ("" without one).
+async fn owner(backup: &aws_sdk_backup::Client, arn: &str) -> Result<String, String> {
+    let tags = backup
+        .list_tags()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(tags
+        .tags()
+        .and_then(|t| t.get("swarm:owner"))
+        .cloned()
+        .unwrap_or_default())
+}
+
 /// The `swarm:owner` markers of the objects named like the schedule's,
 /// as (what, marker): both vaults, every plan of the name, the role.
 async fn markers(e: &Emulator) -> Result<Vec<(String, String)>, String> {
@@ -52,18 +64,12 @@ async fn markers(e: &Emulator) -> Result<Vec<(String, String)>, String> {
         let backup = e.backup_in(region).await;
         if let Ok(vault) = backup
             .describe_backup_vault()
-            .backup_vault_name(NAME)
+            .backup_vault_name(VAULT)
             .send()
             .await
         {
-            let tags = backup
-                .list_tags()
-                .resource_arn(vault.backup_vault_arn().unwrap_or_default())
-                .send()
-                .await
-                .map_err(err)?;
-            let owner = tags.tags().and_then(|t| t.get("swarm:owner")).cloned();
-            found.push((format!("vault in {region}"), owner.unwrap_or_default()));
+            let owner = owner(&backup, vault.backup_vault_arn().unwrap_or_default()).await?;
+            found.push((format!("vault in {region}"), owner));
         }
     }
     let backup = e.backup_in(REGION).await;
@@ -76,16 +82,10 @@ async fn markers(e: &Emulator) -> Result<Vec<(String, String)>, String> {
     for plan in plans
         .backup_plans_list()
         .iter()
-        .filter(|p| p.backup_plan_name() == Some(NAME))
+        .filter(|p| p.backup_plan_name() == Some(VAULT))
     {
-        let tags = backup
-            .list_tags()
-            .resource_arn(plan.backup_plan_arn().unwrap_or_default())
-            .send()
-            .await
-            .map_err(err)?;
-        let owner = tags.tags().and_then(|t| t.get("swarm:owner")).cloned();
-        found.push(("plan".to_owned(), owner.unwrap_or_default()));
+        let owner = owner(&backup, plan.backup_plan_arn().unwrap_or_default()).await?;
+        found.push(("plan".to_owned(), owner));
     }
     if let Ok(role) = e.iam().await.get_role().role_name(ROLE).send().await {
         let owner = role

@@ -222,3 +222,80 @@ mod tests {
         assert_eq!(delete_with(&[], 0).await, (vec![None], Ok(())));
     }
 }
+
+/// AWS Backup answers a quota reached (backup plans or vaults per region,
+/// selections per plan) with `LimitExceededException`, a code the SDK's
+/// standard classifier takes for throttling and retries `max_retries`
+/// times with backoff: minutes before the user sees an error that waiting
+/// does not lift. AWS Backup throttles with `ThrottlingException`, which is
+/// still retried. Installed on the AWS Backup clients only: other services
+/// use the code for real throttling.
+#[derive(Debug)]
+pub struct QuotaIsNotThrottling;
+
+impl aws_sdk_backup::config::retry::ClassifyRetry for QuotaIsNotThrottling {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_backup::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_backup::config::retry::RetryAction {
+        use aws_sdk_backup::config::retry::RetryAction;
+        let Some(response) = ctx.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let code = response
+            .headers()
+            .get("x-amzn-errortype")
+            .map(str::to_owned)
+            .or_else(|| body_error_code(response.body().bytes()?));
+        if code.as_deref().map(error_code_name) == Some("LimitExceededException") {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "QuotaIsNotThrottling"
+    }
+}
+
+/// A JSON error body's code (`__type` or `code`).
+fn body_error_code(body: &[u8]) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    ["__type", "code", "Code"]
+        .iter()
+        .find_map(|key| json.get(key)?.as_str().map(str::to_owned))
+}
+
+/// The bare name of an error code as AWS JSON protocols spell it: without
+/// a `namespace#` before it or a `:uri` after it.
+fn error_code_name(code: &str) -> &str {
+    let code = code.split(':').next().unwrap_or(code);
+    code.rsplit('#').next().unwrap_or(code)
+}
+
+#[cfg(test)]
+mod quota_tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_read_bare() {
+        assert_eq!(
+            error_code_name("LimitExceededException:http://internal.amazon.com/"),
+            "LimitExceededException"
+        );
+        assert_eq!(
+            error_code_name("com.amazonaws.backup#LimitExceededException"),
+            "LimitExceededException"
+        );
+        assert_eq!(
+            error_code_name("ThrottlingException"),
+            "ThrottlingException"
+        );
+        assert_eq!(
+            body_error_code(br#"{"__type":"LimitExceededException","message":"x"}"#).as_deref(),
+            Some("LimitExceededException")
+        );
+        assert_eq!(body_error_code(b"not json"), None);
+    }
+}

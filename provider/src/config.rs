@@ -238,7 +238,9 @@ impl SwarmClient {
             service_client!(aws_sdk_cloudwatch, "cloudwatch", &sdk_config, endpoints).build(),
         );
         let backup = aws_sdk_backup::Client::from_conf(
-            service_client!(aws_sdk_backup, "backup", &sdk_config, endpoints).build(),
+            service_client!(aws_sdk_backup, "backup", &sdk_config, endpoints)
+                .retry_classifier(crate::aws::QuotaIsNotThrottling)
+                .build(),
         );
         let iam = aws_sdk_iam::Client::from_conf(
             service_client!(aws_sdk_iam, "iam", &sdk_config, endpoints).build(),
