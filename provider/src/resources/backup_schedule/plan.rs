@@ -336,7 +336,11 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     if req.creating()
         && let Some(name) = given(&config.name)
     {
-        let copy = given(&config.copy_to_region).map(String::as_str);
+        // Not in a copy region refused above: there is no endpoint to ask
+        // (the SDK would retry its failures for minutes).
+        let copy = given(&config.copy_to_region)
+            .filter(|region| checks::copy_region(client, region).is_ok())
+            .map(String::as_str);
         match cloud::taken(client, name, copy).await {
             Ok(taken) => {
                 let replaced = ownership::replaced(
