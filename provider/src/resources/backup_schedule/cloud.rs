@@ -763,15 +763,25 @@ pub async fn vaults(
     id: &Identity,
     copy_region: Option<&str>,
 ) -> Result<[Option<Vault>; 2], Diagnostic> {
-    let name = object_name(&id.id);
+    let found = vaults_named(client, &object_name(&id.id), copy_region).await?;
+    Ok(found.map(|v| v.filter(|v| id.owns(&v.tags))))
+}
+
+/// The vaults `name` in `client`'s region and in `copy_region`, at once,
+/// whoever's they are.
+async fn vaults_named(
+    client: &SwarmClient,
+    name: &str,
+    copy_region: Option<&str>,
+) -> Result<[Option<Vault>; 2], Diagnostic> {
     let copy_client = copy_region.map(|r| client.in_region(r));
-    let (main_vault, copy_vault) = tokio::join!(vault(client, &name), async {
+    let (main_vault, copy_vault) = tokio::join!(vault(client, name), async {
         match &copy_client {
-            Some(copy) => vault(copy, &name).await,
+            Some(copy) => vault(copy, name).await,
             None => Ok(None),
         }
     });
-    Ok([main_vault?, copy_vault?].map(|v| v.filter(|v| id.owns(&v.tags))))
+    Ok([main_vault?, copy_vault?])
 }
 
 /// The objects of a new schedule's names that exist already (vaults and
@@ -783,27 +793,21 @@ pub async fn taken(
 ) -> Result<Vec<Taken>, Diagnostic> {
     let vault_name = object_name(name);
     let role_name = role_name(name, &client.region);
-    let copy_client = copy_region.map(|r| client.in_region(r));
-    let (main_vault, copy_vault, found_role) = tokio::join!(
-        vault(client, &vault_name),
-        async {
-            match &copy_client {
-                Some(copy) => vault(copy, &vault_name).await,
-                None => Ok(None),
-            }
-        },
+    let (vaults, found_role) = tokio::join!(
+        vaults_named(client, &vault_name, copy_region),
         get_role(client, &role_name)
     );
+    let [main_vault, copy_vault] = vaults?;
     let marker = |tags: &BTreeMap<String, String>| tags.get(ownership::KEY).cloned();
     let mut taken = Vec::new();
-    if let Some(v) = main_vault? {
+    if let Some(v) = main_vault {
         taken.push(Taken::new(
             "backup vault",
             &vault_name,
             marker(&v.tags).as_deref(),
         ));
     }
-    if let Some(v) = copy_vault? {
+    if let Some(v) = copy_vault {
         taken.push(Taken::new(
             "backup vault",
             format!("{vault_name} in {}", v.region),
