@@ -196,12 +196,14 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
         }),
     );
 
-    // The copy region and the key.
-    if let Some(region) = given(&config.copy_to_region)
-        && let Err(d) = checks::copy_region(client, region)
-    {
-        resp.diagnostics.push(d);
-    }
+    // The copy region and the key. A copy region refused here is asked
+    // nothing below: there is no endpoint to ask (the SDK would retry its
+    // failures for minutes).
+    let copy_region = given(&config.copy_to_region).filter(|region| {
+        checks::copy_region(client, region)
+            .map_err(|d| resp.diagnostics.push(d))
+            .is_ok()
+    });
     if let Some(key) = given(&config.kms_key_id) {
         match key.strip_prefix("arn:").and_then(|k| k.split(':').nth(2)) {
             Some(key_region) if key_region != client.region => {
@@ -336,12 +338,7 @@ pub async fn modify_plan(client: &SwarmClient, req: &PlanRequest, resp: &mut Pla
     if req.creating()
         && let Some(name) = given(&config.name)
     {
-        // Not in a copy region refused above: there is no endpoint to ask
-        // (the SDK would retry its failures for minutes).
-        let copy = given(&config.copy_to_region)
-            .filter(|region| checks::copy_region(client, region).is_ok())
-            .map(String::as_str);
-        match cloud::taken(client, name, copy).await {
+        match cloud::taken(client, name, copy_region.map(String::as_str)).await {
             Ok(taken) => {
                 let replaced = ownership::replaced(
                     &client.held,
